@@ -1,0 +1,307 @@
+"""Headless commands over the same core the app uses: index, search, status, remove, model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+from finder import __version__, paths
+from finder.core.catalog import CatalogError
+from finder.core.embedder import ClipEmbedder, ModelSpec, ModelUnavailableError, resolve_model_spec
+from finder.core.extract import ExtractError
+from finder.core.library import FolderError, Library
+from finder.core.lock import DataDirLockedError
+from finder.core.types import IndexProgress, IndexReport, SearchKind, SearchResult
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+# Failures we explain in one line instead of a traceback.
+EXPECTED_ERRORS = (ModelUnavailableError, DataDirLockedError, CatalogError, FolderError,
+                   ExtractError, OSError)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="finder", description="Find photos and documents by description or by example image.")
+    parser.add_argument("--version", action="version", version=f"finder {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="where the index lives (default: $FINDER_DATA_DIR, "
+                        "else the user data dir)")
+    common.add_argument("--model", help="open_clip model name, or path to a model-config JSON "
+                        "(default: $FINDER_MODEL, else ViT-B-32)")
+    common.add_argument("--pretrained", help="pretrained tag, checkpoint file, or 'none' for "
+                        "random weights (tests only) (default: $FINDER_PRETRAINED)")
+    common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("index", parents=[common], help="add folders and index them")
+    p.add_argument("folders", nargs="*", help="folders to add (default: re-index all)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+
+    p = sub.add_parser("search", parents=[common], help="search by text or by image")
+    p.add_argument("query", nargs="?", help="what you are looking for")
+    p.add_argument("--image", help="search with this image instead of text")
+    p.add_argument("--kind", choices=[k.value for k in SearchKind], default=SearchKind.ALL.value,
+                   help="photos, docs or all (default)")
+    p.add_argument("-k", type=_positive_int, default=10, help="how many results (default 10)")
+    p.add_argument("--json", action="store_true", help="print results as JSON")
+
+    p = sub.add_parser("status", parents=[common], help="folders, counts, model, index health")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("remove", parents=[common],
+                       help="stop watching a folder and drop it from the index (files untouched)")
+    p.add_argument("folders", nargs="+")
+
+    p = sub.add_parser("model", parents=[common], help="show or download the CLIP model")
+    p.add_argument("action", choices=["info", "download"])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help(out)
+        return EXIT_OK
+    _configure_logging(args.verbose)
+    try:
+        spec = resolve_model_spec(args.model, args.pretrained)
+        if spec.is_random and args.command in ("index", "search"):
+            print("finder: WARNING: random model weights (--pretrained none): results are "
+                  "meaningless; use this only for tests and speed benchmarks", file=err)
+        handler = _COMMANDS[args.command]
+        return handler(args, spec, out, err)
+    except EXPECTED_ERRORS as exc:
+        print(f"finder: error: {exc}", file=err)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("finder: interrupted", file=err)
+        return EXIT_INTERRUPTED
+
+
+# -- commands --------------------------------------------------------------------------
+
+
+def _cmd_index(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
+    library = _open(args, spec, writable=True)
+    try:
+        roots = [library.add_folder(folder) for folder in args.folders]
+        cancel = threading.Event()
+        previous = signal.getsignal(signal.SIGINT)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, _cancel_on_interrupt(cancel, err))
+        try:
+            printer = None if args.quiet else ProgressPrinter(err)
+            report = library.indexer.run(
+                [Path(r.path) for r in roots] if roots else None,
+                progress=printer, cancel=cancel)
+        finally:
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, previous)
+        _print_report(report, out)
+        return EXIT_INTERRUPTED if report.cancelled else EXIT_OK
+    finally:
+        library.close()
+
+
+def _cmd_search(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
+    if bool(args.query) == bool(args.image):
+        print("finder: error: give either a text query or --image PATH", file=err)
+        return EXIT_USAGE
+    library = _open(args, spec, writable=False)
+    try:
+        kind = SearchKind(args.kind)
+        if args.image:
+            image = Path(args.image).expanduser()
+            if not image.is_file():
+                raise FolderError(f"{image}: no such image file")
+            results = library.search.image(image, kind, args.k)
+        else:
+            results = library.search.text(args.query, kind, args.k)
+        if args.json:
+            json.dump([r.to_json() for r in results], out, indent=2, ensure_ascii=False)
+            out.write("\n")
+        else:
+            _print_results(results, out)
+        return EXIT_OK
+    finally:
+        library.close()
+
+
+def _cmd_status(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
+    library = _open(args, spec, writable=False)
+    try:
+        status = library.status()
+    finally:
+        library.close()
+    if args.json:
+        json.dump(asdict(status), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return EXIT_OK
+    print(f"data dir   {status.data_dir} (schema v{status.schema_version})", file=out)
+    print(f"model      {status.model}", file=out)
+    print(f"indexed    {status.photos:,} photos, {status.documents:,} documents, "
+          f"{status.items:,} items; {status.errors:,} files could not be read", file=out)
+    vectors = ", ".join(f"{n:,} {m}" for m, n in status.vectors.items())
+    print(f"index      {status.index_state}" + (f" ({vectors} vectors)" if vectors else ""),
+          file=out)
+    if not status.folders:
+        print("folders    none yet: run `finder index FOLDER`", file=out)
+    for folder in status.folders:
+        state = "" if folder.present else "  [not found: offline or removed]"
+        print(f"folder     {folder.path}: {folder.photos:,} photos, {folder.documents:,} "
+              f"documents, {folder.errors:,} errors{state}", file=out)
+    for path, reason in status.recent_errors:
+        print(f"error      {path}: {reason}", file=out)
+    return EXIT_OK
+
+
+def _cmd_remove(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
+    library = _open(args, spec, writable=True)
+    try:
+        for folder in args.folders:
+            removed = library.remove_folder(folder)
+            print(f"removed {folder} from the index ({removed:,} items); its files are untouched",
+                  file=out)
+    finally:
+        library.close()
+    return EXIT_OK
+
+
+def _cmd_model(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
+    embedder = ClipEmbedder(spec)
+    if args.action == "download":
+        path = embedder.download()
+        print(f"{spec.describe()}: weights at {path}", file=out)
+        return EXIT_OK
+    print(f"model      {spec.describe()}", file=out)
+    print(f"key        {spec.key}", file=out)
+    embedder.load()
+    print(f"dimension  {embedder.dim}", file=out)
+    return EXIT_OK
+
+
+_COMMANDS = {
+    "index": _cmd_index,
+    "search": _cmd_search,
+    "status": _cmd_status,
+    "remove": _cmd_remove,
+    "model": _cmd_model,
+}
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _open(args: argparse.Namespace, spec: ModelSpec, *, writable: bool) -> Library:
+    data_dir = paths.data_dir(args.data_dir)
+    return Library(data_dir, ClipEmbedder(spec), writable=writable)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _configure_logging(verbose: bool) -> None:
+    # Third-party libraries (open_clip, huggingface_hub) log chatty warnings to the root logger.
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("finder").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def _cancel_on_interrupt(cancel: threading.Event, err: TextIO):  # type: ignore[no-untyped-def]
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        print("\nfinder: stopping after the current batch (Ctrl+C again to abort)", file=err)
+    return handler
+
+
+class ProgressPrinter:
+    """A one-line progress bar on a terminal; sparse plain lines elsewhere (logs, CI)."""
+
+    def __init__(self, stream: TextIO, interval_s: float = 5.0) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.interval_s = interval_s if not self.tty else 0.1
+        self._last = 0.0
+
+    def __call__(self, p: IndexProgress) -> None:
+        now = time.monotonic()
+        final = p.phase == "done"
+        if not final and now - self._last < self.interval_s:
+            return
+        self._last = now
+        line = self._format(p)
+        if self.tty:
+            self.stream.write("\r\033[K" + line + ("\n" if final else ""))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    @staticmethod
+    def _format(p: IndexProgress) -> str:
+        if p.phase == "scanning":
+            return "Scanning folders..."
+        if p.phase == "saving":
+            return "Saving the index..."
+        if p.phase == "done":
+            return f"Done: {p.done:,} files processed in {p.elapsed_s:.1f} s"
+        width = 30
+        filled = int(width * p.done / p.total) if p.total else width
+        bar = "#" * filled + "-" * (width - filled)
+        eta = ""
+        if p.rate > 0 and p.total > p.done:
+            left = (p.total - p.done) / p.rate
+            eta = f"  {int(left // 60)}:{int(left % 60):02d} left"
+        return (f"Indexing [{bar}] {p.done:,}/{p.total:,}  {p.rate:.1f} files/s"
+                f"{eta}" + (f"  {p.failed} errors" if p.failed else ""))
+
+
+def _print_report(report: IndexReport, out: TextIO) -> None:
+    print(f"{report.scanned:,} files seen: {report.added:,} added, {report.updated:,} updated, "
+          f"{report.moved:,} moved, {report.removed:,} removed, {report.unchanged:,} unchanged; "
+          f"{report.items_embedded:,} items embedded in {report.elapsed_s:.1f} s", file=out)
+    if report.errors:
+        print(f"{len(report.errors):,} could not be indexed:", file=out)
+        for error in report.errors[:20]:
+            print(f"  {error.path}: {error.reason}", file=out)
+        if len(report.errors) > 20:
+            print(f"  ... and {len(report.errors) - 20:,} more (see `finder status`)", file=out)
+    if report.cancelled:
+        print("Stopped early; run `finder index` again to continue.", file=out)
+
+
+def _print_results(results: list[SearchResult], out: TextIO) -> None:
+    if not results:
+        print("No results. Is anything indexed? See `finder status`.", file=out)
+        return
+    for rank, r in enumerate(results, 1):
+        page = f"  (page {r.page})" if r.page else ""
+        print(f"{rank:3d}. {r.score:6.3f}  {r.kind.value:<8}  {r.path}{page}", file=out)
+        if r.snippet:
+            snippet = r.snippet if len(r.snippet) <= 160 else r.snippet[:157] + "..."
+            print(f"{'':14}\u201c{snippet}\u201d", file=out)

@@ -1,0 +1,1 @@
+"""Headless core of finder. Nothing in this package may import Qt."""

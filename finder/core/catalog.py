@@ -1,0 +1,487 @@
+"""SQLite catalog: the source of truth for roots, files, items and their vectors.
+
+The hnswlib index is only a cache of the `vectors` table and can always be rebuilt
+from it. Every write happens in a transaction, so a killed process loses at most the
+batch it was writing.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from finder.core.types import FileKind, FileStatus, Modality, Passage
+
+SCHEMA_VERSION = 1
+
+# Each entry upgrades the schema from version i to i+1. Append, never edit.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE roots (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        added_at REAL NOT NULL
+    );
+    CREATE TABLE files (
+        id INTEGER PRIMARY KEY,
+        root_id INTEGER NOT NULL REFERENCES roots(id) ON DELETE CASCADE,
+        path TEXT NOT NULL UNIQUE,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        content_hash TEXT,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        error TEXT,
+        indexed_at REAL NOT NULL
+    );
+    CREATE INDEX files_root ON files(root_id);
+    CREATE INDEX files_hash ON files(content_hash);
+    -- AUTOINCREMENT: an item id is never reused, since it is the vector index's label.
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+        modality TEXT NOT NULL,
+        page INTEGER,
+        chunk INTEGER NOT NULL DEFAULT 0,
+        text TEXT
+    );
+    CREATE INDEX items_file ON items(file_id);
+    -- One embedding model's vectors for the items: several models can coexist.
+    CREATE TABLE models (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        dim INTEGER NOT NULL
+    );
+    CREATE TABLE vectors (
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (item_id, model_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX vectors_model ON vectors(model_id);
+    -- Files whose every item has a vector for the model (files with zero items too).
+    CREATE TABLE embedded (
+        file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+        model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        PRIMARY KEY (file_id, model_id)
+    ) WITHOUT ROWID;
+    """,
+]
+
+
+class CatalogError(Exception):
+    """The catalog cannot be opened or used; the message is shown to the user."""
+
+
+class SchemaTooNewError(CatalogError):
+    pass
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    id: int
+    root_id: int
+    path: str
+    size: int
+    mtime_ns: int
+    content_hash: str | None
+    kind: FileKind
+    status: FileStatus
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Root:
+    id: int
+    path: str
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    id: int
+    file_id: int
+    path: str
+    kind: FileKind
+    modality: Modality
+    page: int | None
+    text: str | None
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """An item to store with its vector: an image, or one passage of a document."""
+
+    modality: Modality
+    vector: np.ndarray
+    page: int | None = None
+    chunk: int = 0
+    text: str | None = None
+
+
+def _to_blob(vector: np.ndarray) -> bytes:
+    return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+
+
+class Catalog:
+    """One SQLite database in the data dir. Safe to use from one thread at a time."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Autocommit mode: transactions are explicit (see `transaction`).
+            self._db = sqlite3.connect(
+                str(path), isolation_level=None, check_same_thread=False, timeout=30.0
+            )
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA busy_timeout = 30000")
+            if not readonly:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate(readonly)
+        except sqlite3.DatabaseError as exc:
+            raise CatalogError(f"cannot open the catalog {path}: {exc}") from exc
+
+    # -- schema -------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self, readonly: bool) -> None:
+        version = self.schema_version
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNewError(
+                f"the catalog {self.path} has schema version {version}, newer than this finder "
+                f"understands ({SCHEMA_VERSION}); upgrade finder or use another --data-dir"
+            )
+        if version < SCHEMA_VERSION and readonly:
+            raise CatalogError(f"the catalog {self.path} needs an upgrade; run `finder index` once")
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            with self.transaction() as db:
+                db.executescript_in_tx(MIGRATIONS[target - 1])
+                db.execute(f"PRAGMA user_version = {target}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[_Tx]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield _Tx(self._db)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits (readers use it to notice writers)."""
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- roots --------------------------------------------------------------
+
+    def add_root(self, path: str) -> Root:
+        """Watch a folder. A folder inside a watched one is already covered; a folder that
+        contains watched ones absorbs them, keeping their files (and vectors)."""
+        for root in self.roots():
+            if _is_within(path, root.path):
+                return root
+        with self.transaction() as tx:
+            cur = tx.execute("INSERT INTO roots(path, added_at) VALUES (?, ?)", (path, time.time()))
+            new_id = int(cur.lastrowid or 0)
+            for root in self.roots():
+                if root.id != new_id and _is_within(root.path, path):
+                    tx.execute("UPDATE files SET root_id = ? WHERE root_id = ?", (new_id, root.id))
+                    tx.execute("DELETE FROM roots WHERE id = ?", (root.id,))
+        return Root(new_id, path)
+
+    def root_of(self, path: str) -> Root | None:
+        for root in self.roots():
+            if _is_within(path, root.path):
+                return root
+        return None
+
+    def roots(self) -> list[Root]:
+        rows = self._db.execute("SELECT id, path FROM roots ORDER BY path").fetchall()
+        return [Root(int(r[0]), r[1]) for r in rows]
+
+    def remove_root(self, root_id: int) -> list[int]:
+        """Forget a root and everything indexed under it; returns the removed item ids."""
+        with self.transaction() as tx:
+            ids = [
+                int(r[0])
+                for r in tx.execute(
+                    "SELECT items.id FROM items JOIN files ON files.id = items.file_id "
+                    "WHERE files.root_id = ?",
+                    (root_id,),
+                )
+            ]
+            tx.execute("DELETE FROM roots WHERE id = ?", (root_id,))
+        return ids
+
+    # -- models -------------------------------------------------------------
+
+    def model_id(self, key: str, dim: int) -> int:
+        """The id of an embedding model, registering it on first use."""
+        row = self._db.execute("SELECT id, dim FROM models WHERE key = ?", (key,)).fetchone()
+        if row is not None:
+            if int(row[1]) != dim:
+                raise CatalogError(f"model {key} was stored with dimension {row[1]}, now {dim}")
+            return int(row[0])
+        with self.transaction() as tx:
+            cur = tx.execute("INSERT INTO models(key, dim) VALUES (?, ?)", (key, dim))
+            return int(cur.lastrowid or 0)
+
+    def model_dim(self, key: str) -> int | None:
+        row = self._db.execute("SELECT dim FROM models WHERE key = ?", (key,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def find_model_id(self, key: str) -> int | None:
+        row = self._db.execute("SELECT id FROM models WHERE key = ?", (key,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def model_keys(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT key FROM models ORDER BY id")]
+
+    # -- files --------------------------------------------------------------
+
+    def files_under(self, root_id: int) -> dict[str, FileRecord]:
+        rows = self._db.execute(_FILE_SELECT + " WHERE root_id = ?", (root_id,)).fetchall()
+        return {r[2]: _file_record(r) for r in rows}
+
+    def file_by_path(self, path: str) -> FileRecord | None:
+        row = self._db.execute(_FILE_SELECT + " WHERE path = ?", (path,)).fetchone()
+        return None if row is None else _file_record(row)
+
+    def embedded_file_ids(self, model_id: int) -> set[int]:
+        rows = self._db.execute("SELECT file_id FROM embedded WHERE model_id = ?", (model_id,))
+        return {int(r[0]) for r in rows}
+
+    def item_ids_of_files(self, file_ids: Iterable[int]) -> list[int]:
+        ids = list(file_ids)
+        out: list[int] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            out += [
+                int(r[0])
+                for r in self._db.execute(
+                    f"SELECT id FROM items WHERE file_id IN ({marks})", chunk
+                )
+            ]
+        return out
+
+    def counts(self) -> dict[str, int]:
+        q = self._db.execute
+        return {
+            "roots": int(q("SELECT COUNT(*) FROM roots").fetchone()[0]),
+            "photos": int(q("SELECT COUNT(*) FROM files WHERE kind = 'photo' AND status = 'ok'")
+                          .fetchone()[0]),
+            "documents": int(q("SELECT COUNT(*) FROM files WHERE kind = 'document' "
+                               "AND status = 'ok'").fetchone()[0]),
+            "errors": int(q("SELECT COUNT(*) FROM files WHERE status = 'error'").fetchone()[0]),
+            "items": int(q("SELECT COUNT(*) FROM items").fetchone()[0]),
+        }
+
+    def root_counts(self, root_id: int) -> dict[str, int]:
+        rows = self._db.execute(
+            "SELECT kind, status, COUNT(*) FROM files WHERE root_id = ? GROUP BY kind, status",
+            (root_id,),
+        ).fetchall()
+        out = {"photos": 0, "documents": 0, "errors": 0}
+        for kind, status, n in rows:
+            if status == FileStatus.ERROR.value:
+                out["errors"] += int(n)
+            else:
+                out["photos" if kind == FileKind.PHOTO.value else "documents"] += int(n)
+        return out
+
+    def errors(self, limit: int = 50) -> list[tuple[str, str]]:
+        rows = self._db.execute(
+            "SELECT path, error FROM files WHERE status = 'error' ORDER BY path LIMIT ?", (limit,)
+        )
+        return [(r[0], r[1] or "") for r in rows]
+
+    # -- items and vectors ----------------------------------------------------
+
+    def vectors(self, model_id: int, modality: Modality | None = None,
+                batch: int = 20_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """All (ids, vectors) of one model in batches; used to (re)build the vector index."""
+        sql = "SELECT v.item_id, v.vector FROM vectors v"
+        args: list[object] = [model_id]
+        if modality is None:
+            sql += " WHERE v.model_id = ?"
+        else:
+            sql += " JOIN items i ON i.id = v.item_id WHERE v.model_id = ? AND i.modality = ?"
+            args.append(modality.value)
+        cur = self._db.execute(sql + " ORDER BY v.item_id", args)
+        while rows := cur.fetchmany(batch):
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            vecs = np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+            yield ids, vecs
+
+    def vector_ids(self, model_id: int, modality: Modality) -> np.ndarray:
+        rows = self._db.execute(
+            "SELECT v.item_id FROM vectors v JOIN items i ON i.id = v.item_id "
+            "WHERE v.model_id = ? AND i.modality = ?",
+            (model_id, modality.value),
+        ).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def vectors_for(self, model_id: int, item_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        found_ids: list[int] = []
+        vecs: list[np.ndarray] = []
+        for start in range(0, len(item_ids), 500):
+            chunk = list(item_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            for item_id, blob in self._db.execute(
+                f"SELECT item_id, vector FROM vectors WHERE model_id = ? AND item_id IN ({marks})",
+                [model_id, *chunk],
+            ):
+                found_ids.append(int(item_id))
+                vecs.append(np.frombuffer(blob, dtype=np.float32))
+        if not vecs:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        return np.asarray(found_ids, dtype=np.int64), np.stack(vecs)
+
+    def items(self, item_ids: Sequence[int]) -> dict[int, ItemRow]:
+        out: dict[int, ItemRow] = {}
+        for start in range(0, len(item_ids), 500):
+            chunk = list(item_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            for r in self._db.execute(
+                "SELECT i.id, i.file_id, f.path, f.kind, i.modality, i.page, i.text "
+                "FROM items i JOIN files f ON f.id = i.file_id "
+                f"WHERE i.id IN ({marks}) AND f.status = 'ok'",
+                chunk,
+            ):
+                out[int(r[0])] = ItemRow(
+                    int(r[0]), int(r[1]), r[2], FileKind(r[3]), Modality(r[4]), r[5], r[6]
+                )
+        return out
+
+
+class _Tx:
+    """The connection inside a transaction, with the few calls writers need."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def execute(self, sql: str, args: Sequence[object] = ()) -> sqlite3.Cursor:
+        return self._db.execute(sql, args)
+
+    def executescript_in_tx(self, script: str) -> None:
+        # sqlite3.executescript would COMMIT first: run statement by statement instead.
+        # (Migration scripts keep ';' out of their comments and strings.)
+        lines = [ln for ln in script.splitlines() if not ln.strip().startswith("--")]
+        for statement in "\n".join(lines).split(";"):
+            if statement.strip():
+                self._db.execute(statement)
+
+    def upsert_file(self, *, root_id: int, path: str, size: int, mtime_ns: int,
+                    content_hash: str | None, kind: FileKind, status: FileStatus,
+                    error: str | None) -> tuple[int, list[int]]:
+        """Insert or replace a file's row and drop its old items; returns (file_id, old item ids)."""
+        row = self._db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
+        now = time.time()
+        if row is None:
+            cur = self._db.execute(
+                "INSERT INTO files(root_id, path, size, mtime_ns, content_hash, kind, status, "
+                "error, indexed_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (root_id, path, size, mtime_ns, content_hash, kind.value, status.value, error, now),
+            )
+            return int(cur.lastrowid or 0), []
+        file_id = int(row[0])
+        old = [int(r[0]) for r in self._db.execute(
+            "SELECT id FROM items WHERE file_id = ?", (file_id,))]
+        self._db.execute("DELETE FROM items WHERE file_id = ?", (file_id,))
+        self._db.execute("DELETE FROM embedded WHERE file_id = ?", (file_id,))
+        self._db.execute(
+            "UPDATE files SET root_id=?, size=?, mtime_ns=?, content_hash=?, kind=?, status=?, "
+            "error=?, indexed_at=? WHERE id=?",
+            (root_id, size, mtime_ns, content_hash, kind.value, status.value, error, now, file_id),
+        )
+        return file_id, old
+
+    def add_items(self, file_id: int, model_id: int, items: Sequence[NewItem]) -> list[int]:
+        ids: list[int] = []
+        for item in items:
+            cur = self._db.execute(
+                "INSERT INTO items(file_id, modality, page, chunk, text) VALUES (?,?,?,?,?)",
+                (file_id, item.modality.value, item.page, item.chunk, item.text),
+            )
+            item_id = int(cur.lastrowid or 0)
+            self._db.execute(
+                "INSERT INTO vectors(item_id, model_id, vector) VALUES (?,?,?)",
+                (item_id, model_id, _to_blob(item.vector)),
+            )
+            ids.append(item_id)
+        self._db.execute(
+            "INSERT OR IGNORE INTO embedded(file_id, model_id) VALUES (?, ?)", (file_id, model_id)
+        )
+        return ids
+
+    def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
+        """Same content, new timestamp: keep the items, remember the new stat."""
+        self._db.execute(
+            "UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, file_id)
+        )
+
+    def move_file(self, file_id: int, root_id: int, new_path: str, size: int,
+                  mtime_ns: int) -> None:
+        self._db.execute(
+            "UPDATE files SET root_id = ?, path = ?, size = ?, mtime_ns = ? WHERE id = ?",
+            (root_id, new_path, size, mtime_ns, file_id),
+        )
+
+    def delete_files(self, file_ids: Iterable[int]) -> list[int]:
+        """Delete files with their items; returns the removed item ids."""
+        removed: list[int] = []
+        for file_id in file_ids:
+            removed += [int(r[0]) for r in self._db.execute(
+                "SELECT id FROM items WHERE file_id = ?", (file_id,))]
+            self._db.execute("DELETE FROM files WHERE id = ?", (file_id,))
+        return removed
+
+
+def _is_within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+_FILE_SELECT = (
+    "SELECT id, root_id, path, size, mtime_ns, content_hash, kind, status, error FROM files"
+)
+
+
+def _file_record(r: Sequence[object]) -> FileRecord:
+    return FileRecord(
+        id=int(r[0]),  # type: ignore[call-overload]
+        root_id=int(r[1]),  # type: ignore[call-overload]
+        path=str(r[2]),
+        size=int(r[3]),  # type: ignore[call-overload]
+        mtime_ns=int(r[4]),  # type: ignore[call-overload]
+        content_hash=None if r[5] is None else str(r[5]),
+        kind=FileKind(r[6]),
+        status=FileStatus(r[7]),
+        error=None if r[8] is None else str(r[8]),
+    )
+
+
+def passages_to_items(passages: Sequence[Passage], vectors: np.ndarray) -> list[NewItem]:
+    return [
+        NewItem(Modality.TEXT, vectors[i], page=p.page, chunk=i, text=p.text)
+        for i, p in enumerate(passages)
+    ]

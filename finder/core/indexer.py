@@ -1,0 +1,316 @@
+"""Scan -> diff -> decode (bounded pool) -> embed in batches -> write in transactions.
+
+Unchanged files cost one stat. Changed files are confirmed by content hash; files that
+moved keep their vectors. Each batch is one transaction, so a killed run loses at most
+the batch in flight, and the next run picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from finder.core.catalog import Catalog, FileRecord, NewItem, passages_to_items
+from finder.core.embedder import Embedder
+from finder.core.extract import ExtractError, load_image, read_document
+from finder.core.scanner import ScannedFile, SkippedPath, content_hash, scan
+from finder.core.store import ModelStore
+from finder.core.types import (
+    FileError,
+    FileKind,
+    FileStatus,
+    IndexProgress,
+    IndexReport,
+    Modality,
+)
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[IndexProgress], None]
+
+
+@dataclass(frozen=True)
+class IndexerConfig:
+    image_batch: int = 32
+    text_batch: int = 64
+    decode_workers: int = 2
+    lookahead: int = 64  # decoded files waiting for the model, at most
+    save_every_s: float = 120.0  # save the vector index this often during long runs
+
+
+@dataclass
+class _Work:
+    root_id: int
+    scanned: ScannedFile
+    existing: FileRecord | None
+
+
+@dataclass
+class _Prepared:
+    work: _Work
+    digest: str | None = None
+    image: Any = None  # the model's input tensor
+    passages: list[Any] = field(default_factory=list)
+    error: str | None = None
+
+
+class Indexer:
+    def __init__(self, catalog: Catalog, models: ModelStore, embedder: Embedder,
+                 config: IndexerConfig | None = None) -> None:
+        self.catalog = catalog
+        self.models = models
+        self.embedder = embedder
+        self.config = config or IndexerConfig()
+
+    def run(self, roots: Iterable[Path] | None = None, *,
+            progress: ProgressCallback | None = None,
+            cancel: threading.Event | None = None) -> IndexReport:
+        """Bring the catalog up to date with `roots` (all watched roots when None)."""
+        started = time.monotonic()
+        report = IndexReport()
+        cancel = cancel or threading.Event()
+        notify = progress or (lambda p: None)
+        notify(IndexProgress("scanning"))
+
+        root_rows = self.catalog.roots()
+        if roots is not None:
+            wanted = {str(r) for r in roots}
+            root_rows = [r for r in root_rows if r.path in wanted]
+
+        model_id = self.catalog.find_model_id(self.embedder.key)
+        embedded = self.catalog.embedded_file_ids(model_id) if model_id is not None else set()
+
+        work: list[_Work] = []
+        vanished: dict[str, FileRecord] = {}
+        for root in root_rows:
+            if not Path(root.path).is_dir():
+                report.errors.append(FileError(root.path, "folder not found; its files are kept"))
+                continue
+            existing = self.catalog.files_under(root.id)
+            skipped: list[SkippedPath] = []
+            for scanned in scan(Path(root.path), skipped):
+                report.scanned += 1
+                record = existing.pop(scanned.path, None)
+                if record is not None and _unchanged(record, scanned, embedded):
+                    report.unchanged += 1
+                    continue
+                work.append(_Work(root.id, scanned, record))
+            report.errors += [FileError(s.path, s.reason) for s in skipped]
+            vanished.update(existing)
+            if cancel.is_set():
+                break
+
+        work = self._relink_moves_and_touches(work, vanished, embedded, report)
+        if vanished and not cancel.is_set():
+            with self.catalog.transaction() as tx:
+                removed_items = tx.delete_files(r.id for r in vanished.values())
+            report.removed = len(vanished)
+            self._store_remove(removed_items)
+
+        if work and not cancel.is_set():
+            self._embed_all(work, report, notify, cancel, started)
+        report.cancelled = cancel.is_set()
+        if self.models.is_open:
+            notify(IndexProgress("saving", len(work), len(work), elapsed_s=time.monotonic() - started))
+            self.models.save()
+        report.elapsed_s = time.monotonic() - started
+        notify(IndexProgress("done", len(work), len(work), len(report.errors),
+                             elapsed_s=report.elapsed_s))
+        return report
+
+    # -- moves, touches, deletions ---------------------------------------------------
+
+    def _relink_moves_and_touches(self, work: list[_Work], vanished: dict[str, FileRecord],
+                                  embedded: set[int], report: IndexReport) -> list[_Work]:
+        """Files whose bytes we already have: relink moved ones, accept touched ones.
+
+        Only files whose size matches a candidate are hashed here; the rest are hashed
+        during decoding anyway.
+        """
+        by_hash: dict[str, list[FileRecord]] = {}
+        for record in vanished.values():
+            if record.content_hash and record.status is FileStatus.OK and record.id in embedded:
+                by_hash.setdefault(record.content_hash, []).append(record)
+        vanished_sizes = {r.size for recs in by_hash.values() for r in recs}
+        remaining: list[_Work] = []
+        for item in work:
+            scanned, record = item.scanned, item.existing
+            touched = (record is not None and record.status is FileStatus.OK
+                       and record.id in embedded and record.size == scanned.size)
+            if not touched and (record is not None or scanned.size not in vanished_sizes):
+                remaining.append(item)
+                continue
+            try:
+                digest = content_hash(scanned.path)
+            except OSError:
+                remaining.append(item)  # decoding will record the error
+                continue
+            if touched and record is not None and digest == record.content_hash:
+                with self.catalog.transaction() as tx:
+                    tx.touch_file(record.id, scanned.size, scanned.mtime_ns)
+                report.unchanged += 1
+                continue
+            candidates = by_hash.get(digest) if record is None else None
+            if candidates:
+                moved = candidates.pop()
+                del vanished[moved.path]
+                with self.catalog.transaction() as tx:
+                    tx.move_file(moved.id, item.root_id, scanned.path, scanned.size,
+                                 scanned.mtime_ns)
+                report.moved += 1
+                continue
+            remaining.append(item)
+        return remaining
+
+    def _store_remove(self, item_ids: list[int]) -> None:
+        if item_ids and self.models.is_open:
+            self.models.store.remove(item_ids)
+        # When the store is not open yet, it syncs with the catalog when it opens.
+
+    # -- the embedding pipeline --------------------------------------------------------
+
+    def _embed_all(self, work: list[_Work], report: IndexReport, notify: ProgressCallback,
+                   cancel: threading.Event, started: float) -> None:
+        self.embedder.load()  # model errors surface before any work starts
+        self.models.open()
+        total = len(work)
+        state = IndexProgress("embedding", total=total)
+        pending: list[_Prepared] = []
+        last_save = time.monotonic()
+
+        def flush() -> None:
+            nonlocal last_save
+            if not pending:
+                return
+            self._write_batch(pending, report)
+            state.done += len(pending)
+            state.failed = len(report.errors)
+            state.elapsed_s = time.monotonic() - started
+            pending.clear()
+            notify(IndexProgress(**vars(state)))
+            if time.monotonic() - last_save > self.config.save_every_s:
+                self.models.save()
+                last_save = time.monotonic()
+
+        with ThreadPoolExecutor(self.config.decode_workers, "finder-decode") as pool:
+            in_flight: deque[Future[_Prepared]] = deque()
+            queue = iter(work)
+            for item in queue:
+                in_flight.append(pool.submit(self._prepare, item))
+                if len(in_flight) >= self.config.lookahead:
+                    break
+            while in_flight:
+                prepared = in_flight.popleft().result()
+                if not cancel.is_set():
+                    next_item = next(queue, None)
+                    if next_item is not None:
+                        in_flight.append(pool.submit(self._prepare, next_item))
+                pending.append(prepared)
+                state.current = prepared.work.scanned.path
+                images = sum(p.image is not None for p in pending)
+                passages = sum(len(p.passages) for p in pending)
+                if images >= self.config.image_batch or passages >= self.config.text_batch:
+                    flush()
+                if cancel.is_set():
+                    # Finish what is decoded (it is cheap to keep), drop the rest.
+                    for future in in_flight:
+                        future.cancel()
+                    done = [f.result() for f in in_flight if f.done() and not f.cancelled()]
+                    pending.extend(done)
+                    break
+            flush()
+
+    def _prepare(self, item: _Work) -> _Prepared:
+        """Runs in a worker thread: read, hash and decode one file. Never raises."""
+        path = item.scanned.path
+        prepared = _Prepared(item)
+        try:
+            if item.scanned.size == 0:
+                raise ExtractError("empty file")
+            prepared.digest = content_hash(path)
+            if item.scanned.kind is FileKind.PHOTO:
+                prepared.image = self.embedder.preprocess(load_image(path))
+            else:
+                prepared.passages = read_document(Path(path))
+                if not prepared.passages:
+                    raise ExtractError("no text found")
+        except ExtractError as exc:
+            prepared.error = str(exc)
+        except PermissionError:
+            prepared.error = "permission denied"
+        except FileNotFoundError:
+            prepared.error = "file vanished before it could be read"
+        except OSError as exc:
+            prepared.error = f"cannot read file ({exc.strerror or exc})"
+        except Exception as exc:  # a decoder bug must cost one file, not the whole run
+            log.exception("unexpected error reading %s", path)
+            prepared.error = f"unexpected error: {type(exc).__name__}: {exc}"
+        if prepared.error is not None:
+            prepared.image, prepared.passages = None, []
+        return prepared
+
+    def _write_batch(self, batch: list[_Prepared], report: IndexReport) -> None:
+        images = [p for p in batch if p.image is not None]
+        image_vectors = self.embedder.encode_images([p.image for p in images])
+        texts = [passage.text for p in batch for passage in p.passages]
+        text_vectors = self._encode_texts(texts)
+        model_id = self.models.model_id
+        added: dict[Modality, tuple[list[int], list[np.ndarray]]] = {
+            m: ([], []) for m in Modality}
+        removed: list[int] = []
+        image_row = text_row = 0
+        with self.catalog.transaction() as tx:
+            for p in batch:
+                s = p.work.scanned
+                file_id, old_items = tx.upsert_file(
+                    root_id=p.work.root_id, path=s.path, size=s.size, mtime_ns=s.mtime_ns,
+                    content_hash=p.digest, kind=s.kind,
+                    status=FileStatus.ERROR if p.error else FileStatus.OK, error=p.error)
+                removed += old_items
+                if p.error is not None:
+                    report.errors.append(FileError(s.path, p.error))
+                    continue
+                if p.image is not None:
+                    new = [NewItem(Modality.IMAGE, image_vectors[image_row])]
+                    image_row += 1
+                else:
+                    count = len(p.passages)
+                    new = passages_to_items(p.passages, text_vectors[text_row:text_row + count])
+                    text_row += count
+                ids = tx.add_items(file_id, model_id, new)
+                for item_id, item in zip(ids, new, strict=True):
+                    added[item.modality][0].append(item_id)
+                    added[item.modality][1].append(item.vector)
+                report.items_embedded += len(new)
+                if p.work.existing is None:
+                    report.added += 1
+                else:
+                    report.updated += 1
+        store = self.models.store
+        store.remove(removed)
+        for modality, (ids, vectors) in added.items():
+            if ids:
+                store.add(modality, np.asarray(ids, dtype=np.int64), np.stack(vectors))
+
+    def _encode_texts(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        size = self.config.text_batch
+        parts = [self.embedder.encode_texts(texts[i:i + size]) for i in range(0, len(texts), size)]
+        return np.concatenate(parts)
+
+
+def _unchanged(record: FileRecord, scanned: ScannedFile, embedded: set[int]) -> bool:
+    if record.size != scanned.size or record.mtime_ns != scanned.mtime_ns:
+        return False
+    # A file that failed stays failed until it changes; a good one needs this model's vectors.
+    return record.status is FileStatus.ERROR or record.id in embedded

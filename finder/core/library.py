@@ -1,0 +1,140 @@
+"""The service object the CLI and the app talk to: one data dir, one model."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from finder.core.catalog import Catalog, Root
+from finder.core.embedder import Embedder
+from finder.core.indexer import Indexer, IndexerConfig
+from finder.core.lock import WriterLock
+from finder.core.search import Search
+from finder.core.store import ModelStore
+from finder.core.types import Modality
+
+CATALOG_FILE = "catalog.sqlite3"
+INDEX_DIR = "index"
+
+
+class FolderError(Exception):
+    pass
+
+
+@dataclass
+class FolderStatus:
+    path: str
+    present: bool
+    photos: int
+    documents: int
+    errors: int
+
+
+@dataclass
+class LibraryStatus:
+    data_dir: str
+    model: str
+    model_key: str
+    schema_version: int
+    folders: list[FolderStatus] = field(default_factory=list)
+    photos: int = 0
+    documents: int = 0
+    errors: int = 0
+    items: int = 0
+    vectors: dict[str, int] = field(default_factory=dict)
+    index_state: str = ""
+    recent_errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Library:
+    """Catalog + vector store + search (+ indexer when writable) over one data dir.
+
+    A writable library holds the data dir's writer lock until `close()`.
+    """
+
+    def __init__(self, data_dir: Path, embedder: Embedder, *, writable: bool,
+                 indexer_config: IndexerConfig | None = None) -> None:
+        self.data_dir = data_dir
+        self.embedder = embedder
+        self.writable = writable
+        self._lock: WriterLock | None = None
+        if writable:
+            self._lock = WriterLock(data_dir)
+            self._lock.acquire()
+        try:
+            self.catalog = Catalog(data_dir / CATALOG_FILE)
+        except Exception:
+            self.close()
+            raise
+        self.models = ModelStore(self.catalog, embedder, data_dir / INDEX_DIR, writable=writable)
+        self.search = Search(self.catalog, self.models, embedder)
+        self.indexer = Indexer(self.catalog, self.models, embedder, indexer_config)
+
+    # -- folders ------------------------------------------------------------------------
+
+    def add_folder(self, folder: str | os.PathLike[str]) -> Root:
+        path = Path(folder).expanduser()
+        if not path.exists():
+            raise FolderError(f"{path}: no such folder")
+        if not path.is_dir():
+            raise FolderError(f"{path}: not a folder")
+        path = path.resolve()
+        if _is_inside(path, self.data_dir):
+            raise FolderError(f"{path}: that is finder's own data folder")
+        return self.catalog.add_root(str(path))
+
+    def remove_folder(self, folder: str | os.PathLike[str]) -> int:
+        """Forget a watched folder and its index entries; the files are not touched."""
+        path = str(Path(folder).expanduser().resolve())
+        for root in self.catalog.roots():
+            if root.path == path:
+                removed = self.catalog.remove_root(root.id)
+                if self.models.is_open:
+                    self.models.store.remove(removed)
+                    self.models.save()
+                return len(removed)
+        raise FolderError(f"{path} is not a watched folder")
+
+    # -- status ---------------------------------------------------------------------------
+
+    def status(self, *, check_index: bool = True) -> LibraryStatus:
+        counts = self.catalog.counts()
+        status = LibraryStatus(
+            data_dir=str(self.data_dir),
+            model=self.embedder.description,
+            model_key=self.embedder.key,
+            schema_version=self.catalog.schema_version,
+            photos=counts["photos"], documents=counts["documents"],
+            errors=counts["errors"], items=counts["items"],
+            recent_errors=self.catalog.errors(limit=10),
+        )
+        for root in self.catalog.roots():
+            per = self.catalog.root_counts(root.id)
+            status.folders.append(FolderStatus(root.path, Path(root.path).is_dir(), **per))
+        if check_index:
+            status.index_state, status.vectors = self._index_health()
+        return status
+
+    def _index_health(self) -> tuple[str, dict[str, int]]:
+        model_id = self.catalog.find_model_id(self.embedder.key)
+        if model_id is None:
+            return "empty (nothing indexed with this model yet)", {}
+        store = self.models.store
+        return self.models.open_state, {m.value: store.count(m) for m in Modality}
+
+    def close(self) -> None:
+        catalog = getattr(self, "catalog", None)
+        if catalog is not None:
+            catalog.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+def _is_inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True

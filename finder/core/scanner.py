@@ -1,0 +1,90 @@
+"""Walk watched folders and list the files finder can index. Read-only."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from finder.core.extract import kind_of
+from finder.core.types import FileKind
+
+# Folders that hold no user content, or content the user did not put there.
+SKIPPED_DIRS = frozenset({
+    "__pycache__", "node_modules", "$RECYCLE.BIN", "System Volume Information",
+    "lost+found", "@eaDir",
+})
+
+
+@dataclass(frozen=True)
+class ScannedFile:
+    path: str
+    size: int
+    mtime_ns: int
+    kind: FileKind
+
+
+@dataclass(frozen=True)
+class SkippedPath:
+    path: str
+    reason: str
+
+
+def scan(root: Path, skipped: list[SkippedPath] | None = None) -> Iterator[ScannedFile]:
+    """Every indexable file under `root`, skipping hidden and system folders.
+
+    Symlinked folders are not followed (no loops, no leaving the root); symlinked files
+    are. Paths that cannot be stored (names that are not valid Unicode) or read are
+    reported through `skipped`.
+    """
+    stack = [str(root)]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            if skipped is not None and folder != str(root):
+                skipped.append(SkippedPath(folder, f"cannot list folder ({exc.strerror})"))
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith(".") or name in SKIPPED_DIRS:
+                continue
+            if not _storable(entry.path):
+                if skipped is not None:
+                    skipped.append(SkippedPath(repr(entry.path)[1:-1], "file name is not valid "
+                                               "Unicode; rename it to index it"))
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                    continue
+                kind = kind_of(Path(name))
+                if kind is None:
+                    continue
+                st = entry.stat(follow_symlinks=True)
+            except OSError:
+                continue  # broken symlink, or vanished while we looked: nothing to index
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            yield ScannedFile(entry.path, st.st_size, st.st_mtime_ns, kind)
+
+
+def _storable(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def content_hash(path: str | Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 of the file's bytes, streamed (a file may be large)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()[:32]

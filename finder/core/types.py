@@ -1,0 +1,99 @@
+"""Plain data passed between the core modules, the CLI and the UI."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class FileKind(str, enum.Enum):
+    PHOTO = "photo"
+    DOCUMENT = "document"
+
+
+class Modality(str, enum.Enum):
+    """What a vector was computed from: the image tower or the text tower."""
+
+    IMAGE = "image"
+    TEXT = "text"
+
+
+class SearchKind(str, enum.Enum):
+    """Which results a search returns."""
+
+    PHOTOS = "photos"
+    DOCS = "docs"
+    ALL = "all"
+
+
+class FileStatus(str, enum.Enum):
+    OK = "ok"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A piece of a document small enough for CLIP's text context."""
+
+    text: str
+    page: int | None = None  # 1-based page for paged documents
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    path: str
+    kind: FileKind
+    score: float  # cosine similarity of the best matching item
+    snippet: str | None = None  # best passage (documents)
+    page: int | None = None
+    file_id: int = 0
+    item_id: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "path": self.path,
+            "kind": self.kind.value,
+            "score": round(float(self.score), 6),
+        }
+        if self.kind is FileKind.DOCUMENT:
+            out["snippet"] = self.snippet
+            out["page"] = self.page
+        return out
+
+
+@dataclass(frozen=True)
+class FileError:
+    path: str
+    reason: str
+
+
+@dataclass
+class IndexProgress:
+    """Reported by the indexer as it goes; `done` counts files finished (ok or failed)."""
+
+    phase: str  # "scanning", "embedding", "saving", "done"
+    total: int = 0
+    done: int = 0
+    failed: int = 0
+    current: str | None = None
+    elapsed_s: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run did."""
+
+    scanned: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    moved: int = 0
+    removed: int = 0
+    items_embedded: int = 0
+    errors: list[FileError] = field(default_factory=list)
+    cancelled: bool = False
+    elapsed_s: float = 0.0

@@ -1,0 +1,254 @@
+"""hnswlib vector store: one approximate-kNN index per modality, saved atomically.
+
+The store is a cache of the catalog's `vectors` table. On open it is checked against
+the catalog and brought in line (missing vectors added, stale ones removed); if it is
+missing or unreadable it is rebuilt. Saves write a new generation directory and then
+swap a one-line CURRENT pointer with an atomic rename, so a crash mid-save leaves the
+previous generation intact.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import hnswlib
+import numpy as np
+
+from finder.core.catalog import Catalog
+from finder.core.types import Modality
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+_CURRENT = "CURRENT"
+
+
+@dataclass(frozen=True)
+class HnswParams:
+    # Chosen for CLIP-sized vectors (512-768 d) and up to a few 100k items.
+    m: int = 16
+    ef_construction: int = 200
+    ef_search: int = 128
+
+
+class IndexCorruptError(Exception):
+    pass
+
+
+class _ModalityIndex:
+    def __init__(self, dim: int, params: HnswParams, saved: Path | None = None) -> None:
+        self.index = hnswlib.Index(space="ip", dim=dim)  # vectors are L2-normalised: ip = cosine
+        if saved is None:
+            self.index.init_index(max_elements=1024, ef_construction=params.ef_construction,
+                                  M=params.m)
+        else:
+            self.index.load_index(str(saved))
+        self.index.set_ef(params.ef_search)
+        self.live: set[int] = set()
+        self.deleted = 0
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        if len(ids) == 0:
+            return
+        needed = self.index.element_count + len(ids)
+        if needed > self.index.get_max_elements():
+            self.index.resize_index(max(needed, int(self.index.get_max_elements() * 1.5)))
+        # Re-adding a deleted label un-deletes it and replaces its vector.
+        self.index.add_items(vectors.astype(np.float32, copy=False), ids.astype(np.int64))
+        self.live.update(int(i) for i in ids)
+
+    def remove(self, ids: list[int]) -> None:
+        for item_id in ids:
+            if item_id in self.live:
+                self.index.mark_deleted(item_id)
+                self.live.discard(item_id)
+                self.deleted += 1
+
+    def query(self, vector: np.ndarray, k: int, ef: int) -> tuple[np.ndarray, np.ndarray]:
+        k = min(k, len(self.live))
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        self.index.set_ef(max(ef, k))
+        try:
+            labels, distances = self.index.knn_query(vector.reshape(1, -1), k=k)
+        except RuntimeError:
+            # Many deleted neighbours can leave hnswlib short of k results: widen the search.
+            self.index.set_ef(max(ef, k) * 4)
+            try:
+                labels, distances = self.index.knn_query(vector.reshape(1, -1), k=k)
+            except RuntimeError:
+                labels, distances = self.index.knn_query(vector.reshape(1, -1), k=max(1, k // 2))
+        return labels[0].astype(np.int64), (1.0 - distances[0]).astype(np.float32)
+
+
+class VectorStore:
+    """The vector index of one embedding model, both modalities."""
+
+    def __init__(self, directory: Path, dim: int, params: HnswParams | None = None) -> None:
+        self.directory = directory
+        self.dim = dim
+        self.params = params or HnswParams()
+        self._parts = {m: _ModalityIndex(dim, self.params) for m in Modality}
+
+    # -- editing --------------------------------------------------------------
+
+    def add(self, modality: Modality, ids: np.ndarray, vectors: np.ndarray) -> None:
+        self._parts[modality].add(ids, vectors)
+
+    def remove(self, ids: list[int]) -> None:
+        for part in self._parts.values():
+            part.remove(ids)
+
+    def count(self, modality: Modality) -> int:
+        return len(self._parts[modality].live)
+
+    def ids(self, modality: Modality) -> set[int]:
+        return set(self._parts[modality].live)
+
+    @property
+    def deleted_fraction(self) -> float:
+        total = sum(p.index.element_count for p in self._parts.values())
+        return sum(p.deleted for p in self._parts.values()) / total if total else 0.0
+
+    # -- searching --------------------------------------------------------------
+
+    def query(self, modality: Modality, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k nearest items of one modality: (item ids, cosine similarities), best first."""
+        return self._parts[modality].query(vector, k, self.params.ef_search)
+
+    # -- persistence ------------------------------------------------------------
+
+    def save(self) -> None:
+        """Write a new generation and switch CURRENT to it atomically."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        generation = f"gen-{time.time_ns()}"
+        tmp = self.directory / (generation + ".tmp")
+        tmp.mkdir()
+        manifest: dict[str, object] = {"format": FORMAT_VERSION, "dim": self.dim, "parts": {}}
+        for modality, part in self._parts.items():
+            index_file = tmp / f"{modality.value}.hnsw"
+            ids_file = tmp / f"{modality.value}-ids.npy"
+            part.index.save_index(str(index_file))
+            np.save(ids_file, np.fromiter(part.live, dtype=np.int64, count=len(part.live)))
+            _fsync_file(index_file)
+            _fsync_file(ids_file)
+            manifest["parts"][modality.value] = {  # type: ignore[index]
+                "index_bytes": index_file.stat().st_size,
+                "ids_bytes": ids_file.stat().st_size,
+                "deleted": part.deleted,
+            }
+        _write_atomic(tmp / "manifest.json", json.dumps(manifest).encode())
+        _fsync_dir(tmp)
+        os.replace(tmp, self.directory / generation)
+        _write_atomic(self.directory / _CURRENT, generation.encode())
+        self._remove_old_generations(keep=generation)
+
+    def _remove_old_generations(self, keep: str) -> None:
+        for entry in self.directory.iterdir():
+            if entry.name.startswith("gen-") and entry.name != keep:
+                shutil.rmtree(entry, ignore_errors=True)
+
+    @classmethod
+    def load(cls, directory: Path, dim: int, params: HnswParams | None = None) -> VectorStore:
+        """Load the current generation; IndexCorruptError if it is missing or damaged."""
+        try:
+            generation = (directory / _CURRENT).read_text().strip()
+            gen_dir = directory / generation
+            manifest = json.loads((gen_dir / "manifest.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(f"no readable index in {directory}: {exc}") from exc
+        if manifest.get("format") != FORMAT_VERSION or manifest.get("dim") != dim:
+            raise IndexCorruptError(f"index in {directory} has another format or dimension")
+        store = cls(directory, dim, params)
+        for modality in Modality:
+            meta = manifest["parts"][modality.value]
+            index_file = gen_dir / f"{modality.value}.hnsw"
+            ids_file = gen_dir / f"{modality.value}-ids.npy"
+            try:
+                if (index_file.stat().st_size != meta["index_bytes"]
+                        or ids_file.stat().st_size != meta["ids_bytes"]):
+                    raise IndexCorruptError(f"{index_file} is truncated")
+                part = _ModalityIndex(dim, store.params, saved=index_file)
+                store._parts[modality] = part
+                part.live = {int(i) for i in np.load(ids_file)}
+                part.deleted = int(meta["deleted"])
+            except (OSError, RuntimeError, ValueError, KeyError) as exc:
+                raise IndexCorruptError(f"cannot read {index_file}: {exc}") from exc
+        return store
+
+
+def open_store(directory: Path, catalog: Catalog, model_id: int, dim: int,
+               params: HnswParams | None = None) -> tuple[VectorStore, str]:
+    """Load the saved index and bring it in line with the catalog, or rebuild it.
+
+    Returns the store and what happened ("loaded", "synced", "rebuilt: reason").
+    """
+    try:
+        store = VectorStore.load(directory, dim, params)
+    except IndexCorruptError:
+        # A writer may have swapped generations under us: one more try before rebuilding.
+        try:
+            store = VectorStore.load(directory, dim, params)
+        except IndexCorruptError as exc:
+            log.info("rebuilding the vector index: %s", exc)
+            return rebuild(directory, catalog, model_id, dim, params), f"rebuilt ({exc})"
+    changed = sync(store, catalog, model_id)
+    return store, "synced" if changed else "loaded"
+
+
+def rebuild(directory: Path, catalog: Catalog, model_id: int, dim: int,
+            params: HnswParams | None = None) -> VectorStore:
+    store = VectorStore(directory, dim, params)
+    for modality in Modality:
+        for ids, vectors in catalog.vectors(model_id, modality):
+            store.add(modality, ids, vectors)
+    return store
+
+
+def sync(store: VectorStore, catalog: Catalog, model_id: int) -> bool:
+    """Add what the catalog has and the store lacks, drop what the catalog no longer has."""
+    changed = False
+    for modality in Modality:
+        in_catalog = catalog.vector_ids(model_id, modality)
+        in_store = np.fromiter(store.ids(modality), dtype=np.int64)
+        missing = np.setdiff1d(in_catalog, in_store, assume_unique=True)
+        stale = np.setdiff1d(in_store, in_catalog, assume_unique=True)
+        if len(stale):
+            store.remove([int(i) for i in stale])
+            changed = True
+        if len(missing):
+            ids, vectors = catalog.vectors_for(model_id, [int(i) for i in missing])
+            store.add(modality, ids, vectors)
+            changed = True
+    return changed
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return  # not supported on this platform (Windows)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from finder.core import indexer as indexer_module
+from finder.core.library import Library
+from finder.core.types import IndexProgress, Modality, SearchKind
+from tests.conftest import CountingEmbedder
+from tests.helpers import draw_photo, write_encrypted_pdf, write_pdf, write_text
+
+
+def _folder(tmp_path: Path) -> Path:
+    root = tmp_path / "Pictures"
+    for i, color in enumerate(["red", "green", "blue", "yellow"]):
+        draw_photo(root / f"p{i}_{color}.jpg", color)
+    draw_photo(root / "sub" / "deep.png", "purple")
+    write_text(root / "notes.txt", "receipt from the hardware store: nails, glue, a hammer")
+    write_pdf(root / "report.pdf", ["tax return 2023", "page two about deductions"])
+    (root / "program.exe").write_bytes(b"MZ")  # unsupported: ignored
+    draw_photo(root / ".hidden" / "secret.jpg")  # hidden folder: skipped
+    return root
+
+
+def _index(library: Library, root: Path, **kw: object):  # type: ignore[no-untyped-def]
+    library.add_folder(root)
+    return library.indexer.run(**kw)  # type: ignore[arg-type]
+
+
+def test_first_run_indexes_supported_files(library: Library, tmp_path: Path,
+                                           counting_embedder: CountingEmbedder) -> None:
+    root = _folder(tmp_path)
+    report = _index(library, root)
+    assert report.added == 7 and not report.errors
+    assert counting_embedder.images == 5
+    assert counting_embedder.texts == 3  # one passage for notes, one per PDF page
+    counts = library.catalog.counts()
+    assert (counts["photos"], counts["documents"]) == (5, 2)
+    store = library.models.store
+    assert store.count(Modality.IMAGE) == 5 and store.count(Modality.TEXT) == 3
+
+
+def test_rerun_with_nothing_changed_does_no_work(library: Library, tmp_path: Path,
+                                                 counting_embedder: CountingEmbedder,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _folder(tmp_path)
+    _index(library, root)
+    counting_embedder.reset()
+    hashed: list[str] = []
+    monkeypatch.setattr(indexer_module, "content_hash", lambda p: hashed.append(str(p)) or "")
+    report = library.indexer.run()
+    assert report.unchanged == 7 and report.added == report.updated == 0
+    assert counting_embedder.images == counting_embedder.texts == 0
+    assert hashed == []  # not even a file was read
+
+
+def test_edit_reembeds_and_touch_does_not(library: Library, tmp_path: Path,
+                                          counting_embedder: CountingEmbedder) -> None:
+    root = _folder(tmp_path)
+    _index(library, root)
+    counting_embedder.reset()
+    notes = root / "notes.txt"
+    notes.write_text("sunset over the sea, twice as long as before to change the size")
+    photo = root / "p0_red.jpg"
+    os.utime(photo, ns=(photo.stat().st_atime_ns, photo.stat().st_mtime_ns + 10**9))
+    report = library.indexer.run()
+    assert report.updated == 1
+    assert counting_embedder.texts == 1 and counting_embedder.images == 0
+    results = library.search.text("sunset", SearchKind.DOCS, k=5)
+    assert any("sunset over the sea" in (r.snippet or "") for r in results)
+    assert all("hardware" not in (r.snippet or "") for r in results)
+
+
+def test_deleted_files_leave_the_index(library: Library, tmp_path: Path) -> None:
+    root = _folder(tmp_path)
+    _index(library, root)
+    (root / "p1_green.jpg").unlink()
+    shutil.rmtree(root / "sub")
+    report = library.indexer.run()
+    assert report.removed == 2
+    paths = {r.path for r in library.search.text("green", SearchKind.PHOTOS, k=50)}
+    assert paths and not any("green" in p or "deep" in p for p in paths)
+    assert library.models.store.count(Modality.IMAGE) == 3
+
+
+def test_moved_files_keep_their_vectors(library: Library, tmp_path: Path,
+                                        counting_embedder: CountingEmbedder) -> None:
+    root = _folder(tmp_path)
+    _index(library, root)
+    before = {r.path: r.score for r in library.search.text("red", SearchKind.ALL, k=50)}
+    counting_embedder.reset()
+    (root / "archive").mkdir()
+    (root / "p0_red.jpg").rename(root / "archive" / "renamed_red.jpg")
+    (root / "sub").rename(root / "moved-sub")
+    (root / "report.pdf").rename(root / "archive" / "report-2023.pdf")
+    report = library.indexer.run()
+    assert report.moved == 3 and report.added == 0 and report.removed == 0
+    assert counting_embedder.images == counting_embedder.texts == 0
+    after = {r.path: r.score for r in library.search.text("red", SearchKind.ALL, k=50)}
+    assert after[str(root / "archive" / "renamed_red.jpg")] == pytest.approx(
+        before[str(root / "p0_red.jpg")])
+    assert str(root / "p0_red.jpg") not in after
+
+
+def test_bad_files_are_reported_and_skipped(library: Library, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _folder(tmp_path)
+    (root / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00garbage" * 50)
+    (root / "empty.png").write_bytes(b"")
+    write_encrypted_pdf(root / "locked.pdf", "private")
+    unreadable = draw_photo(root / "unreadable.jpg", "black")
+    unreadable.chmod(0)
+    if os.geteuid() == 0:  # root reads anything: make the read fail as it would for a user
+        real_open = open
+
+        def guarded_open(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if str(path) == str(unreadable):
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_open(path, *args, **kwargs)
+
+        monkeypatch.setattr("builtins.open", guarded_open)
+    try:
+        report = _index(library, root)
+    finally:
+        unreadable.chmod(0o644)
+    reasons = {Path(e.path).name: e.reason for e in report.errors}
+    assert set(reasons) == {"corrupt.jpg", "empty.png", "locked.pdf", "unreadable.jpg"}
+    assert "corrupt" in reasons["corrupt.jpg"]
+    assert reasons["empty.png"] == "empty file"
+    assert reasons["locked.pdf"] == "encrypted PDF (a password is needed)"
+    assert reasons["unreadable.jpg"] == "permission denied"
+    assert report.added == 7  # the good files all made it
+    assert library.catalog.counts()["errors"] == 4
+    # Failed files are not retried until they change.
+    again = library.indexer.run()
+    assert again.unchanged == 11 and not again.errors
+
+
+def test_progress_and_cancellation_then_resume(library: Library, tmp_path: Path,
+                                               counting_embedder: CountingEmbedder) -> None:
+    root = tmp_path / "many"
+    for i in range(40):
+        draw_photo(root / f"{i:03d}.png", ["red", "blue"][i % 2], size=(64, 64))
+    library.indexer.config = indexer_module.IndexerConfig(image_batch=8, lookahead=8)
+    cancel = threading.Event()
+    seen: list[IndexProgress] = []
+
+    def on_progress(p: IndexProgress) -> None:
+        seen.append(p)
+        if p.phase == "embedding" and p.done >= 8:
+            cancel.set()
+
+    report = _index(library, root, progress=on_progress, cancel=cancel)
+    assert report.cancelled and 8 <= report.added < 40
+    assert seen[0].phase == "scanning" and seen[-1].phase == "done"
+    assert all(p.total == 40 for p in seen if p.phase == "embedding")
+    first = report.added
+    counting_embedder.reset()
+    resumed = library.indexer.run()
+    assert resumed.added == 40 - first and resumed.unchanged == first
+    assert counting_embedder.images == 40 - first
+
+
+def test_new_model_reembeds_everything(library: Library, tmp_path: Path, data_dir: Path,
+                                       tiny_embedder: object) -> None:
+    root = _folder(tmp_path)
+    _index(library, root)
+    library.close()
+
+    class OtherModel(CountingEmbedder):
+        @property
+        def key(self) -> str:
+            return "another-model"
+
+    other = OtherModel(tiny_embedder)  # type: ignore[arg-type]
+    second = Library(data_dir, other, writable=True)
+    try:
+        report = second.indexer.run()
+        assert report.updated == 7 and other.images == 5
+    finally:
+        second.close()
+
+
+def test_a_second_writer_is_refused(library: Library, data_dir: Path,
+                                    counting_embedder: CountingEmbedder) -> None:
+    from finder.core.lock import DataDirLockedError
+
+    with pytest.raises(DataDirLockedError, match=f"pid {os.getpid()}"):
+        Library(data_dir, counting_embedder, writable=True)
+    reader = Library(data_dir, counting_embedder, writable=False)  # searching is fine
+    reader.close()
+
+
+def test_folder_errors(library: Library, tmp_path: Path, data_dir: Path) -> None:
+    from finder.core.library import FolderError
+
+    with pytest.raises(FolderError, match="no such folder"):
+        library.add_folder(tmp_path / "missing")
+    with pytest.raises(FolderError, match="not a folder"):
+        library.add_folder(write_text(tmp_path / "f.txt", "x"))
+    with pytest.raises(FolderError, match="not a watched folder"):
+        library.remove_folder(tmp_path)
