@@ -394,7 +394,7 @@ class _Tx:
     def upsert_file(self, *, root_id: int, path: str, size: int, mtime_ns: int,
                     content_hash: str | None, kind: FileKind, status: FileStatus,
                     error: str | None) -> tuple[int, list[int]]:
-        """Insert or replace a file's row and drop its old items; returns (file_id, old item ids)."""
+        """Insert or replace a file row, dropping its old items: (file_id, old item ids)."""
         row = self._db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
         now = time.time()
         if row is None:

@@ -120,7 +120,8 @@ class Indexer:
             self._embed_all(work, report, notify, cancel, started)
         report.cancelled = cancel.is_set()
         if self.models.is_open:
-            notify(IndexProgress("saving", len(work), len(work), elapsed_s=time.monotonic() - started))
+            notify(IndexProgress("saving", len(work), len(work),
+                                 elapsed_s=time.monotonic() - started))
             self.models.save()
         report.elapsed_s = time.monotonic() - started
         notify(IndexProgress("done", len(work), len(work), len(report.errors),

@@ -35,7 +35,8 @@ class Search:
 
     # -- entry points ------------------------------------------------------------------
 
-    def text(self, query: str, kind: SearchKind = SearchKind.ALL, k: int = 20) -> list[SearchResult]:
+    def text(self, query: str, kind: SearchKind = SearchKind.ALL,
+             k: int = 20) -> list[SearchResult]:
         query = query.strip()
         if not query:
             return []

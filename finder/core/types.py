@@ -6,19 +6,19 @@ import enum
 from dataclasses import dataclass, field
 
 
-class FileKind(str, enum.Enum):
+class FileKind(enum.StrEnum):
     PHOTO = "photo"
     DOCUMENT = "document"
 
 
-class Modality(str, enum.Enum):
+class Modality(enum.StrEnum):
     """What a vector was computed from: the image tower or the text tower."""
 
     IMAGE = "image"
     TEXT = "text"
 
 
-class SearchKind(str, enum.Enum):
+class SearchKind(enum.StrEnum):
     """Which results a search returns."""
 
     PHOTOS = "photos"
@@ -26,7 +26,7 @@ class SearchKind(str, enum.Enum):
     ALL = "all"
 
 
-class FileStatus(str, enum.Enum):
+class FileStatus(enum.StrEnum):
     OK = "ok"
     ERROR = "error"
 

@@ -118,7 +118,8 @@ class VectorStore:
 
     # -- searching --------------------------------------------------------------
 
-    def query(self, modality: Modality, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def query(self, modality: Modality, vector: np.ndarray,
+              k: int) -> tuple[np.ndarray, np.ndarray]:
         """The k nearest items of one modality: (item ids, cosine similarities), best first."""
         return self._parts[modality].query(vector, k, self.params.ef_search)
 

@@ -40,7 +40,8 @@ def test_exif_orientation_is_applied(tmp_path: Path) -> None:
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90° clockwise to display
     img.save(tmp_path / "rotated.jpg", exif=exif)
-    assert load_image(tmp_path / "rotated.jpg").size[0] < load_image(tmp_path / "rotated.jpg").size[1]
+    width, height = load_image(tmp_path / "rotated.jpg").size
+    assert width < height
 
 
 def test_transparent_png_and_gif_first_frame(tmp_path: Path) -> None:

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from finder.core.library import Library
+from finder.core.search import merge_modalities
+from finder.core.types import FileKind, SearchKind, SearchResult
+from tests.helpers import draw_photo, write_text
+
+
+def _result(path: str, kind: FileKind, score: float) -> SearchResult:
+    return SearchResult(path=path, kind=kind, score=score)
+
+
+def test_merge_standardises_each_modality() -> None:
+    # Text-text cosines sit far above text-image ones; raw merging would list documents only.
+    photos = [_result(f"p{i}", FileKind.PHOTO, s) for i, s in enumerate([0.31, 0.22, 0.21])]
+    docs = [_result(f"d{i}", FileKind.DOCUMENT, s) for i, s in enumerate([0.80, 0.79, 0.78])]
+    photo_pool = np.array([0.31, 0.22, 0.21, 0.20, 0.20, 0.19], dtype=np.float32)
+    doc_pool = np.array([0.80, 0.79, 0.78, 0.78, 0.77, 0.77], dtype=np.float32)
+    merged = merge_modalities([(photos, photo_pool), (docs, doc_pool)], k=4)
+    assert merged[0].path == "p0"  # stands out most within its own modality
+    assert {r.kind for r in merged} == {FileKind.PHOTO, FileKind.DOCUMENT}
+    assert len(merged) == 4
+
+
+def test_merge_handles_empty_and_single_pools() -> None:
+    only = [_result("p0", FileKind.PHOTO, 0.3)]
+    assert merge_modalities([(only, np.array([0.3])), ([], np.array([]))], 5) == only
+
+
+@pytest.fixture
+def indexed(library: Library, tmp_path: Path) -> Library:
+    root = tmp_path / "stuff"
+    for color in ("red", "green", "blue"):
+        draw_photo(root / f"{color}.png", color)
+    long_text = " ".join(f"filler{i}" for i in range(200)) + " the hardware store receipt"
+    write_text(root / "long.txt", long_text)
+    write_text(root / "short.md", "sunset over the sea")
+    library.add_folder(root)
+    library.indexer.run()
+    return library
+
+
+def test_documents_are_grouped_with_their_best_passage(indexed: Library) -> None:
+    results = indexed.search.text("the hardware store receipt", SearchKind.DOCS, k=10)
+    paths = [Path(r.path).name for r in results]
+    assert sorted(paths) == ["long.txt", "short.md"]  # one result per file
+    long = next(r for r in results if r.path.endswith("long.txt"))
+    assert long.kind is FileKind.DOCUMENT and long.snippet
+    # The snippet is the passage that scored best among that file's passages.
+    passages = indexed.catalog.items(indexed.catalog.item_ids_of_files([long.file_id]))
+    query = indexed.embedder.encode_texts(["the hardware store receipt"])[0]
+    best = max(passages.values(),
+               key=lambda row: float(indexed.embedder.encode_texts([row.text or ""])[0] @ query))
+    assert long.snippet == best.text
+
+
+def test_kinds_filter_results(indexed: Library) -> None:
+    photos = indexed.search.text("red", SearchKind.PHOTOS, k=10)
+    assert len(photos) == 3 and {r.kind for r in photos} == {FileKind.PHOTO}
+    assert all(r.snippet is None for r in photos)
+    everything = indexed.search.text("red", SearchKind.ALL, k=10)
+    assert {r.kind for r in everything} == {FileKind.PHOTO, FileKind.DOCUMENT}
+    assert len(everything) == 5
+    assert indexed.search.text("   ", SearchKind.ALL) == []
+
+
+def test_image_query_finds_the_same_image_first(indexed: Library, tmp_path: Path) -> None:
+    query = shutil.copy(tmp_path / "stuff" / "green.png", tmp_path / "query.png")
+    results = indexed.search.image(query, SearchKind.PHOTOS, k=3)
+    assert Path(results[0].path).name == "green.png"
+    assert results[0].score == pytest.approx(1.0, abs=1e-4)
+
+
+def test_a_reader_sees_what_the_writer_committed(indexed: Library, tmp_path: Path,
+                                                 data_dir: Path) -> None:
+    reader = Library(data_dir, indexed.embedder, writable=False)
+    try:
+        assert len(reader.search.text("x", SearchKind.PHOTOS, k=10)) == 3
+        draw_photo(tmp_path / "stuff" / "new.png", "orange")
+        indexed.indexer.run()
+        names = {Path(r.path).name for r in reader.search.text("x", SearchKind.PHOTOS, k=10)}
+        assert "new.png" in names
+    finally:
+        reader.close()
+
+
+def test_deleting_the_index_rebuilds_identical_results(indexed: Library, data_dir: Path) -> None:
+    before = [(r.path, round(r.score, 5)) for r in indexed.search.text("blue", k=10)]
+    indexed.close()
+    shutil.rmtree(data_dir / "index")
+    again = Library(data_dir, indexed.embedder, writable=False)
+    try:
+        after = [(r.path, round(r.score, 5)) for r in again.search.text("blue", k=10)]
+        assert again.models.open_state.startswith("rebuilt")
+    finally:
+        again.close()
+    assert after == before
