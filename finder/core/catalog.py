@@ -135,21 +135,38 @@ class Catalog:
 
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
+        self._readonly = readonly
         self._lock = threading.RLock()
+        # One connection per thread: the app searches on one thread while it indexes on
+        # another, and WAL lets readers go on while a writer commits.
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            # Autocommit mode: transactions are explicit (see `transaction`).
-            self._db = sqlite3.connect(
-                str(path), isolation_level=None, check_same_thread=False, timeout=30.0
-            )
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._db.execute("PRAGMA busy_timeout = 30000")
-            if not readonly:
-                self._db.execute("PRAGMA journal_mode = WAL")
-                self._db.execute("PRAGMA synchronous = NORMAL")
             self._migrate(readonly)
         except sqlite3.DatabaseError as exc:
             raise CatalogError(f"cannot open the catalog {path}: {exc}") from exc
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = self._connect()
+            self._local.db = db
+        return db
+
+    def _connect(self) -> sqlite3.Connection:
+        # Autocommit mode: transactions are explicit (see `transaction`).
+        db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False,
+                             timeout=30.0)
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA busy_timeout = 30000")
+        if not self._readonly:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+        with self._lock:
+            self._connections.append(db)
+        return db
 
     # -- schema -------------------------------------------------------------
 
@@ -189,7 +206,10 @@ class Catalog:
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            for db in self._connections:
+                db.close()
+            self._connections.clear()
+            self._local = threading.local()
 
     # -- roots --------------------------------------------------------------
 

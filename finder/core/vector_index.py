@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,21 +96,27 @@ class VectorStore:
         self.dim = dim
         self.params = params or HnswParams()
         self._parts = {m: _ModalityIndex(dim, self.params) for m in Modality}
+        # hnswlib does not allow a resize or a delete during a query: the app searches on
+        # one thread while it indexes on another.
+        self._lock = threading.RLock()
 
     # -- editing --------------------------------------------------------------
 
     def add(self, modality: Modality, ids: np.ndarray, vectors: np.ndarray) -> None:
-        self._parts[modality].add(ids, vectors)
+        with self._lock:
+            self._parts[modality].add(ids, vectors)
 
     def remove(self, ids: list[int]) -> None:
-        for part in self._parts.values():
-            part.remove(ids)
+        with self._lock:
+            for part in self._parts.values():
+                part.remove(ids)
 
     def count(self, modality: Modality) -> int:
         return len(self._parts[modality].live)
 
     def ids(self, modality: Modality) -> set[int]:
-        return set(self._parts[modality].live)
+        with self._lock:
+            return set(self._parts[modality].live)
 
     @property
     def deleted_fraction(self) -> float:
@@ -121,12 +128,17 @@ class VectorStore:
     def query(self, modality: Modality, vector: np.ndarray,
               k: int) -> tuple[np.ndarray, np.ndarray]:
         """The k nearest items of one modality: (item ids, cosine similarities), best first."""
-        return self._parts[modality].query(vector, k, self.params.ef_search)
+        with self._lock:
+            return self._parts[modality].query(vector, k, self.params.ef_search)
 
     # -- persistence ------------------------------------------------------------
 
     def save(self) -> None:
         """Write a new generation and switch CURRENT to it atomically."""
+        with self._lock:
+            self._save_locked()
+
+    def _save_locked(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         generation = f"gen-{time.time_ns()}"
         tmp = self.directory / (generation + ".tmp")
