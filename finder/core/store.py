@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from pathlib import Path
 
 from finder.core.catalog import Catalog
@@ -33,6 +34,7 @@ class ModelStore:
         self._store: VectorStore | None = None
         self._model_id: int | None = None
         self.open_state = "not open"
+        self._open_lock = threading.Lock()  # the app's search and index threads both open it
 
     @property
     def is_open(self) -> bool:
@@ -43,6 +45,12 @@ class ModelStore:
         return index_dir(self.index_root, self.embedder.key)
 
     def open(self) -> VectorStore:
+        if self._store is not None:
+            return self._store
+        with self._open_lock:
+            return self._open_locked()
+
+    def _open_locked(self) -> VectorStore:
         if self._store is None:
             # A known model's dimension comes from the catalog: no need to load it.
             dim = self.catalog.model_dim(self.embedder.key) or self.embedder.dim
