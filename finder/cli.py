@@ -17,7 +17,13 @@ from typing import TextIO
 
 from finder import __version__, paths
 from finder.core.catalog import CatalogError
-from finder.core.embedder import ClipEmbedder, ModelSpec, ModelUnavailableError, resolve_model_spec
+from finder.core.embedder import (
+    PRECISIONS,
+    ClipEmbedder,
+    ModelSpec,
+    ModelUnavailableError,
+    resolve_model_spec,
+)
 from finder.core.extract import ExtractError
 from finder.core.library import FolderError, Library
 from finder.core.lock import DataDirLockedError
@@ -44,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: $FINDER_MODEL, else ViT-B-32)")
     common.add_argument("--pretrained", help="pretrained tag, checkpoint file, or 'none' for "
                         "random weights (tests only) (default: $FINDER_PRETRAINED)")
+    common.add_argument("--precision", choices=PRECISIONS, type=str.lower,
+                        help="model arithmetic: bf16 is faster where the CPU has native bf16, "
+                        "fp32 is the reference (default: $FINDER_PRECISION, else auto)")
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -155,11 +164,14 @@ def _cmd_status(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Tex
     finally:
         library.close()
     if args.json:
-        json.dump(asdict(status), out, indent=2, ensure_ascii=False)
+        precision = getattr(library.embedder, "precision_in_use", "fp32")
+        json.dump({**asdict(status), "precision": precision},
+                  out, indent=2, ensure_ascii=False)
         out.write("\n")
         return EXIT_OK
     print(f"data dir   {status.data_dir} (schema v{status.schema_version})", file=out)
     print(f"model      {status.model}", file=out)
+    print(f"precision  {_precision_line(library.embedder)}", file=out)
     print(f"indexed    {status.photos:,} photos, {status.documents:,} documents, "
           f"{status.items:,} items; {status.errors:,} files could not be read", file=out)
     vectors = ", ".join(f"{n:,} {m}" for m, n in status.vectors.items())
@@ -189,13 +201,14 @@ def _cmd_remove(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Tex
 
 
 def _cmd_model(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
-    embedder = ClipEmbedder(spec)
+    embedder = ClipEmbedder(spec, precision=args.precision)
     if args.action == "download":
         path = embedder.download()
         print(f"{spec.describe()}: weights at {path}", file=out)
         return EXIT_OK
     print(f"model      {spec.describe()}", file=out)
     print(f"key        {spec.key}", file=out)
+    print(f"precision  {_precision_line(embedder)}", file=out)
     embedder.load()
     print(f"dimension  {embedder.dim}", file=out)
     return EXIT_OK
@@ -215,7 +228,13 @@ _COMMANDS = {
 
 def _open(args: argparse.Namespace, spec: ModelSpec, *, writable: bool) -> Library:
     data_dir = paths.data_dir(args.data_dir)
-    return Library(data_dir, ClipEmbedder(spec), writable=writable)
+    return Library(data_dir, ClipEmbedder(spec, precision=args.precision), writable=writable)
+
+
+def _precision_line(embedder: object) -> str:
+    if not isinstance(embedder, ClipEmbedder):
+        return "fp32"
+    return f"{embedder.precision_in_use} ({embedder.precision_reason})"
 
 
 def _positive_int(text: str) -> int:

@@ -22,7 +22,7 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    for name in ("FINDER_DATA_DIR", "FINDER_MODEL", "FINDER_PRETRAINED"):
+    for name in ("FINDER_DATA_DIR", "FINDER_MODEL", "FINDER_PRETRAINED", "FINDER_PRECISION"):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,16 @@ DEFAULT_MODEL = "ViT-B-32"
 DEFAULT_PRETRAINED = "laion2b_s34b_b79k"
 RANDOM_WEIGHTS = "none"
 _CHECKPOINT_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin")
+
+# Numeric precision of the model. fp32 is the reference; bf16 (weights and input in
+# bfloat16, outputs back in float32) is several times faster on CPUs with native bf16
+# (AVX512-BF16, AMX) and embeds with cosine ~0.9999 against fp32, so its vectors share
+# the fp32 model's key. Without native support bf16 is emulated and far slower, so
+# "auto" picks it only where the CPU has it.
+PRECISION_AUTO = "auto"
+PRECISIONS = (PRECISION_AUTO, "fp32", "bf16")
+_NATIVE_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+QUERY_CACHE_SIZE = 256  # recent single-text (query) embeddings kept per embedder
 
 
 class ModelUnavailableError(Exception):
@@ -137,19 +149,64 @@ class Embedder(Protocol):
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+def cpu_has_native_bf16(cpuinfo: str | None = None) -> bool:
+    """True when the CPU computes bfloat16 natively (Linux: avx512_bf16 or amx_bf16 flag).
+
+    Elsewhere (macOS, Windows, no /proc) we do not guess: False, so "auto" means fp32.
+    """
+    if cpuinfo is None:
+        if not sys.platform.startswith("linux"):
+            return False
+        try:
+            with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+                cpuinfo = f.read()
+        except OSError:
+            return False
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            return bool(_NATIVE_BF16_FLAGS & set(line.partition(":")[2].split()))
+    return False
+
+
+def resolve_precision(requested: str | None = None, *, native_bf16: bool | None = None) -> str:
+    """"fp32" or "bf16" for a setting (auto | fp32 | bf16; default $FINDER_PRECISION, else auto)."""
+    value = (requested or os.environ.get("FINDER_PRECISION") or PRECISION_AUTO).strip().lower()
+    if value not in PRECISIONS:
+        raise ModelUnavailableError(
+            f"unknown precision {value!r} (--precision or FINDER_PRECISION); "
+            f"choose one of {', '.join(PRECISIONS)}")
+    if value != PRECISION_AUTO:
+        return value
+    if native_bf16 is None:
+        native_bf16 = cpu_has_native_bf16()
+    return "bf16" if native_bf16 else "fp32"
+
+
 class ClipEmbedder:
-    """Lazily loaded open_clip model; encode_* return L2-normalised float32 rows."""
+    """Lazily loaded open_clip model; encode_* return L2-normalised float32 rows.
+
+    precision: auto | fp32 | bf16 (default $FINDER_PRECISION, else auto: bf16 where
+    the CPU has native bf16, fp32 elsewhere). It does not change `key`: bf16 and fp32
+    vectors of the same weights are interchangeable.
+    """
 
     def __init__(self, spec: ModelSpec, *, threads: int | None = None,
-                 cache_dir: str | None = None) -> None:
+                 cache_dir: str | None = None, precision: str | None = None,
+                 query_cache_size: int = QUERY_CACHE_SIZE) -> None:
         self.spec = spec
         self._threads = threads
         self._cache_dir = cache_dir
+        self._precision = resolve_precision(precision)
         self._lock = threading.Lock()
         self._model: Any = None
         self._preprocess: Any = None
         self._tokenizer: Any = None
         self._dim: int | None = None
+        self._dtype: Any = None
+        self._short_text: bool = False  # the text tower may encode only the real tokens
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_cache_size = query_cache_size
+        self._cache_lock = threading.Lock()
 
     @property
     def key(self) -> str:
@@ -158,6 +215,19 @@ class ClipEmbedder:
     @property
     def description(self) -> str:
         return self.spec.describe()
+
+    @property
+    def precision_in_use(self) -> str:
+        """"fp32" or "bf16": the numeric path encode_* take (known before loading)."""
+        return self._precision
+
+    @property
+    def precision_reason(self) -> str:
+        """A few words on why, for `finder status` and `finder model info`."""
+        native = cpu_has_native_bf16()
+        if self._precision == "bf16":
+            return "CPU has native bf16" if native else "forced; emulated on this CPU, slow"
+        return "reference path" if native else "this CPU has no native bf16"
 
     @property
     def loaded(self) -> bool:
@@ -224,6 +294,13 @@ class ClipEmbedder:
             raise ModelUnavailableError(
                 f"cannot load {spec.describe()} from {checkpoint}: {exc}") from exc
         model.eval()
+        self._dtype = torch.bfloat16 if self._precision == "bf16" else torch.float32
+        if self._dtype != torch.float32:
+            if not cpu_has_native_bf16():
+                log.warning("bf16 on a CPU without native bf16 is emulated and much slower "
+                            "than fp32; use --precision auto")
+            model = model.to(self._dtype)
+        self._short_text = _has_causal_text_tower(model)
         self._tokenizer = open_clip.get_tokenizer(spec.name)
         self._preprocess = preprocess
         self._dim = int(open_clip.get_model_config(spec.name)["embed_dim"])
@@ -281,21 +358,90 @@ class ClipEmbedder:
         if len(batch) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
         with torch.inference_mode():
-            features = self._model.encode_image(torch.stack(list(batch)))
+            pixels = torch.stack(list(batch)).to(self._dtype)
+            features = self._model.encode_image(pixels)
         return _normalise(features.float().numpy())
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
-        import torch
-
+        """Embed texts. A single text (a query) is answered from a small LRU cache."""
         self.load()
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if len(texts) == 1 and self._query_cache_size > 0:
+            with self._cache_lock:
+                cached = self._query_cache.get(texts[0])
+                if cached is not None:
+                    self._query_cache.move_to_end(texts[0])
+                    return cached.copy()
+        out = self._encode_texts(texts, short=self._short_text)
+        if len(texts) == 1 and self._query_cache_size > 0:
+            with self._cache_lock:
+                self._query_cache[texts[0]] = out.copy()
+                while len(self._query_cache) > self._query_cache_size:
+                    self._query_cache.popitem(last=False)
+        return out
+
+    def _encode_texts(self, texts: Sequence[str], *, short: bool) -> np.ndarray:
+        import torch
+
+        tokens = self._tokenizer(list(texts))
         with torch.inference_mode():
-            features = self._model.encode_text(self._tokenizer(list(texts)))
+            if short:
+                features = _encode_text_short(self._model, tokens)
+            else:
+                features = self._model.encode_text(tokens)
         return _normalise(features.float().numpy())
 
     def close(self) -> None:
         self._model = None
+        with self._cache_lock:
+            self._query_cache.clear()
+
+
+def _has_causal_text_tower(model: Any) -> bool:
+    """An OpenAI-style open_clip CLIP whose text tower can stop at the last real token.
+
+    With a causal mask, a position's output depends only on the positions before it,
+    so the padding after the end-of-text token cannot change the pooled feature. Only
+    open_clip's own CLIP.encode_text with argmax/eos pooling qualifies; anything else
+    (CustomTextCLIP, Hugging Face towers, no mask, first/last pooling) keeps the full path.
+    """
+    from open_clip.model import CLIP
+
+    return (isinstance(model, CLIP)
+            and type(model).encode_text is CLIP.encode_text
+            and getattr(model, "attn_mask", None) is not None
+            and getattr(model, "text_pool_type", None) in ("argmax", "eos"))
+
+
+def _encode_text_short(model: Any, text: torch.Tensor) -> torch.Tensor:
+    """open_clip's CLIP.encode_text, run over the positions up to the batch's last EOT.
+
+    Same steps (token + positional embedding, causal transformer, ln_final, pooling at
+    the EOT, projection) with the sequence, positional embedding and mask cut to the
+    longest real sequence: the same embedding for a fraction of the work.
+    """
+    import torch
+    from torch import nn
+
+    if model.text_pool_type == "argmax":
+        # The EOT token has the highest id in each sequence (open_clip's rule).
+        eot = text.argmax(dim=-1)
+    else:
+        eot = (text == model.text_eos_id).int().argmax(dim=-1)
+    length = int(eot.max()) + 1
+    cast_dtype = model.transformer.get_cast_dtype()
+    x = model.token_embedding(text[:, :length]).to(cast_dtype)
+    x = x + model.positional_embedding[:length].to(cast_dtype)
+    x = model.transformer(x, attn_mask=model.attn_mask[:length, :length])
+    x = model.ln_final(x)
+    x = x[torch.arange(x.shape[0], device=x.device), eot]
+    if model.text_projection is not None:
+        if isinstance(model.text_projection, nn.Linear):
+            x = model.text_projection(x)
+        else:
+            x = x @ model.text_projection
+    return x  # type: ignore[no-any-return]
 
 
 def _normalise(features: np.ndarray) -> np.ndarray:
