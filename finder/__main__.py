@@ -1,4 +1,4 @@
-"""`python -m finder` / `finder`: the CLI when given a command, else the desktop app."""
+"""`python -m finder` / `finder`: the desktop app, or the CLI when given a command."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import sys
 
 
 def main() -> int:
-    from finder import cli
+    if len(sys.argv) > 1:
+        from finder import cli
 
-    # The desktop window (issue: the desktop app) is not built yet; until it is, no
-    # arguments shows the CLI's help.
-    return cli.main(sys.argv[1:])
+        return cli.main(sys.argv[1:])
+    from finder import app
+
+    return app.main(sys.argv)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,88 @@
+"""Composition root of the desktop app: builds the core services and wires them to the UI.
+
+The window is shown before torch or the model load; both load in the background.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QThreadPool, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from finder import __version__, paths
+from finder.config import Settings
+from finder.core.catalog import CatalogError
+from finder.core.embedder import ClipEmbedder, ModelSpec, ModelUnavailableError, resolve_model_spec
+from finder.core.library import Library
+from finder.core.lock import DataDirLockedError
+from finder.core.thumbnails import ThumbnailCache
+from finder.ui.controller import Controller
+from finder.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+
+
+def app_icon() -> QIcon:
+    return QIcon(str(RESOURCES / "finder.svg"))
+
+
+def open_library(data_dir: Path, spec: ModelSpec) -> tuple[Library, str]:
+    """The writable library, or a search-only one while another finder process indexes."""
+    embedder = ClipEmbedder(spec)
+    try:
+        return Library(data_dir, embedder, writable=True), ""
+    except DataDirLockedError as exc:
+        return (Library(data_dir, embedder, writable=False),
+                f"Search only: {exc}. New files are indexed by that process.")
+
+
+def build(settings: Settings, data_dir: Path,
+          pool: QThreadPool | None = None) -> tuple[MainWindow, Controller, str]:
+    notice = ""
+    try:
+        spec = resolve_model_spec(settings.model, settings.pretrained)
+    except ModelUnavailableError as exc:
+        notice = f"{exc}; using the default model instead"
+        spec = resolve_model_spec(None, None)
+    library, locked = open_library(data_dir, spec)
+    notice = notice or locked
+    controller = Controller(
+        library, settings, ThumbnailCache(data_dir / "thumbnails"), pool=pool,
+        library_factory=lambda s: open_library(data_dir, s)[0])
+    window = MainWindow(controller)
+    window.setWindowIcon(app_icon())
+    window.restore_geometry(settings.window_geometry)
+    window.query_bar.history = list(settings.query_history)
+    window.query_bar.set_kind(controller.kind)
+    if settings.last_query:
+        window.query_bar.set_text(settings.last_query)
+        controller.query_text = settings.last_query
+    return window, controller, notice
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("finder").setLevel(logging.WARNING)
+    app = QApplication(argv if argv is not None else sys.argv)
+    app.setApplicationName("finder")
+    app.setApplicationDisplayName("finder")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("finder")
+    app.setWindowIcon(app_icon())
+    try:
+        window, controller, notice = build(Settings.load(), paths.data_dir(),
+                                           QThreadPool.globalInstance())
+    except CatalogError as exc:
+        QMessageBox.critical(None, "finder cannot open its index", str(exc))
+        return 1
+    window.show()
+    if notice:
+        controller.status.emit(notice)
+    QTimer.singleShot(0, controller.start)  # after the first paint
+    return app.exec()

@@ -1,0 +1,1 @@
+"""The desktop app's widgets: a thin layer over finder.core."""

@@ -1,0 +1,110 @@
+"""Watched folders: see them with their counts, add and remove them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from finder.core.library import FolderStatus
+
+COLUMNS = ["Folder", "Photos", "Documents", "Errors", "Status"]
+
+
+class FoldersDialog(QDialog):
+    add_requested = Signal(str)
+    remove_requested = Signal(str)
+
+    def __init__(self, folders: Callable[[], list[FolderStatus]],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Watched folders")
+        self.resize(720, 360)
+        self._folders = folders
+
+        self.model = QStandardItemModel(0, len(COLUMNS), self)
+        self.model.setHorizontalHeaderLabels(COLUMNS)
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+
+        self.add_button = QPushButton("Add folder\u2026", self)
+        self.add_button.setShortcut(QKeySequence("Ctrl+O"))
+        self.add_button.clicked.connect(self._choose_folder)
+        self.remove_button = QPushButton("Remove", self)
+        self.remove_button.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        self.remove_button.clicked.connect(self._remove_selected)
+        self.remove_button.setEnabled(False)
+        self.table.selectionModel().selectionChanged.connect(
+            lambda *_: self.remove_button.setEnabled(self.table.selectionModel().hasSelection()))
+
+        note = QLabel("Removing a folder removes it from the index only; your files are "
+                      "never changed.", self)
+        note.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+
+        row = QHBoxLayout()
+        row.addWidget(self.add_button)
+        row.addWidget(self.remove_button)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addLayout(row)
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.model.removeRows(0, self.model.rowCount())
+        for folder in self._folders():
+            status = "ok" if folder.present else "not found (offline?)"
+            cells = [folder.path, f"{folder.photos:,}", f"{folder.documents:,}",
+                     f"{folder.errors:,}", status]
+            items = [QStandardItem(text) for text in cells]
+            for item in items[1:4]:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.model.appendRow(items)
+        self.remove_button.setEnabled(self.table.selectionModel().hasSelection())
+
+    def selected_folder(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.item(rows[0].row(), 0).text() if rows else None
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder to index")
+        if folder:
+            self.add_requested.emit(folder)
+
+    def _remove_selected(self) -> None:
+        folder = self.selected_folder()
+        if folder is None:
+            return
+        answer = QMessageBox.question(
+            self, "Remove folder",
+            f"Stop watching {folder} and remove it from the index?\n\n"
+            "The files themselves are not touched.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.remove_requested.emit(folder)

@@ -1,0 +1,329 @@
+"""The main window: layout and forwarding only; decisions live in the controller."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QPixmap,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from finder.core.types import IndexProgress
+from finder.ui.controller import Controller, ModelState
+from finder.ui.drop_zone import NotAnImageError, accepts, image_from_mime, pil_to_qimage
+from finder.ui.folders_dialog import FoldersDialog
+from finder.ui.preview import PreviewDialog
+from finder.ui.query_bar import QueryBar
+from finder.ui.results_view import ResultsView
+
+PAGE_WELCOME, PAGE_RESULTS, PAGE_MESSAGE = range(3)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, controller: Controller) -> None:
+        super().__init__()
+        self.controller = controller
+        self.setWindowTitle("finder")
+        self.setAcceptDrops(True)
+        self.resize(1100, 760)
+        self._folders_dialog: FoldersDialog | None = None
+
+        self.query_bar = QueryBar(self)
+        folders_button = QPushButton("Folders\u2026", self)
+        folders_button.setToolTip("Add or remove watched folders (Ctrl+Shift+F)")
+        folders_button.clicked.connect(self.show_folders)
+        top = QHBoxLayout()
+        top.setContentsMargins(10, 10, 10, 4)
+        top.addWidget(self.query_bar, 1)
+        top.addWidget(folders_button)
+
+        self.results = ResultsView(self)
+        self.results.setModel(controller.model)
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self._welcome_page())
+        self.pages.addWidget(self.results)
+        self.pages.addWidget(self._message_page())
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+
+        self._build_status_bar()
+        self._build_log()
+        self._build_actions()
+        self._connect()
+        self._show_start_page()
+
+    # -- building --------------------------------------------------------------------------
+
+    def _welcome_page(self) -> QWidget:
+        page = QWidget(self)
+        layout = QVBoxLayout(page)
+        layout.addStretch(2)
+        title = QLabel("<h1>Find your photos and documents</h1>", page)
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text = QLabel(
+            "Add a folder and finder indexes what is in it, here on this computer.<br>"
+            "Then describe what you are looking for (\u201csunset over the sea\u201d, "
+            "\u201creceipt from the hardware store\u201d),<br>or drop a screenshot or photo "
+            "onto this window to find related documents and similar pictures.", page)
+        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text.setWordWrap(True)
+        self.welcome_add = QPushButton("Add a folder\u2026", page)
+        self.welcome_add.setDefault(True)
+        self.welcome_add.setMinimumWidth(180)
+        self.welcome_add.clicked.connect(self.choose_folder)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.welcome_add)
+        row.addStretch(1)
+        layout.addWidget(title)
+        layout.addWidget(text)
+        layout.addSpacing(16)
+        layout.addLayout(row)
+        layout.addStretch(3)
+        return page
+
+    def _message_page(self) -> QWidget:
+        page = QWidget(self)
+        layout = QVBoxLayout(page)
+        layout.addStretch(2)
+        self.message = QLabel(page)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.download_button = QPushButton("Download the model", page)
+        self.download_button.clicked.connect(self.controller.download_model)
+        self.checkpoint_button = QPushButton("Load checkpoint file\u2026", page)
+        self.checkpoint_button.clicked.connect(self.choose_checkpoint)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.download_button)
+        row.addWidget(self.checkpoint_button)
+        row.addStretch(1)
+        layout.addWidget(self.message)
+        layout.addSpacing(12)
+        layout.addLayout(row)
+        layout.addStretch(3)
+        return page
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.status_label = QLabel(self)
+        self.progress = QProgressBar(self)
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(False)
+        self.progress.setVisible(False)
+        self.pause_button = QToolButton(self)
+        self.pause_button.setText("Pause")
+        self.pause_button.setToolTip("Pause or resume indexing")
+        self.pause_button.setVisible(False)
+        self.pause_button.clicked.connect(self._toggle_pause)
+        self.log_button = QToolButton(self)
+        self.log_button.setText("Log")
+        self.log_button.setCheckable(True)
+        self.log_button.setToolTip("Show errors and activity (Ctrl+Shift+L)")
+        bar.addWidget(self.status_label, 1)
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.pause_button)
+        bar.addPermanentWidget(self.log_button)
+
+    def _build_log(self) -> None:
+        self.log_view = QPlainTextEdit(self)
+        self.log_view.setReadOnly(True)
+        self.log_view.setMaximumBlockCount(2000)
+        self.log_dock = QDockWidget("Log", self)
+        self.log_dock.setObjectName("log")
+        self.log_dock.setWidget(self.log_view)
+        self.log_dock.setVisible(False)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
+        self.log_button.toggled.connect(self.log_dock.setVisible)
+        self.log_dock.visibilityChanged.connect(self.log_button.setChecked)
+
+    def _build_actions(self) -> None:
+        def action(text: str, shortcut: QKeySequence | str, slot: object) -> QAction:
+            act = QAction(text, self)
+            act.setShortcut(QKeySequence(shortcut))
+            act.triggered.connect(slot)
+            self.addAction(act)
+            return act
+
+        action("Focus search", "Ctrl+L", self.query_bar.focus)
+        action("Add folder", "Ctrl+O", self.choose_folder)
+        action("Folders", "Ctrl+Shift+F", self.show_folders)
+        action("Paste image", QKeySequence.StandardKey.Paste, self.paste_image)
+        action("Rescan", "F5", self.controller.reindex)
+        action("Log", "Ctrl+Shift+L", lambda: self.log_button.toggle())
+        action("Quit", QKeySequence.StandardKey.Quit, self.close)
+
+    def _connect(self) -> None:
+        c = self.controller
+        self.query_bar.text_query.connect(c.search_text)
+        self.query_bar.kind_changed.connect(c.set_kind)
+        self.query_bar.image_cleared.connect(c.clear_image)
+        self.results.open_requested.connect(c.open_result)
+        self.results.reveal_requested.connect(c.reveal_result)
+        self.results.copy_path_requested.connect(c.copy_path)
+        self.results.similar_requested.connect(c.find_similar)
+        self.results.preview_requested.connect(self.preview)
+        c.results_changed.connect(self._on_results)
+        c.status.connect(self.status_label.setText)
+        c.log.connect(self.log_view.appendPlainText)
+        c.progress.connect(self._on_progress)
+        c.indexing_finished.connect(self._on_indexing_finished)
+        c.model_state_changed.connect(self._on_model_state)
+        c.folders_changed.connect(self._on_folders_changed)
+        c.image_query_set.connect(self._on_image_query)
+
+    # -- reactions ---------------------------------------------------------------------------
+
+    def _show_start_page(self) -> None:
+        if not self.controller.has_folders():
+            self.pages.setCurrentIndex(PAGE_WELCOME)
+        elif self.controller.model_state is ModelState.MISSING:
+            self.pages.setCurrentIndex(PAGE_MESSAGE)
+        else:
+            self.pages.setCurrentIndex(PAGE_RESULTS)
+
+    def _on_results(self, count: int, message: str) -> None:
+        if count == 0 and message:
+            self._show_message(message, buttons=False)
+        else:
+            self._show_start_page()
+            if self.pages.currentIndex() == PAGE_MESSAGE and count:
+                self.pages.setCurrentIndex(PAGE_RESULTS)
+
+    def _show_message(self, text: str, *, buttons: bool) -> None:
+        self.message.setText(text)
+        self.download_button.setVisible(buttons and self.controller.can_download())
+        self.checkpoint_button.setVisible(buttons)
+        if self.controller.has_folders():
+            self.pages.setCurrentIndex(PAGE_MESSAGE)
+
+    def _on_model_state(self, state: ModelState, message: str) -> None:
+        if state is ModelState.MISSING:
+            self._show_message(message, buttons=True)
+            self.pages.setCurrentIndex(PAGE_MESSAGE)
+        else:
+            self._show_start_page()
+
+    def _on_progress(self, p: IndexProgress) -> None:
+        busy = p.phase != "done"
+        self.progress.setVisible(busy)
+        self.pause_button.setVisible(busy and p.phase == "embedding")
+        if p.phase == "embedding" and p.total:
+            self.progress.setRange(0, p.total)
+            self.progress.setValue(p.done)
+        elif busy:
+            self.progress.setRange(0, 0)  # busy indicator while scanning or saving
+
+    def _on_indexing_finished(self) -> None:
+        self.progress.setVisible(False)
+        self.pause_button.setVisible(False)
+        self.pause_button.setText("Pause")
+        self._show_start_page()
+
+    def _on_folders_changed(self) -> None:
+        if self._folders_dialog is not None:
+            self._folders_dialog.refresh()
+        self._show_start_page()
+
+    def _on_image_query(self, label: str) -> None:
+        image = self.controller.query_image
+        if image is None:
+            return
+        thumb = QPixmap.fromImage(pil_to_qimage(image)).scaled(
+            28, 28, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        self.query_bar.show_image(thumb, label)
+
+    def _toggle_pause(self) -> None:
+        paused = self.controller.toggle_pause()
+        self.pause_button.setText("Resume" if paused else "Pause")
+
+    # -- user actions ---------------------------------------------------------------------------
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder to index")
+        if folder:
+            self.controller.add_folder(folder)
+
+    def choose_checkpoint(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Load an open_clip checkpoint", "",
+            "Checkpoints (*.pt *.pth *.bin *.safetensors);;All files (*)")
+        if path:
+            self.controller.use_checkpoint(path)
+
+    def show_folders(self) -> None:
+        if self._folders_dialog is None:
+            dialog = FoldersDialog(self.controller.folder_statuses, self)
+            dialog.add_requested.connect(self.controller.add_folder)
+            dialog.remove_requested.connect(self.controller.remove_folder)
+            self._folders_dialog = dialog
+        self._folders_dialog.refresh()
+        self._folders_dialog.show()
+        self._folders_dialog.raise_()
+
+    def paste_image(self) -> None:
+        mime = QApplication.clipboard().mimeData()
+        if mime is None:
+            return
+        try:
+            self.controller.search_image(image_from_mime(mime))
+        except NotAnImageError as exc:
+            self.status_label.setText(str(exc))
+
+    def preview(self, result: object) -> None:
+        PreviewDialog(result, self.controller.thumbnails, self).exec()  # type: ignore[arg-type]
+
+    # -- drag and drop ------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if accepts(event.mimeData()):
+            event.acceptProposedAction()
+            self.status_label.setText("Drop to search with this image")
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        try:
+            dropped = image_from_mime(event.mimeData())
+        except NotAnImageError as exc:
+            self.status_label.setText(str(exc))
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.controller.search_image(dropped)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def restore_geometry(self, encoded: str) -> None:
+        if encoded:
+            self.restoreGeometry(QByteArray.fromBase64(encoded.encode()))
+
+    def saved_geometry(self) -> str:
+        return bytes(self.saveGeometry().toBase64().data()).decode()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.controller.shutdown(self.saved_geometry(), self.query_bar.history)
+        super().closeEvent(event)

@@ -1,0 +1,102 @@
+"""Paints one result tile: picture (or placeholder), file name, score."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from finder.ui.results_model import KindRole, PageRole, ScoreRole, ThumbnailStateRole
+
+TILE = QSize(184, 214)
+PICTURE = 160
+MARGIN = 12
+
+
+class ThumbnailDelegate(QStyledItemDelegate):
+    def sizeHint(self, option: QStyleOptionViewItem,
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return TILE
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = option.palette  # type: ignore[attr-defined]
+        rect: QRect = option.rect  # type: ignore[attr-defined]
+        state = option.state  # type: ignore[attr-defined]
+        tile = rect.adjusted(4, 4, -4, -4)
+        if state & QStyle.StateFlag.State_Selected:
+            painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 2))
+            painter.setBrush(palette.color(QPalette.ColorRole.Highlight).lighter(170)
+                             if palette.color(QPalette.ColorRole.Window).lightness() > 128
+                             else palette.color(QPalette.ColorRole.Highlight).darker(250))
+        elif state & QStyle.StateFlag.State_MouseOver:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(palette.color(QPalette.ColorRole.AlternateBase))
+        else:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(tile, 8, 8)
+
+        picture = QRect(tile.left() + (tile.width() - PICTURE) // 2, tile.top() + 6,
+                        PICTURE, PICTURE)
+        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(pixmap, QPixmap) and not pixmap.isNull():
+            scaled = pixmap.scaled(picture.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                   Qt.TransformationMode.SmoothTransformation)
+            x = picture.left() + (picture.width() - scaled.width()) // 2
+            y = picture.top() + (picture.height() - scaled.height()) // 2
+            painter.drawPixmap(x, y, scaled)
+            if index.data(KindRole) == "document":
+                # A white page on a white view needs an edge to read as a page.
+                painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRect(x, y, scaled.width() - 1, scaled.height() - 1)
+        else:
+            self._placeholder(painter, picture, palette, index)
+
+        text_color = palette.color(QPalette.ColorRole.Text)
+        name_rect = QRect(tile.left() + 6, picture.bottom() + 6, tile.width() - 12, 18)
+        painter.setPen(text_color)
+        name = option.fontMetrics.elidedText(  # type: ignore[attr-defined]
+            str(index.data(Qt.ItemDataRole.DisplayRole)), Qt.TextElideMode.ElideMiddle,
+            name_rect.width())
+        painter.drawText(name_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
+                         name)
+        detail = f"{float(index.data(ScoreRole)):.3f}"
+        page = index.data(PageRole)
+        if page:
+            detail = f"page {page}  \u00b7  {detail}"
+        small = QFont(option.font)  # type: ignore[attr-defined]
+        small.setPointSizeF(max(small.pointSizeF() * 0.85, 7.0))
+        painter.setFont(small)
+        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(QRect(name_rect.left(), name_rect.bottom() + 1, name_rect.width(), 16),
+                         Qt.AlignmentFlag.AlignHCenter, detail)
+        painter.restore()
+
+    @staticmethod
+    def _placeholder(painter: QPainter, picture: QRect, palette: QPalette,
+                     index: QModelIndex | QPersistentModelIndex) -> None:
+        is_document = index.data(KindRole) == "document"
+        loading = index.data(ThumbnailStateRole) == "loading"
+        if is_document:
+            box = picture.adjusted(20, 10, -20, -10)  # an upright page
+        else:
+            box = picture.adjusted(4, 16, -4, -16)
+        base = palette.color(QPalette.ColorRole.Base)
+        painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1))
+        painter.setBrush(base if is_document else base.darker(108))
+        painter.drawRoundedRect(box, 4, 4)
+        painter.setPen(QColor(palette.color(QPalette.ColorRole.PlaceholderText)))
+        if is_document and not loading:
+            # A page with lines of text: the document icon.
+            for i in range(6):
+                y = box.top() + 22 + i * 14
+                right = box.right() - (30 if i == 5 else 14)
+                painter.drawLine(box.left() + 14, y, right, y)
+        elif loading:
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "\u2026")
+        else:
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "no preview")

@@ -1,0 +1,233 @@
+"""Background work for the window: searching, indexing, model loading, thumbnails.
+
+Long-lived workers are QObjects moved to their own QThread; they hand plain data (or
+QImage) back through signals. Short tasks are QRunnables on an injectable pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
+from PySide6.QtGui import QImage
+
+from finder.core.library import FolderError, Library
+from finder.core.thumbnails import ThumbnailCache
+from finder.core.types import IndexProgress, SearchKind
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    request_id: int
+    kind: SearchKind
+    k: int
+    text: str = ""
+    image: Image.Image | None = None  # a dropped or pasted picture
+    keyword_only: bool = False  # no model: match file names and text
+
+
+@dataclass
+class IndexJob:
+    """Folder changes to make, then (when the model is there) an indexing run."""
+
+    add: list[str] = field(default_factory=list)
+    remove: list[str] = field(default_factory=list)
+    index: bool = True
+
+    def merge(self, other: IndexJob) -> None:
+        self.add += other.add
+        self.remove += other.remove
+        self.index = self.index or other.index
+
+
+class SearchWorker(QObject):
+    """Runs searches one at a time; a newer request makes older pending ones moot."""
+
+    finished = Signal(int, list)  # request id, list[SearchResult]
+    failed = Signal(int, str)
+
+    def __init__(self, library: Library) -> None:
+        super().__init__()
+        self.library = library
+        self._latest = 0
+        self._lock = threading.Lock()
+
+    def note_request(self, request_id: int) -> None:
+        """Called from the GUI thread as a request is sent: older ones get skipped."""
+        with self._lock:
+            self._latest = max(self._latest, request_id)
+
+    @Slot(object)
+    def run(self, request: SearchRequest) -> None:
+        with self._lock:
+            if request.request_id < self._latest:
+                return  # the user typed on; answer only the latest question
+        try:
+            if request.keyword_only:
+                results = self.library.search.keyword(request.text, request.kind, request.k)
+            elif request.image is not None:
+                results = self.library.search.image(request.image, request.kind, request.k)
+            else:
+                results = self.library.search.text(request.text, request.kind, request.k)
+        except Exception as exc:  # shown in the status bar, never swallowed
+            log.warning("search failed: %s", traceback.format_exc())
+            self.failed.emit(request.request_id, f"Search failed: {exc}")
+            return
+        self.finished.emit(request.request_id, results)
+
+
+class IndexWorker(QObject):
+    """Changes folders and runs the indexer; pausable (between batches) and cancellable."""
+
+    progress = Signal(object)  # IndexProgress
+    finished = Signal(object)  # IndexReport, or None when only folders changed
+    failed = Signal(str)
+    folders_changed = Signal()
+    folder_error = Signal(str)
+
+    def __init__(self, library: Library) -> None:
+        super().__init__()
+        self.library = library
+        self._cancel = threading.Event()
+        self._resume = threading.Event()
+        self._resume.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._resume.is_set()
+
+    def pause(self) -> None:
+        self._resume.clear()
+
+    def resume(self) -> None:
+        self._resume.set()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        self._resume.set()
+
+    @Slot(object)
+    def run(self, job: IndexJob) -> None:
+        self._cancel.clear()
+        try:
+            self._change_folders(job)
+            if not job.index:
+                self.finished.emit(None)
+                return
+            report = self.library.indexer.run(None, progress=self._on_progress,
+                                              cancel=self._cancel)
+        except Exception as exc:  # the model may be missing, the disk full...
+            log.warning("indexing failed: %s", traceback.format_exc())
+            self.failed.emit(str(exc))
+            return
+        self.finished.emit(report)
+
+    def _change_folders(self, job: IndexJob) -> None:
+        changed = False
+        for folder in job.remove:
+            try:
+                self.library.remove_folder(folder)
+                changed = True
+            except FolderError as exc:
+                self.folder_error.emit(str(exc))
+        for folder in job.add:
+            try:
+                self.library.add_folder(folder)
+                changed = True
+            except FolderError as exc:
+                self.folder_error.emit(str(exc))
+        if changed:
+            self.folders_changed.emit()
+
+    def _on_progress(self, progress: IndexProgress) -> None:
+        self.progress.emit(progress)
+        # Pausing holds the indexer between batches; cancelling releases it.
+        while not self._resume.wait(0.2):
+            if self._cancel.is_set():
+                break
+
+
+class WorkerThread:
+    """A QObject worker living in its own QThread, stopped and joined by `stop()`."""
+
+    # Every one ever started, so tests can check that none is left running.
+    started: weakref.WeakSet[QThread] = weakref.WeakSet()
+
+    def __init__(self, worker: QObject, name: str) -> None:
+        self.worker = worker
+        self.thread = QThread()
+        self.thread.setObjectName(name)
+        worker.moveToThread(self.thread)
+        self.thread.start()
+        WorkerThread.started.add(self.thread)
+
+    def stop(self, timeout_ms: int = 30_000) -> bool:
+        self.thread.quit()
+        return self.thread.wait(timeout_ms)
+
+
+# -- short tasks -----------------------------------------------------------------------
+
+
+class TaskSignals(QObject):
+    done = Signal(object)
+    failed = Signal(str)
+
+
+class Task(QRunnable):
+    """Run `fn` on a pool thread and report through `signals` (a QRunnable is no QObject)."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        super().__init__()
+        self.fn = fn
+        self.signals = TaskSignals()
+
+    def run(self) -> None:
+        try:
+            result = self.fn()
+        except Exception as exc:  # reported to the caller, which shows it
+            self.signals.failed.emit(str(exc))
+            return
+        self.signals.done.emit(result)
+
+
+def start_task(pool: QThreadPool | None, fn: Callable[[], Any],
+               on_done: Callable[[Any], None] | None = None,
+               on_failed: Callable[[str], None] | None = None) -> Task:
+    """Run fn in the pool (or at once, synchronously, when pool is None: tests)."""
+    task = Task(fn)
+    if on_done is not None:
+        task.signals.done.connect(on_done)
+    if on_failed is not None:
+        task.signals.failed.connect(on_failed)
+    if pool is None:
+        task.run()
+    else:
+        pool.start(task)
+    return task
+
+
+class ThumbnailSignals(QObject):
+    loaded = Signal(str, QImage)  # key, image (QImage is safe off the GUI thread)
+
+
+class ThumbnailTask(QRunnable):
+    def __init__(self, cache: ThumbnailCache, key: str, path: str, page: int | None,
+                 signals: ThumbnailSignals) -> None:
+        super().__init__()
+        self.cache, self.key, self.path, self.page = cache, key, path, page
+        self.signals = signals
+
+    def run(self) -> None:
+        thumb = self.cache.get(self.path, self.page)
+        image = QImage(str(thumb)) if thumb is not None else QImage()
+        self.signals.loaded.emit(self.key, image)

@@ -1,0 +1,193 @@
+"""The window end to end with the tiny random model: real workers, real index."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QImage
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from finder.core.embedder import ClipEmbedder, resolve_model_spec
+from finder.core.types import FileKind, SearchKind
+from finder.ui.controller import ModelState
+from finder.ui.main_window import PAGE_MESSAGE, PAGE_RESULTS, PAGE_WELCOME, MainWindow
+
+SCREENSHOT_DIR = Path(os.environ.get("FINDER_SCREENSHOT_DIR", "")) if os.environ.get(
+    "FINDER_SCREENSHOT_DIR") else None
+
+
+def _indexed_window(make_window, tiny_embedder, photo_folder, qtbot):  # type: ignore[no-untyped-def]
+    window, controller = make_window(tiny_embedder)
+    controller.start()
+    assert controller.model_state is ModelState.READY
+    with qtbot.waitSignal(controller.indexing_finished, timeout=60_000):
+        controller.add_folder(str(photo_folder))
+    return window, controller
+
+
+def _drop(window: MainWindow, mime: QMimeData) -> None:
+    event = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+
+
+def test_first_run_shows_the_welcome_page(make_window, tiny_embedder) -> None:  # type: ignore[no-untyped-def]
+    window, controller = make_window(tiny_embedder)
+    assert window.pages.currentIndex() == PAGE_WELCOME
+    assert window.welcome_add.isVisible()
+    assert window.windowTitle() == "finder"
+
+
+def test_typing_a_query_fills_the_grid(make_window, tiny_embedder, photo_folder, qtbot,
+                                       tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window, controller = _indexed_window(make_window, tiny_embedder, photo_folder, qtbot)
+    assert window.pages.currentIndex() == PAGE_RESULTS
+    qtbot.keyClicks(window.query_bar.edit, "a red circle")
+    qtbot.waitUntil(lambda: controller.model.rowCount() == 7, timeout=10_000)
+    assert {r.kind for r in controller.model.results()} == {FileKind.PHOTO, FileKind.DOCUMENT}
+    assert "results in" in window.status_label.text()
+    # The Photos tab narrows the grid.
+    window.query_bar.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: controller.model.rowCount() == 5, timeout=10_000)
+    assert controller.kind is SearchKind.PHOTOS
+    # Thumbnails load from the disk cache into the model.
+    qtbot.waitUntil(lambda: all(
+        controller.model.data(controller.model.index(r), Qt.ItemDataRole.DecorationRole)
+        is not None for r in range(5)), timeout=10_000)
+    window.resize(1000, 640)
+    shot = (SCREENSHOT_DIR or tmp_path) / "main-window-results.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    assert window.grab().save(str(shot))
+    # Escape clears the query and the grid; Up brings the query back from history.
+    window.query_bar.edit.setFocus()
+    qtbot.keyClick(window.query_bar.edit, Qt.Key.Key_Return)
+    qtbot.keyClick(window.query_bar.edit, Qt.Key.Key_Escape)
+    assert window.query_bar.text() == "" and controller.model.rowCount() == 0
+    qtbot.keyClick(window.query_bar.edit, Qt.Key.Key_Up)
+    assert window.query_bar.text() == "a red circle"
+
+
+def test_dropping_an_image_searches_with_it(make_window, tiny_embedder, photo_folder,
+                                            qtbot) -> None:  # type: ignore[no-untyped-def]
+    window, controller = _indexed_window(make_window, tiny_embedder, photo_folder, qtbot)
+    window.query_bar.tabs.setCurrentIndex(1)  # photos
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo_folder / "blue-circle.jpg"))])
+    _drop(window, mime)
+    assert window.query_bar.has_image()
+    assert "blue-circle.jpg" in window.query_bar.chip.text()
+    qtbot.waitUntil(lambda: controller.model.rowCount() > 0, timeout=10_000)
+    assert Path(controller.model.result(0).path).name == "blue-circle.jpg"
+    # Removing the chip clears the image query.
+    window.query_bar.chip.click()
+    assert controller.query_image is None and controller.model.rowCount() == 0
+
+
+def test_a_pasted_screenshot_searches_with_it(make_window, tiny_embedder, photo_folder,
+                                              qtbot) -> None:  # type: ignore[no-untyped-def]
+    window, controller = _indexed_window(make_window, tiny_embedder, photo_folder, qtbot)
+    image = QImage(str(photo_folder / "orange-square.jpg"))
+    QApplication.clipboard().setImage(image)
+    window.paste_image()
+    assert window.query_bar.chip.text().startswith("pasted image")
+    qtbot.waitUntil(lambda: controller.model.rowCount() > 0, timeout=10_000)
+
+
+def test_dropping_a_non_image_explains_why_nothing_happened(
+        make_window, tiny_embedder, photo_folder, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window, controller = _indexed_window(make_window, tiny_embedder, photo_folder, qtbot)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo_folder / "notes" / "receipt.txt"))])
+    _drop(window, mime)
+    assert "not an image" in window.status_label.text()
+    assert not window.query_bar.has_image()
+    mime = QMimeData()
+    mime.setText("just some words")
+    _drop(window, mime)
+    assert "not an image" in window.status_label.text().lower()
+
+
+def test_adding_a_folder_through_the_dialog_indexes_it(
+        make_window, tiny_embedder, photo_folder, qtbot,
+        monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    window, controller = make_window(tiny_embedder)
+    controller.start()
+    window.show_folders()
+    dialog = window._folders_dialog
+    assert dialog is not None and dialog.model.rowCount() == 0
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        staticmethod(lambda *a, **k: str(photo_folder)))
+    with qtbot.waitSignal(controller.indexing_finished, timeout=60_000):
+        dialog.add_button.click()
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 1)
+    assert dialog.model.item(0, 1).text() == "5" and dialog.model.item(0, 2).text() == "2"
+    assert window.pages.currentIndex() == PAGE_RESULTS
+    qtbot.keyClicks(window.query_bar.edit, "tax")
+    qtbot.keyClick(window.query_bar.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: controller.model.rowCount() == 7, timeout=10_000)
+    # Removing it drops it from the index, never the files.
+    monkeypatch.setattr("finder.ui.folders_dialog.QMessageBox.question",
+                        staticmethod(lambda *a, **k: dialog_yes()))
+    dialog.table.selectRow(0)
+    with qtbot.waitSignal(controller.folders_changed, timeout=30_000):
+        dialog.remove_button.click()
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 0)
+    assert (photo_folder / "red-circle.jpg").is_file()
+
+
+def dialog_yes():  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMessageBox
+
+    return QMessageBox.StandardButton.Yes
+
+
+def test_opening_and_acting_on_a_result(make_window, tiny_embedder, photo_folder,
+                                        qtbot) -> None:  # type: ignore[no-untyped-def]
+    window, controller = _indexed_window(make_window, tiny_embedder, photo_folder, qtbot)
+    controller.search_text("green")
+    qtbot.waitUntil(lambda: controller.model.rowCount() > 0, timeout=10_000)
+    first = controller.model.result(0)
+    window.results.activated.emit(controller.model.index(0))  # double click / Enter
+    assert make_window.opened[-1] == QUrl.fromLocalFile(first.path)
+    controller.copy_path(first)
+    assert QApplication.clipboard().text() == first.path
+    photo = next(r for r in controller.model.results() if r.kind is FileKind.PHOTO)
+    controller.find_similar(photo)
+    assert window.query_bar.has_image()
+    qtbot.waitUntil(lambda: controller.model.rowCount() > 0 and
+                    controller.model.result(0).path == photo.path, timeout=10_000)
+
+
+def test_indexing_can_pause_and_the_window_closes_cleanly(
+        make_window, tiny_embedder, photo_folder, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window, controller = make_window(tiny_embedder)
+    controller.start()
+    assert controller.toggle_pause() is True  # paused before the run starts: it waits
+    controller.add_folder(str(photo_folder))
+    qtbot.waitUntil(lambda: controller.indexing)
+    assert controller.toggle_pause() is False
+    qtbot.waitUntil(lambda: not controller.indexing, timeout=60_000)
+    window.close()
+    assert not controller._indexer.thread.isRunning()
+    assert not controller._searcher.thread.isRunning()
+
+
+def test_missing_model_offers_download_and_keeps_keyword_search(
+        make_window, photo_folder, qtbot, tiny_embedder) -> None:  # type: ignore[no-untyped-def]
+    # First index with the tiny model, then reopen with real weights that are not on disk.
+    window, controller = _indexed_window(make_window, tiny_embedder, photo_folder, qtbot)
+    window.close()
+    missing = ClipEmbedder(resolve_model_spec("ViT-B-32", "laion2b_s34b_b79k"))
+    window, controller = make_window(missing)
+    controller.start()
+    assert controller.model_state is ModelState.MISSING
+    assert window.pages.currentIndex() == PAGE_MESSAGE
+    assert "ViT-B-32" in window.message.text()
+    assert window.download_button.isVisible() and window.checkpoint_button.isVisible()
+    controller.search_text("receipt")
+    qtbot.waitUntil(lambda: controller.model.rowCount() == 1, timeout=10_000)
+    assert controller.model.result(0).path.endswith("receipt.txt")
+    assert window.pages.currentIndex() == PAGE_RESULTS

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+
+from finder.core.types import FileKind, SearchResult
+from finder.ui.results_model import (
+    PathRole,
+    ResultsModel,
+    ThumbnailStateRole,
+    thumbnail_key,
+)
+
+
+def _results(n: int) -> list[SearchResult]:
+    return [SearchResult(path=f"/p/{i}.jpg", kind=FileKind.PHOTO, score=1 - i / 100)
+            for i in range(n)] + [
+        SearchResult(path="/d/a.pdf", kind=FileKind.DOCUMENT, score=0.5, snippet="tax", page=2)]
+
+
+def test_model_passes_qtmodeltester(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    model = ResultsModel()
+    model.set_results(_results(20))
+    qtmodeltester.check(model)
+    model.set_results([])
+    qtmodeltester.check(model)
+
+
+def test_rows_roles_and_tooltips() -> None:
+    model = ResultsModel()
+    model.set_results(_results(3))
+    assert model.rowCount() == 4
+    assert model.data(model.index(0), Qt.ItemDataRole.DisplayRole) == "0.jpg"
+    assert model.data(model.index(3), PathRole) == "/d/a.pdf"
+    tip = model.data(model.index(3), Qt.ItemDataRole.ToolTipRole)
+    assert "page 2" in tip and "tax" in tip
+
+
+def test_thumbnails_are_requested_once_and_fill_in(qtbot) -> None:  # type: ignore[no-untyped-def]
+    model = ResultsModel()
+    results = _results(2)
+    model.set_results(results)
+    wanted: list[tuple[str, str, object]] = []
+    model.thumbnail_wanted.connect(lambda *args: wanted.append(args))
+    index = model.index(0)
+    assert model.data(index, Qt.ItemDataRole.DecorationRole) is None
+    assert model.data(index, Qt.ItemDataRole.DecorationRole) is None
+    assert len(wanted) == 1 and wanted[0][1] == "/p/0.jpg"
+    assert model.data(index, ThumbnailStateRole) == "loading"
+    image = QImage(8, 8, QImage.Format.Format_RGB32)
+    image.fill(Qt.GlobalColor.red)
+    with qtbot.waitSignal(model.dataChanged):
+        model.set_thumbnail(thumbnail_key(results[0]), image)
+    assert model.data(index, ThumbnailStateRole) == "ready"
+    assert not model.data(index, Qt.ItemDataRole.DecorationRole).isNull()
+    model.set_thumbnail(thumbnail_key(results[1]), QImage())  # nothing to show
+    assert model.data(model.index(1), ThumbnailStateRole) == "none"
