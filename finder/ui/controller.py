@@ -7,6 +7,7 @@ Library service. The window connects its widgets to these slots and signals.
 from __future__ import annotations
 
 import enum
+import html
 import logging
 import subprocess
 import sys
@@ -252,7 +253,8 @@ class Controller(QObject):
         self.model.forget_thumbnails()
         elapsed_ms = (time.monotonic() - self._sent_at) * 1000
         if results:
-            self.status.emit(f"{len(results):,} results in {elapsed_ms:.0f} ms")
+            noun = "result" if len(results) == 1 else "results"
+            self.status.emit(f"{len(results):,} {noun} in {elapsed_ms:.0f} ms")
             self.results_changed.emit(len(results), "")
         else:
             self.results_changed.emit(0, self._no_results_text())
@@ -389,9 +391,8 @@ def _duration(seconds: float) -> str:
 
 
 def _model_missing_text(message: str) -> str:
-    return ("<h2>The CLIP model is not on this computer yet</h2>"
-            f"<p>{message}</p>"
-            "<p>Until it is, finder searches file names and document text only.</p>")
+    return ("<b>The CLIP model is not on this computer yet.</b> Until it is, finder searches "
+            f"file names and document text only.<br><small>{html.escape(message)}</small>")
 
 
 def _show_in_file_manager(path: str) -> bool:

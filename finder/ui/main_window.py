@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addWidget(self._model_banner())
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
 
@@ -114,20 +116,37 @@ class MainWindow(QMainWindow):
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.download_button = QPushButton("Download the model", page)
-        self.download_button.clicked.connect(self.controller.download_model)
-        self.checkpoint_button = QPushButton("Load checkpoint file\u2026", page)
-        self.checkpoint_button.clicked.connect(self.choose_checkpoint)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.download_button)
-        row.addWidget(self.checkpoint_button)
-        row.addStretch(1)
         layout.addWidget(self.message)
-        layout.addSpacing(12)
-        layout.addLayout(row)
         layout.addStretch(3)
         return page
+
+    def _model_banner(self) -> QWidget:
+        """Shown while the CLIP weights are missing, above whatever else is shown."""
+        self.banner = QFrame(self)
+        self.banner.setObjectName("modelBanner")
+        self.banner.setFrameShape(QFrame.Shape.StyledPanel)
+        self.banner.setStyleSheet(
+            "#modelBanner { background: palette(alternate-base); border-radius: 6px; }")
+        self.banner_text = QLabel(self.banner)
+        self.banner_text.setWordWrap(True)
+        self.banner_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.download_button = QPushButton("Download the model", self.banner)
+        self.download_button.clicked.connect(self.controller.download_model)
+        self.checkpoint_button = QPushButton("Load checkpoint file\u2026", self.banner)
+        self.checkpoint_button.clicked.connect(self.choose_checkpoint)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.download_button)
+        buttons.addWidget(self.checkpoint_button)
+        buttons.addStretch(1)
+        row = QHBoxLayout(self.banner)
+        row.addWidget(self.banner_text, 1)
+        row.addLayout(buttons)
+        self.banner.setVisible(False)
+        holder = QWidget(self)
+        outer = QVBoxLayout(holder)
+        outer.setContentsMargins(10, 0, 10, 4)
+        outer.addWidget(self.banner)
+        return holder
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -202,32 +221,23 @@ class MainWindow(QMainWindow):
     def _show_start_page(self) -> None:
         if not self.controller.has_folders():
             self.pages.setCurrentIndex(PAGE_WELCOME)
-        elif self.controller.model_state is ModelState.MISSING:
-            self.pages.setCurrentIndex(PAGE_MESSAGE)
         else:
             self.pages.setCurrentIndex(PAGE_RESULTS)
 
     def _on_results(self, count: int, message: str) -> None:
-        if count == 0 and message:
-            self._show_message(message, buttons=False)
+        if count == 0 and message and self.controller.has_folders():
+            self.message.setText(message)
+            self.pages.setCurrentIndex(PAGE_MESSAGE)
         else:
             self._show_start_page()
-            if self.pages.currentIndex() == PAGE_MESSAGE and count:
-                self.pages.setCurrentIndex(PAGE_RESULTS)
-
-    def _show_message(self, text: str, *, buttons: bool) -> None:
-        self.message.setText(text)
-        self.download_button.setVisible(buttons and self.controller.can_download())
-        self.checkpoint_button.setVisible(buttons)
-        if self.controller.has_folders():
-            self.pages.setCurrentIndex(PAGE_MESSAGE)
 
     def _on_model_state(self, state: ModelState, message: str) -> None:
-        if state is ModelState.MISSING:
-            self._show_message(message, buttons=True)
-            self.pages.setCurrentIndex(PAGE_MESSAGE)
-        else:
-            self._show_start_page()
+        missing = state is ModelState.MISSING
+        self.banner.setVisible(missing)
+        if missing:
+            self.banner_text.setText(message)
+            self.download_button.setVisible(self.controller.can_download())
+        self._show_start_page()
 
     def _on_progress(self, p: IndexProgress) -> None:
         busy = p.phase != "done"

@@ -184,10 +184,13 @@ def test_missing_model_offers_download_and_keeps_keyword_search(
     window, controller = make_window(missing)
     controller.start()
     assert controller.model_state is ModelState.MISSING
-    assert window.pages.currentIndex() == PAGE_MESSAGE
-    assert "ViT-B-32" in window.message.text()
+    assert window.banner.isVisible()
+    assert "ViT-B-32" in window.banner_text.text()
     assert window.download_button.isVisible() and window.checkpoint_button.isVisible()
     controller.search_text("receipt")
     qtbot.waitUntil(lambda: controller.model.rowCount() == 1, timeout=10_000)
     assert controller.model.result(0).path.endswith("receipt.txt")
-    assert window.pages.currentIndex() == PAGE_RESULTS
+    assert window.pages.currentIndex() == PAGE_RESULTS and window.banner.isVisible()
+    controller.search_text("no such words anywhere")
+    qtbot.waitUntil(lambda: window.pages.currentIndex() == PAGE_MESSAGE, timeout=10_000)
+    assert "No matches" in window.message.text()
