@@ -55,3 +55,26 @@ def test_thumbnails_are_requested_once_and_fill_in(qtbot) -> None:  # type: igno
     assert not model.data(index, Qt.ItemDataRole.DecorationRole).isNull()
     model.set_thumbnail(thumbnail_key(results[1]), QImage())  # nothing to show
     assert model.data(model.index(1), ThumbnailStateRole) == "none"
+
+
+def test_ten_thousand_results_request_only_visible_thumbnails(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from finder.ui.results_view import ResultsView
+
+    model = ResultsModel()
+    view = ResultsView()
+    view.setModel(model)
+    view.resize(900, 600)
+    qtbot.addWidget(view)
+    view.show()
+    wanted: list[str] = []
+    model.thumbnail_wanted.connect(lambda key, path, page: wanted.append(path))
+    model.set_results([SearchResult(path=f"/p/{i}.jpg", kind=FileKind.PHOTO, score=0.5)
+                       for i in range(10_000)])
+    qtbot.waitUntil(lambda: len(wanted) > 0)
+    first_screen = len(wanted)
+    assert first_screen < 60  # a screenful, not ten thousand
+    bar = view.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 100_000)  # batched layout of all rows is done
+    bar.setValue(bar.maximum())
+    qtbot.waitUntil(lambda: "/p/9999.jpg" in wanted)
+    assert len(wanted) < 2 * first_screen + 20
