@@ -22,6 +22,7 @@ import numpy as np
 from finder.core.catalog import Catalog, FileRecord, NewItem, passages_to_items
 from finder.core.embedder import Embedder
 from finder.core.extract import ExtractError, load_image, read_document
+from finder.core.priority import BACKGROUND_NICE, lower_thread_priority
 from finder.core.scanner import ScannedFile, SkippedPath, content_hash, scan
 from finder.core.store import ModelStore
 from finder.core.types import (
@@ -45,6 +46,7 @@ class IndexerConfig:
     decode_workers: int = 2
     lookahead: int = 64  # decoded files waiting for the model, at most
     save_every_s: float = 120.0  # save the vector index this often during long runs
+    decode_nice: int = BACKGROUND_NICE  # decode threads yield the CPU to the UI (Linux)
 
 
 @dataclass
@@ -202,7 +204,9 @@ class Indexer:
                 self.models.save()
                 last_save = time.monotonic()
 
-        with ThreadPoolExecutor(self.config.decode_workers, "finder-decode") as pool:
+        with ThreadPoolExecutor(self.config.decode_workers, "finder-decode",
+                                initializer=lower_thread_priority,
+                                initargs=(self.config.decode_nice,)) as pool:
             in_flight: deque[Future[_Prepared]] = deque()
             queue = iter(work)
             for item in queue:

@@ -152,3 +152,27 @@ def test_status_and_model_info_say_which_precision(tmp_path: Path,
     err = io.StringIO()
     assert cli.main(["status", *common], stdout=io.StringIO(), stderr=err) == 1
     assert "unknown precision 'half'" in err.getvalue()
+
+
+def test_background_threads_run_at_lower_priority() -> None:
+    import os
+    import sys
+    import threading
+
+    from finder.core.priority import lower_thread_priority
+
+    seen: dict[str, object] = {}
+
+    def work() -> None:
+        seen["lowered"] = lower_thread_priority(7)
+        if sys.platform.startswith("linux"):
+            seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before = os.getpriority(os.PRIO_PROCESS, 0) if hasattr(os, "getpriority") else None
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    if sys.platform.startswith("linux"):
+        assert seen["lowered"] is True and int(seen["nice"]) >= 7  # type: ignore[call-overload]
+        assert os.getpriority(os.PRIO_PROCESS, 0) == before  # this thread is untouched
+    assert lower_thread_priority(0) is False
