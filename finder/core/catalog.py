@@ -7,6 +7,7 @@ batch it was writing.
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import threading
@@ -20,7 +21,7 @@ import numpy as np
 
 from finder.core.types import FileKind, FileStatus, Modality, Passage
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each entry upgrades the schema from version i to i+1. Append, never edit.
 MIGRATIONS: list[str] = [
@@ -74,6 +75,11 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (file_id, model_id)
     ) WITHOUT ROWID;
     """,
+    # 2: a watched folder that is gone (unmounted drive, share down) is offline: its
+    # files and vectors are kept but hidden from searches until it comes back.
+    """
+    ALTER TABLE roots ADD COLUMN offline_since REAL;
+    """,
 ]
 
 
@@ -83,6 +89,29 @@ class CatalogError(Exception):
 
 class SchemaTooNewError(CatalogError):
     pass
+
+
+class StorageError(CatalogError):
+    """The data dir cannot be written (disk full, read-only); what is stored stays usable."""
+
+
+# SQLite's words for "the data dir cannot take this write".
+_STORAGE_FAILURES = ("disk is full", "readonly database", "disk i/o error",
+                     "unable to open database file")
+
+
+def storage_error(where: Path, exc: BaseException) -> StorageError:
+    """A clear message for a failed write, from a sqlite3 or OS error."""
+    if isinstance(exc, OSError):
+        reason = {errno.ENOSPC: "the disk is full", errno.EROFS: "the disk is read-only",
+                  errno.EDQUOT: "the disk quota is used up", errno.EACCES: "permission denied",
+                  errno.EPERM: "permission denied"}.get(exc.errno or 0, exc.strerror or str(exc))
+    else:
+        text = str(exc).lower()
+        reason = ("the disk is full" if "full" in text else
+                  "the data folder is read-only" if "readonly" in text else str(exc))
+    return StorageError(f"cannot write the index in {where}: {reason}; what is already "
+                        "indexed can still be searched")
 
 
 @dataclass(frozen=True)
@@ -102,6 +131,7 @@ class FileRecord:
 class Root:
     id: int
     path: str
+    offline: bool = False  # the folder is gone for now; its files are kept, hidden
 
 
 @dataclass(frozen=True)
@@ -192,13 +222,21 @@ class Catalog:
     def transaction(self) -> Iterator[_Tx]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield _Tx(self._db)
-            except BaseException:
-                self._db.execute("ROLLBACK")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield _Tx(self._db)
+                except BaseException:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                if any(words in str(exc).lower() for words in _STORAGE_FAILURES):
+                    raise storage_error(self.path.parent, exc) from exc
                 raise
-            self._db.execute("COMMIT")
 
     def data_version(self) -> int:
         """Changes whenever another connection commits (readers use it to notice writers)."""
@@ -235,8 +273,18 @@ class Catalog:
         return None
 
     def roots(self) -> list[Root]:
-        rows = self._db.execute("SELECT id, path FROM roots ORDER BY path").fetchall()
-        return [Root(int(r[0]), r[1]) for r in rows]
+        rows = self._db.execute(
+            "SELECT id, path, offline_since IS NOT NULL FROM roots ORDER BY path").fetchall()
+        return [Root(int(r[0]), r[1], bool(r[2])) for r in rows]
+
+    def set_root_offline(self, root_id: int, offline: bool) -> list[int]:
+        """Hide (or show again) a root's files; returns the ids of the items concerned."""
+        with self.transaction() as tx:
+            tx.execute("UPDATE roots SET offline_since = ? WHERE id = ?",
+                       (time.time() if offline else None, root_id))
+            rows = tx.execute("SELECT items.id FROM items JOIN files ON files.id = items.file_id "
+                              "WHERE files.root_id = ?", (root_id,)).fetchall()
+        return [int(r[0]) for r in rows]
 
     def remove_root(self, root_id: int) -> list[int]:
         """Forget a root and everything indexed under it; returns the removed item ids."""
@@ -281,6 +329,18 @@ class Catalog:
     def files_under(self, root_id: int) -> dict[str, FileRecord]:
         rows = self._db.execute(_FILE_SELECT + " WHERE root_id = ?", (root_id,)).fetchall()
         return {r[2]: _file_record(r) for r in rows}
+
+    def files_within(self, root_id: int, folder: str) -> dict[str, FileRecord]:
+        """The files of a root at `folder` or below it (a file path names just that file)."""
+        low, high = _prefix_range(folder)
+        rows = self._db.execute(
+            _FILE_SELECT + " WHERE root_id = ? AND (path = ? OR (path >= ? AND path < ?))",
+            (root_id, folder, low, high)).fetchall()
+        return {r[2]: _file_record(r) for r in rows}
+
+    def has_files(self, root_id: int) -> bool:
+        row = self._db.execute("SELECT 1 FROM files WHERE root_id = ? LIMIT 1", (root_id,))
+        return row.fetchone() is not None
 
     def file_by_path(self, path: str) -> FileRecord | None:
         row = self._db.execute(_FILE_SELECT + " WHERE path = ?", (path,)).fetchone()
@@ -340,12 +400,10 @@ class Catalog:
     def vectors(self, model_id: int, modality: Modality | None = None,
                 batch: int = 20_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """All (ids, vectors) of one model in batches; used to (re)build the vector index."""
-        sql = "SELECT v.item_id, v.vector FROM vectors v"
+        sql = "SELECT v.item_id, v.vector FROM vectors v" + _ONLINE_JOIN + " WHERE v.model_id = ?"
         args: list[object] = [model_id]
-        if modality is None:
-            sql += " WHERE v.model_id = ?"
-        else:
-            sql += " JOIN items i ON i.id = v.item_id WHERE v.model_id = ? AND i.modality = ?"
+        if modality is not None:
+            sql += " AND i.modality = ?"
             args.append(modality.value)
         cur = self._db.execute(sql + " ORDER BY v.item_id", args)
         while rows := cur.fetchmany(batch):
@@ -354,9 +412,10 @@ class Catalog:
             yield ids, vecs
 
     def vector_ids(self, model_id: int, modality: Modality) -> np.ndarray:
+        """The items the vector index should hold: those of online folders."""
         rows = self._db.execute(
-            "SELECT v.item_id FROM vectors v JOIN items i ON i.id = v.item_id "
-            "WHERE v.model_id = ? AND i.modality = ?",
+            "SELECT v.item_id FROM vectors v" + _ONLINE_JOIN +
+            " WHERE v.model_id = ? AND i.modality = ?",
             (model_id, modality.value),
         ).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
@@ -384,8 +443,8 @@ class Catalog:
             marks = ",".join("?" * len(chunk))
             for r in self._db.execute(
                 "SELECT i.id, i.file_id, f.path, f.kind, i.modality, i.page, i.text "
-                "FROM items i JOIN files f ON f.id = i.file_id "
-                f"WHERE i.id IN ({marks}) AND f.status = 'ok'",
+                "FROM items i JOIN files f ON f.id = i.file_id JOIN roots r ON r.id = f.root_id "
+                f"WHERE i.id IN ({marks}) AND f.status = 'ok' AND r.offline_since IS NULL",
                 chunk,
             ):
                 out[int(r[0])] = ItemRow(
@@ -467,6 +526,27 @@ class _Tx:
             (root_id, new_path, size, mtime_ns, file_id),
         )
 
+    def move_path(self, src: str, dst: str, root_id: int) -> tuple[int, list[int]]:
+        """Re-key a moved file, or every file below a moved folder, keeping their items.
+
+        Rows already at `dst` are stale (a rename replaced them) and are dropped.
+        Returns (files moved, item ids dropped with the stale rows).
+        """
+        low, high = _prefix_range(src)
+        if self._db.execute("SELECT 1 FROM files WHERE path = ? OR (path >= ? AND path < ?) "
+                            "LIMIT 1", (src, low, high)).fetchone() is None:
+            return 0, []  # nothing of ours was there (or it moved already)
+        low, high = _prefix_range(dst)
+        stale = [int(r[0]) for r in self._db.execute(
+            "SELECT id FROM files WHERE path = ? OR (path >= ? AND path < ?)", (dst, low, high))]
+        removed = self.delete_files(stale) if stale else []
+        low, high = _prefix_range(src)
+        cur = self._db.execute(
+            "UPDATE files SET path = ? || substr(path, ?), root_id = ? "
+            "WHERE path = ? OR (path >= ? AND path < ?)",
+            (dst, len(src) + 1, root_id, src, low, high))
+        return int(cur.rowcount), removed
+
     def delete_files(self, file_ids: Iterable[int]) -> list[int]:
         """Delete files with their items; returns the removed item ids."""
         removed: list[int] = []
@@ -479,6 +559,17 @@ class _Tx:
 
 def _is_within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+# Items of files in folders that are online (offline ones keep their rows, hidden).
+_ONLINE_JOIN = (" JOIN items i ON i.id = v.item_id JOIN files f ON f.id = i.file_id"
+                " JOIN roots r ON r.id = f.root_id AND r.offline_since IS NULL")
+
+
+def _prefix_range(folder: str) -> tuple[str, str]:
+    """Bounds such that low <= path < high exactly for the paths below `folder`."""
+    base = folder.rstrip(os.sep) + os.sep
+    return base, base[:-1] + chr(ord(os.sep) + 1)
 
 
 _FILE_SELECT = (

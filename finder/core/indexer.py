@@ -7,23 +7,42 @@ the batch in flight, and the next run picks up where it stopped.
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from finder.core.catalog import Catalog, FileRecord, NewItem, passages_to_items
+from finder.core.catalog import (
+    Catalog,
+    FileRecord,
+    NewItem,
+    Root,
+    passages_to_items,
+    storage_error,
+)
 from finder.core.embedder import Embedder
-from finder.core.extract import ExtractError, load_image, read_document
+from finder.core.extract import ExtractError, kind_of, load_image, read_document
 from finder.core.priority import BACKGROUND_NICE, lower_thread_priority
-from finder.core.scanner import ScannedFile, SkippedPath, content_hash, scan
+from finder.core.scanner import (
+    ScannedFile,
+    SkippedPath,
+    content_hash,
+    indexable,
+    is_within,
+    outermost,
+    scan,
+    scan_subtree,
+)
 from finder.core.store import ModelStore
 from finder.core.types import (
     FileError,
@@ -33,10 +52,14 @@ from finder.core.types import (
     IndexReport,
     Modality,
 )
+from finder.core.vector_index import sync
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[IndexProgress], None]
+
+# Errors writing the data dir: the run stops with a clear StorageError.
+_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT})
 
 
 @dataclass(frozen=True)
@@ -72,34 +95,60 @@ class Indexer:
         self.models = models
         self.embedder = embedder
         self.config = config or IndexerConfig()
+        self._run_lock = threading.Lock()  # one run at a time (the app and its watcher)
 
     def run(self, roots: Iterable[Path] | None = None, *,
+            subtrees: Iterable[Path | str] | None = None,
+            moves: Sequence[tuple[str, str]] = (),
             progress: ProgressCallback | None = None,
-            cancel: threading.Event | None = None) -> IndexReport:
-        """Bring the catalog up to date with `roots` (all watched roots when None)."""
+            cancel: threading.Event | None = None, save: bool = True) -> IndexReport:
+        """Bring the catalog up to date with `roots` (all watched roots when None).
+
+        `subtrees` narrows the scan to these files and folders inside watched roots (what
+        a watcher saw change), with the same outcome as a full scan for them. `moves`,
+        (source, destination) pairs seen by a watcher, are re-keyed in the catalog first:
+        a moved folder keeps its vectors for one stat per file. `save=False` leaves the
+        vector index unsaved (it is rebuilt from the catalog if the process dies).
+        Raises StorageError when the data dir cannot be written.
+        """
+        with self._run_lock:
+            try:
+                return self._run(roots, subtrees, moves, progress, cancel, save)
+            except OSError as exc:
+                if exc.errno in _STORAGE_ERRNOS:  # reading user files never raises here
+                    raise storage_error(self.catalog.path.parent, exc) from exc
+                raise
+
+    def _run(self, roots: Iterable[Path] | None, subtrees: Iterable[Path | str] | None,
+             moves: Sequence[tuple[str, str]], progress: ProgressCallback | None,
+             cancel: threading.Event | None, save: bool) -> IndexReport:
         started = time.monotonic()
         report = IndexReport()
         cancel = cancel or threading.Event()
         notify = progress or (lambda p: None)
         notify(IndexProgress("scanning"))
 
-        root_rows = self.catalog.roots()
-        if roots is not None:
-            wanted = {str(r) for r in roots}
-            root_rows = [r for r in root_rows if r.path in wanted]
-
+        if moves:
+            self._apply_moves(moves, report)
         model_id = self.catalog.find_model_id(self.embedder.key)
         embedded = self.catalog.embedded_file_ids(model_id) if model_id is not None else set()
 
         work: list[_Work] = []
         vanished: dict[str, FileRecord] = {}
-        for root in root_rows:
-            if not Path(root.path).is_dir():
-                report.errors.append(FileError(root.path, "folder not found; its files are kept"))
+        for root, subs in self._targets(roots, subtrees):
+            if not self._root_available(root, report):
                 continue
-            existing = self.catalog.files_under(root.id)
             skipped: list[SkippedPath] = []
-            for scanned in scan(Path(root.path), skipped):
+            if subs is None:
+                existing = self.catalog.files_under(root.id)
+                found: Iterable[ScannedFile] = scan(Path(root.path), skipped)
+            else:
+                existing = {}
+                for sub in subs:
+                    existing.update(self.catalog.files_within(root.id, sub))
+                found = chain.from_iterable(
+                    scan_subtree(Path(root.path), Path(sub), skipped) for sub in subs)
+            for scanned in found:
                 report.scanned += 1
                 record = existing.pop(scanned.path, None)
                 if record is not None and _unchanged(record, scanned, embedded):
@@ -107,7 +156,10 @@ class Indexer:
                     continue
                 work.append(_Work(root.id, scanned, record))
             report.errors += [FileError(s.path, s.reason) for s in skipped]
-            vanished.update(existing)
+            # Files in a folder we could not look into are kept as they were.
+            unlistable = [s.path for s in skipped if s.unlistable]
+            vanished.update((path, record) for path, record in existing.items()
+                            if not any(is_within(path, folder) for folder in unlistable))
             if cancel.is_set():
                 break
 
@@ -121,7 +173,7 @@ class Indexer:
         if work and not cancel.is_set():
             self._embed_all(work, report, notify, cancel, started)
         report.cancelled = cancel.is_set()
-        if self.models.is_open:
+        if self.models.is_open and save:
             notify(IndexProgress("saving", len(work), len(work),
                                  elapsed_s=time.monotonic() - started))
             self.models.save()
@@ -129,6 +181,72 @@ class Indexer:
         notify(IndexProgress("done", len(work), len(work), len(report.errors),
                              elapsed_s=report.elapsed_s))
         return report
+
+    def save(self) -> None:
+        """Save the vector index now (after runs with `save=False`)."""
+        with self._run_lock:
+            try:
+                self.models.save()
+            except OSError as exc:
+                raise storage_error(self.catalog.path.parent, exc) from exc
+
+    # -- what to scan, and whether a folder is there -------------------------------------
+
+    def _targets(self, roots: Iterable[Path] | None,
+                 subtrees: Iterable[Path | str] | None) -> list[tuple[Root, list[str] | None]]:
+        """The roots to scan, each whole (None) or at a few paths inside it."""
+        root_rows = self.catalog.roots()
+        if roots is not None:
+            wanted = {str(r) for r in roots}
+            root_rows = [r for r in root_rows if r.path in wanted]
+        if subtrees is None:
+            return [(root, None) for root in root_rows]
+        by_root: dict[int, list[str]] = {}
+        for sub in subtrees:
+            path = os.path.normpath(os.path.abspath(sub))
+            root = next((r for r in root_rows if is_within(path, r.path)), None)
+            if root is not None:  # a change outside the watched folders is none of ours
+                by_root.setdefault(root.id, []).append(path)
+        return [(root, None if root.path in by_root[root.id] else outermost(by_root[root.id]))
+                for root in root_rows if root.id in by_root]
+
+    def _root_available(self, root: Root, report: IndexReport) -> bool:
+        """A root that is gone (or an empty mount point) goes offline: its files are kept
+        and hidden until it is back, when they return without being embedded again."""
+        state = _folder_state(root.path)
+        gone = state == "missing" or (state == "empty" and self.catalog.has_files(root.id))
+        if gone:
+            if not root.offline:
+                log.warning("%s is not available: its files are kept, hidden", root.path)
+                self._store_remove(self.catalog.set_root_offline(root.id, True))
+            report.offline.append(root.path)
+            return False
+        if root.offline:
+            log.info("%s is back", root.path)
+            self.catalog.set_root_offline(root.id, False)
+            if self.models.is_open:
+                sync(self.models.store, self.catalog, self.models.model_id)
+            report.back_online.append(root.path)
+        return True
+
+    def _apply_moves(self, moves: Sequence[tuple[str, str]], report: IndexReport) -> None:
+        """Follow renames by path. The scan that follows checks every moved file's stat,
+        so a wrong guess here costs a re-read, never a wrong result."""
+        removed: list[int] = []
+        with self.catalog.transaction() as tx:
+            for src, dst in moves:
+                src, dst = os.path.normpath(src), os.path.normpath(dst)
+                src_root, dst_root = self.catalog.root_of(src), self.catalog.root_of(dst)
+                if (src_root is None or dst_root is None or src_root.offline
+                        or dst_root.offline or not indexable(dst, dst_root.path)):
+                    continue  # the scans of both ends sort it out
+                record = self.catalog.file_by_path(src)
+                if record is not None and kind_of(Path(dst)) is not record.kind:
+                    continue  # renamed to another kind: a deletion and a new file
+                moved, stale = tx.move_path(src, dst, dst_root.id)
+                report.moved += moved
+                removed += stale
+        self._store_remove(removed)
 
     # -- moves, touches, deletions ---------------------------------------------------
 
@@ -319,3 +437,12 @@ def _unchanged(record: FileRecord, scanned: ScannedFile, embedded: set[int]) -> 
         return False
     # A file that failed stays failed until it changes; a good one needs this model's vectors.
     return record.status is FileStatus.ERROR or record.id in embedded
+
+
+def _folder_state(path: str) -> str:
+    """"ok", "empty", or "missing" (gone, not a folder, or not readable: a share that is down)."""
+    try:
+        with os.scandir(path) as entries:
+            return "ok" if next(entries, None) is not None else "empty"
+    except OSError:
+        return "missing"

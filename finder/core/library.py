@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from finder.core.catalog import Catalog, Root
 from finder.core.embedder import Embedder
@@ -13,6 +17,8 @@ from finder.core.lock import WriterLock
 from finder.core.search import Search
 from finder.core.store import ModelStore
 from finder.core.types import Modality
+
+log = logging.getLogger(__name__)
 
 CATALOG_FILE = "catalog.sqlite3"
 INDEX_DIR = "index"
@@ -29,6 +35,9 @@ class FolderStatus:
     photos: int
     documents: int
     errors: int
+    offline: bool = False  # not found when last looked at: its files are kept, hidden
+    watch: str = ""  # how a running watcher follows it: "native", "polling", "offline"
+    watch_reason: str = ""  # why it is polled (inotify limit, network file system)
 
 
 @dataclass
@@ -45,6 +54,7 @@ class LibraryStatus:
     vectors: dict[str, int] = field(default_factory=dict)
     index_state: str = ""
     recent_errors: list[tuple[str, str]] = field(default_factory=list)
+    watcher_pid: int | None = None  # the process watching the folders, if one is
 
 
 class Library:
@@ -109,9 +119,16 @@ class Library:
             errors=counts["errors"], items=counts["items"],
             recent_errors=self.catalog.errors(limit=10),
         )
+        watching = read_watch_state(self.data_dir)
+        if watching is not None:
+            status.watcher_pid = int(watching.get("pid", 0)) or None
+        watched = watching.get("roots", {}) if watching else {}
         for root in self.catalog.roots():
             per = self.catalog.root_counts(root.id)
-            status.folders.append(FolderStatus(root.path, Path(root.path).is_dir(), **per))
+            how = watched.get(root.path, {})
+            status.folders.append(FolderStatus(
+                root.path, Path(root.path).is_dir(), **per, offline=root.offline,
+                watch=str(how.get("mode", "")), watch_reason=str(how.get("reason", ""))))
         if check_index:
             status.index_state, status.vectors = self._index_health()
         return status
@@ -130,6 +147,45 @@ class Library:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+
+# -- what a running watcher reports (read by `finder status` in another process) -------
+
+WATCH_STATE_FILE = "watching.json"
+
+
+def write_watch_state(data_dir: Path, roots: Sequence[Any] | None) -> None:
+    """Record how each folder is watched (WatchedRoot-like: path, mode, reason); None
+    when watching stops. Best effort: a full disk must not stop the watcher."""
+    path = data_dir / WATCH_STATE_FILE
+    try:
+        if roots is None:
+            path.unlink(missing_ok=True)
+            return
+        state = {"pid": os.getpid(),
+                 "roots": {r.path: {"mode": r.mode, "reason": r.reason} for r in roots}}
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(state), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("cannot record the watch state in %s: %s", path, exc)
+
+
+def read_watch_state(data_dir: Path) -> dict[str, Any] | None:
+    """What the running watcher wrote, or None if no watcher is running."""
+    try:
+        state = json.loads((data_dir / WATCH_STATE_FILE).read_text(encoding="utf-8"))
+        pid = int(state["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if pid != os.getpid():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None  # left behind by a watcher that was killed
+        except OSError:
+            pass  # alive, another user's
+    return dict(state)
 
 
 def _is_inside(path: Path, folder: Path) -> bool:

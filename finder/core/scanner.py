@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +31,7 @@ class ScannedFile:
 class SkippedPath:
     path: str
     reason: str
+    unlistable: bool = False  # a folder we could not look into: what we knew of it is kept
 
 
 def scan(root: Path, skipped: list[SkippedPath] | None = None) -> Iterator[ScannedFile]:
@@ -47,7 +48,8 @@ def scan(root: Path, skipped: list[SkippedPath] | None = None) -> Iterator[Scann
             entries = list(os.scandir(folder))
         except OSError as exc:
             if skipped is not None and folder != str(root):
-                skipped.append(SkippedPath(folder, f"cannot list folder ({exc.strerror})"))
+                skipped.append(SkippedPath(folder, f"cannot list folder ({exc.strerror})",
+                                           unlistable=True))
             continue
         for entry in entries:
             name = entry.name
@@ -71,6 +73,72 @@ def scan(root: Path, skipped: list[SkippedPath] | None = None) -> Iterator[Scann
             if not stat.S_ISREG(st.st_mode):
                 continue
             yield ScannedFile(entry.path, st.st_size, st.st_mtime_ns, kind)
+
+
+def is_within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def outermost(paths: Iterable[str]) -> list[str]:
+    """The paths that are not inside another one of them."""
+    out: list[str] = []
+    # With the separator sorting first, a folder's contents follow it directly.
+    for path in sorted(set(paths), key=lambda p: p.replace(os.sep, "\0")):
+        if not out or not is_within(path, out[-1]):
+            out.append(path)
+    return out
+
+
+def indexable(path: str, root: str) -> bool:
+    """Whether `scan(root)` would reach `path`: no hidden or system folder on the way,
+    no symlinked folder, and a name we can store. (The file kind is not checked.)"""
+    rel = os.path.relpath(path, root)
+    if rel == ".":
+        return True
+    if rel.startswith(".." + os.sep) or rel == ".." or not _storable(path):
+        return False
+    parts = rel.split(os.sep)
+    if any(p.startswith(".") or p in SKIPPED_DIRS for p in parts):
+        return False
+    folder = root
+    for part in parts[:-1]:
+        folder = os.path.join(folder, part)
+        if os.path.islink(folder):
+            return False
+    return True
+
+
+def scan_subtree(root: Path, sub: Path,
+                 skipped: list[SkippedPath] | None = None) -> Iterator[ScannedFile]:
+    """What `scan(root)` would yield at `sub` or below it (a file, or a folder's tree)."""
+    if sub == root:
+        yield from scan(root, skipped)
+        return
+    if not indexable(str(sub), str(root)):
+        return
+    try:
+        st = os.lstat(sub)
+    except OSError:
+        return  # gone: nothing there to index
+    if stat.S_ISDIR(st.st_mode):
+        try:
+            os.scandir(sub).close()
+        except OSError as exc:
+            if skipped is not None:
+                skipped.append(SkippedPath(str(sub), f"cannot list folder ({exc.strerror})",
+                                           unlistable=True))
+            return
+        yield from scan(sub, skipped)
+        return
+    kind = kind_of(sub)
+    if kind is None:
+        return
+    try:
+        st = os.stat(sub)  # symlinked files are followed, as in scan()
+    except OSError:
+        return
+    if stat.S_ISREG(st.st_mode):
+        yield ScannedFile(str(sub), st.st_size, st.st_mtime_ns, kind)
 
 
 def _storable(path: str) -> bool:

@@ -95,5 +95,7 @@ class IndexReport:
     removed: int = 0
     items_embedded: int = 0
     errors: list[FileError] = field(default_factory=list)
+    offline: list[str] = field(default_factory=list)  # watched folders not found: kept, hidden
+    back_online: list[str] = field(default_factory=list)  # offline folders found again
     cancelled: bool = False
     elapsed_s: float = 0.0
