@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from finder import __version__, paths
 from finder.core.catalog import CatalogError
@@ -28,6 +28,9 @@ from finder.core.extract import ExtractError
 from finder.core.library import FolderError, Library
 from finder.core.lock import DataDirLockedError
 from finder.core.types import IndexProgress, IndexReport, SearchKind, SearchResult
+
+if TYPE_CHECKING:
+    from finder.core.watcher import WatchBatch
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -59,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", parents=[common], help="add folders and index them")
     p.add_argument("folders", nargs="*", help="folders to add (default: re-index all)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+
+    p = sub.add_parser("watch", parents=[common],
+                       help="keep the index following the folders as they change (Ctrl+C stops)")
+    p.add_argument("folders", nargs="*", help="folders to add first (default: the watched ones)")
 
     p = sub.add_parser("search", parents=[common], help="search by text or by image")
     p.add_argument("query", nargs="?", help="what you are looking for")
@@ -133,6 +140,72 @@ def _cmd_index(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
         library.close()
 
 
+def _cmd_watch(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
+    from finder.core.watcher import WatchedRoot, Watcher
+
+    library = _open(args, spec, writable=True)
+    try:
+        for folder in args.folders:
+            library.add_folder(folder)
+        if not library.catalog.roots():
+            print("finder: error: no folders to watch; run `finder watch FOLDER`", file=err)
+            return EXIT_FAILURE
+        stop = threading.Event()
+
+        def on_roots(roots: list[WatchedRoot]) -> None:
+            for r in roots:
+                print(f"{_now()}  {r.mode:<8} {r.path}" + (f"  ({r.reason})" if r.reason else ""),
+                      file=out, flush=True)
+
+        watcher = Watcher(library, on_batch_indexed=lambda b: _print_batch(b, out),
+                          on_error=lambda m: print(f"{_now()}  finder: error: {m}", file=err,
+                                                   flush=True),
+                          on_roots_changed=on_roots)
+        handled = (signal.SIGINT, signal.SIGTERM)
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for signum in handled:
+                previous[signum] = signal.signal(signum, lambda n, f: stop.set())
+        try:
+            watcher.start()
+            print(f"Watching {len(library.catalog.roots())} folder(s); Ctrl+C stops.", file=err,
+                  flush=True)
+            while not stop.wait(0.5):
+                if not watcher.running:
+                    return EXIT_FAILURE  # on_error said why
+        finally:
+            watcher.stop()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        print("finder: stopped watching", file=err, flush=True)
+        return EXIT_OK
+    finally:
+        library.close()
+
+
+def _now() -> str:
+    return time.strftime("%H:%M:%S")
+
+
+def _print_batch(batch: WatchBatch, out: TextIO) -> None:
+    r = batch.report
+    if not batch.changed:
+        return
+    what = "all folders" if batch.full else ", ".join(batch.paths[:3]) + (
+        f" and {len(batch.paths) - 3:,} more" if len(batch.paths) > 3 else "")
+    print(f"{_now()}  {r.added:,} added, {r.updated:,} updated, {r.moved:,} moved, "
+          f"{r.removed:,} removed ({r.items_embedded:,} items embedded, {r.elapsed_s:.1f} s): "
+          f"{what}", file=out)
+    for error in r.errors[:20]:
+        print(f"{_now()}  could not index {error.path}: {error.reason}", file=out)
+    for path in r.offline:
+        print(f"{_now()}  offline  {path} (not found: its files are kept, hidden from "
+              "searches until it is back)", file=out)
+    for path in r.back_online:
+        print(f"{_now()}  back     {path}", file=out)
+    out.flush()
+
+
 def _cmd_search(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
     if bool(args.query) == bool(args.image):
         print("finder: error: give either a text query or --image PATH", file=err)
@@ -179,8 +252,16 @@ def _cmd_status(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Tex
           file=out)
     if not status.folders:
         print("folders    none yet: run `finder index FOLDER`", file=out)
+    if status.watcher_pid:
+        print(f"watcher    running (pid {status.watcher_pid})", file=out)
     for folder in status.folders:
-        state = "" if folder.present else "  [not found: offline or removed]"
+        state = ""
+        if folder.offline or not folder.present:
+            state = "  [offline: not found; its files are kept, hidden from searches]"
+        elif folder.watch == "polling":
+            state = f"  [polled: {folder.watch_reason}]"
+        elif folder.watch:
+            state = f"  [watched: {folder.watch}]"
         print(f"folder     {folder.path}: {folder.photos:,} photos, {folder.documents:,} "
               f"documents, {folder.errors:,} errors{state}", file=out)
     for path, reason in status.recent_errors:
@@ -218,6 +299,7 @@ _COMMANDS = {
     "index": _cmd_index,
     "search": _cmd_search,
     "status": _cmd_status,
+    "watch": _cmd_watch,
     "remove": _cmd_remove,
     "model": _cmd_model,
 }
@@ -310,6 +392,11 @@ def _print_report(report: IndexReport, out: TextIO) -> None:
             print(f"  {error.path}: {error.reason}", file=out)
         if len(report.errors) > 20:
             print(f"  ... and {len(report.errors) - 20:,} more (see `finder status`)", file=out)
+    for path in report.offline:
+        print(f"offline: {path} was not found; its files are kept, hidden from searches "
+              "until it is back (`finder remove` forgets it)", file=out)
+    for path in report.back_online:
+        print(f"back online: {path}", file=out)
     if report.cancelled:
         print("Stopped early; run `finder index` again to continue.", file=out)
 
