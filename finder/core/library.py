@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from finder.core.catalog import Catalog, Root
+from finder.core.catalog import Catalog, Root, storage_error
 from finder.core.embedder import Embedder
 from finder.core.indexer import Indexer, IndexerConfig
 from finder.core.lock import WriterLock
@@ -71,7 +71,11 @@ class Library:
         self._lock: WriterLock | None = None
         if writable:
             self._lock = WriterLock(data_dir)
-            self._lock.acquire()
+            try:
+                self._lock.acquire()
+            except OSError as exc:  # a read-only or full data dir
+                self._lock = None
+                raise storage_error(data_dir, exc) from exc
         try:
             self.catalog = Catalog(data_dir / CATALOG_FILE)
         except Exception:
