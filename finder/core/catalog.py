@@ -452,6 +452,31 @@ class Catalog:
                 )
         return out
 
+    def items_matching_words(self, words: Sequence[str], kind: FileKind | None,
+                             limit: int = 2000) -> list[ItemRow]:
+        """Items whose file name or passage contains any of `words` (case-insensitive).
+
+        The model-free fallback search; not ranked here.
+        """
+        if not words:
+            return []
+        likes = " OR ".join(["f.path LIKE ? ESCAPE '\\' OR i.text LIKE ? ESCAPE '\\'"]
+                            * len(words))
+        args: list[object] = []
+        for word in words:
+            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace(
+                "_", "\\_") + "%"
+            args += [pattern, pattern]
+        sql = ("SELECT i.id, i.file_id, f.path, f.kind, i.modality, i.page, i.text "
+               "FROM items i JOIN files f ON f.id = i.file_id JOIN roots r ON r.id = f.root_id "
+               f"WHERE f.status = 'ok' AND r.offline_since IS NULL AND ({likes})")
+        if kind is not None:
+            sql += " AND f.kind = ?"
+            args.append(kind.value)
+        rows = self._db.execute(sql + " LIMIT ?", [*args, limit]).fetchall()
+        return [ItemRow(int(r[0]), int(r[1]), r[2], FileKind(r[3]), Modality(r[4]), r[5], r[6])
+                for r in rows]
+
 
 class _Tx:
     """The connection inside a transaction, with the few calls writers need."""

@@ -8,6 +8,7 @@ within each modality's candidate pool.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +50,26 @@ class Search:
         picture = image if isinstance(image, Image.Image) else load_image(image)
         vector = self.embedder.encode_images([self.embedder.preprocess(picture.convert("RGB"))])[0]
         return self.by_vector(vector, kind, k)
+
+    def keyword(self, query: str, kind: SearchKind = SearchKind.ALL,
+                k: int = 20) -> list[SearchResult]:
+        """Without a model: files whose name or text contains the query's words.
+
+        The score is the share of the query's words found in the file name or passage.
+        """
+        words = [w for w in re.findall(r"\w+", query.lower()) if len(w) > 1][:8]
+        wanted = {SearchKind.PHOTOS: FileKind.PHOTO, SearchKind.DOCS: FileKind.DOCUMENT}
+        best: dict[int, SearchResult] = {}
+        for row in self.catalog.items_matching_words(words, wanted.get(kind)):
+            haystack = f"{Path(row.path).name} {row.text or ''}".lower()
+            score = sum(word in haystack for word in words) / len(words)
+            if score > 0 and (row.file_id not in best or score > best[row.file_id].score):
+                best[row.file_id] = SearchResult(
+                    path=row.path, kind=row.kind, score=score,
+                    snippet=row.text if row.kind is FileKind.DOCUMENT else None,
+                    page=row.page, file_id=row.file_id, item_id=row.id)
+        ranked = sorted(best.values(), key=lambda r: (-r.score, r.path))
+        return ranked[:k]
 
     def by_vector(self, vector: np.ndarray, kind: SearchKind, k: int) -> list[SearchResult]:
         self._pick_up_writes()

@@ -101,3 +101,12 @@ def test_deleting_the_index_rebuilds_identical_results(indexed: Library, data_di
     finally:
         again.close()
     assert after == before
+
+
+def test_keyword_fallback_matches_names_and_text_without_the_model(indexed: Library) -> None:
+    results = indexed.search.keyword("hardware receipt", SearchKind.ALL, k=10)
+    assert [Path(r.path).name for r in results] == ["long.txt"]
+    assert results[0].score == 1.0 and "hardware" in (results[0].snippet or "")
+    photos = indexed.search.keyword("GREEN", SearchKind.PHOTOS, k=10)  # by file name
+    assert [Path(r.path).name for r in photos] == ["green.png"]
+    assert indexed.search.keyword("r_d", SearchKind.ALL) == []  # "_" is no LIKE wildcard here
