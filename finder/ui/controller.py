@@ -23,6 +23,7 @@ from finder.core.embedder import ModelSpec, ModelUnavailableError
 from finder.core.library import FolderStatus, Library
 from finder.core.thumbnails import ThumbnailCache
 from finder.core.types import IndexProgress, IndexReport, SearchKind, SearchResult
+from finder.core.watcher import WatchBatch, Watcher
 from finder.ui.drop_zone import DroppedImage
 from finder.ui.results_model import ResultsModel
 from finder.ui.workers import (
@@ -59,12 +60,18 @@ class Controller(QObject):
 
     _search_requested = Signal(object)
     _index_requested = Signal(object)
+    # Emitted from the watcher's thread; queued to this (the GUI) thread.
+    _watched_batch = Signal(object)
+    _watch_error = Signal(str)
 
     def __init__(self, library: Library, settings: Settings, thumbnails: ThumbnailCache, *,
                  pool: QThreadPool | None = None,
                  opener: Callable[[QUrl], object] = QDesktopServices.openUrl,
-                 library_factory: Callable[[ModelSpec], Library] | None = None) -> None:
+                 library_factory: Callable[[ModelSpec], Library] | None = None,
+                 watch: bool = True) -> None:
         super().__init__()
+        self.watch = watch  # follow the folders live once the first scan is done
+        self.watcher: Watcher | None = None
         self.library = library
         self.settings = settings
         self.thumbnails = thumbnails
@@ -87,6 +94,8 @@ class Controller(QObject):
         # Queued: a thumbnail request may come from inside a paint.
         self.model.thumbnail_wanted.connect(self._load_thumbnail,
                                             Qt.ConnectionType.QueuedConnection)
+        self._watched_batch.connect(self._on_watched_batch)
+        self._watch_error.connect(lambda message: self._say(f"Watching: {message}"))
         self._attach(library)
 
     # -- wiring ---------------------------------------------------------------------------
@@ -140,6 +149,9 @@ class Controller(QObject):
         self.library.close()
 
     def _stop_workers(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
         self._searcher.stop()
         if not self._indexer.stop():
             log.warning("indexing thread did not stop in time")
@@ -325,6 +337,7 @@ class Controller(QObject):
     def _on_index_finished(self, report: IndexReport | None) -> None:
         self.indexing = False
         self.indexing_finished.emit()
+        self._start_watching()
         if report is not None:
             for error in report.errors:
                 self.log.emit(f"{error.path}: {error.reason}")
@@ -348,6 +361,27 @@ class Controller(QObject):
         if self._pending_index is not None:
             pending, self._pending_index = self._pending_index, None
             self._queue_index(pending)
+
+    def _start_watching(self) -> None:
+        """After the first full scan, follow changes live (a read-only library cannot)."""
+        if (self.watcher is not None or not self.watch or not self.library.writable
+                or self.model_state is not ModelState.READY or self._shut_down):
+            return
+        self.watcher = Watcher(self.library, on_batch_indexed=self._watched_batch.emit,
+                               on_error=self._watch_error.emit)
+        self.watcher.start()
+
+    def _on_watched_batch(self, batch: WatchBatch) -> None:
+        if not batch.changed:
+            return
+        report = batch.report
+        for error in report.errors:
+            self.log.emit(f"{error.path}: {error.reason}")
+        self.status.emit(f"Updated the index: {report.added:,} added, {report.updated:,} "
+                         f"changed, {report.moved:,} moved, {report.removed:,} removed")
+        self.folders_changed.emit()
+        if self.query_text or self.query_image is not None:
+            self._search()
 
     # -- acting on results -------------------------------------------------------------------
 

@@ -80,7 +80,7 @@ class FoldersDialog(QDialog):
     def refresh(self) -> None:
         self.model.removeRows(0, self.model.rowCount())
         for folder in self._folders():
-            status = "ok" if folder.present else "not found (offline?)"
+            status = _folder_state(folder)
             cells = [folder.path, f"{folder.photos:,}", f"{folder.documents:,}",
                      f"{folder.errors:,}", status]
             items = [QStandardItem(text) for text in cells]
@@ -108,3 +108,14 @@ class FoldersDialog(QDialog):
             "The files themselves are not touched.")
         if answer == QMessageBox.StandardButton.Yes:
             self.remove_requested.emit(folder)
+
+
+def _folder_state(folder: FolderStatus) -> str:
+    if folder.offline or not folder.present:
+        return "offline: not found (its files stay in the index, hidden)"
+    if folder.watch == "native":
+        return "watched"
+    if folder.watch == "polling":
+        return f"checked every few seconds ({folder.watch_reason})" if folder.watch_reason \
+            else "checked every few seconds"
+    return "indexed"

@@ -194,3 +194,24 @@ def test_missing_model_offers_download_and_keeps_keyword_search(
     controller.search_text("no such words anywhere")
     qtbot.waitUntil(lambda: window.pages.currentIndex() == PAGE_MESSAGE, timeout=10_000)
     assert "No matches" in window.message.text()
+
+
+def test_new_files_appear_live_while_the_window_is_open(
+        make_window, tiny_embedder, photo_folder, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import draw_photo
+
+    window, controller = _indexed_window(make_window, tiny_embedder, photo_folder, qtbot)
+    qtbot.waitUntil(lambda: controller.watcher is not None and controller.watcher.running)
+    controller.watcher.wait_idle(30)  # the reconciliation scan after start
+    window.query_bar.tabs.setCurrentIndex(1)
+    controller.search_text("a teal circle")
+    qtbot.waitUntil(lambda: controller.model.rowCount() == 5, timeout=10_000)
+    draw_photo(photo_folder / "new" / "teal-circle.png", "teal")
+    qtbot.waitUntil(lambda: any(r.path.endswith("teal-circle.png")
+                                for r in controller.model.results()), timeout=30_000)
+    (photo_folder / "green-square.jpg").unlink()
+    qtbot.waitUntil(lambda: not any(r.path.endswith("green-square.jpg")
+                                    for r in controller.model.results()), timeout=30_000)
+    window.show_folders()
+    state = window._folders_dialog.model.item(0, 4).text()
+    assert state == "watched" or state.startswith("checked every")  # inotify, or polling
