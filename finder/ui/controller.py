@@ -180,8 +180,13 @@ class Controller(QObject):
     def download_model(self) -> None:
         embedder = self.library.embedder
         self.status.emit(f"Downloading {embedder.description}\u2026 (this can take minutes)")
+        # Bound methods, not lambdas: Qt then delivers the result on this object's thread.
         start_task(self.pool, embedder.download,  # type: ignore[attr-defined]
-                   lambda _: self.start(), self._on_model_failed)
+                   self._on_downloaded, self._on_model_failed)
+
+    def _on_downloaded(self, path: object) -> None:
+        self.log.emit(f"Downloaded the model to {path}")
+        self.start()
 
     def use_checkpoint(self, path: str) -> None:
         """Switch to a local checkpoint (with a config JSON beside it, or the current model)."""
