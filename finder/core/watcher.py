@@ -163,6 +163,7 @@ class Watcher:
         self._polling: BaseObserver | None = None
         self._watches: dict[str, tuple[ObservedWatch, BaseObserver]] = {}
         self._modes: dict[str, WatchedRoot] = {}
+        self._overflow = _OverflowListener(self)
         self._native_handler = _Handler(self, tracks_writes=True)
         self._polling_handler = _Handler(self, tracks_writes=False)
         self._last_save = time.monotonic()
@@ -176,6 +177,9 @@ class Watcher:
         if self._thread is not None:
             raise RuntimeError("the watcher is already running")
         self._stop.clear()
+        _OVERFLOW_LOGGER.addHandler(self._overflow)
+        if _OVERFLOW_LOGGER.getEffectiveLevel() > logging.WARNING:
+            _OVERFLOW_LOGGER.setLevel(logging.WARNING)  # or its warning is never made
         try:
             self._native = self._observer_factory()
             self._native.start()
@@ -204,6 +208,7 @@ class Watcher:
                 observer.join(timeout)
         self._native = self._polling = None
         self._watches.clear()
+        _OVERFLOW_LOGGER.removeHandler(self._overflow)
         write_watch_state(self.library.data_dir, None)
 
     def __enter__(self) -> Watcher:
@@ -509,6 +514,21 @@ class _Handler(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if type(event) in EVENTS:
             self._watcher._event(event, self._tracks_writes)
+
+
+# watchdog rebuilds its watches when the kernel's inotify queue overflows, and says so
+# only in a log message: that is our cue to rescan everything, as events were lost.
+_OVERFLOW_LOGGER = logging.getLogger("watchdog.observers.inotify_c")
+
+
+class _OverflowListener(logging.Handler):
+    def __init__(self, watcher: Watcher) -> None:
+        super().__init__(logging.WARNING)
+        self._watcher = watcher
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "overflow" in record.getMessage().lower():
+            self._watcher.rescan(None)
 
 
 def _reason(exc: OSError) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import threading
 import time
@@ -314,6 +315,23 @@ def test_a_failing_batch_is_reported_and_retried(library: Library, tmp_path: Pat
         wait_for(lambda: _indexed(library, root / "a.jpg"))
         assert recorder.errors == ["cannot write the index: the disk is full"]
         assert watcher.running
+    finally:
+        watcher.stop()
+
+
+def test_lost_events_lead_to_a_full_rescan(library: Library, tmp_path: Path,
+                                           recorder: Recorder) -> None:
+    root = tmp_path / "Pictures"
+    draw_photo(root / "a.jpg")
+    library.add_folder(root)
+    watcher = _watch(library, recorder)
+    try:
+        before = len(recorder.batches)
+        # What watchdog logs when the kernel's inotify queue overflowed.
+        logging.getLogger("watchdog.observers.inotify_c").warning(
+            "Inotify queue overflowed; filesystem events were lost")
+        wait_for(lambda: len(recorder.batches) > before)
+        assert recorder.batches[-1].full
     finally:
         watcher.stop()
 
