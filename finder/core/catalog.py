@@ -21,7 +21,7 @@ import numpy as np
 
 from finder.core.types import FileKind, FileStatus, Modality, Passage
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry upgrades the schema from version i to i+1. Append, never edit.
 MIGRATIONS: list[str] = [
@@ -80,6 +80,37 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE roots ADD COLUMN offline_since REAL;
     """,
+    # 3: keyword search. One FTS5 row per item (rowid = item id): the file's name and
+    # folder (relative to its root) and the item's text (a passage, or the OCR text of a
+    # photo or page image). Triggers keep it in step with items and files in the same
+    # transactions. files.ocr_state: NULL until the OCR pass has looked at the file.
+    """
+    CREATE VIRTUAL TABLE fts USING fts5(name, folder, body,
+        tokenize = 'unicode61 remove_diacritics 2');
+    CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN
+        INSERT INTO fts(rowid, name, folder, body)
+        SELECT new.id, {name}, {folder}, new.text FROM files f WHERE f.id = new.file_id;
+    END;
+    CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN
+        DELETE FROM fts WHERE rowid = old.id;
+    END;
+    CREATE TRIGGER items_fts_text AFTER UPDATE OF text ON items BEGIN
+        UPDATE fts SET body = new.text WHERE rowid = new.id;
+    END;
+    CREATE TRIGGER files_fts_path AFTER UPDATE OF path, root_id ON files BEGIN
+        UPDATE fts SET (name, folder) = (SELECT {name}, {folder} FROM files f
+                                         WHERE f.id = new.id)
+        WHERE rowid IN (SELECT id FROM items WHERE file_id = new.id);
+    END;
+    INSERT INTO fts(rowid, name, folder, body)
+        SELECT i.id, {name}, {folder}, i.text FROM items i JOIN files f ON f.id = i.file_id;
+    ALTER TABLE files ADD COLUMN ocr_state TEXT;
+    """.format(
+        # The path below its root, then its last part (name) and what precedes it:
+        # rtrim(p, <every character of p but '/'>) keeps p up to its last '/'.
+        name="substr({rel}, length(rtrim({rel}, replace({rel}, '/', ''))) + 1)",
+        folder="rtrim({rel}, replace({rel}, '/', ''))",
+    ).format(rel="substr(f.path, length((SELECT path FROM roots WHERE id = f.root_id)) + 2)"),
 ]
 
 
@@ -477,6 +508,53 @@ class Catalog:
         return [ItemRow(int(r[0]), int(r[1]), r[2], FileKind(r[3]), Modality(r[4]), r[5], r[6])
                 for r in rows]
 
+    # -- keyword index (FTS5) and OCR ---------------------------------------------------
+
+    def keyword_hits(self, match: str, kind: FileKind | None,
+                     limit: int = 500) -> list[tuple[ItemRow, float, str]]:
+        """Items matching an FTS5 expression, best (BM25) first: (row, bm25, name+folder).
+
+        BM25 is negative in SQLite (lower is better); name hits weigh twice body hits.
+        """
+        sql = ("SELECT i.id, i.file_id, f.path, f.kind, i.modality, i.page, i.text, "
+               "bm25(fts, 2.0, 1.0, 1.0) AS rank, fts.name || ' ' || fts.folder "
+               "FROM fts JOIN items i ON i.id = fts.rowid JOIN files f ON f.id = i.file_id "
+               "JOIN roots r ON r.id = f.root_id "
+               "WHERE fts MATCH ? AND f.status = 'ok' AND r.offline_since IS NULL")
+        args: list[object] = [match]
+        if kind is not None:
+            sql += " AND f.kind = ?"
+            args.append(kind.value)
+        rows = self._db.execute(sql + " ORDER BY rank LIMIT ?", [*args, limit]).fetchall()
+        return [(ItemRow(int(r[0]), int(r[1]), r[2], FileKind(r[3]), Modality(r[4]), r[5],
+                         r[6]), float(r[7]), str(r[8] or "")) for r in rows]
+
+    def fts_rows(self) -> dict[int, tuple[str, str, str | None]]:
+        """The whole keyword index, item id -> (name, folder, body); for tests and checks."""
+        rows = self._db.execute("SELECT rowid, name, folder, body FROM fts").fetchall()
+        return {int(r[0]): (r[1], r[2], r[3]) for r in rows}
+
+    def ocr_pending(self, limit: int = 64) -> list[tuple[int, str, FileKind]]:
+        """Files of online folders the OCR pass has not looked at yet: (id, path, kind)."""
+        rows = self._db.execute(
+            "SELECT f.id, f.path, f.kind FROM files f JOIN roots r ON r.id = f.root_id "
+            "WHERE f.status = 'ok' AND f.ocr_state IS NULL AND r.offline_since IS NULL "
+            "ORDER BY f.id LIMIT ?", (limit,)).fetchall()
+        return [(int(r[0]), r[1], FileKind(r[2])) for r in rows]
+
+    def ocr_targets(self, file_id: int) -> list[tuple[int, int | None]]:
+        """A file's image items that need OCR: (item id, page); pages with a text layer
+        are left out."""
+        rows = self._db.execute(
+            "SELECT id, page FROM items WHERE file_id = ? AND modality = 'image' AND "
+            "(page IS NULL OR page NOT IN (SELECT page FROM items WHERE file_id = ? AND "
+            "modality = 'text' AND page IS NOT NULL)) ORDER BY page", (file_id, file_id))
+        return [(int(r[0]), r[1]) for r in rows]
+
+    def ocr_state(self, path: str) -> str | None:
+        row = self._db.execute("SELECT ocr_state FROM files WHERE path = ?", (path,)).fetchone()
+        return None if row is None else row[0]
+
 
 class _Tx:
     """The connection inside a transaction, with the few calls writers need."""
@@ -491,9 +569,14 @@ class _Tx:
         # sqlite3.executescript would COMMIT first: run statement by statement instead.
         # (Migration scripts keep ';' out of their comments and strings.)
         lines = [ln for ln in script.splitlines() if not ln.strip().startswith("--")]
-        for statement in "\n".join(lines).split(";"):
-            if statement.strip():
-                self._db.execute(statement)
+        statement = ""
+        for part in "\n".join(lines).split(";"):
+            statement += part + ";"
+            # A trigger's body has its own ';': go on until the statement is complete.
+            if sqlite3.complete_statement(statement):
+                if statement.strip(" \n;"):
+                    self._db.execute(statement)
+                statement = ""
 
     def upsert_file(self, *, root_id: int, path: str, size: int, mtime_ns: int,
                     content_hash: str | None, kind: FileKind, status: FileStatus,
@@ -515,7 +598,7 @@ class _Tx:
         self._db.execute("DELETE FROM embedded WHERE file_id = ?", (file_id,))
         self._db.execute(
             "UPDATE files SET root_id=?, size=?, mtime_ns=?, content_hash=?, kind=?, status=?, "
-            "error=?, indexed_at=? WHERE id=?",
+            "error=?, indexed_at=?, ocr_state=NULL WHERE id=?",
             (root_id, size, mtime_ns, content_hash, kind.value, status.value, error, now, file_id),
         )
         return file_id, old
@@ -537,6 +620,14 @@ class _Tx:
             "INSERT OR IGNORE INTO embedded(file_id, model_id) VALUES (?, ?)", (file_id, model_id)
         )
         return ids
+
+    def set_ocr(self, file_id: int, state: str, texts: dict[int, str]) -> None:
+        """Record the OCR pass's outcome for a file: its state ("text", "none") and the
+        text read from each image item (kept in the item's text, so keyword-searchable)."""
+        for item_id, text in texts.items():
+            self._db.execute("UPDATE items SET text = ? WHERE id = ? AND file_id = ?",
+                             (text, item_id, file_id))
+        self._db.execute("UPDATE files SET ocr_state = ? WHERE id = ?", (state, file_id))
 
     def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
         """Same content, new timestamp: keep the items, remember the new stat."""
