@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
@@ -19,7 +19,8 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from finder.core.types import FileKind, Passage
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
-DOCUMENT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".pdf", ".html", ".htm", ".docx"})
+DOCUMENT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".pdf", ".html", ".htm", ".docx",
+                               ".pptx", ".odt", ".odp", ".rtf"})
 
 # Refuse decompression bombs: 100 MP is far beyond any camera we expect; Pillow raises
 # DecompressionBombError above twice this, and we turn its warning into an error too.
@@ -28,6 +29,11 @@ MAX_IMAGE_PIXELS = 100_000_000
 DECODE_SIZE = 256
 MAX_TEXT_BYTES = 4 << 20  # a huge text file is read up to this much
 MAX_PDF_PAGES = 500
+# PDF pages rendered and embedded as pictures (a dropped screenshot finds its page): the
+# first few, small (the model sees 224 px); OCR renders image-only pages larger.
+MAX_PAGE_IMAGES = 8
+PAGE_IMAGE_SIDE = 384
+OCR_PAGE_SIDE = 1280
 MAX_PASSAGES = 2000
 # CLIP's text context is 77 tokens; English averages ~1.3 BPE tokens per word.
 PASSAGE_WORDS = 40
@@ -116,6 +122,12 @@ def read_document(path: Path) -> list[Passage]:
             pages = [(None, _html_text(_read_text(path)))]
         elif suffix == ".docx":
             pages = [(None, _docx_text(path))]
+        elif suffix == ".pptx":
+            pages = _pptx_slides(path)
+        elif suffix in (".odt", ".odp"):
+            pages = [(None, _odf_text(path))]
+        elif suffix == ".rtf":
+            pages = [(None, _rtf_text(_read_text(path)))]
         else:
             pages = [(None, _read_text(path))]
     except ExtractError:
@@ -186,6 +198,42 @@ def _pdf_pages(path: Path) -> Iterator[tuple[int, str]]:
         pdf.close()
 
 
+def render_pdf_pages(path: Path, pages: Sequence[int] | None = None,
+                     side: int = PAGE_IMAGE_SIDE) -> list[tuple[int, Image.Image]]:
+    """PDF pages as RGB pictures whose long side is `side` px: (1-based page, picture).
+
+    `pages` picks pages (1-based); by default the first MAX_PAGE_IMAGES.
+    """
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise ExtractError("encrypted PDF (a password is needed)") from exc
+        raise ExtractError(f"not a readable PDF ({exc})") from exc
+    out: list[tuple[int, Image.Image]] = []
+    try:
+        wanted = list(pages) if pages is not None else range(1, MAX_PAGE_IMAGES + 1)
+        for number in wanted:
+            if not 1 <= number <= min(len(pdf), MAX_PDF_PAGES):
+                continue
+            page = pdf[number - 1]
+            try:
+                width, height = page.get_size()
+                scale = side / max(width, height, 1.0)
+                bitmap = page.render(scale=scale)
+                out.append((number, bitmap.to_pil().convert("RGB")))
+                bitmap.close()
+            finally:
+                page.close()
+    except pdfium.PdfiumError as exc:
+        raise ExtractError(f"damaged PDF ({exc})") from exc
+    finally:
+        pdf.close()
+    return out
+
+
 class _TextOfHtml(HTMLParser):
     _SKIP = frozenset({"script", "style", "noscript", "template"})
 
@@ -231,3 +279,56 @@ def _docx_text(path: Path) -> str:
     for para in root.iter(f"{_W_NS}p"):
         paragraphs.append("".join(t.text or "" for t in para.iter(f"{_W_NS}t")))
     return re.sub(r"\n{2,}", "\n", "\n".join(paragraphs))
+
+
+def _zip_xml(path: Path, member: str, what: str) -> ElementTree.Element:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo(member)
+            if info.file_size > 64 * MAX_TEXT_BYTES:
+                raise ExtractError(f"{member} is implausibly large")
+            return ElementTree.fromstring(archive.read(info))
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError) as exc:
+        raise ExtractError(f"not a readable {what} ({exc})") from exc
+
+
+_A_NS = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+
+
+def _pptx_slides(path: Path) -> list[tuple[int | None, str]]:
+    """Text of each slide of a .pptx (a zip of XML, like .docx): slide n is page n."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist()
+                     if re.fullmatch(r"ppt/slides/slide\d+\.xml", n)]
+    except zipfile.BadZipFile as exc:
+        raise ExtractError(f"not a readable .pptx ({exc})") from exc
+    slides: list[tuple[int | None, str]] = []
+    for name in sorted(names, key=lambda n: int(re.sub(r"\D", "", n))):
+        root = _zip_xml(path, name, ".pptx")
+        paragraphs = ["".join(t.text or "" for t in para.iter(f"{_A_NS}t"))
+                      for para in root.iter(f"{_A_NS}p")]
+        slides.append((int(re.sub(r"\D", "", name)), "\n".join(paragraphs)))
+    return slides
+
+
+_TEXT_NS = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+
+
+def _odf_text(path: Path) -> str:
+    """Paragraphs and headings of an OpenDocument text or presentation (content.xml)."""
+    root = _zip_xml(path, "content.xml", "OpenDocument file")
+    parts = [" ".join("".join(el.itertext()).split())
+             for el in root.iter() if el.tag in (f"{_TEXT_NS}p", f"{_TEXT_NS}h")]
+    return "\n".join(p for p in parts if p)
+
+
+def _rtf_text(rtf: str) -> str:
+    from striprtf.striprtf import rtf_to_text
+
+    if not rtf.lstrip().startswith("{\\rtf"):
+        raise ExtractError("not an RTF document")
+    try:
+        return str(rtf_to_text(rtf, errors="ignore"))
+    except (ValueError, IndexError) as exc:
+        raise ExtractError(f"not a readable RTF document ({exc})") from exc

@@ -31,7 +31,13 @@ from finder.core.catalog import (
     storage_error,
 )
 from finder.core.embedder import Embedder
-from finder.core.extract import ExtractError, kind_of, load_image, read_document
+from finder.core.extract import (
+    ExtractError,
+    kind_of,
+    load_image,
+    read_document,
+    render_pdf_pages,
+)
 from finder.core.priority import BACKGROUND_NICE, lower_thread_priority
 from finder.core.scanner import (
     ScannedFile,
@@ -85,6 +91,7 @@ class _Prepared:
     digest: str | None = None
     image: Any = None  # the model's input tensor
     passages: list[Any] = field(default_factory=list)
+    pages: list[tuple[int, Any]] = field(default_factory=list)  # PDF page pictures, as input
     error: str | None = None
 
 
@@ -339,7 +346,7 @@ class Indexer:
                         in_flight.append(pool.submit(self._prepare, next_item))
                 pending.append(prepared)
                 state.current = prepared.work.scanned.path
-                images = sum(p.image is not None for p in pending)
+                images = sum((p.image is not None) + len(p.pages) for p in pending)
                 passages = sum(len(p.passages) for p in pending)
                 if images >= self.config.image_batch or passages >= self.config.text_batch:
                     flush()
@@ -364,7 +371,10 @@ class Indexer:
                 prepared.image = self.embedder.preprocess(load_image(path))
             else:
                 prepared.passages = read_document(Path(path))
-                if not prepared.passages:
+                if Path(path).suffix.lower() == ".pdf":
+                    prepared.pages = [(n, self.embedder.preprocess(picture))
+                                      for n, picture in render_pdf_pages(Path(path))]
+                if not prepared.passages and not prepared.pages:
                     raise ExtractError("no text found")
         except ExtractError as exc:
             prepared.error = str(exc)
@@ -378,12 +388,13 @@ class Indexer:
             log.exception("unexpected error reading %s", path)
             prepared.error = f"unexpected error: {type(exc).__name__}: {exc}"
         if prepared.error is not None:
-            prepared.image, prepared.passages = None, []
+            prepared.image, prepared.passages, prepared.pages = None, [], []
         return prepared
 
     def _write_batch(self, batch: list[_Prepared], report: IndexReport) -> None:
-        images = [p for p in batch if p.image is not None]
-        image_vectors = self.embedder.encode_images([p.image for p in images])
+        pictures = [p.image for p in batch if p.image is not None]
+        pictures += [tensor for p in batch for _, tensor in p.pages]
+        image_vectors = self.embedder.encode_images(pictures)
         texts = [passage.text for p in batch for passage in p.passages]
         text_vectors = self._encode_texts(texts)
         model_id = self.models.model_id
@@ -391,6 +402,7 @@ class Indexer:
             m: ([], []) for m in Modality}
         removed: list[int] = []
         image_row = text_row = 0
+        page_row = sum(p.image is not None for p in batch)
         with self.catalog.transaction() as tx:
             for p in batch:
                 s = p.work.scanned
@@ -409,6 +421,10 @@ class Indexer:
                     count = len(p.passages)
                     new = passages_to_items(p.passages, text_vectors[text_row:text_row + count])
                     text_row += count
+                    # Page pictures come after the photos in image_vectors.
+                    for number, _ in p.pages:
+                        new.append(NewItem(Modality.IMAGE, image_vectors[page_row], page=number))
+                        page_row += 1
                 ids = tx.add_items(file_id, model_id, new)
                 for item_id, item in zip(ids, new, strict=True):
                     added[item.modality][0].append(item_id)

@@ -36,12 +36,12 @@ def test_first_run_indexes_supported_files(library: Library, tmp_path: Path,
     root = _folder(tmp_path)
     report = _index(library, root)
     assert report.added == 7 and not report.errors
-    assert counting_embedder.images == 5
+    assert counting_embedder.images == 5 + 2  # the photos, and the PDF's pages as pictures
     assert counting_embedder.texts == 3  # one passage for notes, one per PDF page
     counts = library.catalog.counts()
     assert (counts["photos"], counts["documents"]) == (5, 2)
     store = library.models.store
-    assert store.count(Modality.IMAGE) == 5 and store.count(Modality.TEXT) == 3
+    assert store.count(Modality.IMAGE) == 5 + 2 and store.count(Modality.TEXT) == 3
 
 
 def test_rerun_with_nothing_changed_does_no_work(library: Library, tmp_path: Path,
@@ -84,7 +84,7 @@ def test_deleted_files_leave_the_index(library: Library, tmp_path: Path) -> None
     assert report.removed == 2
     paths = {r.path for r in library.search.text("green", SearchKind.PHOTOS, k=50)}
     assert paths and not any("green" in p or "deep" in p for p in paths)
-    assert library.models.store.count(Modality.IMAGE) == 3
+    assert library.models.store.count(Modality.IMAGE) == 3 + 2  # and report.pdf's 2 pages
 
 
 def test_moved_files_keep_their_vectors(library: Library, tmp_path: Path,
@@ -180,7 +180,7 @@ def test_new_model_reembeds_everything(library: Library, tmp_path: Path, data_di
     second = Library(data_dir, other, writable=True)
     try:
         report = second.indexer.run()
-        assert report.updated == 7 and other.images == 5
+        assert report.updated == 7 and other.images == 5 + 2
     finally:
         second.close()
 

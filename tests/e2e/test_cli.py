@@ -74,7 +74,7 @@ def test_index_search_status_in_process(folders: tuple[Path, Path], tmp_path: Pa
 
     code, out, _ = run_cli("status", "--json", data_dir=data)
     status = json.loads(out)
-    assert status["vectors"] == {"image": 3, "text": 3}
+    assert status["vectors"] == {"image": 3 + 2, "text": 3}  # photos, tax.pdf's 2 pages
 
     code, out, _ = run_cli("remove", str(photos), data_dir=data)
     assert code == 0 and "untouched" in out
