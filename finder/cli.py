@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", parents=[common], help="add folders and index them")
     p.add_argument("folders", nargs="*", help="folders to add (default: re-index all)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.add_argument("--no-ocr", action="store_true",
+                   help="skip reading the text in pictures after indexing (done next time)")
 
     p = sub.add_parser("watch", parents=[common],
                        help="keep the index following the folders as they change (Ctrl+C stops)")
@@ -131,10 +133,17 @@ def _cmd_index(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
             report = library.indexer.run(
                 [Path(r.path) for r in roots] if roots else None,
                 progress=printer, cancel=cancel)
+            _print_report(report, out)
+            if not report.cancelled and not args.no_ocr:
+                # The second, slower pass: text in photos and scanned pages (OCR).
+                ocr = library.read_text_in_images(cancel=cancel)
+                if ocr.looked_at:
+                    print(f"Read text in pictures: {ocr.looked_at:,} files looked at, text "
+                          f"found in {ocr.with_text:,} ({ocr.elapsed_s:.1f} s)", file=out)
+                report.cancelled = ocr.cancelled
         finally:
             if threading.current_thread() is threading.main_thread():
                 signal.signal(signal.SIGINT, previous)
-        _print_report(report, out)
         return EXIT_INTERRUPTED if report.cancelled else EXIT_OK
     finally:
         library.close()
@@ -411,3 +420,6 @@ def _print_results(results: list[SearchResult], out: TextIO) -> None:
         if r.snippet:
             snippet = r.snippet if len(r.snippet) <= 160 else r.snippet[:157] + "..."
             print(f"{'':14}\u201c{snippet}\u201d", file=out)
+        if r.matched_terms or len(r.signals) > 1:
+            words = f"matched: {', '.join(r.matched_terms)}; " if r.matched_terms else ""
+            print(f"{'':14}{words}found by {', '.join(r.signals)}", file=out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,8 +13,10 @@ from typing import Any
 
 from finder.core.catalog import Catalog, Root, storage_error
 from finder.core.embedder import Embedder
-from finder.core.indexer import Indexer, IndexerConfig
+from finder.core.indexer import Indexer, IndexerConfig, ProgressCallback
 from finder.core.lock import WriterLock
+from finder.core.ocr import Ocr
+from finder.core.ocr_pass import OcrReport, read_text_in_images
 from finder.core.search import Search
 from finder.core.store import ModelStore
 from finder.core.types import Modality
@@ -64,7 +67,7 @@ class Library:
     """
 
     def __init__(self, data_dir: Path, embedder: Embedder, *, writable: bool,
-                 indexer_config: IndexerConfig | None = None) -> None:
+                 indexer_config: IndexerConfig | None = None, ocr: bool = True) -> None:
         self.data_dir = data_dir
         self.embedder = embedder
         self.writable = writable
@@ -82,7 +85,9 @@ class Library:
             self.close()
             raise
         self.models = ModelStore(self.catalog, embedder, data_dir / INDEX_DIR, writable=writable)
-        self.search = Search(self.catalog, self.models, embedder)
+        # OCR (text in query images, and in indexed ones after embedding) loads lazily.
+        self.search = Search(self.catalog, self.models, embedder, Ocr() if ocr else None)
+        self.ocr_enabled = ocr
         self.indexer = Indexer(self.catalog, self.models, embedder, indexer_config)
 
     # -- folders ------------------------------------------------------------------------
@@ -109,6 +114,16 @@ class Library:
                     self.models.save()
                 return len(removed)
         raise FolderError(f"{path} is not a watched folder")
+
+    def read_text_in_images(self, *, cancel: threading.Event | None = None,
+                            progress: ProgressCallback | None = None,
+                            limit: int | None = None) -> OcrReport:
+        """The OCR pass, after indexing: text in photos and scanned PDF pages becomes
+        keyword-searchable. Files already looked at are skipped."""
+        if not self.ocr_enabled:
+            return OcrReport()
+        return read_text_in_images(self.catalog, Ocr(threads=2), cancel=cancel,
+                                   progress=progress, limit=limit)
 
     # -- status ---------------------------------------------------------------------------
 

@@ -1,14 +1,20 @@
-"""Queries -> vectors -> kNN per modality -> results grouped per file.
+"""Queries -> keyword and vector signals -> results fused per file.
 
 CLIP's text-text similarities sit far above its text-image ones (and image-image above
 image-text), so one raw top-k over both modalities would return a single kind. Each
 modality is searched on its own; the "all" view merges them on scores standardised
 within each modality's candidate pool.
+
+A typed query is also matched by keywords (SQLite FTS5, BM25: names, folders, passages,
+text read in pictures), and the two rankings are fused (finder.core.ranking). A dropped
+image is compared with photos and PDF page pictures, with passages, and the text read in
+it (OCR) is matched by keywords.
 """
 
 from __future__ import annotations
 
-import re
+import dataclasses
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -17,59 +23,87 @@ from PIL import Image
 from finder.core.catalog import Catalog, ItemRow
 from finder.core.embedder import Embedder
 from finder.core.extract import load_image
+from finder.core.keywords import KeywordQuery, parse
+from finder.core.ocr import Ocr, OcrUnavailableError, searchable
+from finder.core.ranking import fuse
 from finder.core.store import ModelStore
 from finder.core.types import FileKind, Modality, SearchKind, SearchResult
 
+log = logging.getLogger(__name__)
+
 # A document has several passages; fetch this many per wanted result before grouping.
 PASSAGES_PER_RESULT = 8
-# Size of the candidate pool whose score distribution standardises a modality in "all".
+# Size of the candidate pool whose score distribution standardises a modality in "all",
+# and of each signal's list before fusion.
 POOL = 50
 MIN_SPREAD = 0.02  # floor for the pool's standard deviation (tiny pools, ties)
+OCR_QUERY_TERMS = 32  # words of a query image's text used as keywords, at most
+
+_KINDS = {SearchKind.PHOTOS: FileKind.PHOTO, SearchKind.DOCS: FileKind.DOCUMENT}
 
 
 class Search:
-    def __init__(self, catalog: Catalog, models: ModelStore, embedder: Embedder) -> None:
+    def __init__(self, catalog: Catalog, models: ModelStore, embedder: Embedder,
+                 ocr: Ocr | None = None) -> None:
         self.catalog = catalog
         self.models = models
         self.embedder = embedder
+        self.ocr = ocr  # reads the text in query images; None: no OCR
         self._seen_version: int | None = None
 
     # -- entry points ------------------------------------------------------------------
 
     def text(self, query: str, kind: SearchKind = SearchKind.ALL,
              k: int = 20) -> list[SearchResult]:
+        """Meaning (embeddings) and keywords (BM25), fused per file."""
         query = query.strip()
         if not query:
             return []
         vector = self.embedder.encode_texts([query])[0]
-        return self.by_vector(vector, kind, k)
+        meaning = self.by_vector(vector, kind, max(k, POOL))
+        keyword = self._keyword(parse(query), _KINDS.get(kind), max(k, POOL), "keyword")
+        return fuse({"keyword": keyword, "meaning": meaning}, k)
 
     def image(self, image: Path | str | Image.Image, kind: SearchKind = SearchKind.ALL,
               k: int = 20) -> list[SearchResult]:
-        """Search with a picture: a file path or an image already in memory."""
+        """Search with a picture: a file path or an image already in memory.
+
+        Fuses its similarity to photos and PDF page pictures, to passages (documents),
+        and the keyword matches of the text read in it.
+        """
         picture = image if isinstance(image, Image.Image) else load_image(image)
-        vector = self.embedder.encode_images([self.embedder.preprocess(picture.convert("RGB"))])[0]
-        return self.by_vector(vector, kind, k)
+        picture = picture.convert("RGB")
+        vector = self.embedder.encode_images([self.embedder.preprocess(picture)])[0]
+        self._pick_up_writes()
+        pool = max(k, POOL)
+        lists = {"image": self._nearest(Modality.IMAGE, vector, _KINDS.get(kind), pool, 4)}
+        if kind is not SearchKind.PHOTOS:
+            lists["passage"] = self._documents(vector, pool)[0]
+        words = searchable(self.read_text(picture))
+        if words:
+            query = parse(words, typed=False, max_terms=OCR_QUERY_TERMS)
+            lists["ocr keyword"] = self._keyword(query, _KINDS.get(kind), pool, "keyword")
+        return fuse(lists, k)
+
+    def read_text(self, picture: Image.Image) -> str:
+        """The text in a query image, "" when there is none or OCR is not available."""
+        if self.ocr is None:
+            return ""
+        try:
+            return self.ocr.read(picture)
+        except OcrUnavailableError as exc:
+            log.warning("%s; searching by the picture only", exc)
+            self.ocr = None
+            return ""
 
     def keyword(self, query: str, kind: SearchKind = SearchKind.ALL,
                 k: int = 20) -> list[SearchResult]:
-        """Without a model: files whose name or text contains the query's words.
+        """Without a model: files whose name, folder or text holds the query's words.
 
-        The score is the share of the query's words found in the file name or passage.
+        Ranked by BM25; the score is the share of the query's words found.
         """
-        words = [w for w in re.findall(r"\w+", query.lower()) if len(w) > 1][:8]
-        wanted = {SearchKind.PHOTOS: FileKind.PHOTO, SearchKind.DOCS: FileKind.DOCUMENT}
-        best: dict[int, SearchResult] = {}
-        for row in self.catalog.items_matching_words(words, wanted.get(kind)):
-            haystack = f"{Path(row.path).name} {row.text or ''}".lower()
-            score = sum(word in haystack for word in words) / len(words)
-            if score > 0 and (row.file_id not in best or score > best[row.file_id].score):
-                best[row.file_id] = SearchResult(
-                    path=row.path, kind=row.kind, score=score,
-                    snippet=row.text if row.kind is FileKind.DOCUMENT else None,
-                    page=row.page, file_id=row.file_id, item_id=row.id)
-        ranked = sorted(best.values(), key=lambda r: (-r.score, r.path))
-        return ranked[:k]
+        self._pick_up_writes()
+        return self._keyword(parse(query), _KINDS.get(kind), k, "keyword")
 
     def by_vector(self, vector: np.ndarray, kind: SearchKind, k: int) -> list[SearchResult]:
         self._pick_up_writes()
@@ -81,22 +115,57 @@ class Search:
         documents, doc_pool = self._documents(vector, max(k, POOL))
         return merge_modalities([(photos, photo_pool), (documents, doc_pool)], k)
 
-    # -- per modality -------------------------------------------------------------------
+    # -- per signal ----------------------------------------------------------------------
 
     def _photos(self, vector: np.ndarray, k: int) -> tuple[list[SearchResult], np.ndarray]:
-        ids, scores = self.models.store.query(Modality.IMAGE, vector, k)
-        return _group(self.catalog.items([int(i) for i in ids]), ids, scores, k), scores
+        results = self._nearest(Modality.IMAGE, vector, FileKind.PHOTO, k, 1)
+        return results, np.asarray([r.score for r in results], dtype=np.float32)
 
     def _documents(self, vector: np.ndarray, k: int) -> tuple[list[SearchResult], np.ndarray]:
+        results = self._nearest(Modality.TEXT, vector, FileKind.DOCUMENT, k,
+                                PASSAGES_PER_RESULT)
+        return results, np.asarray([r.score for r in results], dtype=np.float32)
+
+    def _nearest(self, modality: Modality, vector: np.ndarray, kind: FileKind | None, k: int,
+                 per_result: int) -> list[SearchResult]:
+        """The k files of `kind` with the items nearest to `vector`, best first.
+
+        The image index holds photos and PDF page pictures; the text index passages.
+        """
         store = self.models.store
-        available = store.count(Modality.TEXT)
-        fetch = k * PASSAGES_PER_RESULT
+        available = store.count(modality)
+        fetch = k * per_result
         while True:
-            ids, scores = store.query(Modality.TEXT, vector, fetch)
-            results = _group(self.catalog.items([int(i) for i in ids]), ids, scores, k)
+            ids, scores = store.query(modality, vector, fetch)
+            results = _group(self.catalog.items([int(i) for i in ids]), ids, scores, k, kind)
             if len(results) >= k or fetch >= available:
-                return results, np.asarray([r.score for r in results], dtype=np.float32)
-            fetch *= 4  # many passages of few documents: look further
+                return results
+            fetch *= 4  # many passages (or pages) of few files: look further
+
+    def _keyword(self, query: KeywordQuery, kind: FileKind | None, k: int,
+                 signal: str) -> list[SearchResult]:
+        """Files matching the query's words, best BM25 first; a document shows its best
+        matching passage."""
+        if query.empty:
+            return []
+        hits = self.catalog.keyword_hits(query.match_expression(), kind,
+                                         limit=k * PASSAGES_PER_RESULT)
+        best: dict[int, SearchResult] = {}
+        for row, _, names in hits:
+            terms = tuple(query.matched(f"{names} {row.text or ''}"))
+            found = best.get(row.file_id)
+            if found is None:
+                if len(best) >= k:
+                    continue
+                best[row.file_id] = _result(row, len(terms) / query.size, signal, terms)
+                continue
+            union = tuple(dict.fromkeys(found.matched_terms + terms))
+            if found.snippet is None and row.text and row.kind is FileKind.DOCUMENT:
+                found = dataclasses.replace(found, snippet=row.text, page=row.page,
+                                            item_id=row.id)  # a passage beats a name hit
+            best[row.file_id] = dataclasses.replace(found, matched_terms=union,
+                                                    score=len(union) / query.size)
+        return list(best.values())
 
     def _pick_up_writes(self) -> None:
         """See what another process (the indexer) committed since the last query."""
@@ -106,18 +175,32 @@ class Search:
         self._seen_version = version
 
 
-def _group(rows: dict[int, ItemRow], ids: np.ndarray, scores: np.ndarray,
-           k: int) -> list[SearchResult]:
-    """One result per file: its best item (the hits arrive best first)."""
+_VECTOR_SIGNALS = {(Modality.IMAGE, FileKind.PHOTO): "image",
+                   (Modality.IMAGE, FileKind.DOCUMENT): "page image",
+                   (Modality.TEXT, FileKind.DOCUMENT): "passage"}
+
+
+def _result(row: ItemRow, score: float, signal: str,
+            terms: tuple[str, ...] = ()) -> SearchResult:
+    is_document = row.kind is FileKind.DOCUMENT
+    return SearchResult(
+        path=row.path, kind=row.kind, score=score,
+        snippet=row.text if is_document and row.modality is Modality.TEXT else None,
+        page=row.page, file_id=row.file_id, item_id=row.id, matched_terms=terms,
+        signals=(signal,))
+
+
+def _group(rows: dict[int, ItemRow], ids: np.ndarray, scores: np.ndarray, k: int,
+           kind: FileKind | None = None) -> list[SearchResult]:
+    """One result per file (of `kind`): its best item (the hits arrive best first)."""
     best: dict[int, SearchResult] = {}
     for item_id, score in zip(ids, scores, strict=True):
         row = rows.get(int(item_id))
-        if row is None or row.file_id in best:
-            continue  # gone since the index was built, or a weaker passage of a shown file
-        best[row.file_id] = SearchResult(
-            path=row.path, kind=row.kind, score=float(score),
-            snippet=row.text if row.kind is FileKind.DOCUMENT else None,
-            page=row.page, file_id=row.file_id, item_id=row.id)
+        if row is None or row.file_id in best or (kind is not None and row.kind is not kind):
+            continue  # gone since the index was built, a weaker item of a shown file, or
+            # another kind of file
+        signal = _VECTOR_SIGNALS.get((row.modality, row.kind), row.modality.value)
+        best[row.file_id] = _result(row, float(score), signal)
         if len(best) >= k:
             break
     return list(best.values())

@@ -43,11 +43,13 @@ class Passage:
 class SearchResult:
     path: str
     kind: FileKind
-    score: float  # cosine similarity of the best matching item
+    score: float  # similarity of the best matching item (keyword only: share of words found)
     snippet: str | None = None  # best passage (documents)
     page: int | None = None
     file_id: int = 0
     item_id: int = 0
+    matched_terms: tuple[str, ...] = ()  # the query's words found by keyword search
+    signals: tuple[str, ...] = ()  # what found it, strongest first: "keyword", "passage" ...
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -58,6 +60,8 @@ class SearchResult:
         if self.kind is FileKind.DOCUMENT:
             out["snippet"] = self.snippet
             out["page"] = self.page
+            out["matched_terms"] = list(self.matched_terms)
+            out["signals"] = list(self.signals)
         return out
 
 

@@ -50,11 +50,16 @@ def test_documents_are_grouped_with_their_best_passage(indexed: Library) -> None
     results = indexed.search.text("the hardware store receipt", SearchKind.DOCS, k=10)
     paths = [Path(r.path).name for r in results]
     assert sorted(paths) == ["long.txt", "short.md"]  # one result per file
-    long = next(r for r in results if r.path.endswith("long.txt"))
-    assert long.kind is FileKind.DOCUMENT and long.snippet
-    # The snippet is the passage that scored best among that file's passages.
-    passages = indexed.catalog.items(indexed.catalog.item_ids_of_files([long.file_id]))
+    # With the query's words in it, the keyword-matching passage is shown, words listed.
+    fused = next(r for r in results if r.path.endswith("long.txt"))
+    assert "hardware store receipt" in (fused.snippet or "")
+    assert fused.matched_terms == ("hardware", "store", "receipt")
     query = indexed.embedder.encode_texts(["the hardware store receipt"])[0]
+    by_meaning = indexed.search.by_vector(query, SearchKind.DOCS, k=10)
+    long = next(r for r in by_meaning if r.path.endswith("long.txt"))
+    assert long.kind is FileKind.DOCUMENT and long.snippet
+    # By meaning, the snippet is the passage that scored best among that file's passages.
+    passages = indexed.catalog.items(indexed.catalog.item_ids_of_files([long.file_id]))
     best = max(passages.values(),
                key=lambda row: float(indexed.embedder.encode_texts([row.text or ""])[0] @ query))
     assert long.snippet == best.text

@@ -1,0 +1,110 @@
+"""Text in pictures, offline: RapidOCR (PP-OCR models run by onnxruntime, shipped inside
+the rapidocr-onnxruntime wheel). Loaded on first use, never at import time.
+
+`has_text` is the cheap gate for indexed images: the text detector alone on a small copy
+(~0.1-0.3 s); `read` is detection plus recognition on a moderate copy (~1-2 s with
+text, on two busy cores), run only where the gate saw text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+log = logging.getLogger(__name__)
+
+GATE_SIDE = 480  # the gate looks at a copy whose long side is at most this
+READ_SIDE = 1280  # recognition works on a copy whose long side is at most this
+MIN_SCORE = 0.6  # recognised lines below this confidence are dropped
+# The gate's verdict: text covers at least this share of the picture, in at least
+# this many detected boxes (one speck on a photo is not text).
+GATE_AREA = 0.002
+GATE_BOXES = 1
+
+
+class OcrUnavailableError(Exception):
+    """rapidocr-onnxruntime is not installed or cannot run here."""
+
+
+class Ocr:
+    """One OCR engine, shared by threads (calls are serialised: onnxruntime already uses
+    the cores). `threads` caps onnxruntime's threads (0: its default)."""
+
+    def __init__(self, threads: int = 0) -> None:
+        self.threads = threads
+        self._engine: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        if self._engine is None:
+            try:
+                from rapidocr_onnxruntime import RapidOCR
+            except ImportError as exc:  # an optional install, or a broken onnxruntime
+                raise OcrUnavailableError(f"OCR is not available ({exc})") from exc
+            threads = self.threads or -1
+            self._engine = RapidOCR(det_limit_type="max", det_limit_side_len=READ_SIDE,
+                                    intra_op_num_threads=threads,
+                                    inter_op_num_threads=1 if threads > 0 else -1)
+        return self._engine
+
+    def has_text(self, image: Image.Image) -> bool:
+        """Whether a picture seems to hold text: the detector only, on a small copy."""
+        small = _fit(image, GATE_SIDE)
+        with self._lock:
+            boxes, _ = self._load().text_det(_bgr(small))
+        if boxes is None:
+            return False
+        # Lines of text are long and thin; a blob the detector half-likes is not.
+        lines = [b for b in (np.asarray(b, dtype=np.float64) for b in boxes) if _elongated(b)]
+        if len(lines) < GATE_BOXES:
+            return False
+        area = sum(_polygon_area(b) for b in lines)
+        return area / float(small.width * small.height) >= GATE_AREA
+
+    def read(self, image: Image.Image) -> str:
+        """The text in a picture, line by line (reading order as found); "" if none."""
+        picture = _fit(image, READ_SIDE)
+        with self._lock:
+            lines, _ = self._load()(_bgr(picture))
+        if not lines:
+            return ""
+        return "\n".join(str(text) for _, text, score in lines if float(score) >= MIN_SCORE)
+
+
+_GLUED = re.compile(r"\b(?=\w*[^\W\d_])(?=\w*\d)\w+\b")
+
+
+def searchable(text: str) -> str:
+    """OCR text with glued letters and digits also split ("ticket5823" -> "ticket 5823"):
+    the recogniser often drops a narrow space, and "5823" must still match."""
+    extra = [" ".join(re.findall(r"\d+|[^\W\d_]+", word)) for word in _GLUED.findall(text)]
+    return text if not extra else text + "\n" + "\n".join(extra)
+
+
+def _fit(image: Image.Image, side: int) -> Image.Image:
+    image = image.convert("RGB")
+    scale = side / max(image.size)
+    if scale >= 1:
+        return image
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.BILINEAR)
+
+
+def _bgr(image: Image.Image) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(image)[:, :, ::-1])
+
+
+def _elongated(box: np.ndarray, ratio: float = 1.8) -> bool:
+    width = float(np.linalg.norm(box[1] - box[0]))
+    height = float(np.linalg.norm(box[3] - box[0]))
+    return max(width, height) >= ratio * max(min(width, height), 1.0)
+
+
+def _polygon_area(points: np.ndarray) -> float:
+    x, y = points[:, 0], points[:, 1]
+    return 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))

@@ -1,0 +1,225 @@
+"""Keyword index (FTS5), hybrid ranking, PDF pages as pictures, OCR, more document kinds."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from finder.core.extract import read_document, render_pdf_pages
+from finder.core.keywords import parse
+from finder.core.library import Library
+from finder.core.ranking import RRF_K, fuse
+from finder.core.types import FileKind, SearchKind, SearchResult
+from tests.helpers import draw_photo, write_encrypted_pdf, write_pdf, write_text
+
+
+def _r(path: str, score: float = 0.5, *, signal: str = "passage", page: int | None = None,
+       snippet: str | None = None, terms: tuple[str, ...] = ()) -> SearchResult:
+    return SearchResult(path=path, kind=FileKind.DOCUMENT, score=score, snippet=snippet,
+                        page=page, matched_terms=terms, signals=(signal,))
+
+
+# -- fusion --------------------------------------------------------------------------------
+
+
+def test_fusion_rewards_files_found_by_several_signals() -> None:
+    keyword = [_r("b", 1.0, signal="keyword", terms=("4471",)), _r("c", 1.0, signal="keyword")]
+    meaning = [_r("a", 0.9), _r("c", 0.8), _r("x", 0.75),
+               _r("b", 0.7, snippet="best passage", page=3)]
+    fused = fuse({"keyword": keyword, "meaning": meaning}, k=10)
+    assert [r.path for r in fused] == ["c", "b", "a", "x"]  # c: ranks 1+1 > b: 0+3 > a: 0
+    b = fused[1]
+    assert b.signals == ("keyword", "passage") and b.matched_terms == ("4471",)
+    assert b.snippet == "best passage" and b.page == 3  # borrowed from the passage entry
+    assert fuse({"keyword": [], "meaning": []}, 5) == []
+    assert len(fuse({"meaning": meaning}, 2)) == 2
+
+
+def test_fusion_weighs_keyword_hits_by_the_share_of_words_found() -> None:
+    keyword = [_r("half", 0.5, signal="keyword"), _r("all", 1.0, signal="keyword")]
+    fused = fuse({"keyword": keyword}, 5)
+    assert [r.path for r in fused] == ["all", "half"]
+    # A single list keeps its order, ties keep the order of the lists.
+    assert [r.path for r in fuse({"image": [_r("x"), _r("y")]}, 5)] == ["x", "y"]
+    tie = fuse({"keyword": [_r("k", 1.0, signal="keyword")], "meaning": [_r("m")]}, 5)
+    assert [r.path for r in tie] == ["k", "m"] and RRF_K > 0
+
+
+def test_keyword_queries_become_fts_expressions() -> None:
+    q = parse('invoice 4471 "due date" Walr')
+    assert q.terms == ("invoice", "4471") and q.phrases == (("due", "date"),)
+    assert q.prefix == "walr"
+    assert q.match_expression() == '"invoice" OR "4471" OR "walr"* OR "due date"'
+    assert q.matched("Walrus Ltd invoice_4471.pdf; due date: May") == [
+        "invoice", "4471", "walr", "due date"]
+    assert parse("the a of").empty and parse("r_d").empty
+    assert parse('say "hi"').match_expression() == '"say" OR "hi"'  # quotes are escaped away
+
+
+# -- with the tiny (random) model -------------------------------------------------------------
+
+
+def _text_picture(words: list[str], size: tuple[int, int] = (640, 400),
+                  seed: int = 0) -> Image.Image:
+    """Dark words on a light, noisy background (a photo of a note)."""
+    rnd = random.Random(seed)
+    img = Image.new("RGB", size, (205, 200, 185))
+    draw = ImageDraw.Draw(img)
+    for _ in range(4000):
+        shade = rnd.randrange(120, 256)
+        draw.point((rnd.randrange(size[0]), rnd.randrange(size[1])), fill=(shade,) * 3)
+    font = ImageFont.load_default(size=42)
+    for i, line in enumerate(words):
+        draw.text((30, 60 + i * 90), line, font=font, fill=(20, 20, 30))
+    return img
+
+
+@pytest.fixture
+def docs(library: Library, tmp_path: Path) -> Path:
+    root = tmp_path / "Documents"
+    write_pdf(root / "report.pdf", ["Quarterly results for the northern region",
+                                    "Revenue grew in the harbour district " * 3,
+                                    "Appendix with tables"])
+    write_pdf(root / "manual.pdf", ["How to assemble the bookshelf"])
+    write_text(root / "invoice_4471.txt", "Invoice 4471 from Walrus Ltd, total 120 EUR")
+    write_text(root / "other.txt", "Invoice 4470 from Penguin plc, total 80 EUR")
+    write_text(root / "notes.md", "meeting notes about the garden")
+    draw_photo(root / "red.png", "red")
+    library.add_folder(root)
+    report = library.indexer.run()
+    assert not report.errors
+    return root
+
+
+def test_a_screenshot_of_a_page_finds_that_pdf_and_page(docs: Library, library: Library,
+                                                        tmp_path: Path) -> None:
+    # A screenshot of page 2: the page drawn larger, then cropped at its edges.
+    [(_, page)] = render_pdf_pages(docs / "report.pdf", [2], side=900)
+    shot = page.crop((8, 8, page.width - 8, page.height - 8)).resize((500, 640))
+    results = library.search.image(shot, SearchKind.DOCS, k=5)
+    assert Path(results[0].path).name == "report.pdf"
+    assert results[0].page == 2
+    assert results[0].signals[0] == "page image"
+    assert results[0].score > 0.95  # the page picture, even for a random model
+    # Photo searches show photos only, never page pictures.
+    photos = library.search.image(shot, SearchKind.PHOTOS, k=5)
+    assert [Path(r.path).name for r in photos] == ["red.png"]
+    everything = library.search.image(shot, SearchKind.ALL, k=10)
+    assert Path(everything[0].path).name == "report.pdf" and everything[0].page == 2
+
+
+def test_numbers_and_names_match_by_keyword(docs: Path, library: Library) -> None:
+    for kind in (SearchKind.DOCS, SearchKind.ALL):
+        results = library.search.text("invoice 4471", kind, k=5)
+        top = results[0]
+        assert Path(top.path).name == "invoice_4471.txt"
+        assert top.matched_terms == ("invoice", "4471") and "keyword" in top.signals
+    harbour = library.search.text("harbour district", SearchKind.DOCS, k=3)[0]
+    assert Path(harbour.path).name == "report.pdf" and harbour.page == 2
+    assert "harbour" in (harbour.snippet or "").lower()
+    # Exact phrases, and the model-free fallback.
+    phrase = library.search.keyword('"Penguin plc"', SearchKind.ALL, k=5)
+    assert [Path(r.path).name for r in phrase] == ["other.txt"]
+    assert [Path(r.path).name for r in library.search.keyword("Documents notes")][:1] == [
+        "notes.md"]  # folder names count, and the file whose text matches comes first
+    as_json = top.to_json()
+    assert as_json["matched_terms"] == ["invoice", "4471"] and "keyword" in as_json["signals"]
+
+
+def test_the_keyword_index_follows_edits_moves_and_deletes(library: Library,
+                                                           tmp_path: Path) -> None:
+    root = tmp_path / "notes"
+    write_text(root / "a.txt", "alpha walrus")
+    write_text(root / "keep.txt", "something else")
+    library.add_folder(root)
+    library.indexer.run()
+
+    def names(query: str) -> list[str]:
+        return [Path(r.path).name for r in library.search.keyword(query)]
+
+    def consistent() -> None:
+        rows = library.catalog.fts_rows()
+        items = library.catalog.item_ids_of_files(
+            f.id for f in library.catalog.files_under(library.catalog.roots()[0].id).values())
+        assert sorted(rows) == sorted(items)
+
+    assert names("walrus") == ["a.txt"]
+    write_text(root / "a.txt", "beta narwhal, now longer")
+    library.indexer.run()
+    assert names("walrus") == [] and names("narwhal") == ["a.txt"]
+    consistent()
+    (root / "sub").mkdir()
+    shutil.move(root / "a.txt", root / "sub" / "renamed.txt")
+    library.indexer.run()
+    assert names("narwhal") == ["renamed.txt"] and names("sub") == ["renamed.txt"]
+    consistent()
+    (root / "sub" / "renamed.txt").unlink()
+    library.indexer.run()
+    assert names("narwhal") == []
+    consistent()
+    library.remove_folder(root)
+    assert library.catalog.fts_rows() == {}
+
+
+def test_text_in_photos_and_scanned_pdfs_is_found_by_ocr(library: Library,
+                                                         tmp_path: Path) -> None:
+    root = tmp_path / "Pictures"
+    root.mkdir()
+    _text_picture(["Walrus lighthouse", "ticket 5823"]).save(root / "note.jpg", quality=90)
+    draw_photo(root / "circle.png", "blue")
+    # (PP-OCR sometimes reads a small word gap as none: one word a line here.)
+    _text_picture(["Harbour", "survey", "scanned"], size=(600, 800), seed=1).save(
+        root / "scan.pdf")  # an image-only PDF: no text layer
+    write_encrypted_pdf(root / "secret.pdf", "hidden words")
+    library.add_folder(root)
+    report = library.indexer.run()
+    assert [(Path(e.path).name, e.reason) for e in report.errors] == [
+        ("secret.pdf", "encrypted PDF (a password is needed)")]
+    assert library.search.keyword("walrus") == []  # not read yet
+
+    ocr = library.read_text_in_images()
+    assert ocr.looked_at == 3 and ocr.with_text == 2
+    states = {name: library.catalog.ocr_state(str(root / name))
+              for name in ("note.jpg", "circle.png", "scan.pdf")}
+    assert states == {"note.jpg": "text", "circle.png": "none", "scan.pdf": "text"}
+    note = library.search.text("walrus lighthouse", SearchKind.PHOTOS, k=3)[0]
+    assert Path(note.path).name == "note.jpg" and note.matched_terms == ("walrus", "lighthouse")
+    scan = library.search.text("harbour survey", SearchKind.DOCS, k=3)[0]
+    assert Path(scan.path).name == "scan.pdf" and scan.page == 1
+    assert library.read_text_in_images().looked_at == 0  # done once, not repeated
+    # A dropped picture of the note finds it by the words read in it, too.
+    dropped = library.search.image(_text_picture(["ticket", "5823"], seed=7), SearchKind.ALL, k=3)
+    assert Path(dropped[0].path).name == "note.jpg" and "5823" in dropped[0].matched_terms
+
+
+# -- more document kinds ---------------------------------------------------------------------
+
+
+def _zip(path: Path, members: dict[str, str]) -> Path:
+    with zipfile.ZipFile(path, "w") as z:
+        for name, text in members.items():
+            z.writestr(name, text)
+    return path
+
+
+def test_pptx_odt_and_rtf_are_read(tmp_path: Path) -> None:
+    a = "http://schemas.openxmlformats.org/drawingml/2006/main"
+    slide = '<p:sld xmlns:p="x" xmlns:a="{a}"><a:p><a:r><a:t>{t}</a:t></a:r></a:p></p:sld>'
+    pptx = _zip(tmp_path / "deck.pptx", {
+        "ppt/slides/slide2.xml": slide.format(a=a, t="Second slide: budget"),
+        "ppt/slides/slide1.xml": slide.format(a=a, t="Title slide")})
+    assert [(p.page, p.text) for p in read_document(pptx)] == [
+        (1, "Title slide"), (2, "Second slide: budget")]
+    t = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+    odt = _zip(tmp_path / "letter.odt", {"content.xml": (
+        f'<office:document-content xmlns:office="o" xmlns:text="{t}"><office:body>'
+        '<text:h>Dear reader</text:h><text:p>The <text:span>garden</text:span> party</text:p>'
+        '</office:body></office:document-content>')})
+    assert [p.text for p in read_document(odt)] == ["Dear reader The garden party"]
+    rtf = write_text(tmp_path / "memo.rtf", r"{\rtf1\ansi\f0 Memo about {\b tulips}.\par}")
+    assert [p.text for p in read_document(rtf)] == ["Memo about tulips."]
