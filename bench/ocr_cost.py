@@ -24,7 +24,7 @@ from _common import WORDS, Timer, emit, machine, make_photos
 from PIL import Image, ImageDraw, ImageFont
 
 from finder.core.embedder import ClipEmbedder, resolve_model_spec
-from finder.core.extract import load_image
+from finder.core.extract import DECODE_SIZE, load_image
 from finder.core.library import Library
 from finder.core.ocr import Ocr
 from finder.core.ocr_pass import OCR_DECODE_SIZE
@@ -84,18 +84,18 @@ def main() -> None:
 
 
 def per_image(ocr: Ocr, photos: list[Path], screens: list[Path]) -> dict[str, Any]:
-    def timed(paths: list[Path], fn: Any) -> tuple[float, list[Any]]:
+    def timed(paths: list[Path], fn: Any, decode: int) -> tuple[float, list[Any]]:
         times, outs = [], []
         for path in paths:
-            picture = load_image(path, OCR_DECODE_SIZE)
+            picture = load_image(path, decode)  # as the OCR pass decodes it
             start = time.perf_counter()
             outs.append(fn(picture))
             times.append(time.perf_counter() - start)
         return round(statistics.median(times) * 1000, 1), outs
 
-    gate_photo, photo_verdicts = timed(photos, ocr.has_text)
-    gate_screen, screen_verdicts = timed(screens, ocr.has_text)
-    read_screen, texts = timed(screens, ocr.read)
+    gate_photo, photo_verdicts = timed(photos, ocr.has_text, DECODE_SIZE)
+    gate_screen, screen_verdicts = timed(screens, ocr.has_text, DECODE_SIZE)
+    read_screen, texts = timed(screens, ocr.read, OCR_DECODE_SIZE)
     return {"gate_photo_median": gate_photo, "gate_text_picture_median": gate_screen,
             "read_text_picture_median": read_screen,
             "gate_false_positives": sum(photo_verdicts), "gate_misses": screen_verdicts.count(

@@ -2,7 +2,7 @@
 the rapidocr-onnxruntime wheel). Loaded on first use, never at import time.
 
 `has_text` is the cheap gate for indexed images: the text detector alone on a small copy
-(~0.1-0.3 s); `read` is detection plus recognition on a moderate copy (~1-2 s with
+(~0.1 s); `read` is detection plus recognition on a moderate copy (~1-2 s with
 text, on two busy cores), run only where the gate saw text.
 """
 
@@ -18,7 +18,10 @@ from PIL import Image
 
 log = logging.getLogger(__name__)
 
-GATE_SIDE = 480  # the gate looks at a copy whose long side is at most this
+# The gate looks at a copy whose long side is at most this: 320 px costs a third of
+# 480 px and still flagged every screenshot and note in bench/ocr_cost.py (no photo
+# flagged); fine print on a full-page receipt may need a closer look than this.
+GATE_SIDE = 320
 READ_SIDE = 1280  # recognition works on a copy whose long side is at most this
 MIN_SCORE = 0.6  # recognised lines below this confidence are dropped
 # The gate's verdict: text covers at least this share of the picture, in at least
