@@ -9,6 +9,7 @@ text, on two busy cores), run only where the gate saw text.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from typing import Any
@@ -30,6 +31,9 @@ GATE_AREA = 0.002
 GATE_BOXES = 1
 
 
+_QT_VARIABLES = ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_QPA_FONTDIR")
+
+
 class OcrUnavailableError(Exception):
     """rapidocr-onnxruntime is not installed or cannot run here."""
 
@@ -45,10 +49,19 @@ class Ocr:
 
     def _load(self) -> Any:
         if self._engine is None:
+            # opencv-python (rapidocr's dependency) points Qt at its own Qt5 plugins when
+            # imported: keep the app's (and the programs it opens) Qt settings as they were.
+            saved = {name: os.environ.get(name) for name in _QT_VARIABLES}
             try:
                 from rapidocr_onnxruntime import RapidOCR
             except ImportError as exc:  # an optional install, or a broken onnxruntime
                 raise OcrUnavailableError(f"OCR is not available ({exc})") from exc
+            finally:
+                for name, value in saved.items():
+                    if value is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = value
             threads = self.threads or -1
             self._engine = RapidOCR(det_limit_type="max", det_limit_side_len=READ_SIDE,
                                     intra_op_num_threads=threads,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -223,3 +226,15 @@ def test_pptx_odt_and_rtf_are_read(tmp_path: Path) -> None:
     assert [p.text for p in read_document(odt)] == ["Dear reader The garden party"]
     rtf = write_text(tmp_path / "memo.rtf", r"{\rtf1\ansi\f0 Memo about {\b tulips}.\par}")
     assert [p.text for p in read_document(rtf)] == ["Memo about tulips."]
+
+
+def test_loading_ocr_leaves_qt_settings_alone() -> None:
+    # opencv-python sets QT_QPA_PLATFORM_PLUGIN_PATH to its own Qt5 plugins on import,
+    # which would break the app's Qt 6 (and programs it opens) on a desktop.
+    script = ("import os; from PIL import Image; from finder.core.ocr import Ocr; "
+              "Ocr().has_text(Image.new('RGB', (40, 40))); "
+              "print(os.environ.get('QT_QPA_PLATFORM_PLUGIN_PATH'))")
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM_PLUGIN_PATH"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, env=env)
+    assert out.stdout.split() == ["None"]
