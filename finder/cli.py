@@ -137,9 +137,11 @@ def _cmd_index(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
             if not report.cancelled and not args.no_ocr:
                 # The second, slower pass: text in photos and scanned pages (OCR).
                 ocr = library.read_text_in_images(cancel=cancel)
-                if ocr.looked_at:
-                    print(f"Read text in pictures: {ocr.looked_at:,} files looked at, text "
-                          f"found in {ocr.with_text:,} ({ocr.elapsed_s:.1f} s)", file=out)
+                if ocr.read:
+                    print(f"Text in pictures: {ocr.read:,} pictures read, text found in "
+                          f"{ocr.with_text:,} files ({ocr.elapsed_s:.1f} s)", file=out)
+                elif ocr.unavailable:
+                    print(f"Text in pictures not read: {ocr.unavailable}", file=out)
                 report.cancelled = ocr.cancelled
         finally:
             if threading.current_thread() is threading.main_thread():
