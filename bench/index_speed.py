@@ -101,10 +101,11 @@ def main() -> None:
     if args.decode_sample and photos:
         result["decode_ms_per_photo"] = decode_times(embedder, photos[:args.decode_sample])
     if photos:
-        result["finder_photos"] = index_folder(embedder, config, photos[0].parent, "photos")
+        result["finder_photos"] = index_folder(embedder, config, linked(photos, work / "run"),
+                                               "photos")
     if documents:
-        result["finder_documents"] = index_folder(embedder, config, documents[0].parent,
-                                                  "documents")
+        result["finder_documents"] = index_folder(embedder, config,
+                                                  linked(documents, work / "run"), "documents")
     result["finder_model_only"] = model_only(embedder, config.image_batch)
 
     if args.baseline_images and photos:
@@ -141,6 +142,19 @@ def index_folder(embedder: ClipEmbedder, config: IndexerConfig, folder: Path,
             "seconds": round(report.elapsed_s, 2),
             "per_s": round(files / report.elapsed_s, 2),
             "items_per_s": round(report.items_embedded / report.elapsed_s, 2)}
+
+
+def linked(files: list[Path], parent: Path) -> Path:
+    """A folder holding exactly `files` (hard links: no copying), to index just those."""
+    folder = parent / f"{files[0].parent.name}-{len(files)}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for f in files:
+        try:
+            (folder / f.name).hardlink_to(f)
+        except OSError:
+            shutil.copy2(f, folder / f.name)
+    return folder
 
 
 def model_only(embedder: ClipEmbedder, batch: int) -> dict[str, Any]:

@@ -160,7 +160,8 @@ def fill_catalog(library: Library, size: int, dim: int, folder: Path) -> np.ndar
 def latencies(library: Library, count: int, query_photo: Path) -> dict[str, Any]:
     search = library.search
     rng = np.random.default_rng(1)
-    texts = [f"{' '.join(WORDS[j] for j in rng.integers(0, len(WORDS), 4))} {i}"
+    size = library.catalog.counts()["items"]  # new queries for each size: no cache hits
+    texts = [f"{' '.join(WORDS[j] for j in rng.integers(0, len(WORDS), 4))} {i} {size}"
              for i in range(count + 5)]
     for text in texts[:5]:  # warm up: open the index, first calls into torch
         search.text(text, SearchKind.ALL, 10)

@@ -39,6 +39,10 @@ PRECISION_AUTO = "auto"
 PRECISIONS = (PRECISION_AUTO, "fp32", "bf16")
 _NATIVE_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
 QUERY_CACHE_SIZE = 256  # recent single-text (query) embeddings kept per embedder
+# A query is a few tokens: splitting it over threads gains little, and on a busy machine
+# (the indexer running beside it) every parallel region waits for a descheduled thread:
+# measured at load 5 on 2 cores, 90-170 ms with 1 thread against 800-1200 ms with 2.
+QUERY_THREADS = 1
 
 
 class ModelUnavailableError(Exception):
@@ -192,7 +196,8 @@ class ClipEmbedder:
 
     def __init__(self, spec: ModelSpec, *, threads: int | None = None,
                  cache_dir: str | None = None, precision: str | None = None,
-                 query_cache_size: int = QUERY_CACHE_SIZE) -> None:
+                 query_cache_size: int = QUERY_CACHE_SIZE,
+                 query_threads: int | None = QUERY_THREADS) -> None:
         self.spec = spec
         self._threads = threads
         self._cache_dir = cache_dir
@@ -206,6 +211,7 @@ class ClipEmbedder:
         self._short_text: bool = False  # the text tower may encode only the real tokens
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._query_cache_size = query_cache_size
+        self._query_threads = query_threads
         self._cache_lock = threading.Lock()
 
     @property
@@ -373,13 +379,27 @@ class ClipEmbedder:
                 if cached is not None:
                     self._query_cache.move_to_end(texts[0])
                     return cached.copy()
-        out = self._encode_texts(texts, short=self._short_text)
+        if len(texts) == 1 and self._query_threads:
+            out = self._encode_query(texts[0])
+        else:
+            out = self._encode_texts(texts, short=self._short_text)
         if len(texts) == 1 and self._query_cache_size > 0:
             with self._cache_lock:
                 self._query_cache[texts[0]] = out.copy()
                 while len(self._query_cache) > self._query_cache_size:
                     self._query_cache.popitem(last=False)
         return out
+
+    def _encode_query(self, text: str) -> np.ndarray:
+        """One text on `query_threads` threads (torch's setting is per calling thread)."""
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(self._query_threads or before)
+        try:
+            return self._encode_texts([text], short=self._short_text)
+        finally:
+            torch.set_num_threads(before)
 
     def _encode_texts(self, texts: Sequence[str], *, short: bool) -> np.ndarray:
         import torch

@@ -121,8 +121,8 @@ def test_recent_queries_come_from_the_cache(tiny_spec: ModelSpec) -> None:
     first[0, 0] = 42.0  # a caller scribbling on its result must not reach the cache
     again = embedder.encode_texts(["sunset over the sea"])
     assert again[0, 0] != 42.0
-    np.testing.assert_array_equal(again, embedder._encode_texts(["sunset over the sea"],
-                                                                short=True))
+    np.testing.assert_allclose(again, embedder._encode_texts(["sunset over the sea"],
+                                                             short=True), atol=1e-5)
     embedder.encode_texts(["a"])
     embedder.encode_texts(["b"])
     assert list(embedder._query_cache) == ["a", "b"]  # least recently used went first
@@ -176,3 +176,14 @@ def test_background_threads_run_at_lower_priority() -> None:
         assert seen["lowered"] is True and int(seen["nice"]) >= 7  # type: ignore[call-overload]
         assert os.getpriority(os.PRIO_PROCESS, 0) == before  # this thread is untouched
     assert lower_thread_priority(0) is False
+
+
+def test_a_query_runs_on_its_own_thread_count(tiny_spec: ModelSpec) -> None:
+    import torch
+
+    embedder = ClipEmbedder(tiny_spec, precision="fp32", query_threads=1, query_cache_size=0)
+    before = torch.get_num_threads()
+    query = embedder.encode_texts(["a lighthouse at night"])
+    assert torch.get_num_threads() == before  # restored for batch work on this thread
+    batch = embedder.encode_texts(["a lighthouse at night", "x"])
+    assert float(query[0] @ batch[0]) > 0.9999
