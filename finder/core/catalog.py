@@ -21,7 +21,7 @@ import numpy as np
 
 from finder.core.types import FileKind, FileStatus, Modality, Passage
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each entry upgrades the schema from version i to i+1. Append, never edit.
 MIGRATIONS: list[str] = [
@@ -111,6 +111,14 @@ MIGRATIONS: list[str] = [
         name="substr({rel}, length(rtrim({rel}, replace({rel}, '/', ''))) + 1)",
         folder="rtrim({rel}, replace({rel}, '/', ''))",
     ).format(rel="substr(f.path, length((SELECT path FROM roots WHERE id = f.root_id)) + 2)"),
+    # 4: PDFs indexed before their pages were embedded as pictures have none: forget that
+    # they are embedded, so the next run embeds them again, pages included.
+    """
+    DELETE FROM embedded WHERE file_id IN (
+        SELECT id FROM files WHERE kind = 'document' AND status = 'ok'
+        AND lower(path) LIKE '%.pdf'
+        AND id NOT IN (SELECT file_id FROM items WHERE modality = 'image'));
+    """,
 ]
 
 

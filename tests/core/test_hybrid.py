@@ -238,3 +238,22 @@ def test_loading_ocr_leaves_qt_settings_alone() -> None:
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True, env=env)
     assert out.stdout.split() == ["None"]
+
+
+def test_pdfs_indexed_before_page_pictures_get_them_on_the_next_run(
+        library: Library, tmp_path: Path) -> None:
+    root = tmp_path / "docs"
+    write_pdf(root / "old.pdf", ["first page", "second page"])
+    write_text(root / "plain.txt", "nothing to redo")
+    library.add_folder(root)
+    library.indexer.run()
+    with library.catalog.transaction() as tx:  # as a version 3 catalog had it
+        tx.execute("DELETE FROM items WHERE modality = 'image'")
+        tx.execute("PRAGMA user_version = 3")
+    library.catalog.close()
+    again = Library(library.data_dir, library.embedder, writable=False)  # migrates to v4
+    again.close()
+    report = library.indexer.run()
+    assert (report.updated, report.unchanged) == (1, 1)
+    shot = render_pdf_pages(root / "old.pdf", [2])[0][1]
+    assert library.search.image(shot, SearchKind.DOCS, k=1)[0].page == 2
