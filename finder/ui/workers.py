@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slo
 from PySide6.QtGui import QImage
 
 from finder.core.library import FolderError, Library
+from finder.core.priority import lower_thread_priority
 from finder.core.thumbnails import ThumbnailCache
 from finder.core.types import IndexProgress, SearchKind
 
@@ -100,6 +101,7 @@ class IndexWorker(QObject):
         self._cancel = threading.Event()
         self._resume = threading.Event()
         self._resume.set()
+        self._lowered = False
 
     @property
     def paused(self) -> bool:
@@ -117,6 +119,9 @@ class IndexWorker(QObject):
 
     @Slot(object)
     def run(self, job: IndexJob) -> None:
+        if not self._lowered:
+            # This thread only ever indexes: let the window and searches come first.
+            self._lowered = lower_thread_priority()
         self._cancel.clear()
         try:
             self._change_folders(job)
