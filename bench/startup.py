@@ -1,0 +1,100 @@
+"""Time from launch to the window on screen and to the model ready; memory when idle.
+
+Each run starts a fresh Python process that builds the real app (finder.app.build)
+with a fresh data dir, shows the window and waits for the model, the way `finder`
+does; the parent measures wall time from before the process starts. Prints JSON.
+
+    python bench/startup.py                     # ViT-B-32, random weights (timing only)
+    python bench/startup.py --runs 5 --model tests/models/tiny-random.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from _common import emit, machine
+
+CHILD = r"""
+import json, os, sys, time
+from pathlib import Path
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+def say(event, **extra):
+    print(json.dumps({"event": event, **extra}), flush=True)
+
+app = QApplication(sys.argv[:1])
+from finder.app import build
+from finder.config import Settings
+from finder.ui.controller import ModelState
+
+window, controller, _ = build(Settings(model=sys.argv[1], pretrained=sys.argv[2]),
+                              Path(sys.argv[3]))
+window.show()
+QTimer.singleShot(0, lambda: say("window_shown"))
+
+def rss_mb():
+    with open("/proc/self/statm") as f:
+        return round(int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+
+def on_state(state, message):
+    say("model_" + state.value, message=message)
+    QTimer.singleShot(1500, lambda: (say("idle", rss_mb=rss_mb()), window.close(), app.quit()))
+
+controller.model_state_changed.connect(on_state)
+QTimer.singleShot(0, controller.start)
+app.exec()
+"""
+
+
+def one_run(model: str, pretrained: str) -> dict[str, Any]:
+    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as data:
+        env["XDG_CONFIG_HOME"] = str(Path(data) / "config")  # no settings of the user's
+        started = time.perf_counter()
+        child = subprocess.Popen([sys.executable, "-c", CHILD, model, pretrained, data],
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                 env=env, cwd=root)
+        out: dict[str, Any] = {}
+        assert child.stdout is not None
+        for line in child.stdout:
+            event = json.loads(line)
+            at = round((time.perf_counter() - started) * 1000)
+            if event["event"] == "window_shown":
+                out["window_shown_ms"] = at
+            elif event["event"].startswith("model_"):
+                out["model_" + ("ready_ms" if event["event"] == "model_ready" else "failed")] = (
+                    at if event["event"] == "model_ready" else event["message"])
+            elif event["event"] == "idle":
+                out["idle_rss_mb"] = event["rss_mb"]
+        child.wait(timeout=120)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", default="ViT-B-32")
+    parser.add_argument("--pretrained", default="none")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    runs = [one_run(args.model, args.pretrained) for _ in range(args.runs)]
+    summary: dict[str, Any] = {"benchmark": "startup", "machine": machine(),
+                               "model": f"{args.model} ({args.pretrained})", "runs": runs}
+    for key in ("window_shown_ms", "model_ready_ms", "idle_rss_mb"):
+        values = sorted(r[key] for r in runs if key in r)
+        if values:
+            summary[f"median_{key}"] = values[len(values) // 2]
+    emit(summary)
+
+
+if __name__ == "__main__":
+    main()
