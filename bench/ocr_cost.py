@@ -51,6 +51,7 @@ def main() -> None:
     p.add_argument("--photos", type=int, default=48)
     p.add_argument("--screens", type=int, default=8, help="pictures with text among them")
     p.add_argument("--size", default="2000x1500")
+    p.add_argument("--repeats", type=int, default=2, help="index runs with OCR off and on")
     p.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "finder-bench"))
     args = p.parse_args()
     size = tuple(int(v) for v in args.size.lower().split("x"))
@@ -74,11 +75,21 @@ def main() -> None:
     spec = resolve_model_spec(args.model, args.pretrained)
     embedder = ClipEmbedder(spec)
     embedder.load()
-    result["index"] = {"ocr_off": index(embedder, folder, ocr=False),
-                       "ocr_on": index(embedder, folder, ocr=True)}
+    # Alternate the two (the cores are shared: load drifts) and keep each one's best run.
+    runs: dict[str, list[dict[str, Any]]] = {"ocr_off": [], "ocr_on": []}
+    for _ in range(args.repeats):
+        runs["ocr_off"].append(index(embedder, folder, ocr=False))
+        runs["ocr_on"].append(index(embedder, folder, ocr=True))
+    result["index"] = {name: max(rs, key=lambda r: r["embedding_pass_files_per_s"])
+                       for name, rs in runs.items()}
+    result["index"]["embedding_pass_files_per_s_all_runs"] = {
+        name: [r["embedding_pass_files_per_s"] for r in rs] for name, rs in runs.items()}
     off = result["index"]["ocr_off"]["embedding_pass_files_per_s"]
     on = result["index"]["ocr_on"]["embedding_pass_files_per_s"]
     result["embedding_pass_on_vs_off"] = round(on / off, 3)
+    ocr_on = result["index"]["ocr_on"]
+    result["ocr_pass_vs_embedding_pass"] = round(ocr_on["ocr_pass_s"] / ocr_on["embedding_pass_s"],
+                                                 2)
     result["machine"]["loadavg_after"] = machine()["loadavg_1_5_15"]
     emit(result)
 
