@@ -261,6 +261,8 @@ class Controller(QObject):
             keyword_only=self.model_state is ModelState.MISSING)
         self.search_worker.note_request(self._request_id)
         self._sent_at = time.monotonic()
+        if self.query_image is not None:
+            self.status.emit("Searching with the image (reading any text in it)\u2026")
         self._search_requested.emit(request)
 
     def _on_results(self, request_id: int, results: list[SearchResult]) -> None:
@@ -334,6 +336,9 @@ class Controller(QObject):
         self.progress.emit(p)
         if p.phase == "scanning":
             self.status.emit("Looking for new and changed files\u2026")
+        elif p.phase == "reading text":
+            self.status.emit(f"Reading text in pictures\u2026 {p.done:,} looked at "
+                             "(searches already work)")
         elif p.phase == "embedding" and p.total:
             rate = p.rate
             left = f" \u00b7 {_duration((p.total - p.done) / rate)} left" if rate > 0 else ""

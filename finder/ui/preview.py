@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -36,7 +38,9 @@ class PreviewDialog(QDialog):
         path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(path)
         if result.snippet:
-            passage = QLabel(f"\u201c{result.snippet}\u201d", self)
+            passage = QLabel(f"\u201c{highlight(result.snippet, result.matched_terms)}\u201d",
+                             self)
+            passage.setTextFormat(Qt.TextFormat.RichText)
             passage.setWordWrap(True)
             passage.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             layout.addWidget(passage)
@@ -55,3 +59,13 @@ def _picture(result: SearchResult, thumbnails: ThumbnailCache) -> QPixmap | None
         return QPixmap.fromImage(pil_to_qimage(image))
     thumb = thumbnails.get(result.path, result.page)
     return QPixmap(str(thumb)) if thumb is not None else None
+
+
+def highlight(text: str, terms: tuple[str, ...] | list[str]) -> str:
+    """HTML of `text` with the matched words in bold (case-insensitive)."""
+    escaped = html.escape(text)
+    words = sorted({html.escape(t) for t in terms if t.strip()}, key=len, reverse=True)
+    if not words:
+        return escaped
+    pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+    return pattern.sub(lambda m: f"<b>{m.group(0)}</b>", escaped)

@@ -90,6 +90,10 @@ class ResultsModel(QAbstractListModel):
                 tip += f"\npage {r.page}"
             if r.snippet:
                 tip += f"\n\n\u201c{r.snippet}\u201d"
+            if r.matched_terms:
+                tip += "\n\nmatched: " + ", ".join(r.matched_terms)
+            if r.signals:
+                tip += "\nfound by: " + ", ".join(r.signals)
             return tip
         if role == Qt.ItemDataRole.DecorationRole:
             return self._pixmap(r)

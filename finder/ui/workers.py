@@ -130,6 +130,12 @@ class IndexWorker(QObject):
                 return
             report = self.library.indexer.run(None, progress=self._on_progress,
                                               cancel=self._cancel)
+            if not report.cancelled and self.library.writable:
+                # Second, slower pass: text in screenshots and scans becomes searchable.
+                ocr = self.library.read_text_in_images(cancel=self._cancel,
+                                                       progress=self._on_progress)
+                if ocr.unavailable:
+                    self.folder_error.emit(f"Text in pictures is not read: {ocr.unavailable}")
         except Exception as exc:  # the model may be missing, the disk full...
             log.warning("indexing failed: %s", traceback.format_exc())
             self.failed.emit(str(exc))

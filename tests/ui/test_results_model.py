@@ -78,3 +78,11 @@ def test_ten_thousand_results_request_only_visible_thumbnails(qtbot) -> None:  #
     bar.setValue(bar.maximum())
     qtbot.waitUntil(lambda: "/p/9999.jpg" in wanted)
     assert len(wanted) < 2 * first_screen + 20
+
+
+def test_preview_highlights_the_matched_words() -> None:
+    from finder.ui.preview import highlight
+
+    assert highlight("Invoice 4471 <paid>", ["invoice", "4471"]) == \
+        "<b>Invoice</b> <b>4471</b> &lt;paid&gt;"
+    assert highlight("nothing here", []) == "nothing here"
