@@ -363,6 +363,54 @@ class Catalog:
     def model_keys(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT key FROM models ORDER BY id")]
 
+    def stored_models(self) -> list[tuple[str, int, int]]:
+        """Every model with vectors in the catalog: (key, dim, vector count)."""
+        rows = self._db.execute(
+            "SELECT m.key, m.dim, (SELECT COUNT(*) FROM vectors v WHERE v.model_id = m.id) "
+            "FROM models m ORDER BY m.id").fetchall()
+        return [(str(r[0]), int(r[1]), int(r[2])) for r in rows]
+
+    def model_progress(self, key: str) -> tuple[int, int]:
+        """(files embedded with the model, files it should have): readable files of online
+        folders. A model is complete when the two are equal."""
+        base = ("FROM files f JOIN roots r ON r.id = f.root_id "
+                "WHERE f.status = 'ok' AND r.offline_since IS NULL")
+        total = int(self._db.execute("SELECT COUNT(*) " + base).fetchone()[0])
+        model_id = self.find_model_id(key)
+        if model_id is None:
+            return 0, total
+        done = int(self._db.execute(
+            "SELECT COUNT(*) " + base + " AND f.id IN (SELECT file_id FROM embedded "
+            "WHERE model_id = ?)", (model_id,)).fetchone()[0])
+        return done, total
+
+    def delete_model(self, key: str) -> int:
+        """Forget a model: its vectors and what it embedded (items stay). Returns the
+        number of vectors removed."""
+        model_id = self.find_model_id(key)
+        if model_id is None:
+            return 0
+        with self.transaction() as tx:
+            count = int(tx.execute("SELECT COUNT(*) FROM vectors WHERE model_id = ?",
+                                   (model_id,)).fetchone()[0])
+            tx.execute("DELETE FROM vectors WHERE model_id = ?", (model_id,))
+            tx.execute("DELETE FROM embedded WHERE model_id = ?", (model_id,))
+            tx.execute("DELETE FROM models WHERE id = ?", (model_id,))
+        return count
+
+    def embedded_by_any(self) -> set[int]:
+        """Files embedded with at least one model: their items can take another model's
+        vectors without being extracted again."""
+        return {int(r[0]) for r in self._db.execute("SELECT DISTINCT file_id FROM embedded")}
+
+    def file_items(self, file_id: int) -> list[tuple[int, Modality, int | None, str | None]]:
+        """A file's items in the order the indexer makes them: (id, modality, page, text);
+        passages (by chunk) before page pictures (by page)."""
+        rows = self._db.execute(
+            "SELECT id, modality, page, text FROM items WHERE file_id = ? "
+            "ORDER BY modality = 'image', chunk, page, id", (file_id,)).fetchall()
+        return [(int(r[0]), Modality(r[1]), r[2], r[3]) for r in rows]
+
     # -- files --------------------------------------------------------------
 
     def files_under(self, root_id: int) -> dict[str, FileRecord]:
@@ -628,6 +676,25 @@ class _Tx:
             "INSERT OR IGNORE INTO embedded(file_id, model_id) VALUES (?, ?)", (file_id, model_id)
         )
         return ids
+
+    def add_vectors(self, file_id: int, model_id: int, item_ids: Sequence[int],
+                    vectors: Sequence[np.ndarray]) -> bool:
+        """Another model's vectors for a file's existing items, and mark it embedded.
+
+        False (nothing written) when the file's items are no longer exactly these (it
+        changed meanwhile): the next run sees it again.
+        """
+        current = {int(r[0]) for r in self._db.execute(
+            "SELECT id FROM items WHERE file_id = ?", (file_id,))}
+        if current != set(item_ids):
+            return False
+        for item_id, vector in zip(item_ids, vectors, strict=True):
+            self._db.execute(
+                "INSERT OR REPLACE INTO vectors(item_id, model_id, vector) VALUES (?,?,?)",
+                (item_id, model_id, _to_blob(vector)))
+        self._db.execute(
+            "INSERT OR IGNORE INTO embedded(file_id, model_id) VALUES (?, ?)", (file_id, model_id))
+        return True
 
     def set_ocr(self, file_id: int, state: str, texts: dict[int, str]) -> None:
         """Record the OCR pass's outcome for a file: its state ("text", "none") and the

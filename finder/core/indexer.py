@@ -57,6 +57,7 @@ from finder.core.types import (
     IndexProgress,
     IndexReport,
     Modality,
+    Passage,
 )
 from finder.core.vector_index import sync
 
@@ -83,6 +84,8 @@ class _Work:
     root_id: int
     scanned: ScannedFile
     existing: FileRecord | None
+    # Unchanged and embedded with another model: its items only need this model's vectors.
+    reuse: bool = False
 
 
 @dataclass
@@ -93,6 +96,7 @@ class _Prepared:
     passages: list[Any] = field(default_factory=list)
     pages: list[tuple[int, Any]] = field(default_factory=list)  # PDF page pictures, as input
     error: str | None = None
+    reuse_ids: list[int] | None = None  # the existing items the inputs above belong to
 
 
 class Indexer:
@@ -139,6 +143,9 @@ class Indexer:
             self._apply_moves(moves, report)
         model_id = self.catalog.find_model_id(self.embedder.key)
         embedded = self.catalog.embedded_file_ids(model_id) if model_id is not None else set()
+        # Files another model embedded: items are model-independent, so an unchanged one
+        # only gets this model's vectors (the other models' vectors stay).
+        others = self.catalog.embedded_by_any() - embedded
 
         work: list[_Work] = []
         vanished: dict[str, FileRecord] = {}
@@ -161,7 +168,8 @@ class Indexer:
                 if record is not None and _unchanged(record, scanned, embedded):
                     report.unchanged += 1
                     continue
-                work.append(_Work(root.id, scanned, record))
+                reuse = record is not None and _unchanged(record, scanned, others)
+                work.append(_Work(root.id, scanned, record, reuse))
             report.errors += [FileError(s.path, s.reason) for s in skipped]
             # Files in a folder we could not look into are kept as they were.
             unlistable = [s.path for s in skipped if s.unlistable]
@@ -170,7 +178,7 @@ class Indexer:
             if cancel.is_set():
                 break
 
-        work = self._relink_moves_and_touches(work, vanished, embedded, report)
+        work = self._relink_moves_and_touches(work, vanished, embedded, report, others)
         if vanished and not cancel.is_set():
             with self.catalog.transaction() as tx:
                 removed_items = tx.delete_files(r.id for r in vanished.values())
@@ -258,22 +266,26 @@ class Indexer:
     # -- moves, touches, deletions ---------------------------------------------------
 
     def _relink_moves_and_touches(self, work: list[_Work], vanished: dict[str, FileRecord],
-                                  embedded: set[int], report: IndexReport) -> list[_Work]:
+                                  embedded: set[int], report: IndexReport,
+                                  others: set[int] | None = None) -> list[_Work]:
         """Files whose bytes we already have: relink moved ones, accept touched ones.
 
         Only files whose size matches a candidate are hashed here; the rest are hashed
         during decoding anyway.
         """
+        others = others or set()
         by_hash: dict[str, list[FileRecord]] = {}
         for record in vanished.values():
-            if record.content_hash and record.status is FileStatus.OK and record.id in embedded:
+            if (record.content_hash and record.status is FileStatus.OK
+                    and (record.id in embedded or record.id in others)):
                 by_hash.setdefault(record.content_hash, []).append(record)
         vanished_sizes = {r.size for recs in by_hash.values() for r in recs}
         remaining: list[_Work] = []
         for item in work:
             scanned, record = item.scanned, item.existing
             touched = (record is not None and record.status is FileStatus.OK
-                       and record.id in embedded and record.size == scanned.size)
+                       and (record.id in embedded or record.id in others)
+                       and record.size == scanned.size)
             if not touched and (record is not None or scanned.size not in vanished_sizes):
                 remaining.append(item)
                 continue
@@ -285,7 +297,10 @@ class Indexer:
             if touched and record is not None and digest == record.content_hash:
                 with self.catalog.transaction() as tx:
                     tx.touch_file(record.id, scanned.size, scanned.mtime_ns)
-                report.unchanged += 1
+                if record.id in embedded:
+                    report.unchanged += 1
+                else:  # same bytes, embedded with another model: add this one's vectors
+                    remaining.append(_Work(item.root_id, scanned, record, reuse=True))
                 continue
             candidates = by_hash.get(digest) if record is None else None
             if candidates:
@@ -295,6 +310,8 @@ class Indexer:
                     tx.move_file(moved.id, item.root_id, scanned.path, scanned.size,
                                  scanned.mtime_ns)
                 report.moved += 1
+                if moved.id not in embedded:
+                    remaining.append(_Work(item.root_id, scanned, moved, reuse=True))
                 continue
             remaining.append(item)
         return remaining
@@ -366,6 +383,8 @@ class Indexer:
         try:
             if item.scanned.size == 0:
                 raise ExtractError("empty file")
+            if item.reuse and self._prepare_reuse(prepared):
+                return prepared
             prepared.digest = content_hash(path)
             if item.scanned.kind is FileKind.PHOTO:
                 prepared.image = self.embedder.preprocess(load_image(path))
@@ -391,6 +410,37 @@ class Indexer:
             prepared.image, prepared.passages, prepared.pages = None, [], []
         return prepared
 
+    def _prepare_reuse(self, prepared: _Prepared) -> bool:
+        """The model inputs of a file's existing items (passages from the catalog, pictures
+        decoded again). False when the items do not have the expected shape: the file is
+        then extracted from scratch."""
+        work = prepared.work
+        assert work.existing is not None
+        path = work.scanned.path
+        items = self.catalog.file_items(work.existing.id)
+        texts = [(i, page, text) for i, modality, page, text in items
+                 if modality is Modality.TEXT]
+        pictures = [(i, page) for i, modality, page, _ in items if modality is Modality.IMAGE]
+        if work.scanned.kind is FileKind.PHOTO:
+            if texts or len(pictures) != 1 or pictures[0][1] is not None:
+                return False
+            prepared.image = self.embedder.preprocess(load_image(path))
+            prepared.reuse_ids = [pictures[0][0]]
+            return True
+        if not items or any(page is None for _, page in pictures):
+            return False
+        prepared.passages = [Passage(text or "", page) for _, page, text in texts]
+        if pictures:
+            wanted = [int(page) for _, page in pictures]  # type: ignore[arg-type]
+            rendered = dict(render_pdf_pages(Path(path), wanted))
+            if set(rendered) != set(wanted):
+                prepared.passages = []
+                return False
+            prepared.pages = [(page, self.embedder.preprocess(rendered[page]))
+                              for page in wanted]
+        prepared.reuse_ids = [i for i, _, _ in texts] + [i for i, _ in pictures]
+        return True
+
     def _write_batch(self, batch: list[_Prepared], report: IndexReport) -> None:
         pictures = [p.image for p in batch if p.image is not None]
         pictures += [tensor for p in batch for _, tensor in p.pages]
@@ -406,11 +456,13 @@ class Indexer:
         with self.catalog.transaction() as tx:
             for p in batch:
                 s = p.work.scanned
-                file_id, old_items = tx.upsert_file(
-                    root_id=p.work.root_id, path=s.path, size=s.size, mtime_ns=s.mtime_ns,
-                    content_hash=p.digest, kind=s.kind,
-                    status=FileStatus.ERROR if p.error else FileStatus.OK, error=p.error)
-                removed += old_items
+                existing = p.work.existing if p.reuse_ids is not None else None
+                if existing is None:
+                    file_id, old_items = tx.upsert_file(
+                        root_id=p.work.root_id, path=s.path, size=s.size, mtime_ns=s.mtime_ns,
+                        content_hash=p.digest, kind=s.kind,
+                        status=FileStatus.ERROR if p.error else FileStatus.OK, error=p.error)
+                    removed += old_items
                 if p.error is not None:
                     report.errors.append(FileError(s.path, p.error))
                     continue
@@ -425,12 +477,20 @@ class Indexer:
                     for number, _ in p.pages:
                         new.append(NewItem(Modality.IMAGE, image_vectors[page_row], page=number))
                         page_row += 1
-                ids = tx.add_items(file_id, model_id, new)
+                if existing is not None and p.reuse_ids is not None:
+                    ids = p.reuse_ids
+                    if not tx.add_vectors(existing.id, model_id, ids, [i.vector for i in new]):
+                        continue  # it changed meanwhile: the next run sees it again
+                    report.reembedded += 1
+                else:
+                    ids = tx.add_items(file_id, model_id, new)
                 for item_id, item in zip(ids, new, strict=True):
                     added[item.modality][0].append(item_id)
                     added[item.modality][1].append(item.vector)
                 report.items_embedded += len(new)
-                if p.work.existing is None:
+                if existing is not None:
+                    pass
+                elif p.work.existing is None:
                     report.added += 1
                 else:
                     report.updated += 1

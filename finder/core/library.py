@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,8 +19,9 @@ from finder.core.lock import WriterLock
 from finder.core.ocr import Ocr
 from finder.core.ocr_pass import OcrReport, read_text_in_images
 from finder.core.search import Search
-from finder.core.store import ModelStore
-from finder.core.types import Modality
+from finder.core.store import ModelStore, index_dir
+from finder.core.switching import cancel_switch, load_state, take_over_if_complete
+from finder.core.types import IndexReport, Modality
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,35 @@ class LibraryStatus:
     index_state: str = ""
     recent_errors: list[tuple[str, str]] = field(default_factory=list)
     watcher_pid: int | None = None  # the process watching the folders, if one is
+    switching_to: str | None = None  # the model being switched to (models.json), if any
+    switching_key: str | None = None
+    switch_embedded: int = 0  # files with the new model's vectors so far
+    switch_total: int = 0  # files it needs
+
+
+class ModelInUseError(Exception):
+    """The model cannot be deleted: searches use it."""
+
+
+@dataclass(frozen=True)
+class StoredModel:
+    """A model with vectors in this data dir, and what it takes on disk."""
+
+    key: str
+    dim: int
+    vectors: int
+    files_embedded: int
+    files_total: int
+    index_bytes: int  # its hnswlib index directory
+    vector_bytes: int  # its vectors inside the catalog (float32, without SQLite overhead)
+
+    @property
+    def complete(self) -> bool:
+        return self.files_embedded >= self.files_total
+
+    @property
+    def bytes(self) -> int:
+        return self.index_bytes + self.vector_bytes
 
 
 class Library:
@@ -150,7 +181,15 @@ class Library:
                 watch=str(how.get("mode", "")), watch_reason=str(how.get("reason", ""))))
         if check_index:
             status.index_state, status.vectors = self._index_health()
+        self._switch_status(status)
         return status
+
+    def _switch_status(self, status: LibraryStatus) -> None:
+        target = load_state(self.data_dir).target
+        if target is not None:
+            done, total = self.catalog.model_progress(target.key)
+            status.switching_to, status.switching_key = target.label, target.key
+            status.switch_embedded, status.switch_total = done, total
 
     def _index_health(self) -> tuple[str, dict[str, int]]:
         model_id = self.catalog.find_model_id(self.embedder.key)
@@ -158,6 +197,68 @@ class Library:
             return "empty (nothing indexed with this model yet)", {}
         store = self.models.store
         return self.models.open_state, {m.value: store.count(m) for m in Modality}
+
+    # -- models: each has its own vectors and index; switching re-embeds the items --------
+
+    def stored_models(self) -> list[StoredModel]:
+        out = []
+        for key, dim, count in self.catalog.stored_models():
+            done, total = self.catalog.model_progress(key)
+            out.append(StoredModel(key, dim, count, done, total,
+                                   _tree_bytes(index_dir(self.data_dir / INDEX_DIR, key)),
+                                   count * dim * 4))
+        return out
+
+    def embed_with(self, embedder: Embedder, *, progress: ProgressCallback | None = None,
+                   cancel: threading.Event | None = None) -> IndexReport:
+        """Give every file `embedder`'s vectors (its own index, beside the active one's),
+        then let it take over if it is the target of a switch and now complete.
+
+        Unchanged files keep their items and other models' vectors; pictures are decoded
+        again, passages come from the catalog. Resumable: a killed run loses at most the
+        batch in flight, and the next run embeds only files still missing.
+        """
+        if not self.writable:
+            raise RuntimeError("embedding needs a writable library")
+        store = ModelStore(self.catalog, embedder, self.data_dir / INDEX_DIR, writable=True)
+        indexer = Indexer(self.catalog, store, embedder, self.indexer.config)
+        report = indexer.run(progress=progress, cancel=cancel)
+        if not report.cancelled:
+            take_over_if_complete(self.data_dir, self.catalog)
+        return report
+
+    def use_embedder(self, embedder: Embedder) -> None:
+        """Serve searches (and index) with another model from now on (after a switch)."""
+        self.embedder = embedder
+        self.models = ModelStore(self.catalog, embedder, self.data_dir / INDEX_DIR,
+                                 writable=self.writable)
+        self.search = Search(self.catalog, self.models, embedder,
+                             Ocr() if self.ocr_enabled else None)
+        self.indexer = Indexer(self.catalog, self.models, embedder, self.indexer.config)
+
+    def delete_model(self, key: str) -> int:
+        """Delete a model's vectors, its catalog entry and its index; returns the bytes
+        freed (index files, plus the vectors' share of the catalog, which SQLite reuses
+        for later writes). The active model and the one this library uses are refused;
+        deleting the target of a switch cancels the switch."""
+        if not self.writable:
+            raise RuntimeError("deleting a model needs a writable library")
+        state = load_state(self.data_dir)
+        active = state.active.key if state.active else None
+        if key in (active, self.embedder.key):
+            raise ModelInUseError(f"{key} answers searches; switch to another model first "
+                                  "(`finder models use NAME`)")
+        stored = {m.key: m for m in self.stored_models()}
+        directory = index_dir(self.data_dir / INDEX_DIR, key)
+        if key not in stored and not directory.exists():
+            raise ModelInUseError(f"no model {key} in {self.data_dir}")
+        if state.target is not None and state.target.key == key:
+            cancel_switch(self.data_dir)
+        freed = stored[key].vector_bytes if key in stored else 0
+        self.catalog.delete_model(key)
+        freed += _tree_bytes(directory)
+        shutil.rmtree(directory, ignore_errors=True)
+        return freed
 
     def close(self) -> None:
         catalog = getattr(self, "catalog", None)
@@ -205,6 +306,17 @@ def read_watch_state(data_dir: Path) -> dict[str, Any] | None:
         except OSError:
             pass  # alive, another user's
     return dict(state)
+
+
+def _tree_bytes(path: Path) -> int:
+    total = 0
+    for folder, _, names in os.walk(path):
+        for name in names:
+            try:
+                total += os.lstat(os.path.join(folder, name)).st_size
+            except OSError:
+                continue
+    return total
 
 
 def _is_inside(path: Path, folder: Path) -> bool:

@@ -98,6 +98,7 @@ class IndexReport:
     moved: int = 0
     removed: int = 0
     items_embedded: int = 0
+    reembedded: int = 0  # unchanged files given this model's vectors (another model had them)
     errors: list[FileError] = field(default_factory=list)
     offline: list[str] = field(default_factory=list)  # watched folders not found: kept, hidden
     back_online: list[str] = field(default_factory=list)  # offline folders found again
