@@ -15,18 +15,18 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
-from finder import __version__, paths
+from finder import __version__, cli_models, paths
 from finder.core.catalog import CatalogError
 from finder.core.embedder import (
     PRECISIONS,
     ClipEmbedder,
     ModelSpec,
     ModelUnavailableError,
-    resolve_model_spec,
 )
 from finder.core.extract import ExtractError
 from finder.core.library import FolderError, Library
 from finder.core.lock import DataDirLockedError
+from finder.core.relevance import relevant
 from finder.core.types import IndexProgress, IndexReport, SearchKind, SearchResult
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ EXIT_INTERRUPTED = 130
 
 # Failures we explain in one line instead of a traceback.
 EXPECTED_ERRORS = (ModelUnavailableError, DataDirLockedError, CatalogError, FolderError,
-                   ExtractError, OSError)
+                   ExtractError, OSError, *cli_models.EXPECTED_ERRORS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="photos, docs or all (default)")
     p.add_argument("-k", type=_positive_int, default=10, help="how many results (default 10)")
     p.add_argument("--json", action="store_true", help="print results as JSON")
+    p.add_argument("--all", action="store_true", dest="show_all",
+                   help="also show the clearly irrelevant tail (hidden by default)")
 
     p = sub.add_parser("status", parents=[common], help="folders, counts, model, index health")
     p.add_argument("--json", action="store_true")
@@ -86,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("model", parents=[common], help="show or download the CLIP model")
     p.add_argument("action", choices=["info", "download"])
+    cli_models.add_parsers(sub, common)
     return parser
 
 
@@ -103,7 +106,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
         return EXIT_OK
     _configure_logging(args.verbose)
     try:
-        spec = resolve_model_spec(args.model, args.pretrained)
+        spec = cli_models.resolve_spec(args)
         if spec.is_random and args.command in ("index", "search"):
             print("finder: WARNING: random model weights (--pretrained none): results are "
                   "meaningless; use this only for tests and speed benchmarks", file=err)
@@ -123,6 +126,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
 def _cmd_index(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
     library = _open(args, spec, writable=True)
     try:
+        cli_models.remember_first_model(library.data_dir, spec)
         roots = [library.add_folder(folder) for folder in args.folders]
         cancel = threading.Event()
         previous = signal.getsignal(signal.SIGINT)
@@ -134,6 +138,8 @@ def _cmd_index(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
                 [Path(r.path) for r in roots] if roots else None,
                 progress=printer, cancel=cancel)
             _print_report(report, out)
+            if not report.cancelled:
+                report.cancelled = _continue_switch(args, library, printer, cancel, out)
             if not report.cancelled and not args.no_ocr:
                 # The second, slower pass: text in photos and scanned pages (OCR).
                 ocr = library.read_text_in_images(cancel=cancel)
@@ -149,6 +155,28 @@ def _cmd_index(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
         return EXIT_INTERRUPTED if report.cancelled else EXIT_OK
     finally:
         library.close()
+
+
+def _continue_switch(args: argparse.Namespace, library: Library,
+                     printer: ProgressPrinter | None, cancel: threading.Event,
+                     out: TextIO) -> bool:
+    """A model switch in progress: embed what the new model still lacks. True if stopped."""
+    from finder.core.switching import load_state
+
+    target = load_state(library.data_dir).target
+    if target is None or target.key == library.embedder.key:
+        return False
+    try:
+        embedder = ClipEmbedder(target.spec(), precision=args.precision)
+        report = library.embed_with(embedder, progress=printer, cancel=cancel)
+    except ModelUnavailableError as exc:
+        print(f"Switching to {target.label} is on hold: {exc}", file=out)
+        return False
+    taken = load_state(library.data_dir).active
+    done = "it now answers searches" if taken and taken.key == target.key else "not complete yet"
+    print(f"Switching to {target.label}: {report.reembedded:,} files re-embedded; {done}",
+          file=out)
+    return report.cancelled
 
 
 def _cmd_watch(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
@@ -231,6 +259,7 @@ def _cmd_search(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Tex
             results = library.search.image(image, kind, args.k)
         else:
             results = library.search.text(args.query, kind, args.k)
+        results = relevant(results, args.show_all)
         if args.json:
             json.dump([r.to_json() for r in results], out, indent=2, ensure_ascii=False)
             out.write("\n")
@@ -255,6 +284,10 @@ def _cmd_status(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Tex
         return EXIT_OK
     print(f"data dir   {status.data_dir} (schema v{status.schema_version})", file=out)
     print(f"model      {status.model}", file=out)
+    if status.switching_to:
+        print(f"switching  to {status.switching_to}: {status.switch_embedded:,}/"
+              f"{status.switch_total:,} files embedded; searches use the model above until it "
+              "is complete (`finder index` continues it)", file=out)
     print(f"precision  {_precision_line(library.embedder)}", file=out)
     print(f"indexed    {status.photos:,} photos, {status.documents:,} documents, "
           f"{status.items:,} items; {status.errors:,} files could not be read", file=out)
@@ -313,6 +346,7 @@ _COMMANDS = {
     "watch": _cmd_watch,
     "remove": _cmd_remove,
     "model": _cmd_model,
+    **cli_models.COMMANDS,
 }
 
 
@@ -418,7 +452,8 @@ def _print_results(results: list[SearchResult], out: TextIO) -> None:
         return
     for rank, r in enumerate(results, 1):
         page = f"  (page {r.page})" if r.page else ""
-        print(f"{rank:3d}. {r.score:6.3f}  {r.kind.value:<8}  {r.path}{page}", file=out)
+        print(f"{rank:3d}. {r.score:6.3f}  {r.match or '':<6}  {r.kind.value:<8}  {r.path}{page}",
+              file=out)
         if r.snippet:
             snippet = r.snippet if len(r.snippet) <= 160 else r.snippet[:157] + "..."
             print(f"{'':14}\u201c{snippet}\u201d", file=out)

@@ -26,6 +26,7 @@ from finder.core.extract import load_image
 from finder.core.keywords import KeywordQuery, parse
 from finder.core.ocr import Ocr, OcrUnavailableError, searchable
 from finder.core.ranking import fuse
+from finder.core.relevance import calibrate
 from finder.core.store import ModelStore
 from finder.core.types import FileKind, Modality, SearchKind, SearchResult
 
@@ -62,6 +63,10 @@ class Search:
         vector = self.embedder.encode_texts([query])[0]
         meaning = self.by_vector(vector, kind, max(k, POOL))
         keyword = self._keyword(parse(query), _KINDS.get(kind), max(k, POOL), "keyword")
+        # A keyword hit is as relevant as the share of the query's words it holds.
+        keyword = [dataclasses.replace(r, relevance=round(r.score, 3),
+                                       match="strong" if r.score >= 1.0 else "weak")
+                   for r in keyword]
         return fuse({"keyword": keyword, "meaning": meaning}, k)
 
     def image(self, image: Path | str | Image.Image, kind: SearchKind = SearchKind.ALL,
@@ -107,12 +112,14 @@ class Search:
 
     def by_vector(self, vector: np.ndarray, kind: SearchKind, k: int) -> list[SearchResult]:
         self._pick_up_writes()
+        # Each result is calibrated against its own modality's pool (finder.core.relevance).
         if kind is SearchKind.PHOTOS:
-            return self._photos(vector, k)[0]
+            return calibrate(*self._photos(vector, max(k, POOL)))[:k]
         if kind is SearchKind.DOCS:
-            return self._documents(vector, k)[0]
+            return calibrate(*self._documents(vector, max(k, POOL)))[:k]
         photos, photo_pool = self._photos(vector, max(k, POOL))
         documents, doc_pool = self._documents(vector, max(k, POOL))
+        photos, documents = calibrate(photos, photo_pool), calibrate(documents, doc_pool)
         return merge_modalities([(photos, photo_pool), (documents, doc_pool)], k)
 
     # -- per signal ----------------------------------------------------------------------

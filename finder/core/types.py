@@ -50,6 +50,14 @@ class SearchResult:
     item_id: int = 0
     matched_terms: tuple[str, ...] = ()  # the query's words found by keyword search
     signals: tuple[str, ...] = ()  # what found it, strongest first: "keyword", "passage" ...
+    # Calibrated per query and model (finder.core.relevance): 0..1 against the score
+    # distribution of its candidates, and "strong" / "weak" / "tail" (clearly irrelevant).
+    relevance: float | None = None
+    match: str = ""
+
+    @property
+    def relevance_label(self) -> str:
+        return self.match or ""
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -57,6 +65,10 @@ class SearchResult:
             "kind": self.kind.value,
             "score": round(float(self.score), 6),
         }
+        if self.relevance is not None:
+            out["relevance"] = self.relevance
+        if self.match:
+            out["match"] = self.match
         if self.kind is FileKind.DOCUMENT:
             out["snippet"] = self.snippet
             out["page"] = self.page

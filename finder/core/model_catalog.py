@@ -1,0 +1,220 @@
+"""The OpenCLIP models finder offers, with their cost and their published quality.
+
+Quality figures are copied from open_clip's published results tables (zero-shot, by
+LAION's CLIP_benchmark), never estimated:
+  - ImageNet-1k zero-shot top-1 and parameter counts: docs/openclip_results.csv
+    (mlfoundations/open_clip at f862f86cd92123615a8695ce8bcb6ecc066af452);
+  - Flickr30k and MSCOCO text-to-image retrieval recall@1/@5 and GFLOPs per image+text:
+    docs/openclip_retrieval_results.csv (at 05e7db4987eda177906dc164b4c3ebeb39a9991a).
+MobileCLIP is in neither table: its quality figures are None (unknown), and its
+parameter count was counted with open_clip 3.3.0 (create_model, no weights).
+The download size is an estimate, params x 4 bytes (the checkpoints are float32);
+`finder models download` shows the exact size before it starts.
+
+Measured speed on this machine is written by bench/model_speed.py into
+data_dir/model_speed.json and read here; nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SPEED_FILE = "model_speed.json"
+SOURCE = ("open_clip docs/openclip_results.csv @f862f86 (ImageNet, params); "
+          "docs/openclip_retrieval_results.csv @05e7db4 (Flickr30k, MSCOCO, GFLOPs)")
+
+# open_clip's file names for weights in a Hugging Face repo, preferred first.
+WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
+
+
+@dataclass(frozen=True)
+class CatalogModel:
+    name: str  # open_clip model name
+    pretrained: str  # open_clip pretrained tag
+    hf_hub: str  # where open_clip fetches the weights: "org/repo" (its pretrained cfg)
+    embed_dim: int
+    params_m: float  # millions of parameters
+    gflops: float | None  # per image + text, from the retrieval table
+    imagenet: float | None  # zero-shot top-1, 0..1
+    flickr_r1: float | None  # Flickr30k text->image recall@1
+    flickr_r5: float | None
+    coco_r1: float | None  # MSCOCO 5k text->image recall@1
+    coco_r5: float | None
+    hub_tokenizer: str | None = None  # a Hugging Face tokenizer repo: needs the hub once
+    hub_text_config: str | None = None  # a Hugging Face text tower whose config it fetches
+    languages: str = "English"
+    note: str = ""
+
+    @property
+    def key(self) -> str:
+        """ModelSpec.key of these weights (names their vectors and index)."""
+        return f"{self.name}@{self.pretrained}"
+
+    @property
+    def download_bytes(self) -> int:
+        return int(self.params_m * 1e6 * 4)
+
+    @property
+    def needs_hub(self) -> bool:
+        return bool(self.hub_tokenizer or self.hub_text_config)
+
+
+MODELS: tuple[CatalogModel, ...] = (
+    CatalogModel("ViT-B-32", "laion2b_s34b_b79k", "laion/CLIP-ViT-B-32-laion2B-s34B-b79K",
+                 512, 151.28, 14.78, 0.6656, 0.6678, 0.8838, 0.3934, 0.6543,
+                 note="finder's default: the cheapest of the well-known CLIPs"),
+    CatalogModel("ViT-B-32", "openai", "timm/vit_base_patch32_clip_224.openai",
+                 512, 151.28, 14.78, 0.6332, 0.5878, 0.8356, 0.3044, 0.5594,
+                 note="the original OpenAI CLIP"),
+    CatalogModel("ViT-B-16", "laion2b_s34b_b88k", "laion/CLIP-ViT-B-16-laion2B-s34B-b88K",
+                 512, 149.62, 41.09, 0.7023, 0.6984, 0.9038, 0.4231, 0.6770,
+                 note="finer detail than B-32, about 3x its compute"),
+    CatalogModel("ViT-L-14", "laion2b_s32b_b82k", "laion/CLIP-ViT-L-14-laion2B-s32B-b82K",
+                 768, 427.62, 175.33, 0.7525, 0.7552, 0.9286, 0.4651, 0.7108,
+                 note="large: best quality here, for workstations"),
+    CatalogModel("ViT-B-16-SigLIP", "webli", "timm/ViT-B-16-SigLIP",
+                 768, 203.16, 46.44, 0.7604, 0.7468, 0.9230, 0.4778, 0.7244,
+                 hub_tokenizer="timm/ViT-B-16-SigLIP",
+                 note="SigLIP: the best retrieval of the base-sized models"),
+    CatalogModel("MobileCLIP-S1", "datacompdr", "apple/MobileCLIP-S1-OpenCLIP",
+                 512, 84.97, None, None, None, None, None, None,
+                 note="Apple's mobile CLIP: small and fast; not in open_clip's tables"),
+    CatalogModel("MobileCLIP-S2", "datacompdr", "apple/MobileCLIP-S2-OpenCLIP",
+                 512, 99.24, None, None, None, None, None, None,
+                 note="Apple's mobile CLIP, larger; not in open_clip's tables"),
+    CatalogModel("xlm-roberta-base-ViT-B-32", "laion5b_s13b_b90k",
+                 "laion/CLIP-ViT-B-32-xlm-roberta-base-laion5B-s13B-b90k",
+                 512, 366.12, 105.87, 0.6236, 0.6448, 0.8628, 0.3778, 0.6344,
+                 hub_tokenizer="xlm-roberta-base", hub_text_config="xlm-roberta-base",
+                 languages="multilingual (about 100 languages)",
+                 note="queries in other languages than English"),
+)
+
+
+def find(name: str, pretrained: str | None = None) -> CatalogModel | None:
+    """A catalogue entry by name (first tag listed) or by name and tag, or by key."""
+    if pretrained is None and "@" in name:
+        name, pretrained = name.split("@", 1)
+    for model in MODELS:
+        if model.name.lower() == name.lower() and pretrained in (None, model.pretrained):
+            return model
+    return None
+
+
+def get(name: str, pretrained: str | None = None) -> CatalogModel:
+    found = find(name, pretrained)
+    if found is None:
+        raise KeyError(f"{name} ({pretrained or 'any tag'}) is not in finder's model catalogue")
+    return found
+
+
+# -- on disk (the Hugging Face cache; no network, no torch) -------------------------------
+
+
+def weights_on_disk(model: CatalogModel, cache_dir: str | None = None) -> str | None:
+    """The cached weights file of a catalogue model, or None."""
+    from huggingface_hub import try_to_load_from_cache
+
+    for filename in WEIGHT_FILES:
+        found = try_to_load_from_cache(model.hf_hub, filename, cache_dir=cache_dir)
+        if isinstance(found, str):
+            return found
+    return None
+
+
+# -- measured speed on this machine (written by bench/model_speed.py) --------------------
+
+
+@dataclass(frozen=True)
+class MeasuredSpeed:
+    images_per_s: float
+    query_ms: float
+    threads: int
+    load: float | None  # the 1-minute load average while it ran (shared machines)
+    precision: str
+    measured_at: str
+
+
+def measured_speeds(data_dir: Path) -> dict[str, MeasuredSpeed]:
+    try:
+        raw = json.loads((data_dir / SPEED_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring unreadable %s: %s", data_dir / SPEED_FILE, exc)
+        return {}
+    out = {}
+    for key, value in (raw.get("models", {}) if isinstance(raw, dict) else {}).items():
+        try:
+            out[key] = MeasuredSpeed(**value)
+        except TypeError:
+            continue
+    return out
+
+
+def record_speed(data_dir: Path, key: str, speed: MeasuredSpeed) -> None:
+    """Add or replace one model's measured speed (atomic write)."""
+    path = data_dir / SPEED_FILE
+    try:
+        raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raw = {}
+    models = raw.get("models") if isinstance(raw.get("models"), dict) else {}
+    models[key] = asdict(speed)  # type: ignore[index]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"version": 1, "models": models}, indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# -- a recommendation for this machine ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Machine:
+    cores: int
+    memory_gb: float
+    native_bf16: bool
+
+    @classmethod
+    def this(cls) -> Machine:
+        from finder.core.embedder import cpu_has_native_bf16
+
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1)
+        return cls(cores, _memory_gb(), cpu_has_native_bf16())
+
+
+def recommend(machine: Machine, *, multilingual: bool = False) -> tuple[CatalogModel, str]:
+    """The model that suits the machine, and why, in a sentence."""
+    if multilingual:
+        return (get("xlm-roberta-base-ViT-B-32"),
+                "queries in other languages need a multilingual text tower")
+    fast = machine.native_bf16
+    if machine.memory_gb >= 16 and (machine.cores >= 16 or (fast and machine.cores >= 8)):
+        return (get("ViT-L-14"),
+                f"{machine.cores} cores{' with native bf16' if fast else ''} and "
+                f"{machine.memory_gb:.0f} GB can afford the large model (12x B-32's compute)")
+    if machine.memory_gb >= 8 and (machine.cores >= 8 or fast):
+        return (get("ViT-B-16-SigLIP"),
+                f"{machine.cores} cores{' with native bf16' if fast else ''}: SigLIP B-16 "
+                "retrieves best among base models at about 3x B-32's compute")
+    return (MODELS[0],
+            f"{machine.cores} cores without native bf16 and {machine.memory_gb:.0f} GB: "
+            "ViT-B-32 is the cheapest to index with (14.8 GFLOPs) and good at retrieval")
+
+
+def _memory_gb() -> float:
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES")
+        size = os.sysconf("SC_PAGE_SIZE")
+        return float(pages * size) / 2**30
+    except (ValueError, OSError, AttributeError):
+        return 0.0
