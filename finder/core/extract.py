@@ -7,9 +7,10 @@ records it against the file and moves on.
 from __future__ import annotations
 
 import re
+import threading
 import warnings
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
@@ -41,6 +42,11 @@ PASSAGE_OVERLAP = 10
 
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
+# PDFium is not thread-safe, not even across documents: one call at a time in the
+# process, or it crashes (pypdfium2's docs). Every use of pypdfium2 holds this lock.
+PDFIUM_LOCK = threading.RLock()
 
 
 class ExtractError(Exception):
@@ -117,7 +123,7 @@ def read_document(path: Path) -> list[Passage]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".pdf":
-            pages = list(_pdf_pages(path))
+            pages = _pdf_pages(path)
         elif suffix in (".html", ".htm"):
             pages = [(None, _html_text(_read_text(path)))]
         elif suffix == ".docx":
@@ -171,31 +177,34 @@ def _read_text(path: Path) -> str:
     return raw.decode("utf-8-sig", errors="replace")
 
 
-def _pdf_pages(path: Path) -> Iterator[tuple[int, str]]:
+def _pdf_pages(path: Path) -> list[tuple[int, str]]:
     import pypdfium2 as pdfium
 
-    try:
-        pdf = pdfium.PdfDocument(str(path))
-    except pdfium.PdfiumError as exc:
-        message = str(exc).lower()
-        if "password" in message:
-            raise ExtractError("encrypted PDF (a password is needed)") from exc
-        raise ExtractError(f"not a readable PDF ({exc})") from exc
-    try:
-        for index in range(min(len(pdf), MAX_PDF_PAGES)):
-            page = pdf[index]
-            try:
-                textpage = page.get_textpage()
+    with PDFIUM_LOCK:
+        try:
+            pdf = pdfium.PdfDocument(str(path))
+        except pdfium.PdfiumError as exc:
+            message = str(exc).lower()
+            if "password" in message:
+                raise ExtractError("encrypted PDF (a password is needed)") from exc
+            raise ExtractError(f"not a readable PDF ({exc})") from exc
+        pages: list[tuple[int, str]] = []
+        try:
+            for index in range(min(len(pdf), MAX_PDF_PAGES)):
+                page = pdf[index]
                 try:
-                    yield index + 1, textpage.get_text_bounded()
+                    textpage = page.get_textpage()
+                    try:
+                        pages.append((index + 1, textpage.get_text_bounded()))
+                    finally:
+                        textpage.close()
                 finally:
-                    textpage.close()
-            finally:
-                page.close()
-    except pdfium.PdfiumError as exc:
-        raise ExtractError(f"damaged PDF ({exc})") from exc
-    finally:
-        pdf.close()
+                    page.close()
+        except pdfium.PdfiumError as exc:
+            raise ExtractError(f"damaged PDF ({exc})") from exc
+        finally:
+            pdf.close()
+    return pages
 
 
 def render_pdf_pages(path: Path, pages: Sequence[int] | None = None,
@@ -204,6 +213,12 @@ def render_pdf_pages(path: Path, pages: Sequence[int] | None = None,
 
     `pages` picks pages (1-based); by default the first MAX_PAGE_IMAGES.
     """
+    with PDFIUM_LOCK:
+        return _render_pdf_pages_locked(path, pages, side)
+
+
+def _render_pdf_pages_locked(path: Path, pages: Sequence[int] | None,
+                             side: int) -> list[tuple[int, Image.Image]]:
     import pypdfium2 as pdfium
 
     try:

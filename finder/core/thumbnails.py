@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from finder.core.extract import ExtractError, kind_of, load_image
+from finder.core.extract import PDFIUM_LOCK, ExtractError, kind_of, load_image
 from finder.core.types import FileKind
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,11 @@ class ThumbnailCache:
 
 
 def _render_pdf_page(source: str, index: int, size: int) -> Image.Image | None:
+    with PDFIUM_LOCK:
+        return _render_pdf_page_locked(source, index, size)
+
+
+def _render_pdf_page_locked(source: str, index: int, size: int) -> Image.Image | None:
     import pypdfium2 as pdfium
 
     try:
@@ -87,7 +92,11 @@ def _render_pdf_page(source: str, index: int, size: int) -> Image.Image | None:
             width, height = page.get_size()
             scale = size / max(width, height, 1.0)
             bitmap = page.render(scale=scale)
-            return bitmap.to_pil()
+            try:
+                # A copy: the bitmap's memory is PDFium's, freed here, under the lock.
+                return bitmap.to_pil().convert("RGB")
+            finally:
+                bitmap.close()
         finally:
             page.close()
     except pdfium.PdfiumError:

@@ -118,3 +118,26 @@ def test_binary_file_named_txt_and_huge_text_is_bounded(tmp_path: Path) -> None:
     big.write_text("word " * (MAX_TEXT_BYTES // 2))  # 2.5x the limit
     passages = read_document(big)
     assert 0 < len(passages) <= MAX_PASSAGES
+
+
+def test_pdfs_read_from_many_threads_at_once(tmp_path: Path) -> None:
+    # PDFium crashes the process when called from two threads at once (even on other
+    # documents); the indexer's decode pool and the thumbnail pool do exactly that.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from finder.core.extract import render_pdf_pages
+    from finder.core.thumbnails import ThumbnailCache
+
+    pdfs = [write_pdf(tmp_path / f"doc{i}.pdf", [f"page {n} of {i}" for n in range(1, 31)])
+            for i in range(12)]
+    thumbnails = ThumbnailCache(tmp_path / "thumbs", size=64)
+
+    def work(path: Path) -> int:
+        passages = read_document(path)
+        pictures = render_pdf_pages(path, range(1, 31), side=48)
+        assert thumbnails.get(str(path), 2) is not None
+        return len(passages) + len(pictures)
+
+    with ThreadPoolExecutor(8) as pool:
+        counts = list(pool.map(work, pdfs * 4))
+    assert counts == [60] * 48
