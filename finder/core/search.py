@@ -61,13 +61,29 @@ class Search:
         if not query:
             return []
         vector = self.embedder.encode_texts([query])[0]
-        meaning = self.by_vector(vector, kind, max(k, POOL))
-        keyword = self._keyword(parse(query), _KINDS.get(kind), max(k, POOL), "keyword")
+        pool = max(k, POOL)
+        if kind is not SearchKind.ALL:
+            meaning = self.by_vector(vector, kind, pool)
+            return fuse({"keyword": self._keyword_hits(query, _KINDS.get(kind), pool),
+                         "meaning": meaning}, k)
+        # Fused per kind, then merged: keyword hits are nearly all documents (photos have
+        # only names and OCR text), so one fusion across kinds would list documents first.
+        self._pick_up_writes()
+        groups = []
+        for file_kind, (found, scores) in ((FileKind.PHOTO, self._photos(vector, pool)),
+                                           (FileKind.DOCUMENT, self._documents(vector, pool))):
+            meaning = calibrate(found, scores)
+            fused = fuse({"keyword": self._keyword_hits(query, file_kind, pool),
+                          "meaning": meaning}, pool)
+            groups.append((fused, scores))
+        return merge_fused_kinds(groups, k)
+
+    def _keyword_hits(self, query: str, kind: FileKind | None, k: int) -> list[SearchResult]:
+        hits = self._keyword(parse(query), kind, k, "keyword")
         # A keyword hit is as relevant as the share of the query's words it holds.
-        keyword = [dataclasses.replace(r, relevance=round(r.score, 3),
-                                       match="strong" if r.score >= 1.0 else "weak")
-                   for r in keyword]
-        return fuse({"keyword": keyword, "meaning": meaning}, k)
+        return [dataclasses.replace(r, relevance=round(r.score, 3),
+                                    match="strong" if r.score >= 1.0 else "weak")
+                for r in hits]
 
     def image(self, image: Path | str | Image.Image, kind: SearchKind = SearchKind.ALL,
               k: int = 20) -> list[SearchResult]:
@@ -211,6 +227,28 @@ def _group(rows: dict[int, ItemRow], ids: np.ndarray, scores: np.ndarray, k: int
         if len(best) >= k:
             break
     return list(best.values())
+
+
+def merge_fused_kinds(groups: list[tuple[list[SearchResult], np.ndarray]],
+                      k: int) -> list[SearchResult]:
+    """Merge per-kind fused lists, each with its kind's embedding scores (best first).
+
+    A kind keeps its fused order; the i-th result of a kind stands where that kind's
+    i-th best embedding score stands (merge_modalities), so the kinds interleave by how
+    well the query's meaning matches each kind.
+    """
+    slotted: list[tuple[list[SearchResult], np.ndarray]] = []
+    originals: dict[int, SearchResult] = {}
+    for results, scores in groups:
+        ordered = np.sort(scores)[::-1] if len(scores) else np.zeros(1, dtype=np.float32)
+        stand_ins = []
+        for i, result in enumerate(results):
+            slot = float(ordered[min(i, len(ordered) - 1)])
+            stand_in = dataclasses.replace(result, score=slot)
+            originals[id(stand_in)] = result
+            stand_ins.append(stand_in)
+        slotted.append((stand_ins, scores))
+    return [originals[id(r)] for r in merge_modalities(slotted, k)]
 
 
 def merge_modalities(groups: list[tuple[list[SearchResult], np.ndarray]],
