@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import threading
@@ -80,7 +81,11 @@ def remember_first_model(data_dir: Path, spec: ModelSpec) -> None:
     from finder.core.switching import ModelState, save_state
 
     if load_state(data_dir).active is None:
-        save_state(data_dir, ModelState(ModelChoice.of(spec), None))
+        try:
+            save_state(data_dir, ModelState(ModelChoice.of(spec), None))
+        except OSError as exc:  # a full or read-only disk: indexing says so in its own words
+            logging.getLogger(__name__).warning("cannot record the model in %s: %s",
+                                                data_dir, exc)
 
 
 def parse_model(text: str, pretrained: str | None = None) -> ModelSpec:

@@ -24,6 +24,7 @@ MIN_SPREAD = 0.02  # floor for the pool's standard deviation (tiny pools, ties)
 GAP_WINDOW = 10  # the strong/weak cut is looked for among this many top scores
 STRONG_Z = 2.0
 TAIL_Z = -1.0
+MIN_POOL_FOR_TAIL = 10  # fewer candidates say nothing about what is irrelevant
 
 
 def calibrate(results: Sequence[SearchResult], pool: np.ndarray) -> list[SearchResult]:
@@ -44,7 +45,7 @@ def calibrate(results: Sequence[SearchResult], pool: np.ndarray) -> list[SearchR
     for r in results:
         z = (r.score - mean) / spread
         match = "strong" if (r.score >= cut and z >= 1.0) or z >= STRONG_Z else (
-            "weak" if z >= TAIL_Z else "tail")
+            "weak" if z >= TAIL_Z or len(scores) < MIN_POOL_FOR_TAIL else "tail")
         relevance = 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
         out.append(dataclasses.replace(r, relevance=round(relevance, 3), match=match))
     return out

@@ -11,6 +11,7 @@ import html
 import logging
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -57,6 +58,7 @@ class Controller(QObject):
     model_state_changed = Signal(object, str)  # ModelState, message
     folders_changed = Signal()
     image_query_set = Signal(str)  # label of the query image
+    switch_finished = Signal()  # a background model switch ended (done, stopped or failed)
 
     _search_requested = Signal(object)
     _index_requested = Signal(object)
@@ -89,6 +91,8 @@ class Controller(QObject):
         self._request_id = 0
         self._sent_at = 0.0
         self._shut_down = False
+        self._switch_cancel = threading.Event()
+        self._switch_spec: ModelSpec | None = None
         self._thumb_signals = ThumbnailSignals()
         self._thumb_signals.loaded.connect(self.model.set_thumbnail)
         # Queued: a thumbnail request may come from inside a paint.
@@ -137,6 +141,7 @@ class Controller(QObject):
             return
         self._shut_down = True
         self.index_worker.cancel()
+        self._switch_cancel.set()  # a model switch stops after its batch; it resumes later
         self.settings.window_geometry = geometry or self.settings.window_geometry
         self.settings.last_query = self.query_text
         self.settings.search_kind = self.kind.value
@@ -208,6 +213,64 @@ class Controller(QObject):
         self._attach(self.library_factory(spec))
         self.settings.model = str(config) if config.is_file() else spec.name
         self.settings.pretrained = path
+        self.start()
+
+    # -- choosing the model (finder.core.switching) ---------------------------------------
+
+    def choose_model(self, spec: ModelSpec) -> None:
+        """Switch to another model: at once if its index is complete, else its vectors are
+        embedded in the background while searches keep the current model, which it
+        replaces when done (switch_finished). Resumes on the next start if interrupted."""
+        from finder.core.embedder import ClipEmbedder
+        from finder.core.switching import ModelChoice, begin_switch
+
+        current = getattr(self.library.embedder, "spec", None)
+        if current is None or self.library_factory is None:
+            return
+        state = begin_switch(self.library.data_dir, self.library.catalog,
+                             ModelChoice.of(current), ModelChoice.of(spec))
+        if state.target is None:
+            self._use_library(spec)
+            return
+        self._switch_cancel = threading.Event()
+        self._switch_spec = spec
+        self.status.emit(f"Preparing {spec.describe()} in the background…")
+        embedder = ClipEmbedder(spec)
+        cancel = self._switch_cancel
+        start_task(self.pool, lambda: self.library.embed_with(embedder, cancel=cancel),
+                   self._on_switch_done, self._say)
+
+    def switch_progress(self) -> tuple[str, int, int] | None:
+        """(model, files embedded, files total) of a switch in progress, else None."""
+        status = self.library.status(check_index=False)
+        if status.switching_to is None:
+            return None
+        return status.switching_to, status.switch_embedded, status.switch_total
+
+    def cancel_model_switch(self) -> None:
+        from finder.core.switching import cancel_switch
+
+        self._switch_cancel.set()
+        cancel_switch(self.library.data_dir)
+
+    def _on_switch_done(self, report: object) -> None:
+        from finder.core.switching import load_state
+
+        active = load_state(self.library.data_dir).active
+        spec = self._switch_spec
+        if spec is not None and active is not None and active.key == spec.key \
+                and not self._shut_down:
+            self._use_library(spec)
+        self.switch_finished.emit()
+
+    def _use_library(self, spec: ModelSpec) -> None:
+        assert self.library_factory is not None
+        self.index_worker.cancel()
+        self._stop_workers()
+        self.library.close()
+        self._attach(self.library_factory(spec))
+        self.settings.model = str(spec.config_path) if spec.config_path else spec.name
+        self.settings.pretrained = spec.pretrained or "none"
         self.start()
 
     # -- searching --------------------------------------------------------------------------

@@ -50,7 +50,8 @@ def folder(tmp_path: Path) -> Path:
 @pytest.fixture
 def lib(data_dir: Path, counting_embedder: CountingEmbedder) -> Iterator[Library]:
     library = Library(data_dir, counting_embedder, writable=True, ocr=False,
-                      indexer_config=IndexerConfig(image_batch=2, text_batch=4))
+                      indexer_config=IndexerConfig(image_batch=2, text_batch=4,
+                                                   decode_workers=1, lookahead=2))
     yield library
     library.close()
 

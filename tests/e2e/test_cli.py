@@ -117,7 +117,8 @@ def test_console_entry_point_with_environment_configuration(folders: tuple[Path,
     assert len(json.loads(found.stdout)) == 3
     # Missing real weights: one clear line, non-zero exit, no traceback.
     env.pop("FINDER_MODEL"), env.pop("FINDER_PRETRAINED")
-    failed = _finder("search", "blue", env=env)
+    # (--model: without it the data dir's own model, the tiny one, would answer.)
+    failed = _finder("search", "blue", "--model", "ViT-B-32", env=env)
     assert failed.returncode == 1
     assert failed.stderr.count("\n") == 1 and "not on disk" in failed.stderr
     assert "Traceback" not in failed.stderr
