@@ -32,6 +32,7 @@ from finder.core.types import IndexProgress
 from finder.ui.controller import Controller, ModelState
 from finder.ui.drop_zone import NotAnImageError, accepts, image_from_mime, pil_to_qimage
 from finder.ui.folders_dialog import FoldersDialog
+from finder.ui.models_dialog import ModelsDialog
 from finder.ui.preview import PreviewDialog
 from finder.ui.query_bar import QueryBar
 from finder.ui.results_view import ResultsView
@@ -47,15 +48,20 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1100, 760)
         self._folders_dialog: FoldersDialog | None = None
+        self._models_dialog: ModelsDialog | None = None
 
         self.query_bar = QueryBar(self)
         folders_button = QPushButton("Folders\u2026", self)
         folders_button.setToolTip("Add or remove watched folders (Ctrl+Shift+F)")
         folders_button.clicked.connect(self.show_folders)
+        models_button = QPushButton("Models\u2026", self)
+        models_button.setToolTip("Choose the model, see its figures and indexes (Ctrl+Shift+M)")
+        models_button.clicked.connect(self.show_models)
         top = QHBoxLayout()
         top.setContentsMargins(10, 10, 10, 4)
         top.addWidget(self.query_bar, 1)
         top.addWidget(folders_button)
+        top.addWidget(models_button)
 
         self.results = ResultsView(self)
         self.results.setModel(controller.model)
@@ -192,6 +198,7 @@ class MainWindow(QMainWindow):
         action("Focus search", "Ctrl+L", self.query_bar.focus)
         action("Add folder", "Ctrl+O", self.choose_folder)
         action("Folders", "Ctrl+Shift+F", self.show_folders)
+        action("Models", "Ctrl+Shift+M", self.show_models)
         action("Paste image", QKeySequence.StandardKey.Paste, self.paste_image)
         action("Rescan", "F5", self.controller.reindex)
         action("Log", "Ctrl+Shift+L", lambda: self.log_button.toggle())
@@ -296,6 +303,13 @@ class MainWindow(QMainWindow):
         self._folders_dialog.show()
         self._folders_dialog.raise_()
 
+    def show_models(self) -> None:
+        if self._models_dialog is None:
+            self._models_dialog = ModelsDialog(self.controller, self)
+        self._models_dialog.refresh()
+        self._models_dialog.show()
+        self._models_dialog.raise_()
+
     def paste_image(self) -> None:
         mime = QApplication.clipboard().mimeData()
         if mime is None:
@@ -335,5 +349,7 @@ class MainWindow(QMainWindow):
         return bytes(self.saveGeometry().toBase64().data()).decode()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self._models_dialog is not None:
+            self._models_dialog.close()  # stops its polling before the library closes
         self.controller.shutdown(self.saved_geometry(), self.query_bar.history)
         super().closeEvent(event)
