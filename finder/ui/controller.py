@@ -207,13 +207,7 @@ class Controller(QObject):
         except ModelUnavailableError as exc:
             self._say(str(exc))
             return
-        self.index_worker.cancel()
-        self._stop_workers()
-        self.library.close()
-        self._attach(self.library_factory(spec))
-        self.settings.model = str(config) if config.is_file() else spec.name
-        self.settings.pretrained = path
-        self.start()
+        self._use_library(spec)
 
     # -- choosing the model (finder.core.switching) ---------------------------------------
 

@@ -215,3 +215,28 @@ def test_new_files_appear_live_while_the_window_is_open(
     window.show_folders()
     state = window._folders_dialog.model.item(0, 4).text()
     assert state == "watched" or state.startswith("checked every")  # inotify, or polling
+
+
+def test_loading_a_checkpoint_file_switches_the_model(
+        make_window, tiny_embedder, photo_folder, qtbot, tmp_path: Path,
+        data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    import torch
+
+    from finder.core.library import Library
+    from tests.helpers import TINY_CONFIG
+
+    window, controller = _indexed_window(make_window, tiny_embedder, photo_folder, qtbot)
+    config = tmp_path / "my-clip.json"
+    shutil.copy(TINY_CONFIG, config)
+    torch.save(tiny_embedder._model.state_dict(), tmp_path / "my-clip.pt")
+    controller.library_factory = lambda spec: Library(data_dir, ClipEmbedder(spec),
+                                                      writable=True)
+    controller.use_checkpoint(str(tmp_path / "my-clip.pt"))  # as "Load checkpoint file..."
+    assert controller.model_state is ModelState.READY
+    assert controller.library.embedder.key.startswith("my-clip@file-")
+    assert controller.settings.model == str(config)
+    qtbot.waitUntil(lambda: not controller.indexing, timeout=60_000)
+    controller.search_text("a red circle")
+    qtbot.waitUntil(lambda: controller.model.rowCount() == 7, timeout=10_000)
