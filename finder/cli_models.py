@@ -250,15 +250,7 @@ def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if entry is None:
         raise DownloadError(f"{args.name} is not in the catalogue (`finder models`); for other "
                             "tags use `finder model download --model NAME --pretrained TAG`")
-    download.check_online()
-    files = [download.locate(entry.hf_hub, model_catalog.WEIGHT_FILES)]
-    for repo in filter(None, {entry.hub_tokenizer, entry.hub_text_config}):
-        for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-                     "config.json", "sentencepiece.bpe.model", "spiece.model"):
-            try:
-                files.append(download.locate(repo, [name]))
-            except DownloadError:
-                continue  # not every tokenizer has every file
+    files = model_catalog.remote_files(entry)
     total = sum(f.size for f in files)
     print(f"{entry.name} {entry.pretrained}: {_size(total)} in {len(files)} file(s), into "
           f"{download.hub_cache()}", file=out, flush=True)

@@ -22,7 +22,10 @@ import logging
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from finder.core.download import RemoteFile
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,9 @@ SOURCE = ("open_clip docs/openclip_results.csv @f862f86 (ImageNet, params); "
 
 # open_clip's file names for weights in a Hugging Face repo, preferred first.
 WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
+# Tokenizer and text-config files a hub tokenizer or text tower may need.
+HUB_TEXT_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                  "config.json", "sentencepiece.bpe.model", "spiece.model")
 
 
 @dataclass(frozen=True)
@@ -218,3 +224,20 @@ def _memory_gb() -> float:
         return float(pages * size) / 2**30
     except (ValueError, OSError, AttributeError):
         return 0.0
+
+
+def remote_files(entry: CatalogModel) -> list[RemoteFile]:
+    """What downloading a catalogue model fetches: its weights, and the tokenizer or
+    text-tower files of models that need the hub for them. Asks the hub for sizes;
+    raises DownloadError (offline, unknown repo) with the reason."""
+    from finder.core import download
+
+    download.check_online()
+    files = [download.locate(entry.hf_hub, WEIGHT_FILES)]
+    for repo in filter(None, {entry.hub_tokenizer, entry.hub_text_config}):
+        for name in HUB_TEXT_FILES:
+            try:
+                files.append(download.locate(repo, [name]))
+            except download.DownloadError:
+                continue  # not every tokenizer has every file
+    return files

@@ -6,10 +6,11 @@ dialog only shows them and forwards the buttons to the controller and the librar
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,6 +31,7 @@ from finder.core import model_catalog
 from finder.core.library import ModelInUseError, StoredModel
 from finder.core.model_catalog import CatalogModel
 from finder.ui.controller import Controller
+from finder.ui.workers import start_task
 
 COLUMNS = ["Model", "Dim", "ImageNet", "Flickr R@1", "COCO R@1", "Download", "Weights",
            "Index here", "State"]
@@ -58,6 +60,14 @@ class ModelRow:
             return "Not in the catalogue: use `finder models use CONFIG.json` on the command line."
         if not self.on_disk:
             return f"Not on this computer yet: run `finder models download {self.entry.name}`."
+        return None
+
+    def download_refusal(self) -> str | None:
+        """Why "Download" is disabled for this row, or None."""
+        if self.entry is None:
+            return "Not in the catalogue: there is nothing to download for it."
+        if self.on_disk:
+            return "Its weights are already on this computer."
         return None
 
     def delete_refusal(self) -> str | None:
@@ -133,6 +143,8 @@ class ModelsDialog(QDialog):
 
         self.recommendation = QLabel(self)
         self.recommendation.setWordWrap(True)
+        self.download_button = QPushButton("Download\u2026", self)
+        self.download_button.clicked.connect(self._download_selected)
         self.use_button = QPushButton("Use this model", self)
         self.use_button.clicked.connect(self._use_selected)
         self.delete_button = QPushButton("Delete its index", self)
@@ -157,6 +169,7 @@ class ModelsDialog(QDialog):
         buttons.rejected.connect(self.reject)
 
         row = QHBoxLayout()
+        row.addWidget(self.download_button)
         row.addWidget(self.use_button)
         row.addWidget(self.delete_button)
         row.addStretch(1)
@@ -257,6 +270,10 @@ class ModelsDialog(QDialog):
         if use is None and self._switching is not None:
             use = "A switch is running: wait for it, or cancel it first."
         delete = row.delete_refusal() if row else "Select a model first."
+        download = row.download_refusal() if row is not None else "Select a model first."
+        self.download_button.setEnabled(download is None)
+        self.download_button.setToolTip(download or "Download its weights into the Hugging "
+                                        "Face cache (resumable; the size is shown first).")
         self.use_button.setEnabled(use is None)
         self.use_button.setToolTip(use or "Switch to this model: its index is built in the "
                                    "background while searches keep the current one.")
@@ -279,6 +296,13 @@ class ModelsDialog(QDialog):
             QMessageBox.warning(self, "Use this model", str(exc))
             return
         self.controller.choose_model(spec)
+        self.refresh()
+
+    def _download_selected(self) -> None:
+        row = self.selected_row()
+        if row is None or row.entry is None or row.download_refusal() is not None:
+            return
+        DownloadDialog(row.entry, self.controller.pool, self).exec()
         self.refresh()
 
     def _delete_selected(self) -> None:
@@ -334,3 +358,76 @@ def _size(n: int) -> str:
     if n < 1_000_000_000:
         return f"{n / 1e6:.0f} MB"
     return f"{n / 1e9:.2f} GB"
+
+
+class _DownloadSignals(QObject):
+    progress = Signal(int, int)  # bytes done, bytes in all (emitted from a pool thread)
+
+
+class DownloadDialog(QDialog):
+    """Size first, then the download with a progress bar; Cancel keeps the partial file,
+    so a later download resumes where this one stopped."""
+
+    def __init__(self, entry: CatalogModel, pool: QThreadPool | None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Download {entry.name} {entry.pretrained}")
+        self.entry = entry
+        self.pool = pool
+        self.cancel = threading.Event()
+        self.result_text = ""
+        self.label = QLabel(f"Asking the Hugging Face hub for {entry.name}\u2026", self)
+        self.label.setWordWrap(True)
+        self.bar = QProgressBar(self)
+        self.bar.setRange(0, 0)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons.rejected.connect(self._cancel)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.buttons)
+        self.resize(460, 130)
+        self._signals = _DownloadSignals(self)
+        self._signals.progress.connect(self._on_progress)
+        QTimer.singleShot(0, self._start)
+
+    def _start(self) -> None:
+        start_task(self.pool, self._fetch, self._done, self._failed)
+
+    def _fetch(self) -> str:
+        """On a pool thread: locate the files (sizes), then fetch them."""
+        from finder.core import download
+
+        files = model_catalog.remote_files(self.entry)
+        total = sum(f.size for f in files)
+        self._signals.progress.emit(0, total)
+        paths = download.fetch_all(
+            files, cancel=self.cancel,
+            progress=lambda p: self._signals.progress.emit(p.overall_done, p.overall_total))
+        return str(paths[0])
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self.bar.setRange(0, 1000)
+        self.bar.setValue(int(1000 * done / total) if total else 0)
+        self.label.setText(f"{self.entry.name} {self.entry.pretrained}: "
+                           f"{_size(done)} of {_size(total)}")
+
+    def _done(self, path: object) -> None:
+        self.result_text = f"Downloaded to {path}"
+        self.accept()
+
+    def _failed(self, message: str) -> None:
+        self.result_text = message
+        if self.cancel.is_set():
+            self.reject()
+            return
+        # Say why in the dialog itself, and let the person close it.
+        self.label.setText(f"The download did not finish: {message}")
+        self.bar.setVisible(False)
+        self.buttons.setStandardButtons(QDialogButtonBox.StandardButton.Close)
+
+    def _cancel(self) -> None:
+        self.cancel.set()  # the task stops at its next block and reports DownloadCancelled
+        self.label.setText("Stopping\u2026 (what was downloaded is kept for next time)")
+        if self.pool is None:
+            self.reject()

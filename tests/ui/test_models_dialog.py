@@ -10,6 +10,7 @@ from PySide6.QtGui import QKeySequence
 from finder.core import model_catalog
 from finder.core.library import StoredModel
 from finder.ui.models_dialog import COLUMNS, UNKNOWN, ModelsDialog, build_rows
+from tests.core.test_download import hub  # noqa: F401, F811 - the fake hub fixture
 
 SCREENSHOT_DIR = Path(os.environ["FINDER_SCREENSHOT_DIR"]) if os.environ.get(
     "FINDER_SCREENSHOT_DIR") else None
@@ -132,3 +133,37 @@ def test_a_running_switch_shows_its_progress_and_can_be_cancelled(
     dialog.use_button.click()
     assert [s.key for s in chosen] == [b16.key]  # type: ignore[attr-defined]
     dialog.close()
+
+
+def test_download_dialog_fetches_from_the_hub_with_progress(qtbot, hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    # `hub`: the fake Hugging Face hub on 127.0.0.1 from tests/core/test_download.py.
+    from dataclasses import replace
+
+    from finder.core import model_catalog
+    from finder.ui.models_dialog import DownloadDialog
+    from tests.core.test_download import DATA, REPO
+
+    entry = replace(model_catalog.MODELS[0], hf_hub=REPO, hub_tokenizer=None,
+                    hub_text_config=None)
+    dialog = DownloadDialog(entry, None)
+    qtbot.addWidget(dialog)
+    seen: list[tuple[int, int]] = []
+    dialog._signals.progress.connect(lambda done, total: seen.append((done, total)))
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.result_text != "", timeout=30_000)
+    assert dialog.result_text.startswith("Downloaded to"), dialog.result_text
+    path = Path(dialog.result_text.removeprefix("Downloaded to "))
+    assert path.read_bytes() == DATA
+    assert seen[0] == (0, len(DATA)) and seen[-1] == (len(DATA), len(DATA))
+
+
+def test_download_dialog_says_why_it_failed(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from finder.core import model_catalog
+    from finder.ui.models_dialog import DownloadDialog
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    dialog = DownloadDialog(model_catalog.MODELS[0], None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.result_text != "", timeout=10_000)
+    assert "did not finish" in dialog.label.text() and "offline" in dialog.label.text().lower()
