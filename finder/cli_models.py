@@ -13,6 +13,8 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -220,16 +222,9 @@ def _use(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) ->
               f"vectors; searches use {current.label} until it is complete. Ctrl+C stops; "
               "`finder index` or this command again continues.", file=out, flush=True)
         cancel = threading.Event()
-        previous = signal.getsignal(signal.SIGINT)
-        main = threading.current_thread() is threading.main_thread()
-        if main:
-            signal.signal(signal.SIGINT, lambda n, f: cancel.set())
-        try:
+        with interrupt_sets(cancel):
             report = library.embed_with(embedder, cancel=cancel,
                                         progress=None if args.quiet else ProgressPrinter(err))
-        finally:
-            if main:
-                signal.signal(signal.SIGINT, previous)
         after = load_state(data_dir)
         if after.active is not None and after.active.key == new.key:
             print(f"Now using {new.label} ({report.reembedded:,} files re-embedded, "
@@ -241,6 +236,21 @@ def _use(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) ->
         return 130 if report.cancelled else 1
     finally:
         library.close()
+
+
+@contextmanager
+def interrupt_sets(cancel: threading.Event) -> Iterator[None]:
+    """While inside, Ctrl+C sets `cancel` (the work stops cleanly at its next step)
+    instead of raising KeyboardInterrupt. Signals can only be caught on the main thread."""
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if main else None
+    if main:
+        signal.signal(signal.SIGINT, lambda signum, frame: cancel.set())
+    try:
+        yield
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -255,15 +265,8 @@ def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     print(f"{entry.name} {entry.pretrained}: {_size(total)} in {len(files)} file(s), into "
           f"{download.hub_cache()}", file=out, flush=True)
     cancel = threading.Event()
-    previous = signal.getsignal(signal.SIGINT)
-    main = threading.current_thread() is threading.main_thread()
-    if main:
-        signal.signal(signal.SIGINT, lambda n, f: cancel.set())
-    try:
+    with interrupt_sets(cancel):
         paths_ = download.fetch_all(files, progress=DownloadBar(err), cancel=cancel)
-    finally:
-        if main:
-            signal.signal(signal.SIGINT, previous)
     print(f"Weights at {paths_[0]}", file=out)
     return 0
 
