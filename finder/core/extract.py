@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Sequence
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
@@ -177,17 +178,23 @@ def _read_text(path: Path) -> str:
     return raw.decode("utf-8-sig", errors="replace")
 
 
+def _open_pdf(path: Path) -> Any:
+    """A pypdfium2 PdfDocument, or ExtractError saying why not. Call with PDFIUM_LOCK held."""
+    import pypdfium2 as pdfium
+
+    try:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise ExtractError("encrypted PDF (a password is needed)") from exc
+        raise ExtractError(f"not a readable PDF ({exc})") from exc
+
+
 def _pdf_pages(path: Path) -> list[tuple[int, str]]:
     import pypdfium2 as pdfium
 
     with PDFIUM_LOCK:
-        try:
-            pdf = pdfium.PdfDocument(str(path))
-        except pdfium.PdfiumError as exc:
-            message = str(exc).lower()
-            if "password" in message:
-                raise ExtractError("encrypted PDF (a password is needed)") from exc
-            raise ExtractError(f"not a readable PDF ({exc})") from exc
+        pdf = _open_pdf(path)
         pages: list[tuple[int, str]] = []
         try:
             for index in range(min(len(pdf), MAX_PDF_PAGES)):
@@ -221,12 +228,7 @@ def _render_pdf_pages_locked(path: Path, pages: Sequence[int] | None,
                              side: int) -> list[tuple[int, Image.Image]]:
     import pypdfium2 as pdfium
 
-    try:
-        pdf = pdfium.PdfDocument(str(path))
-    except pdfium.PdfiumError as exc:
-        if "password" in str(exc).lower():
-            raise ExtractError("encrypted PDF (a password is needed)") from exc
-        raise ExtractError(f"not a readable PDF ({exc})") from exc
+    pdf = _open_pdf(path)
     out: list[tuple[int, Image.Image]] = []
     try:
         wanted = list(pages) if pages is not None else range(1, MAX_PAGE_IMAGES + 1)

@@ -26,6 +26,23 @@ from finder.core.library import FolderStatus
 COLUMNS = ["Folder", "Photos", "Documents", "Errors", "Status"]
 
 
+def row_table(columns: list[str], parent: QWidget) -> tuple[QStandardItemModel, QTableView]:
+    """A read-only table of whole-row selections: first column stretched, others fitted."""
+    model = QStandardItemModel(0, len(columns), parent)
+    model.setHorizontalHeaderLabels(columns)
+    table = QTableView(parent)
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.verticalHeader().setVisible(False)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    for column in range(1, len(columns)):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    return model, table
+
+
 class FoldersDialog(QDialog):
     add_requested = Signal(str)
     remove_requested = Signal(str)
@@ -37,18 +54,7 @@ class FoldersDialog(QDialog):
         self.resize(720, 360)
         self._folders = folders
 
-        self.model = QStandardItemModel(0, len(COLUMNS), self)
-        self.model.setHorizontalHeaderLabels(COLUMNS)
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.model, self.table = row_table(COLUMNS, self)
 
         self.add_button = QPushButton("Add folder\u2026", self)
         self.add_button.setShortcut(QKeySequence("Ctrl+O"))

@@ -11,18 +11,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QHideEvent, QShowEvent, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QHideEvent, QShowEvent, QStandardItem
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +28,7 @@ from finder.core import model_catalog
 from finder.core.library import ModelInUseError, StoredModel
 from finder.core.model_catalog import CatalogModel
 from finder.ui.controller import Controller
+from finder.ui.folders_dialog import row_table
 from finder.ui.workers import start_task
 
 COLUMNS = ["Model", "Dim", "ImageNet", "Flickr R@1", "COCO R@1", "Download", "Weights",
@@ -128,18 +126,7 @@ class ModelsDialog(QDialog):
         self.rows: list[ModelRow] = []
         self._switching: str | None = None
 
-        self.model = QStandardItemModel(0, len(COLUMNS), self)
-        self.model.setHorizontalHeaderLabels(COLUMNS)
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.model, self.table = row_table(COLUMNS, self)
 
         self.recommendation = QLabel(self)
         self.recommendation.setWordWrap(True)
