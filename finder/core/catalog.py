@@ -585,6 +585,27 @@ class Catalog:
         return [(ItemRow(int(r[0]), int(r[1]), r[2], FileKind(r[3]), Modality(r[4]), r[5],
                          r[6]), float(r[7]), str(r[8] or "")) for r in rows]
 
+    def keyword_rows_holding(self, words: Iterable[tuple[str, bool]]
+                             ) -> dict[tuple[str, bool], tuple[int, int]]:
+        """How many keyword rows hold each (word, as a prefix): (in any column, in the name
+        or folder). Read from FTS5's term index, so it costs a lookup, not a scan."""
+        db = self._db
+        # A temp table lives with this connection only: nothing is written to the catalog.
+        db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_terms "
+                   "USING fts5vocab(main, fts, 'col')")
+        out = {}
+        for word, prefix in words:
+            if prefix:  # every word starting with it: the range [word, word + 1)
+                where, args = "term >= ? AND term < ?", [word, word[:-1] + chr(ord(word[-1]) + 1)]
+            else:
+                where, args = "term = ?", [word]
+            rows = db.execute(f"SELECT col, sum(doc) FROM temp.fts_terms WHERE {where} "
+                              "GROUP BY col", args).fetchall()
+            anywhere = sum(int(n) for _, n in rows)
+            names = sum(int(n) for col, n in rows if col in ("name", "folder"))
+            out[(word, prefix)] = (anywhere, names)
+        return out
+
     def fts_rows(self) -> dict[int, tuple[str, str, str | None]]:
         """The whole keyword index, item id -> (name, folder, body); for tests and checks."""
         rows = self._db.execute("SELECT rowid, name, folder, body FROM fts").fetchall()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 
 _WORD = re.compile(r"[^\W_]+")
@@ -34,13 +35,35 @@ class KeywordQuery:
     def empty(self) -> bool:
         return self.size == 0
 
-    def match_expression(self) -> str:
-        """The FTS5 MATCH expression: any term or phrase (BM25 ranks files with more)."""
-        parts = [f'"{t}"' for t in self.terms]
-        if self.prefix is not None:
-            parts.append(f'"{self.prefix}"*')
+    def words(self) -> list[tuple[str, bool]]:
+        """The single words: (word, matched as a prefix too)."""
+        return [(t, False) for t in self.terms] + (
+            [(self.prefix, True)] if self.prefix is not None else [])
+
+    def match_expression(self, *, names_only: Collection[tuple[str, bool]] = (),
+                         left_out: Collection[tuple[str, bool]] = ()) -> str:
+        """The FTS5 MATCH expression: any term or phrase (BM25 ranks files with more).
+
+        Words in `names_only` match only file and folder names, words in `left_out` not
+        at all: for words in most of the library, which say little about a file and whose
+        BM25 would be computed for every row holding them. "" when nothing is left."""
+        parts = []
+        for word in self.words():
+            if word in left_out:
+                continue
+            term = _fts_term(*word)
+            parts.append("{name folder}: " + term if word in names_only else term)
         parts += ['"' + " ".join(p) + '"' for p in self.phrases]
         return " OR ".join(dict.fromkeys(parts))
+
+    def match_all_expression(self) -> str | None:
+        """Every term and phrase at once, or None for a one-word query (the same as
+        `match_expression`). Tried first: few rows hold them all, so it is cheap even when
+        each word alone is in half the library, and those rows rank first anyway."""
+        parts = [_fts_term(*word) for word in self.words()]
+        parts += ['"' + " ".join(p) + '"' for p in self.phrases]
+        parts = list(dict.fromkeys(parts))
+        return " AND ".join(parts) if len(parts) > 1 else None
 
     def matched(self, text: str) -> list[str]:
         """The query's terms and phrases found in `text`, in query order."""
@@ -55,10 +78,16 @@ class KeywordQuery:
         return out
 
 
+def _fts_term(word: str, prefix: bool) -> str:
+    return f'"{word}"' + ("*" if prefix else "")
+
+
 def tokens(text: str) -> list[str]:
     """Lower-case words without diacritics, split like FTS5's unicode61."""
-    plain = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    plain = text.lower()
+    if not plain.isascii():  # most text is: skip the per-character pass
+        plain = unicodedata.normalize("NFKD", plain)
+        plain = "".join(c for c in plain if not unicodedata.combining(c))
     return _WORD.findall(plain)
 
 

@@ -37,6 +37,7 @@ PASSAGES_PER_RESULT = 8
 # Size of the candidate pool whose score distribution standardises a modality in "all",
 # and of each signal's list before fusion.
 POOL = 50
+COMMON_WORD_ROWS = 5000  # BM25 of this many rows: about 6 ms
 MIN_SPREAD = 0.02  # floor for the pool's standard deviation (tiny pools, ties)
 OCR_QUERY_TERMS = 32  # words of a query image's text used as keywords, at most
 
@@ -171,15 +172,13 @@ class Search:
         matching passage."""
         if query.empty:
             return []
-        hits = self.catalog.keyword_hits(query.match_expression(), kind,
-                                         limit=k * PASSAGES_PER_RESULT)
         best: dict[int, SearchResult] = {}
-        for row, _, names in hits:
-            terms = tuple(query.matched(f"{names} {row.text or ''}"))
+        for row, _, names in self._keyword_rows(query, kind, k * PASSAGES_PER_RESULT):
             found = best.get(row.file_id)
+            if found is None and len(best) >= k:
+                continue
+            terms = tuple(query.matched(f"{names} {row.text or ''}"))
             if found is None:
-                if len(best) >= k:
-                    continue
                 best[row.file_id] = _result(row, len(terms) / query.size, signal, terms)
                 continue
             union = tuple(dict.fromkeys(found.matched_terms + terms))
@@ -189,6 +188,31 @@ class Search:
             best[row.file_id] = dataclasses.replace(found, matched_terms=union,
                                                     score=len(union) / query.size)
         return list(best.values())
+
+    def _keyword_rows(self, query: KeywordQuery, kind: FileKind | None,
+                      limit: int) -> list[tuple[ItemRow, float, str]]:
+        """Rows holding every word first, then rows holding any. BM25 is computed for
+        every row an expression matches: one common word can match most of the library
+        (tens of ms at 100k passages), while rows holding them all are few. So in the
+        second pass a word in more than COMMON_WORD_ROWS rows matches names only (or
+        nothing, if it is common in names too)."""
+        held = self.catalog.keyword_rows_holding(query.words())
+        common = {w for w, (anywhere, _) in held.items() if anywhere > COMMON_WORD_ROWS}
+        names_only = {w for w in common if held[w][1] <= COMMON_WORD_ROWS}
+        rows: list[tuple[ItemRow, float, str]] = []
+        seen: set[int] = set()
+        for expression in (query.match_all_expression(),
+                           query.match_expression(names_only=names_only,
+                                                  left_out=common - names_only)):
+            if not expression:
+                continue
+            for hit in self.catalog.keyword_hits(expression, kind, limit=limit):
+                if hit[0].id not in seen:
+                    seen.add(hit[0].id)
+                    rows.append(hit)
+            if len(rows) >= limit:
+                break
+        return rows[:limit]
 
     def _pick_up_writes(self) -> None:
         """See what another process (the indexer) committed since the last query."""

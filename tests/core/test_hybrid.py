@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from finder.core import search as search_module
 from finder.core.extract import read_document, render_pdf_pages
 from finder.core.keywords import parse
 from finder.core.library import Library
@@ -62,6 +63,18 @@ def test_keyword_queries_become_fts_expressions() -> None:
         "invoice", "4471", "walr", "due date"]
     assert parse("the a of").empty and parse("r_d").empty
     assert parse('say "hi"').match_expression() == '"say" OR "hi"'  # quotes are escaped away
+
+
+def test_rows_with_every_word_come_first_and_common_words_match_names_only() -> None:
+    q = parse("invoice 4471 walr")
+    assert q.match_all_expression() == '"invoice" AND "4471" AND "walr"*'
+    assert parse("invoice").match_all_expression() is None  # one word: the OR pass says it
+    assert q.match_expression(names_only={("invoice", False)}, left_out={("walr", True)}) == (
+        '{name folder}: "invoice" OR "4471"')
+    assert parse("invoice ").match_expression(left_out={("invoice", False)}) == ""
+    # Plain ASCII takes a shortcut; text with accents still loses them.
+    assert parse("Café Zürich").matched("cafe in ZURICH") == ["cafe", "zurich"]
+
 
 
 # -- with the tiny (random) model -------------------------------------------------------------
@@ -114,6 +127,21 @@ def test_a_screenshot_of_a_page_finds_that_pdf_and_page(docs: Library, library: 
     assert [Path(r.path).name for r in photos] == ["red.png"]
     everything = library.search.image(shot, SearchKind.ALL, k=10)
     assert Path(everything[0].path).name == "report.pdf" and everything[0].page == 2
+
+
+def test_a_word_in_most_rows_is_looked_up_in_names_only(docs: Path, library: Library,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    held = library.catalog.keyword_rows_holding([("invoice", False), ("walr", True),
+                                                 ("zzz", False)])
+    assert held[("invoice", False)] == (3, 1)  # two bodies, one file name
+    assert held[("walr", True)] == (1, 0) and held[("zzz", False)] == (0, 0)
+    monkeypatch.setattr(search_module, "COMMON_WORD_ROWS", 2)
+    # "invoice" is now common: only the file named after it is found by that word alone;
+    # a file holding every word is still found by its text.
+    names = [Path(r.path).name for r in library.search.keyword("invoice", SearchKind.ALL)]
+    assert names == ["invoice_4471.txt"]
+    both = [Path(r.path).name for r in library.search.keyword("invoice penguin")]
+    assert both[0] == "other.txt"
 
 
 def test_numbers_and_names_match_by_keyword(docs: Path, library: Library) -> None:
