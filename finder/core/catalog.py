@@ -566,11 +566,13 @@ class Catalog:
 
     # -- keyword index (FTS5) and OCR ---------------------------------------------------
 
-    def keyword_hits(self, match: str, kind: FileKind | None,
-                     limit: int = 500) -> list[tuple[ItemRow, float, str]]:
+    def keyword_hits(self, match: str, kind: FileKind | None, limit: int = 500, *,
+                     ranked: bool = True) -> list[tuple[ItemRow, float, str]]:
         """Items matching an FTS5 expression, best (BM25) first: (row, bm25, name+folder).
 
         BM25 is negative in SQLite (lower is better); name hits weigh twice body hits.
+        `ranked=False`: the first `limit` matches in catalog order, without computing
+        BM25 for every match first.
         """
         sql = ("SELECT i.id, i.file_id, f.path, f.kind, i.modality, i.page, i.text, "
                "bm25(fts, 2.0, 1.0, 1.0) AS rank, fts.name || ' ' || fts.folder "
@@ -581,7 +583,8 @@ class Catalog:
         if kind is not None:
             sql += " AND f.kind = ?"
             args.append(kind.value)
-        rows = self._db.execute(sql + " ORDER BY rank LIMIT ?", [*args, limit]).fetchall()
+        order = " ORDER BY rank" if ranked else ""
+        rows = self._db.execute(sql + order + " LIMIT ?", [*args, limit]).fetchall()
         return [(ItemRow(int(r[0]), int(r[1]), r[2], FileKind(r[3]), Modality(r[4]), r[5],
                          r[6]), float(r[7]), str(r[8] or "")) for r in rows]
 

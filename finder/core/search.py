@@ -193,20 +193,26 @@ class Search:
                       limit: int) -> list[tuple[ItemRow, float, str]]:
         """Rows holding every word first, then rows holding any. BM25 is computed for
         every row an expression matches: one common word can match most of the library
-        (tens of ms at 100k passages), while rows holding them all are few. So in the
+        (tens of ms at 100k passages), while rows holding them all are fewer. In the
         second pass a word in more than COMMON_WORD_ROWS rows matches names only (or
-        nothing, if it is common in names too)."""
+        nothing, if it is common in names too); a third, unranked, fills what is left."""
         held = self.catalog.keyword_rows_holding(query.words())
         common = {w for w, (anywhere, _) in held.items() if anywhere > COMMON_WORD_ROWS}
         names_only = {w for w in common if held[w][1] <= COMMON_WORD_ROWS}
+        # Rows holding every word: at most as many as hold the rarest word. Thousands of
+        # them all score the same here, so past that they come unranked (no BM25 pass).
+        rarest = min((anywhere for anywhere, _ in held.values()), default=0)
         rows: list[tuple[ItemRow, float, str]] = []
         seen: set[int] = set()
-        for expression in (query.match_all_expression(),
-                           query.match_expression(names_only=names_only,
-                                                  left_out=common - names_only)):
+        for expression, ranked in (
+                (query.match_all_expression(), rarest <= COMMON_WORD_ROWS),
+                (query.match_expression(names_only=names_only, left_out=common - names_only),
+                 True),
+                # Still short: any row holding a common word, unranked (cheap).
+                (query.match_expression() if common else None, False)):
             if not expression:
                 continue
-            for hit in self.catalog.keyword_hits(expression, kind, limit=limit):
+            for hit in self.catalog.keyword_hits(expression, kind, limit=limit, ranked=ranked):
                 if hit[0].id not in seen:
                     seen.add(hit[0].id)
                     rows.append(hit)
