@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from finder import __version__, cli_models, paths
 from finder.core.catalog import CatalogError
@@ -28,9 +28,6 @@ from finder.core.library import FolderError, Library
 from finder.core.lock import DataDirLockedError
 from finder.core.relevance import relevant
 from finder.core.types import IndexProgress, IndexReport, SearchKind, SearchResult
-
-if TYPE_CHECKING:
-    from finder.core.watcher import WatchBatch
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -66,8 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip reading the text in pictures after indexing (done next time)")
 
     p = sub.add_parser("watch", parents=[common],
-                       help="keep the index following the folders as they change (Ctrl+C stops)")
+                       help="keep the index following the folders as they change, and finish "
+                       "a model switch (Ctrl+C stops)")
     p.add_argument("folders", nargs="*", help="folders to add first (default: the watched ones)")
+    p.add_argument("--no-ocr", action="store_true",
+                   help="do not read the text in new pictures (done by the next run without it)")
 
     p = sub.add_parser("search", parents=[common], help="search by text or by image")
     p.add_argument("query", nargs="?", help="what you are looking for")
@@ -180,7 +180,7 @@ def _continue_switch(args: argparse.Namespace, library: Library,
 
 
 def _cmd_watch(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
-    from finder.core.watcher import WatchedRoot, Watcher
+    from finder import cli_watch
 
     library = _open(args, spec, writable=True)
     try:
@@ -189,60 +189,9 @@ def _cmd_watch(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
         if not library.catalog.roots():
             print("finder: error: no folders to watch; run `finder watch FOLDER`", file=err)
             return EXIT_FAILURE
-        stop = threading.Event()
-
-        def on_roots(roots: list[WatchedRoot]) -> None:
-            for r in roots:
-                print(f"{_now()}  {r.mode:<8} {r.path}" + (f"  ({r.reason})" if r.reason else ""),
-                      file=out, flush=True)
-
-        watcher = Watcher(library, on_batch_indexed=lambda b: _print_batch(b, out),
-                          on_error=lambda m: print(f"{_now()}  finder: error: {m}", file=err,
-                                                   flush=True),
-                          on_roots_changed=on_roots)
-        handled = (signal.SIGINT, signal.SIGTERM)
-        previous = {}
-        if threading.current_thread() is threading.main_thread():
-            for signum in handled:
-                previous[signum] = signal.signal(signum, lambda n, f: stop.set())
-        try:
-            watcher.start()
-            print(f"Watching {len(library.catalog.roots())} folder(s); Ctrl+C stops.", file=err,
-                  flush=True)
-            while not stop.wait(0.5):
-                if not watcher.running:
-                    return EXIT_FAILURE  # on_error said why
-        finally:
-            watcher.stop()
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-        print("finder: stopped watching", file=err, flush=True)
-        return EXIT_OK
+        return EXIT_OK if cli_watch.watch(args, library, out, err) else EXIT_FAILURE
     finally:
         library.close()
-
-
-def _now() -> str:
-    return time.strftime("%H:%M:%S")
-
-
-def _print_batch(batch: WatchBatch, out: TextIO) -> None:
-    r = batch.report
-    if not batch.changed:
-        return
-    what = "all folders" if batch.full else ", ".join(batch.paths[:3]) + (
-        f" and {len(batch.paths) - 3:,} more" if len(batch.paths) > 3 else "")
-    print(f"{_now()}  {r.added:,} added, {r.updated:,} updated, {r.moved:,} moved, "
-          f"{r.removed:,} removed ({r.items_embedded:,} items embedded, {r.elapsed_s:.1f} s): "
-          f"{what}", file=out)
-    for error in r.errors[:20]:
-        print(f"{_now()}  could not index {error.path}: {error.reason}", file=out)
-    for path in r.offline:
-        print(f"{_now()}  offline  {path} (not found: its files are kept, hidden from "
-              "searches until it is back)", file=out)
-    for path in r.back_online:
-        print(f"{_now()}  back     {path}", file=out)
-    out.flush()
 
 
 def _cmd_search(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
@@ -287,7 +236,7 @@ def _cmd_status(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Tex
     if status.switching_to:
         print(f"switching  to {status.switching_to}: {status.switch_embedded:,}/"
               f"{status.switch_total:,} files embedded; searches use the model above until it "
-              "is complete (`finder index` continues it)", file=out)
+              "is complete (`finder index` or `finder watch` continues it)", file=out)
     print(f"precision  {_precision_line(library.embedder)}", file=out)
     print(f"indexed    {status.photos:,} photos, {status.documents:,} documents, "
           f"{status.items:,} items; {status.errors:,} files could not be read", file=out)

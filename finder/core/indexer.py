@@ -112,7 +112,8 @@ class Indexer:
             subtrees: Iterable[Path | str] | None = None,
             moves: Sequence[tuple[str, str]] = (),
             progress: ProgressCallback | None = None,
-            cancel: threading.Event | None = None, save: bool = True) -> IndexReport:
+            cancel: threading.Event | None = None, save: bool = True,
+            vectors_only: bool = False) -> IndexReport:
         """Bring the catalog up to date with `roots` (all watched roots when None).
 
         `subtrees` narrows the scan to these files and folders inside watched roots (what
@@ -120,11 +121,16 @@ class Indexer:
         (source, destination) pairs seen by a watcher, are re-keyed in the catalog first:
         a moved folder keeps its vectors for one stat per file. `save=False` leaves the
         vector index unsaved (it is rebuilt from the catalog if the process dies).
-        Raises StorageError when the data dir cannot be written.
+        `vectors_only=True` only adds this model's vectors to unchanged files another
+        model indexed, leaving new, changed, moved and deleted files to the indexer that
+        follows the folders (a watcher's): two indexers replacing the same file's items
+        would drop each other's vectors. Raises StorageError when the data dir cannot be
+        written.
         """
         with self._run_lock:
             try:
-                return self._run(roots, subtrees, moves, progress, cancel, save)
+                return self._run(roots, subtrees, moves, progress, cancel, save,
+                                 vectors_only)
             except OSError as exc:
                 if exc.errno in _STORAGE_ERRNOS:  # reading user files never raises here
                     raise storage_error(self.catalog.path.parent, exc) from exc
@@ -132,7 +138,8 @@ class Indexer:
 
     def _run(self, roots: Iterable[Path] | None, subtrees: Iterable[Path | str] | None,
              moves: Sequence[tuple[str, str]], progress: ProgressCallback | None,
-             cancel: threading.Event | None, save: bool) -> IndexReport:
+             cancel: threading.Event | None, save: bool,
+             vectors_only: bool) -> IndexReport:
         started = time.monotonic()
         report = IndexReport()
         cancel = cancel or threading.Event()
@@ -178,7 +185,10 @@ class Indexer:
             if cancel.is_set():
                 break
 
-        work = self._relink_moves_and_touches(work, vanished, embedded, report, others)
+        if vectors_only:
+            work, vanished = [w for w in work if w.reuse], {}
+        else:
+            work = self._relink_moves_and_touches(work, vanished, embedded, report, others)
         if vanished and not cancel.is_set():
             with self.catalog.transaction() as tx:
                 removed_items = tx.delete_files(r.id for r in vanished.values())

@@ -210,19 +210,23 @@ class Library:
         return out
 
     def embed_with(self, embedder: Embedder, *, progress: ProgressCallback | None = None,
-                   cancel: threading.Event | None = None) -> IndexReport:
+                   cancel: threading.Event | None = None,
+                   vectors_only: bool = False) -> IndexReport:
         """Give every file `embedder`'s vectors (its own index, beside the active one's),
         then let it take over if it is the target of a switch and now complete.
 
         Unchanged files keep their items and other models' vectors; pictures are decoded
         again, passages come from the catalog. Resumable: a killed run loses at most the
         batch in flight, and the next run embeds only files still missing.
+        `vectors_only=True` while a watcher indexes the folders with the active model:
+        files new or changed meanwhile get this model's vectors on a later run (see
+        Indexer.run).
         """
         if not self.writable:
             raise RuntimeError("embedding needs a writable library")
         store = ModelStore(self.catalog, embedder, self.data_dir / INDEX_DIR, writable=True)
         indexer = Indexer(self.catalog, store, embedder, self.indexer.config)
-        report = indexer.run(progress=progress, cancel=cancel)
+        report = indexer.run(progress=progress, cancel=cancel, vectors_only=vectors_only)
         if not report.cancelled:
             take_over_if_complete(self.data_dir, self.catalog)
         return report

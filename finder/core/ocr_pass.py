@@ -70,7 +70,10 @@ def _run(catalog: Catalog, ocr: Ocr, gate: bool, cancel: threading.Event | None,
         for file_id, path, kind in todo:
             if cancel.is_set():
                 break
-            state, texts = _read_file(catalog, ocr, file_id, path, kind, gate, report)
+            outcome = _read_file(catalog, ocr, file_id, path, kind, gate, report, cancel)
+            if outcome is None:
+                break  # stopped inside a long PDF: it stays pending, read again next time
+            state, texts = outcome
             outcomes.append((file_id, state, texts))
             report.looked_at += 1
             report.with_text += state == "text"
@@ -86,7 +89,9 @@ def _run(catalog: Catalog, ocr: Ocr, gate: bool, cancel: threading.Event | None,
 
 
 def _read_file(catalog: Catalog, ocr: Ocr, file_id: int, path: str, kind: FileKind,
-               gate: bool, report: OcrReport) -> tuple[str, dict[int, str]]:
+               gate: bool, report: OcrReport,
+               cancel: threading.Event) -> tuple[str, dict[int, str]] | None:
+    """(state, text per item) of one file; None if `cancel` stopped it between pages."""
     targets = catalog.ocr_targets(file_id)
     if not targets:
         return "not needed", {}  # text documents, PDFs whose pages all have text
@@ -100,6 +105,8 @@ def _read_file(catalog: Catalog, ocr: Ocr, file_id: int, path: str, kind: FileKi
         else:
             pages = {page: item for item, page in targets if page is not None}
             for page, picture in render_pdf_pages(Path(path), sorted(pages), OCR_PAGE_SIDE):
+                if cancel.is_set():
+                    return None
                 if not gate or ocr.has_text(picture):
                     report.read += 1
                     texts[pages[page]] = ocr.read(picture)

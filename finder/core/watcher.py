@@ -12,6 +12,10 @@ watchdog observer -> debounced, coalesced change queue -> one worker thread -> i
   scans just those with the same outcome as a full scan. Renames are re-keyed by path
   first, so a moved folder of 5,000 photos costs 5,000 stats, no embedding.
 - On start, a full reconciliation run catches what changed while finder was not running.
+- With `read_text`, the OCR pass (text in new screenshots and scans) runs once nothing
+  is waiting to be indexed, after batches that changed something; a new change stops it
+  after the page in hand, and it goes on once that change is indexed. It runs on the
+  worker thread, so it never races the indexer over a file's items.
 - A folder that cannot be watched natively (inotify limit reached, network file system)
   is polled instead, and `roots()` says so. A folder that disappears goes offline (its
   files kept, hidden); it is looked for every `recheck_s` and comes back without
@@ -48,7 +52,9 @@ from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
 from finder.core.catalog import CatalogError
+from finder.core.embedder import Embedder
 from finder.core.library import Library, write_watch_state
+from finder.core.ocr_pass import OcrReport
 from finder.core.scanner import is_within, outermost
 from finder.core.types import IndexReport
 
@@ -107,6 +113,7 @@ class WatchBatch:
 BatchCallback = Callable[[WatchBatch], None]
 ErrorCallback = Callable[[str], None]
 RootsCallback = Callable[[list[WatchedRoot]], None]
+TextCallback = Callable[[OcrReport], None]
 
 
 class ObserverFactory(Protocol):
@@ -140,6 +147,7 @@ class Watcher:
     def __init__(self, library: Library, *, on_batch_indexed: BatchCallback | None = None,
                  on_error: ErrorCallback | None = None,
                  on_roots_changed: RootsCallback | None = None,
+                 read_text: bool = False, on_text_read: TextCallback | None = None,
                  config: WatchConfig | None = None,
                  observer_factory: ObserverFactory = _native_observer,
                  polling_factory: Callable[[float], BaseObserver] | None = None) -> None:
@@ -150,6 +158,10 @@ class Watcher:
         self._on_batch = on_batch_indexed or (lambda batch: None)
         self._on_error = on_error or (lambda message: log.error("%s", message))
         self._on_roots = on_roots_changed or (lambda roots: None)
+        self._on_text = on_text_read or (lambda report: None)
+        self.read_text = read_text
+        self._text_due = False  # something changed since the last complete OCR pass
+        self._text_cancel = threading.Event()  # a new change or stop() interrupts OCR
         self._observer_factory = observer_factory
         self._polling_factory = polling_factory or (lambda s: PollingObserver(timeout=s))
         self._cond = threading.Condition()
@@ -187,12 +199,14 @@ class Watcher:
             self._native, self._native_error = None, _reason(exc)
         with self._cond:
             self._queue.full = True  # the reconciliation scan
+            self._text_due = self.read_text  # also what earlier runs left unread
         self._thread = threading.Thread(target=self._run, name="finder-watcher", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float | None = 30.0) -> None:
         """Stop after the batch in progress; every thread is joined when this returns."""
         self._stop.set()
+        self._text_cancel.set()
         with self._cond:
             self._cond.notify_all()
         if self._thread is not None:
@@ -229,11 +243,24 @@ class Watcher:
         with self._cond:
             if paths is None:
                 self._queue.full = True
+                self._text_cancel.set()
             else:
                 now = time.monotonic()
                 for path in paths:
                     self._mark(os.path.normpath(os.path.abspath(path)), now)
             self._cond.notify_all()
+
+    def use_embedder(self, embedder: Embedder) -> None:
+        """Index with another model from the next batch on (a model switch took over).
+        A full rescan then gives it the files the old model indexed meanwhile (a stat
+        per file; only those are embedded)."""
+        old = self.library.indexer
+        self.library.use_embedder(embedder)
+        try:
+            old.save()  # after its batch in flight, if any
+        except (CatalogError, OSError) as exc:  # a cache: rebuilt from the catalog
+            self._on_error(str(exc))
+        self.rescan(None)
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until nothing is queued or being indexed (for tests and scripts)."""
@@ -275,6 +302,7 @@ class Watcher:
 
     def _mark(self, path: str, now: float) -> None:
         self._events += 1
+        self._text_cancel.set()  # index the change first; reading text goes on later
         queue = self._queue
         queue.pending[path] = now
         queue.last = now
@@ -307,6 +335,8 @@ class Watcher:
                     self._busy = batch is not None
                 if batch is None:
                     self._maybe_save()
+                    if self._text_due and self._read_text():
+                        continue  # something may have arrived meanwhile
                     with self._cond:
                         self._cond.notify_all()  # wait_idle() callers
                         if self._events == seen and not self._stop.is_set():
@@ -412,12 +442,37 @@ class Watcher:
         batch = WatchBatch(paths, moves, report, full)
         if batch.changed:
             self._dirty = True
+            self._text_due = self.read_text
         if report.offline or report.back_online:
             self._check_roots()
         try:
             self._on_batch(batch)
         except Exception:  # the callback's bug is not the watcher's
             log.exception("on_batch_indexed callback failed")
+        return True
+
+    def _read_text(self) -> bool:
+        """The OCR pass over what is not read yet, while nothing waits to be indexed.
+        False when it did not start (a change is queued)."""
+        with self._cond:
+            if self._queue or self._stop.is_set():
+                return False
+            self._text_cancel.clear()
+        try:
+            report = self.library.read_text_in_images(cancel=self._text_cancel)
+        except (CatalogError, OSError) as exc:  # disk full: try again after the next change
+            self._text_due = False
+            self._on_error(f"reading text in pictures: {exc}")
+            return True
+        # Interrupted by a change: go on after it. OCR missing: say so once, not per batch.
+        self._text_due = report.cancelled and not self._stop.is_set()
+        if report.unavailable:
+            self.read_text = False
+        if report.looked_at or report.unavailable:
+            try:
+                self._on_text(report)
+            except Exception:
+                log.exception("on_text_read callback failed")
         return True
 
     def _maybe_save(self, force: bool = False) -> None:

@@ -22,6 +22,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 from finder.config import Settings
 from finder.core.embedder import ModelSpec, ModelUnavailableError
 from finder.core.library import FolderStatus, Library
+from finder.core.ocr_pass import OcrReport
 from finder.core.thumbnails import ThumbnailCache
 from finder.core.types import IndexProgress, IndexReport, SearchKind, SearchResult
 from finder.core.watcher import WatchBatch, Watcher
@@ -64,6 +65,7 @@ class Controller(QObject):
     _index_requested = Signal(object)
     # Emitted from the watcher's thread; queued to this (the GUI) thread.
     _watched_batch = Signal(object)
+    _watched_text = Signal(object)  # OcrReport: text read in new pictures
     _watch_error = Signal(str)
 
     def __init__(self, library: Library, settings: Settings, thumbnails: ThumbnailCache, *,
@@ -99,6 +101,7 @@ class Controller(QObject):
         self.model.thumbnail_wanted.connect(self._load_thumbnail,
                                             Qt.ConnectionType.QueuedConnection)
         self._watched_batch.connect(self._on_watched_batch)
+        self._watched_text.connect(self._on_watched_text)
         self._watch_error.connect(lambda message: self._say(f"Watching: {message}"))
         self._attach(library)
 
@@ -434,8 +437,10 @@ class Controller(QObject):
         if (self.watcher is not None or not self.watch or not self.library.writable
                 or self.model_state is not ModelState.READY or self._shut_down):
             return
+        # It also reads the text in new pictures (OCR) once their batch is indexed.
         self.watcher = Watcher(self.library, on_batch_indexed=self._watched_batch.emit,
-                               on_error=self._watch_error.emit)
+                               on_error=self._watch_error.emit, read_text=True,
+                               on_text_read=self._watched_text.emit)
         self.watcher.start()
 
     def _on_watched_batch(self, batch: WatchBatch) -> None:
@@ -449,6 +454,12 @@ class Controller(QObject):
         self.folders_changed.emit()
         if self.query_text or self.query_image is not None:
             self._search()
+
+    def _on_watched_text(self, report: OcrReport) -> None:
+        if report.unavailable:
+            self._say(f"Text in pictures is not read: {report.unavailable}")
+        elif report.with_text and (self.query_text or self.query_image is not None):
+            self._search()  # the words just read may match
 
     # -- acting on results -------------------------------------------------------------------
 

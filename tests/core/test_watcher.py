@@ -11,15 +11,22 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from watchdog.observers import Observer
 
 from finder import cli
 from finder.core import indexer as indexer_module
+from finder.core import library as library_module
+from finder.core.embedder import ClipEmbedder, resolve_model_spec
 from finder.core.library import Library
+from finder.core.ocr_pass import OcrReport, read_text_in_images
+from finder.core.switching import ModelChoice, begin_switch, load_state
 from finder.core.types import SearchKind
 from finder.core.watcher import NATIVE, OFFLINE, POLLING, WatchBatch, WatchConfig, Watcher
 from tests.conftest import CountingEmbedder
 from tests.helpers import TINY_CONFIG, draw_photo, write_text
+
+TINY24_CONFIG = TINY_CONFIG.with_name("tiny-random-24.json")
 
 FAST = WatchConfig(quiet_s=0.3, max_delay_s=3.0, recheck_s=0.3, poll_interval_s=0.2,
                    save_every_s=0.5, retry_s=0.2)
@@ -345,3 +352,142 @@ def test_a_read_only_library_cannot_be_watched(data_dir: Path,
             Watcher(reader)
     finally:
         reader.close()
+
+
+# -- reading the text in new pictures (OCR) ---------------------------------------------
+
+
+def test_new_pictures_get_their_text_read(library: Library, tmp_path: Path,
+                                          recorder: Recorder) -> None:
+    pytest.importorskip("rapidocr_onnxruntime", reason="OCR is not installed")
+    from tests.core.test_hybrid import _text_picture
+
+    root = tmp_path / "Pictures"
+    draw_photo(root / "plain.png", "blue")
+    library.add_folder(root)
+    reports: list[OcrReport] = []
+    watcher = _watch(library, recorder, read_text=True, on_text_read=reports.append)
+    try:
+        _text_picture(["Walrus lighthouse"]).save(root / "shot.jpg", quality=90)
+        wait_for(lambda: library.catalog.ocr_state(str(root / "shot.jpg")) == "text",
+                 timeout=120, what="the text in the new picture to be read")
+        found = library.search.keyword("walrus", SearchKind.PHOTOS)
+        assert [Path(r.path).name for r in found] == ["shot.jpg"]
+        assert library.catalog.ocr_state(str(root / "plain.png")) == "none"
+        assert not any(r.unavailable for r in reports) and not recorder.errors
+    finally:
+        watcher.stop()
+
+
+def test_a_change_stops_reading_text_until_it_is_indexed(
+        library: Library, tmp_path: Path, recorder: Recorder,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    looked: list[int] = []
+
+    class SlowOcr:  # sees no text, slowly
+        def __init__(self, threads: int = 0) -> None:
+            pass
+
+        def has_text(self, image: object) -> bool:
+            looked.append(1)
+            time.sleep(0.3)
+            return False
+
+        def read(self, image: object) -> str:
+            return ""
+
+    monkeypatch.setattr(library_module, "Ocr", SlowOcr)
+    root = tmp_path / "Pictures"
+    for i in range(10):
+        draw_photo(root / f"p{i}.png", "red")
+    library.add_folder(root)
+    looked_when_indexed: list[int] = []
+
+    def on_batch(batch: WatchBatch) -> None:
+        recorder.batch(batch)
+        if any(p.endswith("late.png") for p in batch.paths):
+            looked_when_indexed.append(len(looked))
+
+    watcher = Watcher(library, on_batch_indexed=on_batch, on_error=recorder.error,
+                      read_text=True, config=FAST)
+    watcher.start()
+    try:
+        wait_for(lambda: looked, what="the OCR pass after the first scan")
+        draw_photo(root / "late.png", "blue")
+        wait_for(lambda: looked_when_indexed, what="the new picture to be indexed")
+        assert looked_when_indexed[0] < 10  # it did not wait for the whole pass
+        paths = [root / f"p{i}.png" for i in range(10)] + [root / "late.png"]
+        wait_for(lambda: all(library.catalog.ocr_state(str(p)) == "none" for p in paths),
+                 what="the pass to go on and finish")
+        assert len(looked) == 11 and not recorder.errors  # each picture looked at once
+    finally:
+        watcher.stop()
+
+
+def test_reading_text_stops_between_the_pages_of_a_scan(library: Library,
+                                                         tmp_path: Path) -> None:
+    root = tmp_path / "Scans"
+    root.mkdir()
+    pages = [Image.new("RGB", (300, 400), shade) for shade in ("white", "gray", "black")]
+    pages[0].save(root / "scan.pdf", save_all=True, append_images=pages[1:])
+    library.add_folder(root)
+    library.indexer.run()
+    cancel = threading.Event()
+
+    class StoppingOcr:  # a stop arrives while the first page is looked at
+        def has_text(self, image: object) -> bool:
+            cancel.set()
+            return False
+
+    report = read_text_in_images(library.catalog, StoppingOcr(),  # type: ignore[arg-type]
+                                 cancel=cancel)
+    assert report.cancelled and report.looked_at == 0
+    assert library.catalog.ocr_state(str(root / "scan.pdf")) is None  # read next time
+
+
+# -- a model switch beside the watcher -----------------------------------------------------
+
+
+def test_a_switch_beside_the_watcher_leaves_changed_files_to_it(
+        data_dir: Path, counting_embedder: CountingEmbedder, tmp_path: Path,
+        recorder: Recorder) -> None:
+    b = ClipEmbedder(resolve_model_spec(str(TINY24_CONFIG), "none"), threads=1)
+    root = tmp_path / "Pictures"
+    draw_photo(root / "a.png", "red")
+    write_text(root / "note.txt", "a note about the harbour")
+    library = Library(data_dir, counting_embedder, writable=True, ocr=False)
+    try:
+        library.add_folder(root)
+        library.indexer.run()
+        begin_switch(data_dir, library.catalog, ModelChoice.of(counting_embedder.inner.spec),
+                     ModelChoice.of(b.spec))
+        write_text(root / "note.txt", "a longer note about the harbour and its boats")
+        # The switch does not touch the changed file (the watcher re-indexes it): it
+        # would drop the active model's vectors.
+        assert library.embed_with(b, vectors_only=True).reembedded == 1
+        assert load_state(data_dir).target == ModelChoice.of(b.spec)  # not complete
+        library.indexer.run(subtrees=[str(root / "note.txt")])  # the watcher's batch
+        assert library.embed_with(b, vectors_only=True).reembedded == 1
+        assert load_state(data_dir).active == ModelChoice.of(b.spec)  # took over
+        for key in (counting_embedder.key, b.key):
+            assert _embedded(library, key) == {"a.png", "note.txt"}
+
+        watcher = _watch(library, recorder)
+        try:
+            watcher.use_embedder(b)  # as `finder watch` does once the switch took over
+            draw_photo(root / "later.png", "green")
+            wait_for(lambda: "later.png" in _embedded(library, b.key),
+                     what="the new model to index a new picture")
+            assert "later.png" not in _embedded(library, counting_embedder.key)
+        finally:
+            watcher.stop()
+    finally:
+        library.close()
+
+
+def _embedded(library: Library, key: str) -> set[str]:
+    model_id = library.catalog.find_model_id(key)
+    assert model_id is not None
+    ids = library.catalog.embedded_file_ids(model_id)
+    return {Path(r.path).name for r in library.catalog.files_under(
+        library.catalog.roots()[0].id).values() if r.id in ids}
