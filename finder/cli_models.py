@@ -21,10 +21,10 @@ from typing import Any, TextIO
 from finder import paths
 from finder.core import model_catalog
 from finder.core.download import DownloadError, DownloadProgress
-from finder.core.embedder import ModelSpec, resolve_model_spec
+from finder.core.embedder import ModelSpec, ModelUnavailableError, resolve_model_spec
 from finder.core.library import ModelInUseError
 from finder.core.switching import ModelChoice, begin_switch, load_state, progress
-from finder.core.types import SearchKind, SearchResult
+from finder.core.types import SearchKind
 
 EXPECTED_ERRORS = (DownloadError, ModelInUseError)
 
@@ -314,28 +314,21 @@ class DownloadBar:
 
 
 def cmd_compare(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
-    from finder.core.embedder import ClipEmbedder
-    from finder.core.library import Library
+    from finder.core.compare import compare
 
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     if len(names) != 2:
         print("finder: error: --models takes two models, A,B", file=err)
         return 2
-    data_dir = paths.data_dir(args.data_dir)
-    columns: list[tuple[str, list[SearchResult]]] = []
-    for name in names:
-        model = parse_model(name)
-        library = Library(data_dir, ClipEmbedder(model, precision=args.precision),
-                          writable=False, ocr=False)
-        try:
-            if library.catalog.find_model_id(model.key) is None:
-                raise ModelInUseError(f"{model.describe()} has no index here; build it with "
-                                      f"`finder models use {name}` (then switch back)")
-            query = library.embedder.encode_texts([args.query])[0]
-            results = library.search.by_vector(query, SearchKind(args.kind), args.k)
-        finally:
-            library.close()
-        columns.append((model.describe(), results))
+    found = compare(paths.data_dir(args.data_dir), [parse_model(name) for name in names],
+                    args.query, SearchKind(args.kind), args.k, precision=args.precision)
+    for name, column in zip(names, found, strict=True):
+        if column.no_index:
+            raise ModelInUseError(f"{column.error}; build it with `finder models use {name}` "
+                                  "(then switch back)")
+        if column.error:
+            raise ModelUnavailableError(column.error)
+    columns = [(column.label, column.results) for column in found]
     if args.json:
         json.dump({label: [r.to_json() for r in results] for label, results in columns},
                   out, indent=2, ensure_ascii=False)

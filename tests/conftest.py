@@ -10,7 +10,7 @@ import pytest
 
 from finder.core.embedder import ClipEmbedder, ModelSpec, resolve_model_spec
 from finder.core.library import Library
-from tests.helpers import TINY_CONFIG
+from tests.helpers import TINY24_CONFIG, TINY_CONFIG
 
 
 @pytest.fixture(autouse=True)
@@ -31,12 +31,27 @@ def tiny_spec() -> ModelSpec:
     return resolve_model_spec(str(TINY_CONFIG), "none")
 
 
+def _loaded(spec: ModelSpec) -> ClipEmbedder:
+    embedder = ClipEmbedder(spec, threads=2)
+    embedder.load()
+    return embedder
+
+
 @pytest.fixture(scope="session")
 def tiny_embedder(tiny_spec: ModelSpec) -> ClipEmbedder:
     """A randomly initialised tiny OpenCLIP model: real code paths, meaningless vectors."""
-    embedder = ClipEmbedder(tiny_spec, threads=2)
-    embedder.load()
-    return embedder
+    return _loaded(tiny_spec)
+
+
+@pytest.fixture(scope="session")
+def tiny24_spec() -> ModelSpec:
+    """A second tiny model, of another embedding size: for switching and comparing."""
+    return resolve_model_spec(str(TINY24_CONFIG), "none")
+
+
+@pytest.fixture(scope="session")
+def tiny24_embedder(tiny24_spec: ModelSpec) -> ClipEmbedder:
+    return _loaded(tiny24_spec)
 
 
 class CountingEmbedder:

@@ -8,9 +8,13 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from finder.core.embedder import ClipEmbedder
+from finder.core.library import Library
+from finder.core.switching import ModelChoice, begin_switch
 from finder.core.types import Passage
 
 TINY_CONFIG = Path(__file__).parent / "models" / "tiny-random.json"
+TINY24_CONFIG = Path(__file__).parent / "models" / "tiny-random-24.json"  # 24-d embeddings
 
 
 def draw_photo(path: Path, color: str = "red", size: tuple[int, int] = (320, 240),
@@ -91,3 +95,19 @@ def write_docx(path: Path, paragraphs: Sequence[str]) -> Path:
 
 def passages_text(passages: Sequence[Passage]) -> str:
     return " ".join(p.text for p in passages)
+
+
+def index_with_two_models(data_dir: Path, folder: Path, first: ClipEmbedder,
+                          second: ClipEmbedder) -> None:
+    """Index `folder` with `first`, give every file `second`'s vectors in its own index,
+    and switch back: `first` is active, both indexes are complete, models.json knows both."""
+    library = Library(data_dir, first, writable=True, ocr=False)
+    try:
+        library.add_folder(folder)
+        library.indexer.run()
+        a, b = ModelChoice.of(first.spec), ModelChoice.of(second.spec)
+        begin_switch(data_dir, library.catalog, a, b)
+        library.embed_with(second)  # complete: b takes over
+        begin_switch(data_dir, library.catalog, b, a)  # a's index is complete: at once
+    finally:
+        library.close()

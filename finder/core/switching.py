@@ -57,6 +57,9 @@ class ModelChoice:
 class ModelState:
     active: ModelChoice | None = None  # what searches use (None: the default model)
     target: ModelChoice | None = None  # being switched to; None when no switch is running
+    # Every model chosen here: the catalog knows a model only by its key, from which a
+    # config or checkpoint cannot be found again (comparing models needs to).
+    known: tuple[ModelChoice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,16 +93,22 @@ def load_state(data_dir: Path) -> ModelState:
     if not isinstance(raw, dict) or int(raw.get("version", 0)) > STATE_VERSION:
         log.warning("ignoring %s written by a newer finder", data_dir / STATE_FILE)
         return ModelState()
-    return ModelState(choice(raw.get("active")), choice(raw.get("target")))
+    known = raw.get("known")
+    remembered = [choice(v) for v in known] if isinstance(known, list) else []
+    return ModelState(choice(raw.get("active")), choice(raw.get("target")),
+                      tuple(c for c in remembered if c is not None))
 
 
 def save_state(data_dir: Path, state: ModelState) -> None:
-    """Atomic: a reader sees the old state or the new one."""
+    """Atomic: a reader sees the old state or the new one. The known models add up."""
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / STATE_FILE
+    chosen = (*load_state(data_dir).known, *state.known, state.active, state.target)
+    known = {c.key: c for c in chosen if c is not None}
     body = {"version": STATE_VERSION,
             "active": asdict(state.active) if state.active else None,
-            "target": asdict(state.target) if state.target else None}
+            "target": asdict(state.target) if state.target else None,
+            "known": [asdict(c) for c in known.values()]}
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(body, indent=2), encoding="utf-8")
     os.replace(tmp, path)

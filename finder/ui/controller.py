@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThreadPool, QUrl, Signal
+from PySide6.QtCore import QObject, QThreadPool, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 
 from finder.config import Settings
@@ -33,8 +33,7 @@ from finder.ui.workers import (
     IndexWorker,
     SearchRequest,
     SearchWorker,
-    ThumbnailSignals,
-    ThumbnailTask,
+    ThumbnailFeeder,
     WorkerThread,
     start_task,
 )
@@ -95,11 +94,7 @@ class Controller(QObject):
         self._shut_down = False
         self._switch_cancel = threading.Event()
         self._switch_spec: ModelSpec | None = None
-        self._thumb_signals = ThumbnailSignals()
-        self._thumb_signals.loaded.connect(self.model.set_thumbnail)
-        # Queued: a thumbnail request may come from inside a paint.
-        self.model.thumbnail_wanted.connect(self._load_thumbnail,
-                                            Qt.ConnectionType.QueuedConnection)
+        self._thumbnail_feeder = self.feed_thumbnails(self.model)
         self._watched_batch.connect(self._on_watched_batch)
         self._watched_text.connect(self._on_watched_text)
         self._watch_error.connect(lambda message: self._say(f"Watching: {message}"))
@@ -482,12 +477,10 @@ class Controller(QObject):
         QGuiApplication.clipboard().setText(result.path)
         self.status.emit(f"Copied {result.path}")
 
-    def _load_thumbnail(self, key: str, path: str, page: int | None) -> None:
-        task = ThumbnailTask(self.thumbnails, key, path, page, self._thumb_signals)
-        if self.pool is None:
-            task.run()
-        else:
-            self.pool.start(task)
+    def feed_thumbnails(self, model: ResultsModel) -> ThumbnailFeeder:
+        """Thumbnails for a results grid (this one's, or the Compare window's): the same
+        disk cache and pool."""
+        return ThumbnailFeeder(self.thumbnails, self.pool, model)
 
     def _say(self, message: str) -> None:
         self.status.emit(message)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from finder.core.types import IndexProgress
+from finder.ui.compare_dialog import CompareDialog
 from finder.ui.controller import Controller, ModelState
 from finder.ui.drop_zone import NotAnImageError, accepts, image_from_mime, pil_to_qimage
 from finder.ui.folders_dialog import FoldersDialog
@@ -49,6 +50,7 @@ class MainWindow(QMainWindow):
         self.resize(1100, 760)
         self._folders_dialog: FoldersDialog | None = None
         self._models_dialog: ModelsDialog | None = None
+        self._compare_dialog: CompareDialog | None = None
 
         self.query_bar = QueryBar(self)
         folders_button = QPushButton("Folders\u2026", self)
@@ -199,6 +201,7 @@ class MainWindow(QMainWindow):
         action("Add folder", "Ctrl+O", self.choose_folder)
         action("Folders", "Ctrl+Shift+F", self.show_folders)
         action("Models", "Ctrl+Shift+M", self.show_models)
+        action("Compare models", "Ctrl+Shift+C", self.show_compare)
         action("Paste image", QKeySequence.StandardKey.Paste, self.paste_image)
         action("Rescan", "F5", self.controller.reindex)
         action("Log", "Ctrl+Shift+L", lambda: self.log_button.toggle())
@@ -306,9 +309,24 @@ class MainWindow(QMainWindow):
     def show_models(self) -> None:
         if self._models_dialog is None:
             self._models_dialog = ModelsDialog(self.controller, self)
+            self._models_dialog.compare_requested.connect(self.show_compare)
         self._models_dialog.refresh()
         self._models_dialog.show()
         self._models_dialog.raise_()
+
+    def show_compare(self) -> None:
+        """Two models' results side by side, for the current query (a new window takes
+        the query again; an open one keeps what the person typed in it)."""
+        if self._compare_dialog is None:
+            self._compare_dialog = CompareDialog(self.controller, self)
+            self._compare_dialog.models_requested.connect(self.show_models)
+        dialog = self._compare_dialog
+        if not dialog.isVisible():
+            dialog.prepare()
+            dialog.show()
+            dialog.run()
+        dialog.raise_()
+        dialog.activateWindow()
 
     def paste_image(self) -> None:
         mime = QApplication.clipboard().mimeData()
@@ -351,5 +369,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._models_dialog is not None:
             self._models_dialog.close()  # stops its polling before the library closes
+        if self._compare_dialog is not None:
+            self._compare_dialog.close()  # releases its second model
         self.controller.shutdown(self.saved_geometry(), self.query_bar.history)
         super().closeEvent(event)

@@ -116,6 +116,8 @@ def build_rows(catalogue: Sequence[CatalogModel], stored: Sequence[StoredModel],
 
 
 class ModelsDialog(QDialog):
+    compare_requested = Signal()  # "Compare…": two models' results side by side
+
     def __init__(self, controller: Controller, parent: QWidget | None = None, *,
                  on_disk: Callable[[CatalogModel], bool] | None = None) -> None:
         super().__init__(parent)
@@ -138,6 +140,10 @@ class ModelsDialog(QDialog):
         self.delete_button.clicked.connect(self._delete_selected)
         self.cancel_button = QPushButton("Cancel switch", self)
         self.cancel_button.clicked.connect(self._cancel_switch)
+        compare_button = QPushButton("Compare\u2026", self)
+        compare_button.setToolTip("Two models' results for one query, side by side "
+                                  "(Ctrl+Shift+C); needs both indexed here.")
+        compare_button.clicked.connect(self.compare_requested)
         self.switch_label = QLabel(self)
         self.switch_bar = QProgressBar(self)
         self.switch_bar.setMaximumWidth(240)
@@ -159,6 +165,7 @@ class ModelsDialog(QDialog):
         row.addWidget(self.download_button)
         row.addWidget(self.use_button)
         row.addWidget(self.delete_button)
+        row.addWidget(compare_button)
         row.addStretch(1)
         row.addWidget(self.switch_label)
         row.addWidget(self.switch_bar)

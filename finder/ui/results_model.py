@@ -23,6 +23,8 @@ SnippetRole = Qt.ItemDataRole.UserRole + 4
 PageRole = Qt.ItemDataRole.UserRole + 5
 ResultRole = Qt.ItemDataRole.UserRole + 6
 ThumbnailStateRole = Qt.ItemDataRole.UserRole + 7  # "loading", "ready", "none"
+# Lines of small text under a tile's name; None: its score (and page). A model may say more.
+DetailRole = Qt.ItemDataRole.UserRole + 8
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QWidget
 
@@ -18,13 +18,13 @@ class ResultsView(QListView):
     similar_requested = Signal(object)
     preview_requested = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, tile: QSize = TILE) -> None:
         super().__init__(parent)
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
         self.setUniformItemSizes(True)  # constant-time layout for 10,000 results
-        self.setGridSize(TILE)
+        self.setGridSize(tile)
         self.setSpacing(0)
         self.setWordWrap(False)
         self.setMouseTracking(True)
@@ -32,14 +32,15 @@ class ResultsView(QListView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setLayoutMode(QListView.LayoutMode.Batched)
         self.setBatchSize(200)
-        self.setItemDelegate(ThumbnailDelegate(self))
+        self.setItemDelegate(ThumbnailDelegate(self, tile))
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._context_menu)
         self.activated.connect(self._activated)  # double click or Enter
         self.setAccessibleName("Search results")
         for text, shortcut, signal in (
             ("Reveal in folder", "Ctrl+Shift+R", self.reveal_requested),
-            ("Copy path", "Ctrl+Shift+C", self.copy_path_requested),
+            # Ctrl+C: the window's Ctrl+Shift+C compares models.
+            ("Copy path", QKeySequence.StandardKey.Copy, self.copy_path_requested),
             ("Preview", "Space", self.preview_requested),
         ):
             action = QAction(text, self)

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from finder.ui.results_model import KindRole, PageRole, ScoreRole, ThumbnailStateRole
+from finder.ui.results_model import (
+    DetailRole,
+    KindRole,
+    PageRole,
+    ScoreRole,
+    ThumbnailStateRole,
+)
 
 TILE = QSize(184, 214)
 PICTURE = 160
 MARGIN = 12
+DETAIL_LINE = 16  # height of a line of detail; a taller tile fits more of them
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
+    def __init__(self, parent: QObject | None = None, tile: QSize = TILE) -> None:
+        super().__init__(parent)
+        self.tile = tile
+
     def sizeHint(self, option: QStyleOptionViewItem,
                  index: QModelIndex | QPersistentModelIndex) -> QSize:
-        return TILE
+        return self.tile
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
@@ -64,16 +75,23 @@ class ThumbnailDelegate(QStyledItemDelegate):
             name_rect.width())
         painter.drawText(name_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
                          name)
-        detail = f"{float(index.data(ScoreRole)):.3f}"
-        page = index.data(PageRole)
-        if page:
-            detail = f"page {page}  \u00b7  {detail}"
+        lines = index.data(DetailRole)
+        if lines is None:
+            detail = f"{float(index.data(ScoreRole)):.3f}"
+            page = index.data(PageRole)
+            lines = [f"page {page}  \u00b7  {detail}" if page else detail]
         small = QFont(option.font)  # type: ignore[attr-defined]
         small.setPointSizeF(max(small.pointSizeF() * 0.85, 7.0))
         painter.setFont(small)
-        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-        painter.drawText(QRect(name_rect.left(), name_rect.bottom() + 1, name_rect.width(), 16),
-                         Qt.AlignmentFlag.AlignHCenter, detail)
+        metrics = QFontMetrics(small)
+        for i, line in enumerate(lines):
+            # The first line is the score; later ones are remarks, in the accent colour.
+            role = QPalette.ColorRole.PlaceholderText if i == 0 else QPalette.ColorRole.Link
+            painter.setPen(palette.color(role))
+            painter.drawText(
+                QRect(name_rect.left(), name_rect.bottom() + 1 + i * DETAIL_LINE,
+                      name_rect.width(), DETAIL_LINE), Qt.AlignmentFlag.AlignHCenter,
+                metrics.elidedText(line, Qt.TextElideMode.ElideRight, name_rect.width()))
         painter.restore()
 
     @staticmethod

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import Image
-from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, Signal, Slot
 from PySide6.QtGui import QImage
 
 from finder.core.library import FolderError, Library
 from finder.core.priority import lower_thread_priority
 from finder.core.thumbnails import ThumbnailCache
 from finder.core.types import IndexProgress, SearchKind
+from finder.ui.results_model import ResultsModel
 
 log = logging.getLogger(__name__)
 
@@ -242,3 +243,26 @@ class ThumbnailTask(QRunnable):
         thumb = self.cache.get(self.path, self.page)
         image = QImage(str(thumb)) if thumb is not None else QImage()
         self.signals.loaded.emit(self.key, image)
+
+
+class ThumbnailFeeder(QObject):
+    """Loads the thumbnails a results model asks for (disk cache, on the pool; at once
+    when the pool is None) and hands them back to it. Lives as long as the model."""
+
+    def __init__(self, cache: ThumbnailCache, pool: QThreadPool | None,
+                 model: ResultsModel) -> None:
+        super().__init__(model)
+        self.cache, self.pool = cache, pool
+        # No parent: a pool thread may still emit on it after the model is gone.
+        self.signals = ThumbnailSignals()
+        self.signals.loaded.connect(model.set_thumbnail)
+        # Queued: a thumbnail request may come from inside a paint.
+        model.thumbnail_wanted.connect(self.load, Qt.ConnectionType.QueuedConnection)
+
+    @Slot(str, str, object)
+    def load(self, key: str, path: str, page: int | None) -> None:
+        task = ThumbnailTask(self.cache, key, path, page, self.signals)
+        if self.pool is None:
+            task.run()
+        else:
+            self.pool.start(task)

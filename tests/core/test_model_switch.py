@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from finder.core.embedder import ClipEmbedder, ModelSpec, resolve_model_spec
+from finder.core.embedder import ClipEmbedder
 from finder.core.indexer import IndexerConfig
 from finder.core.library import INDEX_DIR, Library, ModelInUseError
 from finder.core.store import index_dir
@@ -21,20 +21,6 @@ from finder.core.switching import ModelChoice, begin_switch, load_state
 from finder.core.types import IndexProgress, SearchKind
 from tests.conftest import CountingEmbedder
 from tests.helpers import draw_photo, write_pdf, write_text
-
-TINY24_CONFIG = Path(__file__).parents[1] / "models" / "tiny-random-24.json"
-
-
-@pytest.fixture(scope="session")
-def tiny24_spec() -> ModelSpec:
-    return resolve_model_spec(str(TINY24_CONFIG), "none")
-
-
-@pytest.fixture(scope="session")
-def tiny24_embedder(tiny24_spec: ModelSpec) -> ClipEmbedder:
-    embedder = ClipEmbedder(tiny24_spec, threads=2)
-    embedder.load()
-    return embedder
 
 
 @pytest.fixture
@@ -94,7 +80,9 @@ def test_switch_reembeds_into_its_own_index_while_the_old_one_answers(
     rest = lib.embed_with(b_counter)
     assert rest.reembedded == total - done and rest.added == rest.updated == 0
     assert _items(lib) == items  # the items are shared, untouched
-    assert load_state(data_dir) == type(state)(b, None)  # B took over
+    after = load_state(data_dir)
+    assert (after.active, after.target) == (b, None)  # B took over
+    assert {c.key for c in after.known} == {a.key, b.key}  # both remembered
     stored = {m.key: m for m in lib.stored_models()}
     assert stored[a_key].complete and stored[b.key].complete
     assert stored[a_key].dim == 32 and stored[b.key].dim == 24

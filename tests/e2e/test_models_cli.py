@@ -21,10 +21,10 @@ from finder.core.library import INDEX_DIR
 from finder.core.store import index_dir
 from finder.core.switching import load_state
 from tests.e2e.test_crash import wait_for
-from tests.helpers import TINY_CONFIG, draw_photo, write_text
+from tests.helpers import TINY24_CONFIG, TINY_CONFIG, draw_photo, write_text
 
 REPO = Path(__file__).resolve().parents[2]
-TINY24 = REPO / "tests" / "models" / "tiny-random-24.json"
+TINY24 = TINY24_CONFIG
 A_KEY, B_KEY = "tiny-random@random-seed0", "tiny-random-24@random-seed0"
 
 
