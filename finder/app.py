@@ -16,9 +16,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from finder import __version__, paths
 from finder.config import Settings
 from finder.core.catalog import CatalogError
-from finder.core.embedder import ClipEmbedder, ModelSpec, ModelUnavailableError, resolve_model_spec
+from finder.core.embedder import ModelSpec, ModelUnavailableError, resolve_model_spec
 from finder.core.library import Library
 from finder.core.lock import DataDirLockedError
+from finder.core.onnx_backend import open_embedder
 from finder.core.thumbnails import ThumbnailCache
 from finder.ui.controller import Controller
 from finder.ui.main_window import MainWindow
@@ -34,7 +35,7 @@ def app_icon() -> QIcon:
 
 def open_library(data_dir: Path, spec: ModelSpec) -> tuple[Library, str]:
     """The writable library, or a search-only one while another finder process indexes."""
-    embedder = ClipEmbedder(spec)
+    embedder = open_embedder(spec, data_dir)
     try:
         return Library(data_dir, embedder, writable=True), ""
     except DataDirLockedError as exc:

@@ -18,6 +18,7 @@ from typing import TextIO
 from finder import __version__, cli_models, paths
 from finder.core.catalog import CatalogError
 from finder.core.embedder import (
+    BACKENDS,
     PRECISIONS,
     ClipEmbedder,
     ModelSpec,
@@ -53,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--precision", choices=PRECISIONS, type=str.lower,
                         help="model arithmetic: bf16 is faster where the CPU has native bf16, "
                         "fp32 is the reference (default: $FINDER_PRECISION, else auto)")
+    common.add_argument("--backend", choices=BACKENDS, type=str.lower,
+                        help="what runs the model: onnx (ONNX Runtime, after a one-time "
+                        "export), torch, or auto: onnx once exported, unless the CPU has "
+                        "native bf16 (default: $FINDER_BACKEND, else auto)")
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -128,6 +133,7 @@ def _cmd_index(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
     try:
         cli_models.remember_first_model(library.data_dir, spec)
         roots = [library.add_folder(folder) for folder in args.folders]
+        _run_faster(args, library, err)
         cancel = threading.Event()
         previous = signal.getsignal(signal.SIGINT)
         if threading.current_thread() is threading.main_thread():
@@ -303,14 +309,38 @@ _COMMANDS = {
 
 
 def _open(args: argparse.Namespace, spec: ModelSpec, *, writable: bool) -> Library:
+    from finder.core.onnx_backend import open_embedder
+
     data_dir = paths.data_dir(args.data_dir)
-    return Library(data_dir, ClipEmbedder(spec, precision=args.precision), writable=writable)
+    embedder = open_embedder(spec, data_dir, precision=args.precision,
+                             backend=getattr(args, "backend", None))
+    return Library(data_dir, embedder, writable=writable)
+
+
+def _run_faster(args: argparse.Namespace, library: Library, err: TextIO) -> None:
+    """Before a long index run: export a torch model for ONNX Runtime (once per model)."""
+    from finder.core.onnx_backend import optimise, should_export
+
+    if not should_export(library.embedder, library.data_dir, getattr(args, "backend", None)):
+        return
+    if not args.quiet:
+        print(f"Preparing {library.embedder.description} for ONNX Runtime (once; faster "
+              "indexing and queries from now on)...", file=err, flush=True)
+    started = time.monotonic()
+    faster = optimise(library.embedder, library.data_dir, getattr(args, "backend", None))
+    if faster is not library.embedder:
+        library.use_runtime(faster)
+        if not args.quiet:
+            print(f"  done in {time.monotonic() - started:.0f} s", file=err, flush=True)
 
 
 def _precision_line(embedder: object) -> str:
+    backend = getattr(embedder, "backend", "")
+    if backend == "onnxruntime":
+        return "fp32 (ONNX Runtime)"
     if not isinstance(embedder, ClipEmbedder):
         return "fp32"
-    return f"{embedder.precision_in_use} ({embedder.precision_reason})"
+    return f"{embedder.precision_in_use} (torch; {embedder.precision_reason})"
 
 
 def _positive_int(text: str) -> int:

@@ -12,7 +12,7 @@ import os
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -38,6 +38,9 @@ _CHECKPOINT_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin")
 PRECISION_AUTO = "auto"
 PRECISIONS = (PRECISION_AUTO, "fp32", "bf16")
 _NATIVE_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+# What runs the model: ONNX Runtime after a one-time export (finder.core.onnx_backend),
+# or torch; "auto" is ONNX once exported, unless the CPU has native bf16.
+BACKENDS = ("auto", "torch", "onnx")
 QUERY_CACHE_SIZE = 256  # recent single-text (query) embeddings kept per embedder
 # A query is a few tokens: splitting it over threads gains little, and on a busy machine
 # (the indexer running beside it) every parallel region waits for a descheduled thread:
@@ -186,13 +189,64 @@ def resolve_precision(requested: str | None = None, *, native_bf16: bool | None 
     return "bf16" if native_bf16 else "fp32"
 
 
-class ClipEmbedder:
+class QueryCache:
+    """Recent single-text (query) embeddings: typing, paging and tab switches repeat them."""
+
+    def __init__(self, size: int = QUERY_CACHE_SIZE) -> None:
+        self._size = size
+        self._entries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str],
+               encode: Callable[[Sequence[str]], np.ndarray]) -> np.ndarray:
+        """`encode(texts)`, answered from the cache when it is one text seen recently."""
+        if len(texts) != 1 or self._size <= 0:
+            return encode(texts)
+        with self._lock:
+            cached = self._entries.get(texts[0])
+            if cached is not None:
+                self._entries.move_to_end(texts[0])
+                return cached.copy()
+        out = encode(texts)
+        with self._lock:
+            self._entries[texts[0]] = out.copy()
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return out
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def texts(self) -> list[str]:
+        """The cached texts, least recently used first."""
+        with self._lock:
+            return list(self._entries)
+
+
+class SpecEmbedder:
+    """What every runtime of a ModelSpec says about it (torch, ONNX Runtime)."""
+
+    spec: ModelSpec
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
+
+    @property
+    def description(self) -> str:
+        return self.spec.describe()
+
+
+class ClipEmbedder(SpecEmbedder):
     """Lazily loaded open_clip model; encode_* return L2-normalised float32 rows.
 
     precision: auto | fp32 | bf16 (default $FINDER_PRECISION, else auto: bf16 where
     the CPU has native bf16, fp32 elsewhere). It does not change `key`: bf16 and fp32
     vectors of the same weights are interchangeable.
     """
+
+    backend = "torch"
 
     def __init__(self, spec: ModelSpec, *, threads: int | None = None,
                  cache_dir: str | None = None, precision: str | None = None,
@@ -209,18 +263,8 @@ class ClipEmbedder:
         self._dim: int | None = None
         self._dtype: Any = None
         self._short_text: bool = False  # the text tower may encode only the real tokens
-        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._query_cache_size = query_cache_size
+        self._query_cache = QueryCache(query_cache_size)
         self._query_threads = query_threads
-        self._cache_lock = threading.Lock()
-
-    @property
-    def key(self) -> str:
-        return self.spec.key
-
-    @property
-    def description(self) -> str:
-        return self.spec.describe()
 
     @property
     def precision_in_use(self) -> str:
@@ -366,29 +410,36 @@ class ClipEmbedder:
         with torch.inference_mode():
             pixels = torch.stack(list(batch)).to(self._dtype)
             features = self._model.encode_image(pixels)
-        return _normalise(features.float().numpy())
+        return normalise(features.float().numpy())
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts. A single text (a query) is answered from a small LRU cache."""
+        return self._query_cache.encode(texts, self.encode_texts_uncached)
+
+    def encode_texts_uncached(self, texts: Sequence[str]) -> np.ndarray:
         self.load()
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if len(texts) == 1 and self._query_cache_size > 0:
-            with self._cache_lock:
-                cached = self._query_cache.get(texts[0])
-                if cached is not None:
-                    self._query_cache.move_to_end(texts[0])
-                    return cached.copy()
         if len(texts) == 1 and self._query_threads:
-            out = self._encode_query(texts[0])
-        else:
-            out = self._encode_texts(texts, short=self._short_text)
-        if len(texts) == 1 and self._query_cache_size > 0:
-            with self._cache_lock:
-                self._query_cache[texts[0]] = out.copy()
-                while len(self._query_cache) > self._query_cache_size:
-                    self._query_cache.popitem(last=False)
-        return out
+            return self._encode_query(texts[0])
+        return self._encode_texts(texts, short=self._short_text)
+
+    # The loaded torch objects, for the ONNX export (finder.core.onnx_backend).
+    @property
+    def torch_model(self) -> Any:
+        self.load()
+        return self._model
+
+    @property
+    def torch_tokenizer(self) -> Any:
+        self.load()
+        return self._tokenizer
+
+    @property
+    def encodes_short_text(self) -> bool:
+        """The text tower stops at the last real token (an OpenAI-style causal tower)."""
+        self.load()
+        return self._short_text
 
     def _encode_query(self, text: str) -> np.ndarray:
         """One text on `query_threads` threads (torch's setting is per calling thread)."""
@@ -410,12 +461,11 @@ class ClipEmbedder:
                 features = _encode_text_short(self._model, tokens)
             else:
                 features = self._model.encode_text(tokens)
-        return _normalise(features.float().numpy())
+        return normalise(features.float().numpy())
 
     def close(self) -> None:
         self._model = None
-        with self._cache_lock:
-            self._query_cache.clear()
+        self._query_cache.clear()
 
 
 def _has_causal_text_tower(model: Any) -> bool:
@@ -464,7 +514,8 @@ def _encode_text_short(model: Any, text: torch.Tensor) -> torch.Tensor:
     return x  # type: ignore[no-any-return]
 
 
-def _normalise(features: np.ndarray) -> np.ndarray:
+def normalise(features: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (cosine = dot product), as float32."""
     norms = np.linalg.norm(features, axis=1, keepdims=True)
     return (features / np.maximum(norms, 1e-12)).astype(np.float32)
 

@@ -231,6 +231,32 @@ class Library:
             take_over_if_complete(self.data_dir, self.catalog)
         return report
 
+    def embed_until_taken_over(self, embedder: Embedder, *,
+                               cancel: threading.Event | None = None,
+                               progress: ProgressCallback | None = None,
+                               retry_s: float = 5.0) -> IndexReport:
+        """A switch beside live indexing (the app's watcher and index runs): `embed_with`
+        with `vectors_only`, so files changed meanwhile keep the active model's vectors,
+        repeated until `embedder` takes over, the switch is cancelled or `cancel` is set."""
+        cancel = cancel or threading.Event()
+        while True:
+            report = self.embed_with(embedder, progress=progress, cancel=cancel,
+                                     vectors_only=True)
+            state = load_state(self.data_dir)
+            if report.cancelled or state.target is None or state.target.key != embedder.key:
+                return report
+            if not report.reembedded and cancel.wait(retry_s):  # the rest is being indexed
+                report.cancelled = True
+                return report
+
+    def use_runtime(self, embedder: Embedder) -> None:
+        """Run the same model another way (its ONNX export instead of torch): the same
+        key, so the same vectors and index; nothing is reopened."""
+        if embedder.key != self.embedder.key:
+            raise ValueError(f"{embedder.key} is another model than {self.embedder.key}")
+        self.embedder = self.search.embedder = self.indexer.embedder = embedder
+        self.models.embedder = embedder
+
     def use_embedder(self, embedder: Embedder) -> None:
         """Serve searches (and index) with another model from now on (after a switch)."""
         self.embedder = embedder

@@ -168,6 +168,26 @@ class Controller(QObject):
         if self.has_folders():
             self.reindex()
         self._search()
+        self._prepare_faster_runtime()
+
+    def _prepare_faster_runtime(self) -> None:
+        """Export a torch model for ONNX Runtime in the background (once per model):
+        faster from then on, and later starts do without torch (less memory)."""
+        from finder.core.onnx_backend import optimise, should_export
+
+        library = self.library
+        if not library.writable or not should_export(library.embedder, library.data_dir):
+            return
+        embedder = library.embedder
+        start_task(self.pool, lambda: optimise(embedder, library.data_dir),
+                   self._on_faster_runtime, self.log.emit)
+
+    def _on_faster_runtime(self, embedder: object) -> None:
+        library = self.library
+        if embedder is library.embedder or getattr(embedder, "key", None) != library.embedder.key:
+            return  # not exported, or the model was switched meanwhile
+        library.use_runtime(embedder)  # type: ignore[arg-type]
+        self.log.emit(f"{library.embedder.description} now runs on ONNX Runtime")
 
     def _on_model_failed(self, message: str) -> None:
         self.model_state = ModelState.MISSING
@@ -229,7 +249,8 @@ class Controller(QObject):
         self.status.emit(f"Preparing {spec.describe()} in the background…")
         embedder = ClipEmbedder(spec)
         cancel = self._switch_cancel
-        start_task(self.pool, lambda: self.library.embed_with(embedder, cancel=cancel),
+        # Beside the watcher and index runs: each file keeps the current model's vectors.
+        start_task(self.pool, lambda: self.library.embed_until_taken_over(embedder, cancel=cancel),
                    self._on_switch_done, self._say)
 
     def switch_progress(self) -> tuple[str, int, int] | None:

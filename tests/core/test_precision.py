@@ -125,9 +125,9 @@ def test_recent_queries_come_from_the_cache(tiny_spec: ModelSpec) -> None:
                                                              short=True), atol=1e-5)
     embedder.encode_texts(["a"])
     embedder.encode_texts(["b"])
-    assert list(embedder._query_cache) == ["a", "b"]  # least recently used went first
+    assert embedder._query_cache.texts() == ["a", "b"]  # least recently used went first
     batch = embedder.encode_texts(["c", "d"])  # batches (indexing) are not cached
-    assert batch.shape == (2, embedder.dim) and "c" not in embedder._query_cache
+    assert batch.shape == (2, embedder.dim) and "c" not in embedder._query_cache.texts()
 
 
 def test_status_and_model_info_say_which_precision(tmp_path: Path,

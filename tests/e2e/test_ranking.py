@@ -17,6 +17,7 @@ import pytest
 from finder import cli
 from finder.core.embedder import ClipEmbedder, resolve_model_spec
 from finder.core.library import Library
+from finder.core.onnx_backend import OnnxEmbedder, optimise
 from finder.core.types import FileKind, SearchKind
 from tools.ranking_eval import Folders, evaluate, make_folders, mixed_view, rank_of
 
@@ -62,6 +63,26 @@ def test_ranking_quality(indexed: tuple[Library, Folders, Path]) -> None:
     assert cases["scan->document"].recall(1) >= 0.85, cases["scan->document"].misses
     duplicates = cases["image->photo near-duplicate"]
     assert duplicates.recall(1) >= 0.95, duplicates.misses
+
+
+def test_ranking_quality_on_onnx_runtime(indexed: tuple[Library, Folders, Path],
+                                         tmp_path: Path) -> None:
+    """Queries run by the ONNX export against the vectors torch indexed: the same ranks."""
+    library, folders, root = indexed
+    torch_embedder = library.embedder
+    onnx = optimise(torch_embedder, tmp_path)
+    assert isinstance(onnx, OnnxEmbedder)
+    library.use_runtime(onnx)
+    try:
+        cases = evaluate(library, folders, root / "scratch", k=10, seed=SEED)
+    finally:
+        library.use_runtime(torch_embedder)
+    print("\nranking quality (ONNX Runtime):",
+          json.dumps({name: case.summary() for name, case in cases.items()}))
+    assert cases["text->photo"].recall(1) >= 0.9, cases["text->photo"].misses
+    assert cases["image->document"].recall(1) >= 0.8
+    assert cases["scan->document"].recall(1) >= 0.85
+    assert cases["image->photo near-duplicate"].recall(1) >= 0.95
 
 
 def test_all_view_mixes_photos_and_documents(indexed: tuple[Library, Folders, Path]) -> None:
