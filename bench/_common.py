@@ -165,3 +165,24 @@ def clip_like_vectors(count: int, dim: int = 512, seed: int = 0) -> np.ndarray:
     vectors += 0.8 * shared
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors
+
+
+def bench_embedder(spec: Any, precision: str, backend: str,
+                   workdir: Path) -> tuple[Any, dict[str, Any]]:
+    """The embedder a benchmark times: torch (ClipEmbedder), or `backend="onnx"`: the
+    model exported once under `workdir` (timed the first time) and run by ONNX Runtime."""
+    from finder.core.embedder import ClipEmbedder
+
+    if backend != "onnx":
+        return ClipEmbedder(spec, precision=precision), {"backend": "torch"}
+    from finder.core.onnx_backend import OnnxEmbedder, export, find_export
+
+    data = workdir / "export-data"
+    info: dict[str, Any] = {"backend": "onnxruntime"}
+    folder = find_export(data, spec)
+    if folder is None:
+        started = time.perf_counter()
+        folder = export(ClipEmbedder(spec, precision="fp32"), data)
+        info["export_s"] = round(time.perf_counter() - started, 1)
+    info["export_mb"] = round(sum(f.stat().st_size for f in folder.iterdir()) / 2**20)
+    return OnnxEmbedder(spec, folder), info

@@ -32,6 +32,7 @@ import numpy as np
 from _common import (
     WORDS,
     Timer,
+    bench_embedder,
     clip_like_vectors,
     current_rss_mb,
     emit,
@@ -55,6 +56,8 @@ def main() -> None:
     p.add_argument("--model", default="ViT-B-32")
     p.add_argument("--pretrained", default="none")
     p.add_argument("--precision", default="auto", help="auto | fp32 | bf16")
+    p.add_argument("--backend", default="torch", help="torch | onnx (exported once, then run "
+                   "by ONNX Runtime)")
     p.add_argument("--sizes", default="10000,100000")
     p.add_argument("--queries", type=int, default=100, help="timed queries of each kind")
     p.add_argument("--recall-queries", type=int, default=300)
@@ -65,12 +68,12 @@ def main() -> None:
         import torch
 
         torch.set_num_threads(args.threads)
-    embedder = ClipEmbedder(resolve_model_spec(args.model, args.pretrained),
-                            precision=args.precision)
+    embedder, runtime = bench_embedder(resolve_model_spec(args.model, args.pretrained),
+                                       args.precision, args.backend, Path(args.workdir))
     with Timer() as t:
         embedder.load()
     result: dict[str, Any] = {
-        "benchmark": "query_speed", "machine": machine(),
+        "benchmark": "query_speed", "machine": machine(), "runtime": runtime,
         "model": f"{args.model} ({args.pretrained})", "precision": embedder.precision_in_use,
         "model_load_s": round(t.s, 2), "hnsw": asdict(HnswParams()), "sizes": {}}
     query_photo = make_photos(Path(args.workdir) / "photos-4000x3000", 1, (4000, 3000))[0]

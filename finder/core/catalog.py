@@ -122,6 +122,9 @@ MIGRATIONS: list[str] = [
 ]
 
 
+# Matches read by an unranked keyword pass at most (see keyword_hits).
+UNRANKED_SCAN = 4000
+
 class CatalogError(Exception):
     """The catalog cannot be opened or used; the message is shown to the user."""
 
@@ -571,15 +574,26 @@ class Catalog:
         """Items matching an FTS5 expression, best (BM25) first: (row, bm25, name+folder).
 
         BM25 is negative in SQLite (lower is better); name hits weigh twice body hits.
-        `ranked=False`: the first `limit` matches in catalog order, without computing
-        BM25 for every match first.
+        `ranked=False`: matches in catalog order, BM25 0, from the first
+        UNRANKED_SCAN matches only: cheap however many rows match, even when few of
+        them are of `kind`.
         """
-        sql = ("SELECT i.id, i.file_id, f.path, f.kind, i.modality, i.page, i.text, "
-               "bm25(fts, 2.0, 1.0, 1.0) AS rank, fts.name || ' ' || fts.folder "
-               "FROM fts JOIN items i ON i.id = fts.rowid JOIN files f ON f.id = i.file_id "
-               "JOIN roots r ON r.id = f.root_id "
-               "WHERE fts MATCH ? AND f.status = 'ok' AND r.offline_since IS NULL")
-        args: list[object] = [match]
+        if ranked:
+            source = "fts"
+            where = "fts MATCH ?"
+            rank = "bm25(fts, 2.0, 1.0, 1.0)"
+            args: list[object] = [match]
+        else:
+            source = ("(SELECT rowid AS id FROM fts WHERE fts MATCH ? LIMIT ?) AS m "
+                      "JOIN fts ON fts.rowid = m.id")
+            where = "1"
+            rank = "0.0"
+            args = [match, UNRANKED_SCAN]
+        sql = (f"SELECT i.id, i.file_id, f.path, f.kind, i.modality, i.page, i.text, "
+               f"{rank} AS rank, fts.name || ' ' || fts.folder "
+               f"FROM {source} JOIN items i ON i.id = fts.rowid "
+               "JOIN files f ON f.id = i.file_id JOIN roots r ON r.id = f.root_id "
+               f"WHERE {where} AND f.status = 'ok' AND r.offline_since IS NULL")
         if kind is not None:
             sql += " AND f.kind = ?"
             args.append(kind.value)

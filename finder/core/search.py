@@ -125,7 +125,7 @@ class Search:
         Ranked by BM25; the score is the share of the query's words found.
         """
         self._pick_up_writes()
-        return self._keyword(parse(query), _KINDS.get(kind), k, "keyword")
+        return self._keyword(parse(query), _KINDS.get(kind), k, "keyword", only_signal=True)
 
     def by_vector(self, vector: np.ndarray, kind: SearchKind, k: int) -> list[SearchResult]:
         self._pick_up_writes()
@@ -167,13 +167,14 @@ class Search:
             fetch *= 4  # many passages (or pages) of few files: look further
 
     def _keyword(self, query: KeywordQuery, kind: FileKind | None, k: int,
-                 signal: str) -> list[SearchResult]:
+                 signal: str, *, only_signal: bool = False) -> list[SearchResult]:
         """Files matching the query's words, best BM25 first; a document shows its best
         matching passage."""
         if query.empty:
             return []
         best: dict[int, SearchResult] = {}
-        for row, _, names in self._keyword_rows(query, kind, k * PASSAGES_PER_RESULT):
+        for row, _, names in self._keyword_rows(query, kind, k * PASSAGES_PER_RESULT,
+                                                only_signal=only_signal):
             found = best.get(row.file_id)
             if found is None and len(best) >= k:
                 continue
@@ -189,13 +190,14 @@ class Search:
                                                     score=len(union) / query.size)
         return list(best.values())
 
-    def _keyword_rows(self, query: KeywordQuery, kind: FileKind | None,
-                      limit: int) -> list[tuple[ItemRow, float, str]]:
+    def _keyword_rows(self, query: KeywordQuery, kind: FileKind | None, limit: int, *,
+                      only_signal: bool) -> list[tuple[ItemRow, float, str]]:
         """Rows holding every word first, then rows holding any. BM25 is computed for
         every row an expression matches: one common word can match most of the library
         (tens of ms at 100k passages), while rows holding them all are fewer. In the
         second pass a word in more than COMMON_WORD_ROWS rows matches names only (or
-        nothing, if it is common in names too); a third, unranked, fills what is left."""
+        nothing, if it is common in names too). When keywords are the only signal (no
+        model yet) a third pass fills the list with rows holding a common word, unranked."""
         held = self.catalog.keyword_rows_holding(query.words())
         common = {w for w, (anywhere, _) in held.items() if anywhere > COMMON_WORD_ROWS}
         names_only = {w for w in common if held[w][1] <= COMMON_WORD_ROWS}
@@ -208,8 +210,9 @@ class Search:
                 (query.match_all_expression(), rarest <= COMMON_WORD_ROWS),
                 (query.match_expression(names_only=names_only, left_out=common - names_only),
                  True),
-                # Still short: any row holding a common word, unranked (cheap).
-                (query.match_expression() if common else None, False)):
+                # Still short, with no model to find the rest ("invoice" alone): any row
+                # holding a common word, unranked (bounded: see Catalog.keyword_hits).
+                (query.match_expression() if common and only_signal else None, False)):
             if not expression:
                 continue
             for hit in self.catalog.keyword_hits(expression, kind, limit=limit, ranked=ranked):

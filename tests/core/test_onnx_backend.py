@@ -11,7 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from finder.core.embedder import ClipEmbedder, ModelSpec, resolve_model_spec
+from finder.core.embedder import (
+    ClipEmbedder,
+    ModelSpec,
+    ModelUnavailableError,
+    resolve_model_spec,
+)
 from finder.core.library import Library
 from finder.core.onnx_backend import (
     OnnxEmbedder,
@@ -55,6 +60,8 @@ def test_the_export_embeds_like_torch(which: str, tiny_spec: ModelSpec, tmp_path
     reference = torch_embedder.encode_images([torch_embedder.preprocess(p) for p in pictures])
     assert np.sum(ours * reference, axis=1).min() >= 0.9999
     assert onnx.encode_images([]).shape == (0, onnx.dim)
+    one = onnx.encode_images([onnx.preprocess(pictures[1])])  # another batch size than traced
+    assert float(np.sum(one[0] * ours[1])) >= 0.9999
 
 
 def test_the_runtime_is_chosen_by_setting_and_export(tiny_spec: ModelSpec, tmp_path: Path,
@@ -86,6 +93,18 @@ def test_a_model_that_cannot_be_exported_stays_on_torch(tmp_path: Path) -> None:
     assert optimise(embedder, tmp_path / "data") is embedder
     assert (export_dir(tmp_path / "data", spec) / "unsupported").is_file()  # not retried
     assert optimise(embedder, tmp_path / "data") is embedder
+
+
+def test_a_damaged_export_is_dropped_and_torch_takes_over(tiny_spec: ModelSpec,
+                                                         tmp_path: Path) -> None:
+    folder = export(ClipEmbedder(tiny_spec, precision="fp32"), tmp_path)
+    (folder / "text.onnx").write_bytes(b"not a model")  # a bad disk block, say
+    embedder = open_embedder(tiny_spec, tmp_path)
+    assert isinstance(embedder, OnnxEmbedder)
+    with pytest.raises(ModelUnavailableError, match="made again"):
+        embedder.load()
+    assert not folder.exists()
+    assert isinstance(open_embedder(tiny_spec, tmp_path), ClipEmbedder)
 
 
 def test_a_library_switches_runtime_without_reopening(tiny_spec: ModelSpec, tmp_path: Path
