@@ -233,7 +233,8 @@ def _cmd_status(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Tex
         library.close()
     if args.json:
         precision = getattr(library.embedder, "precision_in_use", "fp32")
-        json.dump({**asdict(status), "precision": precision},
+        json.dump({**asdict(status), "precision": precision,
+                   "runtime": getattr(library.embedder, "backend", "torch")},
                   out, indent=2, ensure_ascii=False)
         out.write("\n")
         return EXIT_OK

@@ -148,6 +148,17 @@ def test_status_and_model_info_say_which_precision(tmp_path: Path,
     out = io.StringIO()
     assert cli.main(["model", "info", *common], stdout=out) == 0
     assert "precision  bf16 (" in out.getvalue()
+    # After `finder index` has exported the model, it runs on ONNX Runtime (fp32 only).
+    monkeypatch.delenv("FINDER_PRECISION")
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["index", "-q", *common, str(tmp_path / "empty")], stdout=io.StringIO(),
+                    stderr=io.StringIO()) == 0
+    out = io.StringIO()
+    assert cli.main(["status", *common, "--precision", "fp32"], stdout=out) == 0
+    assert "precision  fp32 (ONNX Runtime)" in out.getvalue()
+    out = io.StringIO()
+    assert cli.main(["status", *common, "--json"], stdout=out) == 0
+    assert json.loads(out.getvalue())["runtime"] == "onnxruntime"
     monkeypatch.setenv("FINDER_PRECISION", "half")
     err = io.StringIO()
     assert cli.main(["status", *common], stdout=io.StringIO(), stderr=err) == 1
