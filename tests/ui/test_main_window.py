@@ -11,6 +11,7 @@ from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from finder.core.embedder import ClipEmbedder, resolve_model_spec
+from finder.core.onnx_backend import OnnxEmbedder
 from finder.core.types import FileKind, SearchKind
 from finder.ui.controller import ModelState
 from finder.ui.main_window import PAGE_MESSAGE, PAGE_RESULTS, PAGE_WELCOME, MainWindow
@@ -45,6 +46,8 @@ def test_typing_a_query_fills_the_grid(make_window, tiny_embedder, photo_folder,
                                        tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     window, controller = _indexed_window(make_window, tiny_embedder, photo_folder, qtbot)
     assert window.pages.currentIndex() == PAGE_RESULTS
+    # Once loaded, the model was exported and now runs on ONNX Runtime (same vectors).
+    assert isinstance(controller.library.embedder, OnnxEmbedder)
     qtbot.keyClicks(window.query_bar.edit, "a red circle")
     qtbot.waitUntil(lambda: controller.model.rowCount() == 7, timeout=10_000)
     assert {r.kind for r in controller.model.results()} == {FileKind.PHOTO, FileKind.DOCUMENT}
