@@ -18,6 +18,7 @@ from finder.core.indexer import Indexer, IndexerConfig, ProgressCallback
 from finder.core.lock import WriterLock
 from finder.core.ocr import Ocr
 from finder.core.ocr_pass import OcrReport, read_text_in_images
+from finder.core.onnx_backend import export_dir
 from finder.core.search import Search
 from finder.core.store import ModelStore, index_dir
 from finder.core.switching import cancel_switch, load_state, take_over_if_complete
@@ -79,7 +80,7 @@ class StoredModel:
     vectors: int
     files_embedded: int
     files_total: int
-    index_bytes: int  # its hnswlib index directory
+    index_bytes: int  # its hnswlib index directory and its ONNX export, if any
     vector_bytes: int  # its vectors inside the catalog (float32, without SQLite overhead)
 
     @property
@@ -205,7 +206,8 @@ class Library:
         for key, dim, count in self.catalog.stored_models():
             done, total = self.catalog.model_progress(key)
             out.append(StoredModel(key, dim, count, done, total,
-                                   _tree_bytes(index_dir(self.data_dir / INDEX_DIR, key)),
+                                   _tree_bytes(index_dir(self.data_dir / INDEX_DIR, key))
+                                   + _tree_bytes(export_dir(self.data_dir, key)),
                                    count * dim * 4))
         return out
 
@@ -286,8 +288,9 @@ class Library:
             cancel_switch(self.data_dir)
         freed = stored[key].vector_bytes if key in stored else 0
         self.catalog.delete_model(key)
-        freed += _tree_bytes(directory)
-        shutil.rmtree(directory, ignore_errors=True)
+        for folder in (directory, export_dir(self.data_dir, key)):  # index, ONNX export
+            freed += _tree_bytes(folder)
+            shutil.rmtree(folder, ignore_errors=True)
         return freed
 
     def close(self) -> None:

@@ -67,8 +67,10 @@ def resolve_backend(requested: str | None = None) -> str:
     return value
 
 
-def export_dir(data_dir: Path, spec: ModelSpec) -> Path:
-    return data_dir / EXPORT_DIR / hashlib.sha1(spec.key.encode()).hexdigest()[:16]
+def export_dir(data_dir: Path, spec: ModelSpec | str) -> Path:
+    """Where the export of a model (a spec or its key) lives in the data dir."""
+    key = spec if isinstance(spec, str) else spec.key
+    return data_dir / EXPORT_DIR / hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
 def find_export(data_dir: Path, spec: ModelSpec) -> Path | None:

@@ -16,6 +16,7 @@ import pytest
 from finder.core.embedder import ClipEmbedder
 from finder.core.indexer import IndexerConfig
 from finder.core.library import INDEX_DIR, Library, ModelInUseError
+from finder.core.onnx_backend import export
 from finder.core.store import index_dir
 from finder.core.switching import ModelChoice, begin_switch, load_state
 from finder.core.types import IndexProgress, SearchKind
@@ -114,10 +115,13 @@ def test_deleting_a_model_frees_its_files(lib: Library, folder: Path, data_dir: 
     b_key = tiny24_embedder.key
     b_dir = index_dir(data_dir / INDEX_DIR, b_key)
     assert b_dir.is_dir()
+    b_export = export(ClipEmbedder(tiny24_embedder.spec, precision="fp32"), data_dir)
+    exported = sum(f.stat().st_size for f in b_export.iterdir())
+    assert {m.key: m for m in lib.stored_models()}[b_key].index_bytes > exported
     with pytest.raises(ModelInUseError):
         lib.delete_model(counting_embedder.key)  # the one searches use
     freed = lib.delete_model(b_key)
-    assert freed > 0 and not b_dir.exists()
+    assert freed > exported and not b_dir.exists() and not b_export.exists()
     assert b_key not in {m.key for m in lib.stored_models()}
     assert lib.catalog.model_progress(b_key)[0] == 0
     assert lib.search.text("a red square", SearchKind.ALL, 5)  # A still works
