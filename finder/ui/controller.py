@@ -168,6 +168,7 @@ class Controller(QObject):
         if self.has_folders():
             self.reindex()
         self._search()
+        self._continue_switch()
         self._prepare_faster_runtime()
 
     def _prepare_faster_runtime(self) -> None:
@@ -233,7 +234,6 @@ class Controller(QObject):
         """Switch to another model: at once if its index is complete, else its vectors are
         embedded in the background while searches keep the current model, which it
         replaces when done (switch_finished). Resumes on the next start if interrupted."""
-        from finder.core.embedder import ClipEmbedder
         from finder.core.switching import ModelChoice, begin_switch
 
         current = getattr(self.library.embedder, "spec", None)
@@ -244,6 +244,27 @@ class Controller(QObject):
         if state.target is None:
             self._use_library(spec)
             return
+        self._start_switch(spec)
+
+    def _continue_switch(self) -> None:
+        """A switch an earlier session left unfinished goes on where it stopped."""
+        from finder.core.switching import load_state
+
+        target = load_state(self.library.data_dir).target
+        if (target is None or target.key == self.library.embedder.key
+                or self._switch_spec is not None or not self.library.writable
+                or self.library_factory is None):
+            return
+        try:
+            spec = target.spec()
+        except ModelUnavailableError as exc:
+            self._say(f"Switching to {target.label} is on hold: {exc}")
+            return
+        self._start_switch(spec)
+
+    def _start_switch(self, spec: ModelSpec) -> None:
+        from finder.core.embedder import ClipEmbedder
+
         self._switch_cancel = threading.Event()
         self._switch_spec = spec
         self.status.emit(f"Preparing {spec.describe()} in the background…")
@@ -251,7 +272,7 @@ class Controller(QObject):
         cancel = self._switch_cancel
         # Beside the watcher and index runs: each file keeps the current model's vectors.
         start_task(self.pool, lambda: self.library.embed_until_taken_over(embedder, cancel=cancel),
-                   self._on_switch_done, self._say)
+                   self._on_switch_done, self._on_switch_failed)
 
     def switch_progress(self) -> tuple[str, int, int] | None:
         """(model, files embedded, files total) of a switch in progress, else None."""
@@ -270,10 +291,15 @@ class Controller(QObject):
         from finder.core.switching import load_state
 
         active = load_state(self.library.data_dir).active
-        spec = self._switch_spec
+        spec, self._switch_spec = self._switch_spec, None
         if spec is not None and active is not None and active.key == spec.key \
                 and not self._shut_down:
             self._use_library(spec)
+        self.switch_finished.emit()
+
+    def _on_switch_failed(self, message: str) -> None:
+        self._switch_spec = None
+        self._say(message)
         self.switch_finished.emit()
 
     def _use_library(self, spec: ModelSpec) -> None:

@@ -243,3 +243,40 @@ def test_loading_a_checkpoint_file_switches_the_model(
     qtbot.waitUntil(lambda: not controller.indexing, timeout=60_000)
     controller.search_text("a red circle")
     qtbot.waitUntil(lambda: controller.model.rowCount() == 7, timeout=10_000)
+
+
+def test_a_model_switch_runs_beside_searches_and_resumes_after_a_restart(
+        make_window, tiny_embedder, tiny24_spec, photo_folder, qtbot,
+        data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    from finder.core.library import Library
+    from finder.core.switching import ModelChoice, begin_switch, load_state
+
+    def factory(spec):  # type: ignore[no-untyped-def]
+        return Library(data_dir, ClipEmbedder(spec), writable=True)
+
+    window, controller = _indexed_window(make_window, tiny_embedder, photo_folder, qtbot)
+    controller.library_factory = factory
+    a = tiny_embedder.spec
+    with qtbot.waitSignal(controller.switch_finished, timeout=60_000):
+        controller.choose_model(tiny24_spec)
+    assert controller.library.embedder.key == tiny24_spec.key  # B took over when complete
+    controller.choose_model(a)  # back to a complete index: at once
+    assert controller.library.embedder.key == a.key
+
+    # A switch left unfinished (the app was closed mid-way) goes on at the next start.
+    from tests.helpers import draw_photo
+
+    draw_photo(photo_folder / "later" / "yellow-circle.jpg", "yellow")  # only A has it
+    controller.reindex()
+    qtbot.waitUntil(lambda: not controller.indexing, timeout=60_000)
+    state = begin_switch(data_dir, controller.library.catalog, ModelChoice.of(a),
+                         ModelChoice.of(tiny24_spec))
+    assert state.target is not None and state.target.key == tiny24_spec.key
+    controller.shutdown()
+    window.close()
+    _, again = make_window(tiny_embedder)
+    again.library_factory = factory
+    with qtbot.waitSignal(again.switch_finished, timeout=60_000):
+        again.start()
+    assert again.library.embedder.key == tiny24_spec.key
+    assert load_state(data_dir).target is None
