@@ -7,6 +7,7 @@ the catalogue's weights, and prints JSON. The load average is recorded beside th
 on shared cores, compare figures only at similar load.
 
     .venv/bin/python bench/model_speed.py --model ViT-B-32 --data-dir ~/.local/share/finder
+    .venv/bin/python bench/model_speed.py --model ViT-B-32 --backend onnx   # the ONNX path
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ import argparse
 import json
 import os
 import statistics
+import tempfile
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
+from _common import bench_embedder
 from PIL import Image
 
 from finder import paths
@@ -32,9 +36,16 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=64)
     parser.add_argument("--queries", type=int, default=20)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--backend", default="torch", help="torch | onnx (exported once under "
+                        "--workdir, then run by ONNX Runtime, as finder does after a first run)")
+    parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "finder-bench"))
     args = parser.parse_args()
     entry = model_catalog.get(args.model)
-    embedder = ClipEmbedder(resolve_model_spec(entry.name, "none"), threads=args.threads)
+    spec = resolve_model_spec(entry.name, "none")
+    if args.backend == "onnx":
+        embedder, _ = bench_embedder(spec, "fp32", "onnx", Path(args.workdir))
+    else:
+        embedder = ClipEmbedder(spec, threads=args.threads)
     embedder.load()
     picture = embedder.preprocess(Image.new("RGB", (640, 480), (120, 160, 200)))
     embedder.encode_images([picture] * 4)  # warm up
@@ -49,7 +60,8 @@ def main() -> None:
         times.append((time.perf_counter() - t) * 1000)
     speed = model_catalog.MeasuredSpeed(
         round(images_per_s, 2), round(statistics.median(times), 1), args.threads,
-        round(os.getloadavg()[0], 2), embedder.precision_in_use,
+        round(os.getloadavg()[0], 2),
+        embedder.precision_in_use + (" onnxruntime" if args.backend == "onnx" else ""),
         datetime.now(UTC).isoformat(timespec="seconds"))
     model_catalog.record_speed(paths.data_dir(args.data_dir), entry.key, speed)
     print(json.dumps({"model": entry.key, **vars(speed)}, indent=2))
