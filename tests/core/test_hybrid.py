@@ -238,6 +238,21 @@ def _zip(path: Path, members: dict[str, str]) -> Path:
     return path
 
 
+def test_a_query_picture_is_read_tallest_lines_first() -> None:
+    from finder.core.ocr import Ocr
+
+    page = Image.new("RGB", (900, 500), "white")
+    draw = ImageDraw.Draw(page)
+    draw.text((30, 20), "WALRUS", font=ImageFont.load_default(size=72), fill="black")
+    for i in range(6):
+        draw.text((30, 150 + 45 * i), f"small print line {i}",
+                  font=ImageFont.load_default(size=26), fill="black")
+    ocr = Ocr()
+    assert ocr.read(page, max_lines=1).strip().lower() == "walrus"  # the heading only
+    everything = ocr.read(page).lower()
+    assert "walrus" in everything and "print" in everything
+
+
 def test_pptx_odt_and_rtf_are_read(tmp_path: Path) -> None:
     a = "http://schemas.openxmlformats.org/drawingml/2006/main"
     slide = '<p:sld xmlns:p="x" xmlns:a="{a}"><a:p><a:r><a:t>{t}</a:t></a:r></a:p></p:sld>'
