@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +95,14 @@ class Search:
         Fuses its similarity to photos and PDF page pictures, to passages (documents),
         and the keyword matches of the text read in it.
         """
+        *_, final = self.image_stages(image, kind, k)
+        return final
+
+    def image_stages(self, image: Path | str | Image.Image,
+                     kind: SearchKind = SearchKind.ALL,
+                     k: int = 20) -> Iterator[list[SearchResult]]:
+        """`image` in two answers: by the picture alone (a fraction of a second), then,
+        if any text was read in it (OCR, up to a second more), with its words fused in."""
         picture = image if isinstance(image, Image.Image) else load_image(image)
         picture = picture.convert("RGB")
         vector = self.embedder.encode_images([self.embedder.preprocess(picture)])[0]
@@ -102,11 +111,12 @@ class Search:
         lists = {"image": self._nearest(Modality.IMAGE, vector, _KINDS.get(kind), pool, 4)}
         if kind is not SearchKind.PHOTOS:
             lists["passage"] = self._documents(vector, pool)[0]
+        yield fuse(lists, k)
         words = searchable(self.read_text(picture))
         if words:
             query = parse(words, typed=False, max_terms=OCR_QUERY_TERMS)
             lists["ocr keyword"] = self._keyword(query, _KINDS.get(kind), pool, "keyword")
-        return fuse(lists, k)
+            yield fuse(lists, k)
 
     def read_text(self, picture: Image.Image) -> str:
         """The text in a query image, "" when there is none or OCR is not available."""

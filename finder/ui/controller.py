@@ -110,6 +110,7 @@ class Controller(QObject):
         index_worker: IndexWorker = self._indexer.worker  # type: ignore[assignment]
         self._search_requested.connect(search_worker.run)
         search_worker.finished.connect(self._on_results)
+        search_worker.partial.connect(self._on_first_results)
         search_worker.failed.connect(self._on_search_failed)
         self._index_requested.connect(index_worker.run)
         index_worker.progress.connect(self._on_progress)
@@ -367,17 +368,24 @@ class Controller(QObject):
             self.status.emit("Searching with the image (reading any text in it)\u2026")
         self._search_requested.emit(request)
 
-    def _on_results(self, request_id: int, results: list[SearchResult]) -> None:
+    def _on_first_results(self, request_id: int, results: list[SearchResult]) -> None:
+        """An image query's matches by the picture alone; its text is still being read."""
+        self._on_results(request_id, results, final=False)
+
+    def _on_results(self, request_id: int, results: list[SearchResult], *,
+                    final: bool = True) -> None:
         if request_id != self._request_id:
             return  # an answer to a question nobody is asking any more
-        self.model.set_results(results)
-        self.model.forget_thumbnails()
+        if results != self.model.results():  # the final list often equals the first one
+            self.model.set_results(results)
+            self.model.forget_thumbnails()
         elapsed_ms = (time.monotonic() - self._sent_at) * 1000
         if results:
             noun = "result" if len(results) == 1 else "results"
-            self.status.emit(f"{len(results):,} {noun} in {elapsed_ms:.0f} ms")
+            more = "" if final else " \u2014 reading the text in the image\u2026"
+            self.status.emit(f"{len(results):,} {noun} in {elapsed_ms:.0f} ms{more}")
             self.results_changed.emit(len(results), "")
-        else:
+        elif final:
             self.results_changed.emit(0, self._no_results_text())
 
     def _no_results_text(self) -> str:

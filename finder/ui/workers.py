@@ -21,7 +21,7 @@ from PySide6.QtGui import QImage
 from finder.core.library import FolderError, Library
 from finder.core.priority import lower_thread_priority
 from finder.core.thumbnails import ThumbnailCache
-from finder.core.types import IndexProgress, SearchKind
+from finder.core.types import IndexProgress, SearchKind, SearchResult
 from finder.ui.results_model import ResultsModel
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ class SearchWorker(QObject):
     """Runs searches one at a time; a newer request makes older pending ones moot."""
 
     finished = Signal(int, list)  # request id, list[SearchResult]
+    partial = Signal(int, list)  # a first answer to the same request; `finished` follows
     failed = Signal(int, str)
 
     def __init__(self, library: Library) -> None:
@@ -77,7 +78,9 @@ class SearchWorker(QObject):
             if request.keyword_only:
                 results = self.library.search.keyword(request.text, request.kind, request.k)
             elif request.image is not None:
-                results = self.library.search.image(request.image, request.kind, request.k)
+                results = self._image(request)
+                if results is None:
+                    return
             else:
                 results = self.library.search.text(request.text, request.kind, request.k)
         except Exception as exc:  # shown in the status bar, never swallowed
@@ -85,6 +88,18 @@ class SearchWorker(QObject):
             self.failed.emit(request.request_id, f"Search failed: {exc}")
             return
         self.finished.emit(request.request_id, results)
+
+    def _image(self, request: SearchRequest) -> list[SearchResult] | None:
+        """The picture's own matches at once; the final list once its text is read.
+        None: a newer request came meanwhile."""
+        stages = self.library.search.image_stages(request.image, request.kind, request.k)
+        first = next(stages)
+        self.partial.emit(request.request_id, first)
+        refined = list(stages)  # reads the text in the picture
+        with self._lock:
+            if request.request_id < self._latest:
+                return None
+        return refined[-1] if refined else first
 
 
 class IndexWorker(QObject):

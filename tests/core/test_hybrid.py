@@ -226,6 +226,11 @@ def test_text_in_photos_and_scanned_pdfs_is_found_by_ocr(library: Library,
     # A dropped picture of the note finds it by the words read in it, too.
     dropped = library.search.image(_text_picture(["ticket", "5823"], seed=7), SearchKind.ALL, k=3)
     assert Path(dropped[0].path).name == "note.jpg" and "5823" in dropped[0].matched_terms
+    # The app shows the picture's own matches first, then the list with its words fused in.
+    first, final = library.search.image_stages(_text_picture(["ticket", "5823"], seed=7),
+                                               SearchKind.ALL, 3)
+    assert all(not r.matched_terms for r in first) and final == dropped
+    assert len(list(library.search.image_stages(root / "circle.png"))) == 1  # no text
 
 
 # -- more document kinds ---------------------------------------------------------------------
