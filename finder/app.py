@@ -20,7 +20,6 @@ from finder.core.embedder import ModelSpec, ModelUnavailableError, resolve_model
 from finder.core.library import Library
 from finder.core.lock import DataDirLockedError
 from finder.core.onnx_backend import open_embedder
-from finder.core.thumbnails import ThumbnailCache
 from finder.ui.controller import Controller
 from finder.ui.main_window import MainWindow
 
@@ -54,7 +53,7 @@ def build(settings: Settings, data_dir: Path,
     library, locked = open_library(data_dir, spec)
     notice = notice or locked
     controller = Controller(
-        library, settings, ThumbnailCache(data_dir / "thumbnails"), pool=pool,
+        library, settings, library.thumbnails, pool=pool,
         library_factory=lambda s: open_library(data_dir, s)[0])
     window = MainWindow(controller)
     window.setWindowIcon(app_icon())

@@ -50,6 +50,7 @@ from finder.core.scanner import (
     scan_subtree,
 )
 from finder.core.store import ModelStore
+from finder.core.thumbnails import ThumbnailCache
 from finder.core.types import (
     FileError,
     FileKind,
@@ -101,11 +102,13 @@ class _Prepared:
 
 class Indexer:
     def __init__(self, catalog: Catalog, models: ModelStore, embedder: Embedder,
-                 config: IndexerConfig | None = None) -> None:
+                 config: IndexerConfig | None = None,
+                 thumbnails: ThumbnailCache | None = None) -> None:
         self.catalog = catalog
         self.models = models
         self.embedder = embedder
         self.config = config or IndexerConfig()
+        self.thumbnails = thumbnails  # photos' previews are saved from the same decode
         self._run_lock = threading.Lock()  # one run at a time (the app and its watcher)
 
     def run(self, roots: Iterable[Path] | None = None, *,
@@ -397,7 +400,10 @@ class Indexer:
                 return prepared
             prepared.digest = content_hash(path)
             if item.scanned.kind is FileKind.PHOTO:
-                prepared.image = self.embedder.preprocess(load_image(path))
+                picture = load_image(path)
+                if self.thumbnails is not None:
+                    self.thumbnails.put(path, picture)
+                prepared.image = self.embedder.preprocess(picture)
             else:
                 prepared.passages = read_document(Path(path))
                 if Path(path).suffix.lower() == ".pdf":

@@ -22,6 +22,7 @@ from finder.core.onnx_backend import export_dir
 from finder.core.search import Search
 from finder.core.store import ModelStore, index_dir
 from finder.core.switching import cancel_switch, load_state, take_over_if_complete
+from finder.core.thumbnails import THUMBNAIL_DIR, ThumbnailCache
 from finder.core.types import IndexReport, Modality
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,9 @@ class Library:
         # OCR (text in query images, and in indexed ones after embedding) loads lazily.
         self.search = Search(self.catalog, self.models, embedder, Ocr() if ocr else None)
         self.ocr_enabled = ocr
-        self.indexer = Indexer(self.catalog, self.models, embedder, indexer_config)
+        self.thumbnails = ThumbnailCache(data_dir / THUMBNAIL_DIR)
+        self.indexer = Indexer(self.catalog, self.models, embedder, indexer_config,
+                               self.thumbnails)
 
     # -- folders ------------------------------------------------------------------------
 
@@ -266,7 +269,8 @@ class Library:
                                  writable=self.writable)
         self.search = Search(self.catalog, self.models, embedder,
                              Ocr() if self.ocr_enabled else None)
-        self.indexer = Indexer(self.catalog, self.models, embedder, self.indexer.config)
+        self.indexer = Indexer(self.catalog, self.models, embedder, self.indexer.config,
+                               self.thumbnails)
 
     def delete_model(self, key: str) -> int:
         """Delete a model's vectors, its catalog entry and its index; returns the bytes

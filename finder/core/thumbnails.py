@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from pathlib import Path
 
 from PIL import Image
@@ -15,6 +16,7 @@ from finder.core.types import FileKind
 log = logging.getLogger(__name__)
 
 THUMBNAIL_SIZE = 256
+THUMBNAIL_DIR = "thumbnails"  # in the data dir
 
 
 class ThumbnailCache:
@@ -51,9 +53,25 @@ class ThumbnailCache:
             return None
         if image is None:
             return None
+        return self._save(image, target)
+
+    def put(self, source: str, image: Image.Image) -> None:
+        """Cache the preview of a photo from a decode already made (the indexer's: one
+        decode feeds the model and the preview, so browsing results decodes nothing).
+        `image` must be decoded at least at `size` (load_image's DECODE_SIZE is)."""
+        target = self.cached_path(source)
+        if target is None or target.is_file():
+            return
+        try:
+            self._save(image.copy(), target)
+        except (OSError, ValueError) as exc:  # a preview is never worth failing a file for
+            log.debug("no thumbnail for %s: %s", source, exc)
+
+    def _save(self, image: Image.Image, target: Path) -> Path | None:
         image.thumbnail((self.size, self.size), Image.Resampling.LANCZOS)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{target.stem}.{os.getpid()}.tmp")
+        # Per process and thread: the indexer's decode threads may save at the same time.
+        tmp = target.with_name(f"{target.stem}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             image.convert("RGB").save(tmp, "JPEG", quality=85)
             os.replace(tmp, target)

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from finder.core import indexer as indexer_module
 from finder.core.library import Library
@@ -42,6 +43,24 @@ def test_first_run_indexes_supported_files(library: Library, tmp_path: Path,
     assert (counts["photos"], counts["documents"]) == (5, 2)
     store = library.models.store
     assert store.count(Modality.IMAGE) == 5 + 2 and store.count(Modality.TEXT) == 3
+
+
+def test_photos_previews_come_from_the_indexing_decode(library: Library, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _folder(tmp_path)
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    _index(library, root)
+    photo = str(root / "p0_red.jpg")
+    cached = library.thumbnails.cached_path(photo)
+    assert cached is not None and cached.is_file()
+    with Image.open(cached) as preview:
+        assert max(preview.size) == library.thumbnails.size
+    # Showing it decodes nothing more.
+    def no_decode(*_: object) -> None:
+        raise AssertionError("decoded again")
+    monkeypatch.setattr(library.thumbnails, "_render", no_decode)
+    assert library.thumbnails.get(photo) == cached
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before  # nothing written
 
 
 def test_rerun_with_nothing_changed_does_no_work(library: Library, tmp_path: Path,
