@@ -326,7 +326,7 @@ def _run_faster(args: argparse.Namespace, library: Library, err: TextIO) -> None
         return
     if not args.quiet:
         print(f"Preparing {library.embedder.description} for ONNX Runtime (once; faster "
-              "indexing and queries from now on)...", file=err, flush=True)
+              "queries and less memory from now on)...", file=err, flush=True)
     started = time.monotonic()
     faster = optimise(library.embedder, library.data_dir, getattr(args, "backend", None))
     if faster is not library.embedder:

@@ -125,6 +125,7 @@ MIGRATIONS: list[str] = [
 # Matches read by an unranked keyword pass at most (see keyword_hits).
 UNRANKED_SCAN = 4000
 
+
 class CatalogError(Exception):
     """The catalog cannot be opened or used; the message is shown to the user."""
 
