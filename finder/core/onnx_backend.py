@@ -180,6 +180,10 @@ def export(embedder: ClipEmbedder, data_dir: Path) -> Path:
 
     final = export_dir(data_dir, spec)
     final.parent.mkdir(parents=True, exist_ok=True)
+    # Left by a process that quit mid-export (exports are made by the data dir's one
+    # writer, so none is in progress now).
+    for stale in final.parent.glob(".export-*"):
+        shutil.rmtree(stale, ignore_errors=True)
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=final.parent))
     try:
         size = prep.size

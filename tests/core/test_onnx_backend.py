@@ -43,7 +43,10 @@ def _pictures() -> list[Image.Image]:
 def test_the_export_embeds_like_torch(which: str, tiny_spec: ModelSpec, tmp_path: Path) -> None:
     spec = tiny_spec if which == "tiny-random" else resolve_model_spec(str(FINDER_TINY))
     torch_embedder = ClipEmbedder(spec, precision="fp32")
+    stale = tmp_path / "onnx" / ".export-killed"  # a process quit mid-export
+    stale.mkdir(parents=True)
     folder = export(torch_embedder, tmp_path)
+    assert not stale.exists()
     assert not torch_embedder.torch_model.training  # left as it was found: eval
     assert folder == export_dir(tmp_path, spec) and find_export(tmp_path, spec) == folder
     meta = json.loads((folder / "meta.json").read_text())
