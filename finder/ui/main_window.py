@@ -371,5 +371,9 @@ class MainWindow(QMainWindow):
             self._models_dialog.close()  # stops its polling before the library closes
         if self._compare_dialog is not None:
             self._compare_dialog.close()  # releases its second model
-        self.controller.shutdown(self.saved_geometry(), self.query_bar.history)
+        geometry, history = self.saved_geometry(), self.query_bar.history
+        # Shutting down waits for background work to stop (an indexing batch, a model
+        # export): the window goes at once rather than sit there frozen.
+        self.hide()
+        self.controller.shutdown(geometry, history)
         super().closeEvent(event)
