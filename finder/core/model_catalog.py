@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 
 SPEED_FILE = "model_speed.json"
 SOURCE = ("open_clip docs/openclip_results.csv @f862f86 (ImageNet, params); "
-          "docs/openclip_retrieval_results.csv @05e7db4 (Flickr30k, MSCOCO, GFLOPs)")
+          "docs/openclip_retrieval_results.csv @05e7db4 (Flickr30k, MSCOCO, GFLOPs); "
+          "MobileCLIP: apple/ml-mobileclip results/*.jsonl @a2e4041")
 
 # open_clip's file names for weights in a Hugging Face repo, preferred first.
 WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
