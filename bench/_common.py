@@ -167,6 +167,15 @@ def clip_like_vectors(count: int, dim: int = 512, seed: int = 0) -> np.ndarray:
     return vectors
 
 
+def add_model_arguments(parser: Any) -> None:
+    """--model, --pretrained, --precision and --backend, as the benchmarks share them."""
+    parser.add_argument("--model", default="ViT-B-32")
+    parser.add_argument("--pretrained", default="none")
+    parser.add_argument("--precision", default="auto", help="auto | fp32 | bf16")
+    parser.add_argument("--backend", default="torch", help="torch | onnx (exported once, then "
+                        "run by ONNX Runtime)")
+
+
 def bench_embedder(spec: Any, precision: str, backend: str,
                    workdir: Path) -> tuple[Any, dict[str, Any]]:
     """The embedder a benchmark times: torch (ClipEmbedder), or `backend="onnx"`: the

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from _common import (
     Timer,
+    add_model_arguments,
     bench_embedder,
     current_rss_mb,
     emit,
@@ -43,11 +44,7 @@ from finder.core.library import Library
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--model", default="ViT-B-32")
-    p.add_argument("--pretrained", default="none")
-    p.add_argument("--precision", default="auto", help="auto | fp32 | bf16")
-    p.add_argument("--backend", default="torch", help="torch | onnx (exported once, then run "
-                   "by ONNX Runtime)")
+    add_model_arguments(p)
     p.add_argument("--images", type=int, default=192)
     p.add_argument("--docs", type=int, default=48, help="text documents (~1200 words each)")
     p.add_argument("--baseline-images", type=int, default=24,

@@ -32,6 +32,7 @@ import numpy as np
 from _common import (
     WORDS,
     Timer,
+    add_model_arguments,
     bench_embedder,
     clip_like_vectors,
     current_rss_mb,
@@ -53,11 +54,7 @@ PASSAGES_PER_DOCUMENT = 5
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--model", default="ViT-B-32")
-    p.add_argument("--pretrained", default="none")
-    p.add_argument("--precision", default="auto", help="auto | fp32 | bf16")
-    p.add_argument("--backend", default="torch", help="torch | onnx (exported once, then run "
-                   "by ONNX Runtime)")
+    add_model_arguments(p)
     p.add_argument("--sizes", default="10000,100000")
     p.add_argument("--queries", type=int, default=100, help="timed queries of each kind")
     p.add_argument("--recall-queries", type=int, default=300)

@@ -160,18 +160,14 @@ class IndexWorker(QObject):
 
     def _change_folders(self, job: IndexJob) -> None:
         changed = False
-        for folder in job.remove:
-            try:
-                self.library.remove_folder(folder)
-                changed = True
-            except FolderError as exc:
-                self.folder_error.emit(str(exc))
-        for folder in job.add:
-            try:
-                self.library.add_folder(folder)
-                changed = True
-            except FolderError as exc:
-                self.folder_error.emit(str(exc))
+        for change, folders in ((self.library.remove_folder, job.remove),
+                                (self.library.add_folder, job.add)):
+            for folder in folders:
+                try:
+                    change(folder)
+                    changed = True
+                except FolderError as exc:
+                    self.folder_error.emit(str(exc))
         if changed:
             self.folders_changed.emit()
 
