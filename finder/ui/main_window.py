@@ -59,11 +59,16 @@ class MainWindow(QMainWindow):
         models_button = QPushButton("Models\u2026", self)
         models_button.setToolTip("Choose the model, see its figures and indexes (Ctrl+Shift+M)")
         models_button.clicked.connect(self.show_models)
+        compare_button = QPushButton("Compare\u2026", self)
+        compare_button.setToolTip("Two models' results for this query side by side "
+                                  "(Ctrl+Shift+C)")
+        compare_button.clicked.connect(self.show_compare)
         top = QHBoxLayout()
         top.setContentsMargins(10, 10, 10, 4)
         top.addWidget(self.query_bar, 1)
         top.addWidget(folders_button)
         top.addWidget(models_button)
+        top.addWidget(compare_button)
 
         self.results = ResultsView(self)
         self.results.setModel(controller.model)

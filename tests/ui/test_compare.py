@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QPushButton
 
 from finder.core import compare as core_compare
 from finder.core.embedder import ClipEmbedder, ModelUnavailableError
@@ -159,6 +159,11 @@ def test_the_models_dialog_opens_it(two_models: Path, make_window, tiny_embedder
     assert QKeySequence("Ctrl+Shift+C") in [a.shortcut() for a in window.actions()]
     window._compare_dialog.close()
     models.close()
+    # And the button beside Models… in the main window.
+    button = next(b for b in window.findChildren(QPushButton) if b.text() == "Compare\u2026")
+    button.click()
+    assert window._compare_dialog.isVisible()
+    window._compare_dialog.close()
 
 
 class _NoWeights(ClipEmbedder):
