@@ -30,7 +30,7 @@ WORDS = str.split(
 
 def machine() -> dict[str, Any]:
     """What the figures were measured on, and how busy it was (the cores are shared)."""
-    from finder.core.embedder import cpu_has_native_bf16
+    from finder.core.models.embedder import cpu_has_native_bf16
 
     try:
         load = os.getloadavg()
@@ -180,11 +180,11 @@ def bench_embedder(spec: Any, precision: str, backend: str,
                    workdir: Path) -> tuple[Any, dict[str, Any]]:
     """The embedder a benchmark times: torch (ClipEmbedder), or `backend="onnx"`: the
     model exported once under `workdir` (timed the first time) and run by ONNX Runtime."""
-    from finder.core.embedder import ClipEmbedder
+    from finder.core.models.embedder import ClipEmbedder
 
     if backend != "onnx":
         return ClipEmbedder(spec, precision=precision), {"backend": "torch"}
-    from finder.core.onnx_backend import OnnxEmbedder, export, find_export
+    from finder.core.models.onnx_runtime import OnnxEmbedder, export, find_export
 
     data = workdir / "export-data"
     info: dict[str, Any] = {"backend": "onnxruntime"}

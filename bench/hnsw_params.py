@@ -1,6 +1,6 @@
 """Recall@k against exact search, and query latency, over hnswlib parameters.
 
-Used to choose HnswParams (finder/core/vector_index.py). The vectors are generated:
+Used to choose HnswParams (finder/core/store/vectors.py). The vectors are generated:
 unit vectors shaped like CLIP's (bench/_common.py) (a benchmark input, never stored by
 finder). Building is timed with the threads the indexer gets; queries run one at a
 time, as a search does. Prints JSON.

@@ -36,10 +36,10 @@ from _common import (
     peak_rss_mb,
 )
 
-from finder.core.embedder import ClipEmbedder, resolve_model_spec
-from finder.core.extract import load_image
-from finder.core.indexer import IndexerConfig
+from finder.core.indexing.indexer import IndexerConfig
+from finder.core.ingest.extract import load_image
 from finder.core.library import Library
+from finder.core.models.embedder import ClipEmbedder, resolve_model_spec
 
 
 def main() -> None:

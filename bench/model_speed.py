@@ -2,7 +2,7 @@
 
 Images/s of the image tower (batch 32, preprocessed 224 px inputs) and the p50 of a text
 query, with random weights (`--pretrained none`: speed does not depend on weight values).
-Writes data_dir/model_speed.json (finder.core.model_catalog.record_speed) under the key of
+Writes data_dir/model_speed.json (finder.core.models.catalogue.record_speed) under the key of
 the catalogue's weights, and prints JSON. The load average is recorded beside the figure:
 on shared cores, compare figures only at similar load.
 
@@ -25,8 +25,8 @@ from _common import bench_embedder
 from PIL import Image
 
 from finder import paths
-from finder.core import model_catalog
-from finder.core.embedder import ClipEmbedder, resolve_model_spec
+from finder.core.models import catalogue
+from finder.core.models.embedder import ClipEmbedder, resolve_model_spec
 
 
 def main() -> None:
@@ -40,7 +40,7 @@ def main() -> None:
                         "--workdir, then run by ONNX Runtime, as finder does after a first run)")
     parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "finder-bench"))
     args = parser.parse_args()
-    entry = model_catalog.get(args.model)
+    entry = catalogue.get(args.model)
     spec = resolve_model_spec(entry.name, "none")
     if args.backend == "onnx":
         embedder, _ = bench_embedder(spec, "fp32", "onnx", Path(args.workdir))
@@ -58,12 +58,12 @@ def main() -> None:
         t = time.perf_counter()
         embedder.encode_texts([f"a photo of a dog on a beach number {i}"])  # not cached
         times.append((time.perf_counter() - t) * 1000)
-    speed = model_catalog.MeasuredSpeed(
+    speed = catalogue.MeasuredSpeed(
         round(images_per_s, 2), round(statistics.median(times), 1), args.threads,
         round(os.getloadavg()[0], 2),
         embedder.precision_in_use + (" onnxruntime" if args.backend == "onnx" else ""),
         datetime.now(UTC).isoformat(timespec="seconds"))
-    model_catalog.record_speed(paths.data_dir(args.data_dir), entry.key, speed)
+    catalogue.record_speed(paths.data_dir(args.data_dir), entry.key, speed)
     print(json.dumps({"model": entry.key, **vars(speed)}, indent=2))
 
 

@@ -1,6 +1,6 @@
 """OCR cost per image, and photo-folder indexing throughput with the OCR pass on and off.
 
-OCR runs as a second pass after the embeddings (finder.core.ocr_pass), so the embedding
+OCR runs as a second pass after the embeddings (finder.core.indexing.ocr_pass), so the embedding
 pass - what makes photos searchable - is the same with OCR on or off; the OCR pass's
 own cost (the cheap gate on every photo, a full read where the gate sees text) is
 reported separately. Prints JSON.
@@ -23,11 +23,11 @@ from typing import Any
 from _common import WORDS, Timer, emit, machine, make_photos
 from PIL import Image, ImageDraw, ImageFont
 
-from finder.core.embedder import ClipEmbedder, resolve_model_spec
-from finder.core.extract import DECODE_SIZE, load_image
+from finder.core.indexing.ocr_pass import OCR_DECODE_SIZE
+from finder.core.ingest.extract import DECODE_SIZE, load_image
+from finder.core.ingest.ocr import Ocr
 from finder.core.library import Library
-from finder.core.ocr import Ocr
-from finder.core.ocr_pass import OCR_DECODE_SIZE
+from finder.core.models.embedder import ClipEmbedder, resolve_model_spec
 
 
 def screenshot(path: Path, seed: int) -> Path:

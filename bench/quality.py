@@ -20,8 +20,8 @@ from _common import emit, machine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from finder.core.embedder import ClipEmbedder, resolve_model_spec  # noqa: E402
 from finder.core.library import Library  # noqa: E402
+from finder.core.models.embedder import ClipEmbedder, resolve_model_spec  # noqa: E402
 from tools.ranking_eval import evaluate, make_folders, mixed_view  # noqa: E402
 
 TINY = Path(__file__).resolve().parent.parent / "tests" / "models" / "finder-tiny.json"

@@ -43,11 +43,11 @@ from _common import (
     percentiles,
 )
 
-from finder.core.catalog import NewItem
-from finder.core.embedder import ClipEmbedder, resolve_model_spec
 from finder.core.library import Library
+from finder.core.models.embedder import ClipEmbedder, resolve_model_spec
+from finder.core.store.catalog import NewItem
+from finder.core.store.vectors import HnswParams
 from finder.core.types import FileKind, FileStatus, Modality, SearchKind
-from finder.core.vector_index import HnswParams
 
 PASSAGES_PER_DOCUMENT = 5
 

@@ -15,17 +15,18 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from finder import __version__, paths
 from finder.config import Settings
-from finder.core.catalog import CatalogError
-from finder.core.embedder import ModelSpec, ModelUnavailableError, resolve_model_spec
 from finder.core.library import Library
-from finder.core.lock import DataDirLockedError
-from finder.core.onnx_backend import open_embedder
+from finder.core.models.embedder import ModelSpec, ModelUnavailableError, resolve_model_spec
+from finder.core.models.onnx_runtime import open_embedder
+from finder.core.store.catalog import CatalogError
+from finder.core.store.lock import DataDirLockedError
 from finder.ui.controller import Controller
-from finder.ui.main_window import MainWindow
+from finder.ui.views.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+# Package data (pyproject [tool.setuptools.package-data]), so an installed wheel has it.
+RESOURCES = Path(__file__).resolve().parent / "ui" / "resources"
 
 
 def app_icon() -> QIcon:

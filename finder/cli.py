@@ -16,18 +16,18 @@ from types import FrameType
 from typing import TextIO
 
 from finder import __version__, cli_models, paths
-from finder.core.catalog import CatalogError
-from finder.core.embedder import (
+from finder.core.ingest.extract import ExtractError
+from finder.core.library import FolderError, Library
+from finder.core.models.embedder import (
     BACKENDS,
     PRECISIONS,
     ClipEmbedder,
     ModelSpec,
     ModelUnavailableError,
 )
-from finder.core.extract import ExtractError
-from finder.core.library import FolderError, Library
-from finder.core.lock import DataDirLockedError
-from finder.core.relevance import relevant
+from finder.core.search.relevance import relevant
+from finder.core.store.catalog import CatalogError
+from finder.core.store.lock import DataDirLockedError
 from finder.core.types import IndexProgress, IndexReport, SearchKind, SearchResult
 
 EXIT_OK = 0
@@ -167,7 +167,7 @@ def _continue_switch(args: argparse.Namespace, library: Library,
                      printer: ProgressPrinter | None, cancel: threading.Event,
                      out: TextIO) -> bool:
     """A model switch in progress: embed what the new model still lacks. True if stopped."""
-    from finder.core.switching import load_state
+    from finder.core.models.switching import load_state
 
     target = load_state(library.data_dir).target
     if target is None or target.key == library.embedder.key:
@@ -310,7 +310,7 @@ _COMMANDS = {
 
 
 def _open(args: argparse.Namespace, spec: ModelSpec, *, writable: bool) -> Library:
-    from finder.core.onnx_backend import open_embedder
+    from finder.core.models.onnx_runtime import open_embedder
 
     data_dir = paths.data_dir(args.data_dir)
     embedder = open_embedder(spec, data_dir, precision=args.precision,
@@ -320,7 +320,7 @@ def _open(args: argparse.Namespace, spec: ModelSpec, *, writable: bool) -> Libra
 
 def _run_faster(args: argparse.Namespace, library: Library, err: TextIO) -> None:
     """Before a long index run: export a torch model for ONNX Runtime (once per model)."""
-    from finder.core.onnx_backend import optimise, should_export
+    from finder.core.models.onnx_runtime import optimise, should_export
 
     if not should_export(library.embedder, library.data_dir, getattr(args, "backend", None)):
         return

@@ -1,6 +1,6 @@
 """`finder models` (list, use, download, delete) and `finder compare`: choosing the model.
 
-The chosen and the active model live in data_dir/models.json (finder.core.switching);
+The chosen and the active model live in data_dir/models.json (finder.core.models.switching);
 --model/--pretrained (or FINDER_MODEL/FINDER_PRETRAINED) override them for one command.
 """
 
@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from finder import paths
-from finder.core import model_catalog
-from finder.core.download import DownloadError, DownloadProgress
-from finder.core.embedder import ModelSpec, ModelUnavailableError, resolve_model_spec
 from finder.core.library import ModelInUseError
-from finder.core.switching import ModelChoice, begin_switch, load_state, progress
+from finder.core.models import catalogue
+from finder.core.models.download import DownloadError, DownloadProgress
+from finder.core.models.embedder import ModelSpec, ModelUnavailableError, resolve_model_spec
+from finder.core.models.switching import ModelChoice, begin_switch, load_state, progress
 from finder.core.types import SearchKind
 
 EXPECTED_ERRORS = (DownloadError, ModelInUseError)
@@ -80,7 +80,7 @@ def resolve_spec(args: argparse.Namespace) -> ModelSpec:
 
 def remember_first_model(data_dir: Path, spec: ModelSpec) -> None:
     """The first model a data dir is indexed with becomes its active model."""
-    from finder.core.switching import ModelState, save_state
+    from finder.core.models.switching import ModelState, save_state
 
     if load_state(data_dir).active is None:
         try:
@@ -95,7 +95,7 @@ def parse_model(text: str, pretrained: str | None = None) -> ModelSpec:
     name = text
     if pretrained is None and "@" in text:
         name, pretrained = text.rsplit("@", 1)
-    entry = model_catalog.find(name, pretrained)
+    entry = catalogue.find(name, pretrained)
     if pretrained is None and entry is not None:
         pretrained = entry.pretrained
     return resolve_model_spec(name, pretrained)
@@ -127,9 +127,9 @@ def _rows(args: argparse.Namespace, spec: ModelSpec) -> tuple[list[dict[str, Any
         stored = {m.key: m for m in library.stored_models()}
     finally:
         library.close()
-    speeds = model_catalog.measured_speeds(data_dir)
+    speeds = catalogue.measured_speeds(data_dir)
     rows: list[dict[str, Any]] = []
-    for m in model_catalog.MODELS:
+    for m in catalogue.MODELS:
         rows.append({
             "key": m.key, "name": m.name, "pretrained": m.pretrained,
             "embed_dim": m.embed_dim, "params_m": m.params_m, "gflops": m.gflops,
@@ -140,7 +140,7 @@ def _rows(args: argparse.Namespace, spec: ModelSpec) -> tuple[list[dict[str, Any
             "languages": m.languages, "note": m.note,
             "tokenizer_needs_hub": m.needs_hub,
             "hub_repos": [r for r in (m.hf_hub, m.hub_tokenizer, m.hub_text_config) if r],
-            "on_disk": model_catalog.weights_on_disk(m),
+            "on_disk": catalogue.weights_on_disk(m),
         })
     known = {r["key"] for r in rows}
     rows += [{"key": key, "name": key.split("@")[0], "pretrained": key.split("@", 1)[-1],
@@ -155,15 +155,15 @@ def _rows(args: argparse.Namespace, spec: ModelSpec) -> tuple[list[dict[str, Any
             "complete": index.complete, "vectors": index.vectors, "bytes": index.bytes}
         speed = speeds.get(row["key"])
         row["measured"] = None if speed is None else vars(speed)
-    return rows, model_catalog.recommend(model_catalog.Machine.this())
+    return rows, catalogue.recommend(catalogue.Machine.this())
 
 
 def _list(args: argparse.Namespace, spec: ModelSpec, out: TextIO) -> int:
     rows, (best, why) = _rows(args, spec)
     if args.json:
-        machine = model_catalog.Machine.this()
+        machine = catalogue.Machine.this()
         json.dump({"models": rows, "recommended": {"key": best.key, "why": why},
-                   "machine": vars(machine), "source": model_catalog.SOURCE},
+                   "machine": vars(machine), "source": catalogue.SOURCE},
                   out, indent=2, ensure_ascii=False)
         out.write("\n")
         return 0
@@ -182,7 +182,7 @@ def _list(args: argparse.Namespace, spec: ModelSpec, out: TextIO) -> int:
     print("\n* active (answers searches)   > being switched to   \u2020 fetches its tokenizer "
           "or text-tower config from the Hugging Face hub once", file=out)
     print("Download sizes are estimates (params x 4 bytes); `finder models download NAME` "
-          "shows the exact size first. Quality: zero-shot, " + model_catalog.SOURCE +
+          "shows the exact size first. Quality: zero-shot, " + catalogue.SOURCE +
           "; unknown where blank.", file=out)
     print(f"Recommended here: {best.name} {best.pretrained} \u2014 {why}", file=out)
     return 0
@@ -203,7 +203,7 @@ def _here(row: dict[str, Any]) -> str:
 
 def _use(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
     from finder.cli import ProgressPrinter, _open
-    from finder.core.embedder import ClipEmbedder
+    from finder.core.models.embedder import ClipEmbedder
 
     target = parse_model(args.name, args.use_pretrained)
     library = _open(args, spec, writable=True)
@@ -254,13 +254,13 @@ def interrupt_sets(cancel: threading.Event) -> Iterator[None]:
 
 
 def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from finder.core import download
+    from finder.core.models import download
 
-    entry = model_catalog.find(args.name, args.use_pretrained)
+    entry = catalogue.find(args.name, args.use_pretrained)
     if entry is None:
         raise DownloadError(f"{args.name} is not in the catalogue (`finder models`); for other "
                             "tags use `finder model download --model NAME --pretrained TAG`")
-    files = model_catalog.remote_files(entry)
+    files = catalogue.remote_files(entry)
     total = sum(f.size for f in files)
     print(f"{entry.name} {entry.pretrained}: {_size(total)} in {len(files)} file(s), into "
           f"{download.hub_cache()}", file=out, flush=True)
@@ -314,7 +314,7 @@ class DownloadBar:
 
 
 def cmd_compare(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
-    from finder.core.compare import compare
+    from finder.core.search.compare import compare
 
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     if len(names) != 2:

@@ -1,6 +1,6 @@
 """`finder watch`: keep the index following the folders until Ctrl+C or SIGTERM.
 
-Besides the watcher (finder.core.watcher) it reads the text in new pictures (the OCR
+Besides the watcher (finder.core.indexing.watcher) it reads the text in new pictures (the OCR
 pass, unless --no-ocr) and carries on a model switch left unfinished: the target model
 embeds in a thread while the active one keeps indexing what changes, and takes over once
 every file has its vectors.
@@ -16,13 +16,13 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from finder.core.catalog import CatalogError
-from finder.core.embedder import ClipEmbedder, ModelUnavailableError
+from finder.core.indexing.ocr_pass import OcrReport
+from finder.core.indexing.watcher import WatchBatch, WatchedRoot, Watcher
 from finder.core.library import Library
-from finder.core.ocr_pass import OcrReport
-from finder.core.switching import ModelChoice, load_state
+from finder.core.models.embedder import ClipEmbedder, ModelUnavailableError
+from finder.core.models.switching import ModelChoice, load_state
+from finder.core.store.catalog import CatalogError
 from finder.core.types import IndexProgress
-from finder.core.watcher import WatchBatch, WatchedRoot, Watcher
 
 log = logging.getLogger(__name__)
 

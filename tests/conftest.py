@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from finder.core.embedder import ClipEmbedder, ModelSpec, resolve_model_spec
 from finder.core.library import Library
+from finder.core.models.embedder import ClipEmbedder, ModelSpec, resolve_model_spec
 from tests.helpers import TINY24_CONFIG, TINY_CONFIG
 
 

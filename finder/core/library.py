@@ -12,23 +12,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from finder.core.catalog import Catalog, Root, storage_error
-from finder.core.embedder import Embedder
-from finder.core.indexer import Indexer, IndexerConfig, ProgressCallback
-from finder.core.lock import WriterLock
-from finder.core.ocr import Ocr
-from finder.core.ocr_pass import OcrReport, read_text_in_images
-from finder.core.onnx_backend import export_dir
-from finder.core.search import Search
-from finder.core.store import ModelStore, index_dir
-from finder.core.switching import cancel_switch, load_state, take_over_if_complete
-from finder.core.thumbnails import THUMBNAIL_DIR, ThumbnailCache
+from finder.core.indexing.indexer import Indexer, IndexerConfig, ProgressCallback
+from finder.core.indexing.ocr_pass import OcrReport, read_text_in_images
+from finder.core.ingest.ocr import Ocr
+from finder.core.ingest.thumbnails import THUMBNAIL_DIR, ThumbnailCache
+from finder.core.models.embedder import Embedder
+from finder.core.models.onnx_runtime import export_dir
+from finder.core.models.switching import cancel_switch, load_state, take_over_if_complete
+from finder.core.search.search import Search
+from finder.core.store.catalog import Catalog, Root, storage_error
+from finder.core.store.layout import CATALOG_FILE, INDEX_DIR
+from finder.core.store.lock import WriterLock
+from finder.core.store.model_store import ModelStore, index_dir
 from finder.core.types import IndexReport, Modality
 
 log = logging.getLogger(__name__)
 
-CATALOG_FILE = "catalog.sqlite3"
-INDEX_DIR = "index"
 
 
 class FolderError(Exception):

@@ -50,7 +50,7 @@ class SearchResult:
     item_id: int = 0
     matched_terms: tuple[str, ...] = ()  # the query's words found by keyword search
     signals: tuple[str, ...] = ()  # what found it, strongest first: "keyword", "passage" ...
-    # Calibrated per query and model (finder.core.relevance): 0..1 against the score
+    # Calibrated per query and model (finder.core.search.relevance): 0..1 against the score
     # distribution of its candidates, and "strong" / "weak" / "tail" (clearly irrelevant).
     relevance: float | None = None
     match: str = ""

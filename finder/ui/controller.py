@@ -20,14 +20,14 @@ from PySide6.QtCore import QObject, QThreadPool, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 
 from finder.config import Settings
-from finder.core.embedder import ModelSpec, ModelUnavailableError
+from finder.core.indexing.ocr_pass import OcrReport
+from finder.core.indexing.watcher import WatchBatch, Watcher
+from finder.core.ingest.thumbnails import ThumbnailCache
 from finder.core.library import FolderStatus, Library
-from finder.core.ocr_pass import OcrReport
-from finder.core.thumbnails import ThumbnailCache
+from finder.core.models.embedder import ModelSpec, ModelUnavailableError
 from finder.core.types import IndexProgress, IndexReport, SearchKind, SearchResult
-from finder.core.watcher import WatchBatch, Watcher
 from finder.ui.drop_zone import DroppedImage
-from finder.ui.results_model import ResultsModel
+from finder.ui.views.results_model import ResultsModel
 from finder.ui.workers import (
     IndexJob,
     IndexWorker,
@@ -175,7 +175,7 @@ class Controller(QObject):
     def _prepare_faster_runtime(self) -> None:
         """Export a torch model for ONNX Runtime in the background (once per model):
         faster from then on, and later starts do without torch (less memory)."""
-        from finder.core.onnx_backend import optimise, should_export
+        from finder.core.models.onnx_runtime import optimise, should_export
 
         library = self.library
         if not library.writable or not should_export(library.embedder, library.data_dir):
@@ -217,7 +217,7 @@ class Controller(QObject):
         """Switch to a local checkpoint (with a config JSON beside it, or the current model)."""
         if self.library_factory is None:
             return
-        from finder.core.embedder import resolve_model_spec
+        from finder.core.models.embedder import resolve_model_spec
 
         config = Path(path).with_suffix(".json")
         current = getattr(self.library.embedder, "spec", None)
@@ -229,13 +229,13 @@ class Controller(QObject):
             return
         self._use_library(spec)
 
-    # -- choosing the model (finder.core.switching) ---------------------------------------
+    # -- choosing the model (finder.core.models.switching) ---------------------------------------
 
     def choose_model(self, spec: ModelSpec) -> None:
         """Switch to another model: at once if its index is complete, else its vectors are
         embedded in the background while searches keep the current model, which it
         replaces when done (switch_finished). Resumes on the next start if interrupted."""
-        from finder.core.switching import ModelChoice, begin_switch
+        from finder.core.models.switching import ModelChoice, begin_switch
 
         current = getattr(self.library.embedder, "spec", None)
         if current is None or self.library_factory is None:
@@ -249,7 +249,7 @@ class Controller(QObject):
 
     def _continue_switch(self) -> None:
         """A switch an earlier session left unfinished goes on where it stopped."""
-        from finder.core.switching import load_state
+        from finder.core.models.switching import load_state
 
         target = load_state(self.library.data_dir).target
         if (target is None or target.key == self.library.embedder.key
@@ -264,7 +264,7 @@ class Controller(QObject):
         self._start_switch(spec)
 
     def _start_switch(self, spec: ModelSpec) -> None:
-        from finder.core.embedder import ClipEmbedder
+        from finder.core.models.embedder import ClipEmbedder
 
         self._switch_cancel = threading.Event()
         self._switch_spec = spec
@@ -283,13 +283,13 @@ class Controller(QObject):
         return status.switching_to, status.switch_embedded, status.switch_total
 
     def cancel_model_switch(self) -> None:
-        from finder.core.switching import cancel_switch
+        from finder.core.models.switching import cancel_switch
 
         self._switch_cancel.set()
         cancel_switch(self.library.data_dir)
 
     def _on_switch_done(self, report: object) -> None:
-        from finder.core.switching import load_state
+        from finder.core.models.switching import load_state
 
         active = load_state(self.library.data_dir).active
         spec, self._switch_spec = self._switch_spec, None

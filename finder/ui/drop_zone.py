@@ -10,7 +10,7 @@ from PIL import Image
 from PySide6.QtCore import QBuffer, QIODevice, QMimeData
 from PySide6.QtGui import QImage
 
-from finder.core.extract import IMAGE_SUFFIXES, ExtractError, load_image
+from finder.core.ingest.extract import IMAGE_SUFFIXES, ExtractError, load_image
 
 
 @dataclass(frozen=True)

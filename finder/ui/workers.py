@@ -18,11 +18,11 @@ from PIL import Image
 from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, Signal, Slot
 from PySide6.QtGui import QImage
 
+from finder.core.indexing.priority import lower_thread_priority
+from finder.core.ingest.thumbnails import ThumbnailCache
 from finder.core.library import FolderError, Library
-from finder.core.priority import lower_thread_priority
-from finder.core.thumbnails import ThumbnailCache
 from finder.core.types import IndexProgress, SearchKind, SearchResult
-from finder.ui.results_model import ResultsModel
+from finder.ui.views.results_model import ResultsModel
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ CORE = Path(finder.core.__file__).parent
 
 
 def test_core_imports_no_qt() -> None:
-    modules = [f"finder.core.{m.name}" for m in pkgutil.iter_modules([str(CORE)])]
+    modules = [m.name for m in pkgutil.walk_packages([str(CORE)], "finder.core.")]
     script = (
         "import importlib, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"

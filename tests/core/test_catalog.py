@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from finder.core.catalog import SCHEMA_VERSION, Catalog, NewItem, SchemaTooNewError
+from finder.core.store.catalog import SCHEMA_VERSION, Catalog, NewItem, SchemaTooNewError
 from finder.core.types import FileKind, FileStatus, Modality
 
 

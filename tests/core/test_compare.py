@@ -1,4 +1,4 @@
-"""Comparing two models (finder.core.compare): each answers from its own index; a model
+"""Comparing two models (finder.core.search.compare): each answers from its own index; a model
 that cannot answer gives its column an error and the other column still works."""
 
 from __future__ import annotations
@@ -13,11 +13,16 @@ import numpy as np
 import pytest
 
 from finder import cli
-from finder.core.catalog import Catalog
-from finder.core.compare import Comparison, candidates, compare, ranks_by_path
-from finder.core.embedder import ClipEmbedder, ModelSpec, ModelUnavailableError, resolve_model_spec
 from finder.core.library import CATALOG_FILE, Library
-from finder.core.switching import load_state
+from finder.core.models.embedder import (
+    ClipEmbedder,
+    ModelSpec,
+    ModelUnavailableError,
+    resolve_model_spec,
+)
+from finder.core.models.switching import load_state
+from finder.core.search.compare import Comparison, candidates, compare, ranks_by_path
+from finder.core.store.catalog import Catalog
 from finder.core.types import SearchKind, SearchResult
 from tests.conftest import CountingEmbedder
 from tests.helpers import TINY24_CONFIG, TINY_CONFIG, draw_photo, index_with_two_models, write_text

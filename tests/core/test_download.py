@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from finder import cli
-from finder.core import download
-from finder.core.download import DownloadCancelled, DownloadError, DownloadProgress
+from finder.core.models import download
+from finder.core.models.download import DownloadCancelled, DownloadError, DownloadProgress
 
 REPO = "acme/tiny-clip"
 DATA = bytes(range(256)) * 2048  # 512 KiB

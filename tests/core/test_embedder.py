@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from finder.core.embedder import (
+from finder.core.models.embedder import (
     DEFAULT_MODEL,
     DEFAULT_PRETRAINED,
     ClipEmbedder,

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from finder.core.extract import (
+from finder.core.ingest.extract import (
     MAX_PASSAGES,
     MAX_TEXT_BYTES,
     ExtractError,
@@ -125,8 +125,8 @@ def test_pdfs_read_from_many_threads_at_once(tmp_path: Path) -> None:
     # documents); the indexer's decode pool and the thumbnail pool do exactly that.
     from concurrent.futures import ThreadPoolExecutor
 
-    from finder.core.extract import render_pdf_pages
-    from finder.core.thumbnails import ThumbnailCache
+    from finder.core.ingest.extract import render_pdf_pages
+    from finder.core.ingest.thumbnails import ThumbnailCache
 
     pdfs = [write_pdf(tmp_path / f"doc{i}.pdf", [f"page {n} of {i}" for n in range(1, 31)])
             for i in range(12)]

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from finder.core import search as search_module
-from finder.core.extract import read_document, render_pdf_pages
-from finder.core.keywords import parse
+from finder.core.ingest.extract import read_document, render_pdf_pages
 from finder.core.library import Library
-from finder.core.ranking import RRF_K, fuse
+from finder.core.search import search as search_module
+from finder.core.search.keywords import parse
+from finder.core.search.ranking import RRF_K, fuse
 from finder.core.types import FileKind, SearchKind, SearchResult
 from tests.helpers import draw_photo, write_encrypted_pdf, write_pdf, write_text
 
@@ -244,7 +244,7 @@ def _zip(path: Path, members: dict[str, str]) -> Path:
 
 
 def test_a_query_picture_is_read_tallest_lines_first() -> None:
-    from finder.core.ocr import Ocr
+    from finder.core.ingest.ocr import Ocr
 
     page = Image.new("RGB", (900, 500), "white")
     draw = ImageDraw.Draw(page)
@@ -279,7 +279,7 @@ def test_pptx_odt_and_rtf_are_read(tmp_path: Path) -> None:
 def test_loading_ocr_leaves_qt_settings_alone() -> None:
     # opencv-python sets QT_QPA_PLATFORM_PLUGIN_PATH to its own Qt5 plugins on import,
     # which would break the app's Qt 6 (and programs it opens) on a desktop.
-    script = ("import os; from PIL import Image; from finder.core.ocr import Ocr; "
+    script = ("import os; from PIL import Image; from finder.core.ingest.ocr import Ocr; "
               "Ocr().has_text(Image.new('RGB', (40, 40))); "
               "print(os.environ.get('QT_QPA_PLATFORM_PLUGIN_PATH'))")
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM_PLUGIN_PATH"}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from finder.core import indexer as indexer_module
+from finder.core.indexing import indexer as indexer_module
 from finder.core.library import Library
 from finder.core.types import IndexProgress, Modality, SearchKind
 from tests.conftest import CountingEmbedder
@@ -207,7 +207,7 @@ def test_new_model_reembeds_everything(library: Library, tmp_path: Path, data_di
 
 def test_a_second_writer_is_refused(library: Library, data_dir: Path,
                                     counting_embedder: CountingEmbedder) -> None:
-    from finder.core.lock import DataDirLockedError
+    from finder.core.store.lock import DataDirLockedError
 
     with pytest.raises(DataDirLockedError, match=f"pid {os.getpid()}"):
         Library(data_dir, counting_embedder, writable=True)

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from finder.core.embedder import ClipEmbedder
-from finder.core.indexer import IndexerConfig
+from finder.core.indexing.indexer import IndexerConfig
 from finder.core.library import INDEX_DIR, Library, ModelInUseError
-from finder.core.onnx_backend import export
-from finder.core.store import index_dir
-from finder.core.switching import ModelChoice, begin_switch, load_state
+from finder.core.models.embedder import ClipEmbedder
+from finder.core.models.onnx_runtime import export
+from finder.core.models.switching import ModelChoice, begin_switch, load_state
+from finder.core.store.model_store import index_dir
 from finder.core.types import IndexProgress, SearchKind
 from tests.conftest import CountingEmbedder
 from tests.helpers import draw_photo, write_pdf, write_text

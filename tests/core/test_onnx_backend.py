@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from finder.core.embedder import (
+from finder.core.library import Library
+from finder.core.models.embedder import (
     ClipEmbedder,
     ModelSpec,
     ModelUnavailableError,
     resolve_model_spec,
 )
-from finder.core.library import Library
-from finder.core.onnx_backend import (
+from finder.core.models.onnx_runtime import (
     OnnxEmbedder,
     export,
     export_dir,
@@ -137,8 +137,8 @@ def test_an_exported_model_runs_without_torch(tiny_spec: ModelSpec, tmp_path: Pa
     script = f"""
 import sys
 from PIL import Image
-from finder.core.embedder import resolve_model_spec
-from finder.core.onnx_backend import OnnxEmbedder, open_embedder
+from finder.core.models.embedder import resolve_model_spec
+from finder.core.models.onnx_runtime import OnnxEmbedder, open_embedder
 embedder = open_embedder(resolve_model_spec({str(tiny_spec.config_path)!r}, "none"),
                          __import__("pathlib").Path({str(tmp_path)!r}))
 assert isinstance(embedder, OnnxEmbedder), embedder

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from finder.core.embedder import (
+from finder.core.models.embedder import (
     ClipEmbedder,
     ModelSpec,
     ModelUnavailableError,
@@ -170,7 +170,7 @@ def test_background_threads_run_at_lower_priority() -> None:
     import sys
     import threading
 
-    from finder.core.priority import lower_thread_priority
+    from finder.core.indexing.priority import lower_thread_priority
 
     seen: dict[str, object] = {}
 

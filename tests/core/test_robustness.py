@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 
 from finder import cli
-from finder.core import extract as extract_module
-from finder.core import indexer as indexer_module
-from finder.core import scanner as scanner_module
-from finder.core.catalog import MIGRATIONS, SCHEMA_VERSION, Catalog, StorageError
+from finder.core.indexing import indexer as indexer_module
+from finder.core.ingest import extract as extract_module
+from finder.core.ingest import scanner as scanner_module
 from finder.core.library import Library
+from finder.core.store.catalog import MIGRATIONS, SCHEMA_VERSION, Catalog, StorageError
 from finder.core.types import FileStatus, Modality, SearchKind
 from tests.conftest import CountingEmbedder
 from tests.helpers import (

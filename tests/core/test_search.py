@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from finder.core.library import Library
-from finder.core.search import merge_modalities
+from finder.core.search.search import merge_modalities
 from finder.core.types import FileKind, SearchKind, SearchResult
 from tests.helpers import draw_photo, write_text
 

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from finder.core.clip_tokenizer import ClipTokenizer, default_vocab_path
-from finder.core.image_prep import PreprocessConfig, preprocess
+from finder.core.models.image_prep import PreprocessConfig, preprocess
+from finder.core.models.tokenizer import ClipTokenizer, default_vocab_path
 from tests.helpers import TINY_CONFIG
 
 TEXTS = [
@@ -96,7 +96,7 @@ def test_a_repeated_query_is_fast(ours: ClipTokenizer) -> None:
 
 
 def test_default_vocab_path_does_not_import_open_clip() -> None:
-    script = ("import sys\nfrom finder.core.clip_tokenizer import default_vocab_path\n"
+    script = ("import sys\nfrom finder.core.models.tokenizer import default_vocab_path\n"
               "path = default_vocab_path()\n"
               "print(path.name, 'open_clip' in sys.modules, 'torch' in sys.modules)")
     out = _run(script)
@@ -108,7 +108,7 @@ def test_modules_load_no_torch() -> None:
     script = (
         "import sys\n"
         "from PIL import Image\n"
-        "import finder.core.clip_tokenizer as t, finder.core.image_prep as p\n"
+        "import finder.core.models.tokenizer as t, finder.core.models.image_prep as p\n"
         "ids = t.ClipTokenizer()(['a photo of a dog'])\n"
         "cfg = p.PreprocessConfig(size=(224, 224))\n"
         "x = p.preprocess(Image.new('RGB', (300, 200), (10, 20, 30)), cfg)\n"

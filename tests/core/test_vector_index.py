@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from finder.core.catalog import Catalog, NewItem
+from finder.core.store.catalog import Catalog, NewItem
+from finder.core.store.vectors import IndexCorruptError, VectorStore, open_store
 from finder.core.types import FileKind, FileStatus, Modality
-from finder.core.vector_index import IndexCorruptError, VectorStore, open_store
 
 DIM = 16
 

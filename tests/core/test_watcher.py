@@ -15,14 +15,14 @@ from PIL import Image
 from watchdog.observers import Observer
 
 from finder import cli
-from finder.core import indexer as indexer_module
 from finder.core import library as library_module
-from finder.core.embedder import ClipEmbedder, resolve_model_spec
+from finder.core.indexing import indexer as indexer_module
+from finder.core.indexing.ocr_pass import OcrReport, read_text_in_images
+from finder.core.indexing.watcher import NATIVE, OFFLINE, POLLING, WatchBatch, WatchConfig, Watcher
 from finder.core.library import Library
-from finder.core.ocr_pass import OcrReport, read_text_in_images
-from finder.core.switching import ModelChoice, begin_switch, load_state
+from finder.core.models.embedder import ClipEmbedder, resolve_model_spec
+from finder.core.models.switching import ModelChoice, begin_switch, load_state
 from finder.core.types import SearchKind
-from finder.core.watcher import NATIVE, OFFLINE, POLLING, WatchBatch, WatchConfig, Watcher
 from tests.conftest import CountingEmbedder
 from tests.helpers import TINY_CONFIG, draw_photo, write_text
 
@@ -302,7 +302,7 @@ def test_an_unplugged_folder_goes_offline_and_comes_back(library: Library, tmp_p
 def test_a_failing_batch_is_reported_and_retried(library: Library, tmp_path: Path,
                                                  recorder: Recorder,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from finder.core.catalog import StorageError
+    from finder.core.store.catalog import StorageError
 
     root = tmp_path / "Pictures"
     root.mkdir()

@@ -126,7 +126,7 @@ def test_console_entry_point_with_environment_configuration(folders: tuple[Path,
 
 def test_a_second_indexer_is_refused_with_the_holders_pid(folders: tuple[Path, Path],
                                                           tmp_path: Path) -> None:
-    from finder.core.lock import WriterLock
+    from finder.core.store.lock import WriterLock
 
     data = tmp_path / "data"
     with WriterLock(data):

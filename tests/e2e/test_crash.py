@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from finder import cli
-from finder.core.catalog import MIGRATIONS, SCHEMA_VERSION, Catalog
 from finder.core.library import WATCH_STATE_FILE, Library
+from finder.core.store.catalog import MIGRATIONS, SCHEMA_VERSION, Catalog
 from finder.core.types import FileStatus, Modality, SearchKind
 from tests.conftest import CountingEmbedder
 from tests.helpers import TINY_CONFIG, draw_photo, write_pdf, write_text
@@ -140,8 +140,8 @@ def test_sigkill_while_saving_the_index(tmp_path: Path, children: list[subproces
     child = _script(f"""
         import threading
         from pathlib import Path
-        from finder.core import vector_index
-        from finder.core.embedder import ClipEmbedder, resolve_model_spec
+        from finder.core.store import vectors as vector_index
+        from finder.core.models.embedder import ClipEmbedder, resolve_model_spec
         from finder.core.library import Library
 
         def hang(path):  # the first part of the new generation is written: stop here
@@ -189,7 +189,7 @@ def test_sigkill_during_a_catalog_migration(tmp_path: Path,
     child = _script(f"""
         import threading
         from pathlib import Path
-        from finder.core import catalog
+        from finder.core.store import catalog
 
         run_script = catalog._Tx.executescript_in_tx
 

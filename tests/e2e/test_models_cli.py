@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from finder import cli
-from finder.core import model_catalog
-from finder.core.catalog import Catalog
 from finder.core.library import INDEX_DIR
-from finder.core.store import index_dir
-from finder.core.switching import load_state
+from finder.core.models import catalogue
+from finder.core.models.switching import load_state
+from finder.core.store.catalog import Catalog
+from finder.core.store.model_store import index_dir
 from tests.e2e.test_crash import wait_for
 from tests.helpers import TINY24_CONFIG, TINY_CONFIG, draw_photo, write_text
 
@@ -46,13 +46,13 @@ def _folder(tmp_path: Path, photos: int = 4) -> Path:
 def test_catalogue_lists_every_model_with_its_figures() -> None:
     import open_clip
 
-    names = {(m.name, m.pretrained) for m in model_catalog.MODELS}
+    names = {(m.name, m.pretrained) for m in catalogue.MODELS}
     for wanted in [("ViT-B-32", "laion2b_s34b_b79k"), ("ViT-B-32", "openai"),
                    ("ViT-B-16", "laion2b_s34b_b88k"), ("ViT-L-14", "laion2b_s32b_b82k"),
                    ("ViT-B-16-SigLIP", "webli"), ("MobileCLIP-S1", "datacompdr"),
                    ("xlm-roberta-base-ViT-B-32", "laion5b_s13b_b90k")]:
         assert wanted in names
-    for m in model_catalog.MODELS:
+    for m in catalogue.MODELS:
         cfg = open_clip.get_pretrained_cfg(m.name, m.pretrained)
         assert cfg["hf_hub"].rstrip("/") == m.hf_hub  # where open_clip looks for it
         assert open_clip.get_model_config(m.name)["embed_dim"] == m.embed_dim
@@ -62,18 +62,18 @@ def test_catalogue_lists_every_model_with_its_figures() -> None:
         known = [m.imagenet, m.flickr_r1, m.flickr_r5, m.coco_r1, m.coco_r5]
         assert all(v is None for v in known) or all(0 < v < 1 for v in known)  # type: ignore
     # Spot checks against open_clip's tables (see the module's sources).
-    assert model_catalog.get("ViT-B-32").imagenet == 0.6656
-    assert model_catalog.get("ViT-B-16-SigLIP").coco_r5 == 0.7244
-    small = model_catalog.Machine(cores=2, memory_gb=8, native_bf16=False)
-    assert model_catalog.recommend(small)[0].key == "ViT-B-32@laion2b_s34b_b79k"
-    big = model_catalog.Machine(cores=32, memory_gb=64, native_bf16=True)
-    assert model_catalog.recommend(big)[0].name == "ViT-L-14"
+    assert catalogue.get("ViT-B-32").imagenet == 0.6656
+    assert catalogue.get("ViT-B-16-SigLIP").coco_r5 == 0.7244
+    small = catalogue.Machine(cores=2, memory_gb=8, native_bf16=False)
+    assert catalogue.recommend(small)[0].key == "ViT-B-32@laion2b_s34b_b79k"
+    big = catalogue.Machine(cores=32, memory_gb=64, native_bf16=True)
+    assert catalogue.recommend(big)[0].name == "ViT-L-14"
 
 
 def test_measured_speed_is_read_back(tmp_path: Path) -> None:
-    speed = model_catalog.MeasuredSpeed(12.5, 90.0, 2, 3.1, "fp32", "2025-01-01T00:00:00")
-    model_catalog.record_speed(tmp_path, "ViT-B-32@laion2b_s34b_b79k", speed)
-    assert model_catalog.measured_speeds(tmp_path) == {"ViT-B-32@laion2b_s34b_b79k": speed}
+    speed = catalogue.MeasuredSpeed(12.5, 90.0, 2, 3.1, "fp32", "2025-01-01T00:00:00")
+    catalogue.record_speed(tmp_path, "ViT-B-32@laion2b_s34b_b79k", speed)
+    assert catalogue.measured_speeds(tmp_path) == {"ViT-B-32@laion2b_s34b_b79k": speed}
 
 
 def test_models_use_compare_switch_back_and_delete(tmp_path: Path) -> None:
@@ -93,7 +93,7 @@ def test_models_use_compare_switch_back_and_delete(tmp_path: Path) -> None:
     listing = json.loads(out)
     rows = {r["key"]: r for r in listing["models"]}
     assert rows[B_KEY]["active"] and rows[A_KEY]["index"]["complete"]
-    assert len(rows) == len(model_catalog.MODELS) + 2 and listing["recommended"]["key"]
+    assert len(rows) == len(catalogue.MODELS) + 2 and listing["recommended"]["key"]
     code, out, _ = run("models", "--data-dir", data)
     assert code == 0 and "ViT-B-16-SigLIP webli \u2020" in out and "Recommended here" in out
 
@@ -124,10 +124,10 @@ def test_a_killed_switch_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import threading
         from pathlib import Path
-        from finder.core.embedder import ClipEmbedder, resolve_model_spec
-        from finder.core.indexer import IndexerConfig
+        from finder.core.models.embedder import ClipEmbedder, resolve_model_spec
+        from finder.core.indexing.indexer import IndexerConfig
         from finder.core.library import Library
-        from finder.core.switching import ModelChoice, begin_switch
+        from finder.core.models.switching import ModelChoice, begin_switch
         a = resolve_model_spec({str(TINY_CONFIG)!r}, "none")
         b = resolve_model_spec({str(TINY24)!r}, "none")
         lib = Library(Path({str(data)!r}), ClipEmbedder(a, threads=1), writable=True,

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from finder import cli
-from finder.core.embedder import ClipEmbedder, resolve_model_spec
 from finder.core.library import Library
-from finder.core.onnx_backend import OnnxEmbedder, optimise
+from finder.core.models.embedder import ClipEmbedder, resolve_model_spec
+from finder.core.models.onnx_runtime import OnnxEmbedder, optimise
 from finder.core.types import FileKind, SearchKind
 from tools.ranking_eval import Folders, evaluate, make_folders, mixed_view, rank_of
 

@@ -14,9 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from finder.core.catalog import Catalog
-from finder.core.embedder import resolve_model_spec
-from finder.core.switching import ModelChoice, ModelState, begin_switch, load_state, save_state
+from finder.core.models.embedder import resolve_model_spec
+from finder.core.models.switching import (
+    ModelChoice,
+    ModelState,
+    begin_switch,
+    load_state,
+    save_state,
+)
+from finder.core.store.catalog import Catalog
 from tests.e2e.test_crash import _Lines, wait_for
 from tests.e2e.test_models_cli import A_KEY, B_KEY, TINY24, run
 from tests.helpers import TINY_CONFIG, draw_photo, write_text

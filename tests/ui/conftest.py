@@ -7,11 +7,11 @@ import pytest
 from PySide6.QtCore import QThreadPool
 
 from finder.config import Settings
-from finder.core.embedder import ClipEmbedder
+from finder.core.ingest.thumbnails import ThumbnailCache
 from finder.core.library import Library
-from finder.core.thumbnails import ThumbnailCache
+from finder.core.models.embedder import ClipEmbedder
 from finder.ui.controller import Controller
-from finder.ui.main_window import MainWindow
+from finder.ui.views.main_window import MainWindow
 from finder.ui.workers import WorkerThread
 from tests.helpers import draw_photo, write_pdf, write_text
 

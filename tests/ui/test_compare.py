@@ -11,13 +11,13 @@ from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QPushButton
 
-from finder.core import compare as core_compare
-from finder.core.embedder import ClipEmbedder, ModelUnavailableError
 from finder.core.library import Library
+from finder.core.models.embedder import ClipEmbedder, ModelUnavailableError
+from finder.core.search import compare as core_compare
 from finder.core.types import SearchKind
-from finder.ui.compare_dialog import CompareDialog
-from finder.ui.main_window import MainWindow
-from finder.ui.results_model import DetailRole, ResultsModel, ThumbnailStateRole
+from finder.ui.dialogs.compare import CompareDialog
+from finder.ui.views.main_window import MainWindow
+from finder.ui.views.results_model import DetailRole, ResultsModel, ThumbnailStateRole
 from tests.helpers import index_with_two_models
 
 SCREENSHOT_DIR = Path(os.environ["FINDER_SCREENSHOT_DIR"]) if os.environ.get(

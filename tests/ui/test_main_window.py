@@ -10,11 +10,11 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from finder.core.embedder import ClipEmbedder, resolve_model_spec
-from finder.core.onnx_backend import OnnxEmbedder
+from finder.core.models.embedder import ClipEmbedder, resolve_model_spec
+from finder.core.models.onnx_runtime import OnnxEmbedder
 from finder.core.types import FileKind, SearchKind
 from finder.ui.controller import ModelState
-from finder.ui.main_window import PAGE_MESSAGE, PAGE_RESULTS, PAGE_WELCOME, MainWindow
+from finder.ui.views.main_window import PAGE_MESSAGE, PAGE_RESULTS, PAGE_WELCOME, MainWindow
 
 SCREENSHOT_DIR = Path(os.environ.get("FINDER_SCREENSHOT_DIR", "")) if os.environ.get(
     "FINDER_SCREENSHOT_DIR") else None
@@ -139,7 +139,7 @@ def test_adding_a_folder_through_the_dialog_indexes_it(
     qtbot.keyClick(window.query_bar.edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: controller.model.rowCount() == 7, timeout=10_000)
     # Removing it drops it from the index, never the files.
-    monkeypatch.setattr("finder.ui.folders_dialog.QMessageBox.question",
+    monkeypatch.setattr("finder.ui.dialogs.folders.QMessageBox.question",
                         staticmethod(lambda *a, **k: dialog_yes()))
     dialog.table.selectRow(0)
     with qtbot.waitSignal(controller.folders_changed, timeout=30_000):
@@ -256,7 +256,7 @@ def test_a_model_switch_runs_beside_searches_and_resumes_after_a_restart(
         make_window, tiny_embedder, tiny24_spec, photo_folder, qtbot,
         data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     from finder.core.library import Library
-    from finder.core.switching import ModelChoice, begin_switch, load_state
+    from finder.core.models.switching import ModelChoice, begin_switch, load_state
 
     def factory(spec):  # type: ignore[no-untyped-def]
         return Library(data_dir, ClipEmbedder(spec), writable=True)

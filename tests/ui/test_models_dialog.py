@@ -8,9 +8,9 @@ from pathlib import Path
 
 from PySide6.QtGui import QKeySequence
 
-from finder.core import model_catalog
 from finder.core.library import StoredModel
-from finder.ui.models_dialog import COLUMNS, UNKNOWN, ModelsDialog, build_rows
+from finder.core.models import catalogue
+from finder.ui.dialogs.models import COLUMNS, UNKNOWN, ModelsDialog, build_rows
 from tests.core.test_download import hub  # noqa: F401, F811 - the fake hub fixture
 
 SCREENSHOT_DIR = Path(os.environ["FINDER_SCREENSHOT_DIR"]) if os.environ.get(
@@ -33,7 +33,7 @@ def test_the_dialog_lists_the_catalogue_and_marks_the_active_model(
     dialog = _open(window, qtbot)
     assert dialog.timer.isActive()
     labels = [dialog.model.item(r, 0).text() for r in range(dialog.model.rowCount())]
-    for entry in model_catalog.MODELS:
+    for entry in catalogue.MODELS:
         assert any(label.startswith(f"{entry.name} {entry.pretrained}") for label in labels)
     # The tiny test model is not in the catalogue, but it answers searches: listed, active.
     active = [r for r in dialog.rows if r.active]
@@ -61,15 +61,15 @@ def test_use_is_disabled_for_a_model_not_on_disk(make_window, tiny_embedder,
     dialog = _open(window, qtbot)
     dialog.table.selectRow(0)
     assert not dialog.use_button.isEnabled()
-    assert f"finder models download {model_catalog.MODELS[0].name}" in \
+    assert f"finder models download {catalogue.MODELS[0].name}" in \
         dialog.use_button.toolTip()
     dialog.close()
 
 
 def test_rows_format_unknown_figures_and_index_state() -> None:
-    mobile = dataclasses.replace(model_catalog.get("MobileCLIP-S1"), imagenet=None,
+    mobile = dataclasses.replace(catalogue.get("MobileCLIP-S1"), imagenet=None,
                                  flickr_r1=None, coco_r1=None)  # figures not published
-    b32 = model_catalog.MODELS[0]
+    b32 = catalogue.MODELS[0]
     stored = [StoredModel(b32.key, 512, 10, 3, 7, 1_500_000, 20_480)]
     rows = build_rows([b32, mobile], stored, {"tiny@random-seed0"}, b32.key,
                       on_disk=lambda m: m is b32)
@@ -95,14 +95,14 @@ def test_rows_format_unknown_figures_and_index_state() -> None:
 def test_a_running_switch_shows_its_progress_and_can_be_cancelled(
         make_window, tiny_embedder, photo_folder, qtbot,
         tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from finder.core.embedder import resolve_model_spec
-    from finder.core.switching import ModelChoice, ModelState, load_state, save_state
+    from finder.core.models.embedder import resolve_model_spec
+    from finder.core.models.switching import ModelChoice, ModelState, load_state, save_state
 
     window, controller = make_window(tiny_embedder)
     controller.start()
     with qtbot.waitSignal(controller.indexing_finished, timeout=60_000):
         controller.add_folder(str(photo_folder))
-    b16 = model_catalog.get("ViT-B-16")
+    b16 = catalogue.get("ViT-B-16")
     data_dir = controller.library.data_dir
     save_state(data_dir, ModelState(ModelChoice.of(tiny_embedder.spec),
                                     ModelChoice.of(resolve_model_spec(b16.name, b16.pretrained))))
@@ -141,11 +141,11 @@ def test_download_dialog_fetches_from_the_hub_with_progress(qtbot, hub) -> None:
     # `hub`: the fake Hugging Face hub on 127.0.0.1 from tests/core/test_download.py.
     from dataclasses import replace
 
-    from finder.core import model_catalog
-    from finder.ui.models_dialog import DownloadDialog
+    from finder.core.models import catalogue
+    from finder.ui.dialogs.models import DownloadDialog
     from tests.core.test_download import DATA, REPO
 
-    entry = replace(model_catalog.MODELS[0], hf_hub=REPO, hub_tokenizer=None,
+    entry = replace(catalogue.MODELS[0], hf_hub=REPO, hub_tokenizer=None,
                     hub_text_config=None)
     dialog = DownloadDialog(entry, None)
     qtbot.addWidget(dialog)
@@ -160,11 +160,11 @@ def test_download_dialog_fetches_from_the_hub_with_progress(qtbot, hub) -> None:
 
 
 def test_download_dialog_says_why_it_failed(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from finder.core import model_catalog
-    from finder.ui.models_dialog import DownloadDialog
+    from finder.core.models import catalogue
+    from finder.ui.dialogs.models import DownloadDialog
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    dialog = DownloadDialog(model_catalog.MODELS[0], None)
+    dialog = DownloadDialog(catalogue.MODELS[0], None)
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitUntil(lambda: dialog.result_text != "", timeout=10_000)

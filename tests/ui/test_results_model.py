@@ -4,7 +4,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from finder.core.types import FileKind, SearchResult
-from finder.ui.results_model import (
+from finder.ui.views.results_model import (
     PathRole,
     ResultsModel,
     ThumbnailStateRole,
@@ -58,7 +58,7 @@ def test_thumbnails_are_requested_once_and_fill_in(qtbot) -> None:  # type: igno
 
 
 def test_ten_thousand_results_request_only_visible_thumbnails(qtbot) -> None:  # type: ignore[no-untyped-def]
-    from finder.ui.results_view import ResultsView
+    from finder.ui.views.results_view import ResultsView
 
     model = ResultsModel()
     view = ResultsView()
@@ -81,7 +81,7 @@ def test_ten_thousand_results_request_only_visible_thumbnails(qtbot) -> None:  #
 
 
 def test_preview_highlights_the_matched_words() -> None:
-    from finder.ui.preview import highlight
+    from finder.ui.dialogs.preview import highlight
 
     assert highlight("Invoice 4471 <paid>", ["invoice", "4471"]) == \
         "<b>Invoice</b> <b>4471</b> &lt;paid&gt;"

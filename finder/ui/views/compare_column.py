@@ -8,12 +8,12 @@ from typing import Any
 from PySide6.QtCore import QObject, QSize, Qt
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from finder.core.compare import ComparedColumn, ranks_by_path
+from finder.core.search.compare import ComparedColumn, ranks_by_path
 from finder.core.types import SearchResult
 from finder.ui.controller import Controller
-from finder.ui.results_model import DetailRole, ResultsModel
-from finder.ui.results_view import ResultsView
-from finder.ui.thumbnail_delegate import DETAIL_LINE, TILE
+from finder.ui.views.results_model import DetailRole, ResultsModel
+from finder.ui.views.results_view import ResultsView
+from finder.ui.views.thumbnail_delegate import DETAIL_LINE, TILE
 
 COMPARE_TILE = QSize(TILE.width(), TILE.height() + DETAIL_LINE)  # room for "also #3 in B"
 

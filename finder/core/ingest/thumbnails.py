@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from finder.core.extract import PDFIUM_LOCK, ExtractError, kind_of, load_image
+from finder.core.ingest.extract import PDFIUM_LOCK, ExtractError, kind_of, load_image
 from finder.core.types import FileKind
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from pathlib import Path
 import hnswlib
 import numpy as np
 
-from finder.core.catalog import Catalog
+from finder.core.store.catalog import Catalog
 from finder.core.types import Modality
 
 log = logging.getLogger(__name__)

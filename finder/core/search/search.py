@@ -6,7 +6,7 @@ modality is searched on its own; the "all" view merges them on scores standardis
 within each modality's candidate pool.
 
 A typed query is also matched by keywords (SQLite FTS5, BM25: names, folders, passages,
-text read in pictures), and the two rankings are fused (finder.core.ranking). A dropped
+text read in pictures), and the two rankings are fused (finder.core.search.ranking). A dropped
 image is compared with photos and PDF page pictures, with passages, and the text read in
 it (OCR) is matched by keywords.
 """
@@ -21,14 +21,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from finder.core.catalog import Catalog, ItemRow
-from finder.core.embedder import Embedder
-from finder.core.extract import load_image
-from finder.core.keywords import KeywordQuery, parse
-from finder.core.ocr import Ocr, OcrUnavailableError, searchable
-from finder.core.ranking import fuse
-from finder.core.relevance import calibrate
-from finder.core.store import ModelStore
+from finder.core.ingest.extract import load_image
+from finder.core.ingest.ocr import Ocr, OcrUnavailableError, searchable
+from finder.core.models.embedder import Embedder
+from finder.core.search.keywords import KeywordQuery, parse
+from finder.core.search.ranking import fuse
+from finder.core.search.relevance import calibrate
+from finder.core.store.catalog import Catalog, ItemRow
+from finder.core.store.model_store import ModelStore
 from finder.core.types import FileKind, Modality, SearchKind, SearchResult
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ class Search:
 
     def by_vector(self, vector: np.ndarray, kind: SearchKind, k: int) -> list[SearchResult]:
         self._pick_up_writes()
-        # Each result is calibrated against its own modality's pool (finder.core.relevance).
+        # Each result is calibrated against its own modality's pool (finder.core.search.relevance).
         if kind is SearchKind.PHOTOS:
             return calibrate(*self._photos(vector, max(k, POOL)))[:k]
         if kind is SearchKind.DOCS:

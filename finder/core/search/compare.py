@@ -17,20 +17,20 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from finder.core import model_catalog
-from finder.core.catalog import Catalog
-from finder.core.embedder import (
+from finder.core.ingest.extract import load_image
+from finder.core.models import catalogue
+from finder.core.models.embedder import (
     ClipEmbedder,
     Embedder,
     ModelSpec,
     ModelUnavailableError,
     resolve_model_spec,
 )
-from finder.core.extract import load_image
-from finder.core.library import CATALOG_FILE, INDEX_DIR
-from finder.core.search import Search
-from finder.core.store import ModelStore
-from finder.core.switching import ModelChoice, load_state
+from finder.core.models.switching import ModelChoice, load_state
+from finder.core.search.search import Search
+from finder.core.store.catalog import Catalog
+from finder.core.store.layout import CATALOG_FILE, INDEX_DIR
+from finder.core.store.model_store import ModelStore
 from finder.core.types import SearchKind, SearchResult
 
 Query = str | Image.Image | Path  # text, a picture, or a picture's file
@@ -102,7 +102,7 @@ def _spec_for(key: str, active: ModelSpec | None,
         if choice is not None:
             return choice.spec(), ""
         name, _, tag = key.partition("@")
-        if model_catalog.find(name, tag) is not None:
+        if catalogue.find(name, tag) is not None:
             return resolve_model_spec(name, tag), ""
     except ModelUnavailableError as exc:
         return None, str(exc)

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from finder.core.catalog import Catalog
-from finder.core.extract import OCR_PAGE_SIDE, ExtractError, load_image, render_pdf_pages
-from finder.core.ocr import Ocr, OcrUnavailableError, searchable
+from finder.core.ingest.extract import OCR_PAGE_SIDE, ExtractError, load_image, render_pdf_pages
+from finder.core.ingest.ocr import Ocr, OcrUnavailableError, searchable
+from finder.core.store.catalog import Catalog
 from finder.core.types import FileKind, IndexProgress
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
-from finder.core.extract import ExtractError, load_image
-from finder.core.thumbnails import ThumbnailCache
+from finder.core.ingest.extract import ExtractError, load_image
+from finder.core.ingest.thumbnails import ThumbnailCache
 from finder.core.types import FileKind, SearchResult
 from finder.ui.drop_zone import pil_to_qimage
 

@@ -38,7 +38,7 @@ _CHECKPOINT_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin")
 PRECISION_AUTO = "auto"
 PRECISIONS = (PRECISION_AUTO, "fp32", "bf16")
 _NATIVE_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
-# What runs the model: ONNX Runtime after a one-time export (finder.core.onnx_backend),
+# What runs the model: ONNX Runtime after a one-time export (finder.core.models.onnx_runtime),
 # or torch; "auto" is ONNX once exported, unless the CPU has native bf16.
 BACKENDS = ("auto", "torch", "onnx")
 QUERY_CACHE_SIZE = 256  # recent single-text (query) embeddings kept per embedder
@@ -424,7 +424,7 @@ class ClipEmbedder(SpecEmbedder):
             return self._encode_query(texts[0])
         return self._encode_texts(texts, short=self._short_text)
 
-    # The loaded torch objects, for the ONNX export (finder.core.onnx_backend).
+    # The loaded torch objects, for the ONNX export (finder.core.models.onnx_runtime).
     @property
     def torch_model(self) -> Any:
         self.load()

@@ -7,9 +7,9 @@ import re
 import threading
 from pathlib import Path
 
-from finder.core.catalog import Catalog
-from finder.core.embedder import Embedder
-from finder.core.vector_index import HnswParams, VectorStore, open_store, rebuild, sync
+from finder.core.models.embedder import Embedder
+from finder.core.store.catalog import Catalog
+from finder.core.store.vectors import HnswParams, VectorStore, open_store, rebuild, sync
 
 log = logging.getLogger(__name__)
 

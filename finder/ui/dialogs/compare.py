@@ -1,7 +1,7 @@
 """Compare models: two models' top results for one query, side by side.
 
 The work (loading the second model takes seconds, then searching) runs on the pool
-through finder.core.compare; the window only shows what comes back. The active model is
+through finder.core.search.compare; the window only shows what comes back. The active model is
 lent, never loaded twice; the other one is released when the window closes.
 """
 
@@ -24,13 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from finder.core.compare import Candidate, ComparedColumn, Comparison, candidates
+from finder.core.search.compare import Candidate, ComparedColumn, Comparison, candidates
 from finder.core.types import SearchKind, SearchResult
-from finder.ui.compare_column import ColumnView
 from finder.ui.controller import Controller
+from finder.ui.dialogs.preview import PreviewDialog
 from finder.ui.drop_zone import NotAnImageError, image_from_file, pil_to_qimage
-from finder.ui.preview import PreviewDialog
-from finder.ui.query_bar import QueryBar
+from finder.ui.views.compare_column import ColumnView
+from finder.ui.views.query_bar import QueryBar
 from finder.ui.workers import start_task
 
 RESULTS = 24  # per model: enough to judge, few enough to scan

@@ -22,24 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from finder.core.catalog import (
-    Catalog,
-    FileRecord,
-    NewItem,
-    Root,
-    passages_to_items,
-    storage_error,
-)
-from finder.core.embedder import Embedder
-from finder.core.extract import (
+from finder.core.indexing.priority import BACKGROUND_NICE, lower_thread_priority
+from finder.core.ingest.extract import (
     ExtractError,
     kind_of,
     load_image,
     read_document,
     render_pdf_pages,
 )
-from finder.core.priority import BACKGROUND_NICE, lower_thread_priority
-from finder.core.scanner import (
+from finder.core.ingest.scanner import (
     ScannedFile,
     SkippedPath,
     content_hash,
@@ -49,8 +40,18 @@ from finder.core.scanner import (
     scan,
     scan_subtree,
 )
-from finder.core.store import ModelStore
-from finder.core.thumbnails import ThumbnailCache
+from finder.core.ingest.thumbnails import ThumbnailCache
+from finder.core.models.embedder import Embedder
+from finder.core.store.catalog import (
+    Catalog,
+    FileRecord,
+    NewItem,
+    Root,
+    passages_to_items,
+    storage_error,
+)
+from finder.core.store.model_store import ModelStore
+from finder.core.store.vectors import sync
 from finder.core.types import (
     FileError,
     FileKind,
@@ -60,7 +61,6 @@ from finder.core.types import (
     Modality,
     Passage,
 )
-from finder.core.vector_index import sync
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QWidget
 
 from finder.core.types import FileKind, SearchResult
-from finder.ui.results_model import ResultRole
-from finder.ui.thumbnail_delegate import TILE, ThumbnailDelegate
+from finder.ui.views.results_model import ResultRole
+from finder.ui.views.thumbnail_delegate import TILE, ThumbnailDelegate
 
 
 class ResultsView(QListView):

@@ -51,11 +51,11 @@ from watchdog.events import (
 from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
-from finder.core.catalog import CatalogError
-from finder.core.embedder import Embedder
+from finder.core.indexing.ocr_pass import OcrReport
+from finder.core.ingest.scanner import is_within, outermost
 from finder.core.library import Library, write_watch_state
-from finder.core.ocr_pass import OcrReport
-from finder.core.scanner import is_within, outermost
+from finder.core.models.embedder import Embedder
+from finder.core.store.catalog import CatalogError
 from finder.core.types import IndexReport
 
 log = logging.getLogger(__name__)

@@ -24,11 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from finder.core import model_catalog
 from finder.core.library import ModelInUseError, StoredModel
-from finder.core.model_catalog import CatalogModel
+from finder.core.models import catalogue
+from finder.core.models.catalogue import CatalogModel
 from finder.ui.controller import Controller
-from finder.ui.folders_dialog import row_table
+from finder.ui.dialogs.folders import row_table
 from finder.ui.workers import start_task
 
 COLUMNS = ["Model", "Dim", "ImageNet", "Flickr R@1", "COCO R@1", "Download", "Weights",
@@ -124,7 +124,7 @@ class ModelsDialog(QDialog):
         self.setWindowTitle("Models")
         self.resize(1040, 460)
         self.controller = controller
-        self._on_disk = on_disk or (lambda m: model_catalog.weights_on_disk(m) is not None)
+        self._on_disk = on_disk or (lambda m: catalogue.weights_on_disk(m) is not None)
         self.rows: list[ModelRow] = []
         self._switching: str | None = None
 
@@ -152,7 +152,7 @@ class ModelsDialog(QDialog):
         legend = QLabel(
             "\u2020 fetches its tokenizer or text config from the Hugging Face hub once. "
             f"{UNKNOWN} unknown. Figures: zero-shot, text\u2192image recall@1; download sizes "
-            f"are estimates. Source: {model_catalog.SOURCE}.", self)
+            f"are estimates. Source: {catalogue.SOURCE}.", self)
         legend.setWordWrap(True)
         legend.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         font = legend.font()
@@ -181,7 +181,7 @@ class ModelsDialog(QDialog):
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
         controller.switch_finished.connect(self.refresh)
-        best, why = model_catalog.recommend(model_catalog.Machine.this())
+        best, why = catalogue.recommend(catalogue.Machine.this())
         self.recommendation.setText(
             f"<b>Recommended here:</b> {best.name} {best.pretrained} \u2014 {why}.")
         self.refresh()
@@ -189,7 +189,7 @@ class ModelsDialog(QDialog):
     # -- data -------------------------------------------------------------------------------
 
     def _active_keys(self) -> set[str]:
-        from finder.core.switching import load_state
+        from finder.core.models.switching import load_state
 
         library = self.controller.library
         state = load_state(library.data_dir)
@@ -199,12 +199,12 @@ class ModelsDialog(QDialog):
         return keys
 
     def refresh(self) -> None:
-        from finder.core.switching import load_state
+        from finder.core.models.switching import load_state
 
         library = self.controller.library
         selected = self.selected_row()
         state = load_state(library.data_dir)
-        self.rows = build_rows(model_catalog.MODELS, library.stored_models(),
+        self.rows = build_rows(catalogue.MODELS, library.stored_models(),
                                self._active_keys(),
                                state.target.key if state.target else None, self._on_disk)
         self.model.removeRows(0, self.model.rowCount())
@@ -279,7 +279,7 @@ class ModelsDialog(QDialog):
                                    if freed is not None else "Delete its index")
 
     def _use_selected(self) -> None:
-        from finder.core.embedder import ModelUnavailableError, resolve_model_spec
+        from finder.core.models.embedder import ModelUnavailableError, resolve_model_spec
 
         row = self.selected_row()
         if row is None or row.entry is None or row.use_refusal() is not None:
@@ -390,9 +390,9 @@ class DownloadDialog(QDialog):
 
     def _fetch(self) -> str:
         """On a pool thread: locate the files (sizes), then fetch them."""
-        from finder.core import download
+        from finder.core.models import download
 
-        files = model_catalog.remote_files(self.entry)
+        files = catalogue.remote_files(self.entry)
         total = sum(f.size for f in files)
         self._signals.progress.emit(0, total)
         paths = download.fetch_all(

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from finder.core.download import RemoteFile
+    from finder.core.models.download import RemoteFile
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ class Machine:
 
     @classmethod
     def this(cls) -> Machine:
-        from finder.core.embedder import cpu_has_native_bf16
+        from finder.core.models.embedder import cpu_has_native_bf16
 
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
             os.cpu_count() or 1)
@@ -234,7 +234,7 @@ def remote_files(entry: CatalogModel) -> list[RemoteFile]:
     """What downloading a catalogue model fetches: its weights, and the tokenizer or
     text-tower files of models that need the hub for them. Asks the hub for sizes;
     raises DownloadError (offline, unknown repo) with the reason."""
-    from finder.core import download
+    from finder.core.models import download
 
     download.check_online()
     files = [download.locate(entry.hf_hub, WEIGHT_FILES)]

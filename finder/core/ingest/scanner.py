@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from finder.core.extract import kind_of
+from finder.core.ingest.extract import kind_of
 from finder.core.types import FileKind
 
 # Folders that hold no user content, or content the user did not put there.

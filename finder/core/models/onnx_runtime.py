@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from finder.core.embedder import (
+from finder.core.models.embedder import (
     BACKENDS,
     QUERY_CACHE_SIZE,
     ModelSpec,
@@ -45,9 +45,9 @@ from finder.core.embedder import (
 if TYPE_CHECKING:
     from PIL import Image
 
-    from finder.core.clip_tokenizer import ClipTokenizer
-    from finder.core.embedder import ClipEmbedder, Embedder
-    from finder.core.image_prep import PreprocessConfig
+    from finder.core.models.embedder import ClipEmbedder, Embedder
+    from finder.core.models.image_prep import PreprocessConfig
+    from finder.core.models.tokenizer import ClipTokenizer
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def open_embedder(spec: ModelSpec, data_dir: Path, *, precision: str | None = No
                   backend: str | None = None) -> Embedder:
     """The embedder a process should use for `spec`: ONNX Runtime when the model has been
     exported and the setting allows it, else torch (ClipEmbedder)."""
-    from finder.core.embedder import ClipEmbedder
+    from finder.core.models.embedder import ClipEmbedder
 
     chosen = resolve_backend(backend)
     folder = find_export(data_dir, spec)
@@ -106,7 +106,7 @@ def open_embedder(spec: ModelSpec, data_dir: Path, *, precision: str | None = No
 
 def should_export(embedder: Embedder, data_dir: Path, backend: str | None = None) -> bool:
     """True when `embedder` is a torch model that auto/onnx would run faster exported."""
-    from finder.core.embedder import ClipEmbedder
+    from finder.core.models.embedder import ClipEmbedder
 
     chosen = resolve_backend(backend)
     return (isinstance(embedder, ClipEmbedder) and chosen != "torch"
@@ -121,7 +121,7 @@ def optimise(embedder: Embedder, data_dir: Path, backend: str | None = None) -> 
     torch path keeps working and the reason is logged; a model that cannot be exported
     is remembered as such (not tried again), other failures (a full disk) are retried
     on the next start."""
-    from finder.core.embedder import ClipEmbedder
+    from finder.core.models.embedder import ClipEmbedder
 
     if isinstance(embedder, OnnxEmbedder) or not isinstance(embedder, ClipEmbedder):
         return embedder
@@ -165,8 +165,8 @@ def export(embedder: ClipEmbedder, data_dir: Path) -> Path:
     folder and renamed into place, so a killed process leaves no half export."""
     import torch
 
-    from finder.core.clip_tokenizer import ClipTokenizer
-    from finder.core.image_prep import PreprocessConfig
+    from finder.core.models.image_prep import PreprocessConfig
+    from finder.core.models.tokenizer import ClipTokenizer
 
     embedder.load()
     model = embedder.torch_model
@@ -365,8 +365,8 @@ class OnnxEmbedder(SpecEmbedder):
         with self._lock:
             if self._meta is not None:
                 return
-            from finder.core.clip_tokenizer import ClipTokenizer
-            from finder.core.image_prep import PreprocessConfig
+            from finder.core.models.image_prep import PreprocessConfig
+            from finder.core.models.tokenizer import ClipTokenizer
 
             try:
                 meta = json.loads((self.folder / "meta.json").read_text(encoding="utf-8"))
@@ -403,7 +403,7 @@ class OnnxEmbedder(SpecEmbedder):
             "was removed and is made again from the model on the next start")
 
     def preprocess(self, image: Image.Image) -> np.ndarray:
-        from finder.core.image_prep import preprocess
+        from finder.core.models.image_prep import preprocess
 
         self.load()
         assert self._prep is not None

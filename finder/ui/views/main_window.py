@@ -29,14 +29,14 @@ from PySide6.QtWidgets import (
 )
 
 from finder.core.types import IndexProgress
-from finder.ui.compare_dialog import CompareDialog
 from finder.ui.controller import Controller, ModelState
+from finder.ui.dialogs.compare import CompareDialog
+from finder.ui.dialogs.folders import FoldersDialog
+from finder.ui.dialogs.models import ModelsDialog
+from finder.ui.dialogs.preview import PreviewDialog
 from finder.ui.drop_zone import NotAnImageError, accepts, image_from_mime, pil_to_qimage
-from finder.ui.folders_dialog import FoldersDialog
-from finder.ui.models_dialog import ModelsDialog
-from finder.ui.preview import PreviewDialog
-from finder.ui.query_bar import QueryBar
-from finder.ui.results_view import ResultsView
+from finder.ui.views.query_bar import QueryBar
+from finder.ui.views.results_view import ResultsView
 
 PAGE_WELCOME, PAGE_RESULTS, PAGE_MESSAGE = range(3)
 

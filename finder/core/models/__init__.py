@@ -1,0 +1,1 @@
+"""CLIP models: specs, the catalogue, weights on disk, runtimes (torch, ONNX), switching."""

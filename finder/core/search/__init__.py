@@ -1,0 +1,1 @@
+"""Answering queries: retrieval per signal, fusion, relevance, model comparison."""

@@ -1,0 +1,1 @@
+"""What finder keeps in a data dir: the SQLite catalog, vector indexes, the writer lock."""
