@@ -172,12 +172,14 @@ def add_model_arguments(parser: Any) -> None:
     parser.add_argument("--model", default="ViT-B-32")
     parser.add_argument("--pretrained", default="none")
     parser.add_argument("--precision", default="auto", help="auto | fp32 | bf16")
-    parser.add_argument("--backend", default="torch", help="torch | onnx (exported once, then "
-                        "run by ONNX Runtime)")
+    parser.add_argument(
+        "--backend", default="torch", help="torch | onnx (exported once, then run by ONNX Runtime)"
+    )
 
 
-def bench_embedder(spec: Any, precision: str, backend: str,
-                   workdir: Path) -> tuple[Any, dict[str, Any]]:
+def bench_embedder(
+    spec: Any, precision: str, backend: str, workdir: Path
+) -> tuple[Any, dict[str, Any]]:
     """The embedder a benchmark times: torch (ClipEmbedder), or `backend="onnx"`: the
     model exported once under `workdir` (timed the first time) and run by ONNX Runtime."""
     from finder.core.models.embedder import ClipEmbedder

@@ -39,8 +39,13 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2, help="build threads")
     args = p.parse_args()
     ints = lambda text: [int(v) for v in text.split(",")]  # noqa: E731
-    result: dict[str, Any] = {"benchmark": "hnsw_params", "machine": machine(),
-                              "dim": args.dim, "k": args.k, "runs": []}
+    result: dict[str, Any] = {
+        "benchmark": "hnsw_params",
+        "machine": machine(),
+        "dim": args.dim,
+        "k": args.k,
+        "runs": [],
+    }
     for size in ints(args.sizes):
         data = clip_like_vectors(size, args.dim, seed=0)
         queries = clip_like_vectors(args.queries, args.dim, seed=1)  # not in the data
@@ -57,9 +62,14 @@ def main() -> None:
                 started = time.perf_counter()
                 index.add_items(data, np.arange(size), num_threads=args.threads)
                 build_s = time.perf_counter() - started
-                run: dict[str, Any] = {"size": size, "m": m, "ef_construction": ef_c,
-                                       "build_s": round(build_s, 1),
-                                       "exact_numpy": percentiles(exact_times), "ef": {}}
+                run: dict[str, Any] = {
+                    "size": size,
+                    "m": m,
+                    "ef_construction": ef_c,
+                    "build_s": round(build_s, 1),
+                    "exact_numpy": percentiles(exact_times),
+                    "ef": {},
+                }
                 for ef in ints(args.ef):
                     index.set_ef(max(ef, args.k))
                     times, found = [], []
@@ -68,8 +78,9 @@ def main() -> None:
                         labels, _ = index.knn_query(q[None, :], k=args.k, num_threads=1)
                         times.append(time.perf_counter() - started)
                         found.append(labels[0])
-                    recall = np.mean([len(set(f) & set(t)) / args.k
-                                      for f, t in zip(found, truth, strict=True)])
+                    recall = np.mean(
+                        [len(set(f) & set(t)) / args.k for f, t in zip(found, truth, strict=True)]
+                    )
                     run["ef"][ef] = {"recall": round(float(recall), 4), **percentiles(times)}
                 result["runs"].append(run)
                 del index

@@ -50,12 +50,28 @@ def main() -> None:
     if args.child:
         print(json.dumps(measure(args.model, args.pretrained, args.child)))
         return
-    result: dict[str, Any] = {"benchmark": "memory", "machine": machine(),
-                              "model": f"{args.model} ({args.pretrained})", "rss_mb": {}}
+    result: dict[str, Any] = {
+        "benchmark": "memory",
+        "machine": machine(),
+        "model": f"{args.model} ({args.pretrained})",
+        "rss_mb": {},
+    }
     for precision in args.precisions.split(","):
         child = subprocess.run(
-            [sys.executable, __file__, "--model", args.model, "--pretrained", args.pretrained,
-             "--child", precision], capture_output=True, text=True, check=True)
+            [
+                sys.executable,
+                __file__,
+                "--model",
+                args.model,
+                "--pretrained",
+                args.pretrained,
+                "--child",
+                precision,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         result["rss_mb"][precision] = json.loads(child.stdout.strip().splitlines()[-1])
     emit(result)
 

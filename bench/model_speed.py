@@ -36,8 +36,12 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=64)
     parser.add_argument("--queries", type=int, default=20)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--backend", default="torch", help="torch | onnx (exported once under "
-                        "--workdir, then run by ONNX Runtime, as finder does after a first run)")
+    parser.add_argument(
+        "--backend",
+        default="torch",
+        help="torch | onnx (exported once under "
+        "--workdir, then run by ONNX Runtime, as finder does after a first run)",
+    )
     parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "finder-bench"))
     args = parser.parse_args()
     entry = catalogue.get(args.model)
@@ -59,10 +63,13 @@ def main() -> None:
         embedder.encode_texts([f"a photo of a dog on a beach number {i}"])  # not cached
         times.append((time.perf_counter() - t) * 1000)
     speed = catalogue.MeasuredSpeed(
-        round(images_per_s, 2), round(statistics.median(times), 1), args.threads,
+        round(images_per_s, 2),
+        round(statistics.median(times), 1),
+        args.threads,
         round(os.getloadavg()[0], 2),
         embedder.precision_in_use + (" onnxruntime" if args.backend == "onnx" else ""),
-        datetime.now(UTC).isoformat(timespec="seconds"))
+        datetime.now(UTC).isoformat(timespec="seconds"),
+    )
     catalogue.record_speed(paths.data_dir(args.data_dir), entry.key, speed)
     print(json.dumps({"model": entry.key, **vars(speed)}, indent=2))
 

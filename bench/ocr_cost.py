@@ -57,14 +57,17 @@ def main() -> None:
     size = tuple(int(v) for v in args.size.lower().split("x"))
     folder = Path(args.workdir) / f"ocr-{args.photos}-{args.screens}-{args.size}"
     make_photos(folder, args.photos, size)
-    screens = [path if path.exists() else screenshot(path, i)
-               for i, path in enumerate(folder / f"screen_{i:03d}.jpg"
-                                        for i in range(args.screens))]
+    screens = [
+        path if path.exists() else screenshot(path, i)
+        for i, path in enumerate(folder / f"screen_{i:03d}.jpg" for i in range(args.screens))
+    ]
     photos = sorted(folder.glob("IMG_*.jpg"))
-    result: dict[str, Any] = {"benchmark": "ocr_cost", "machine": machine(),
-                              "model": f"{args.model} ({args.pretrained})",
-                              "data": {"photos": len(photos), "photo_size": args.size,
-                                       "text_pictures": len(screens)}}
+    result: dict[str, Any] = {
+        "benchmark": "ocr_cost",
+        "machine": machine(),
+        "model": f"{args.model} ({args.pretrained})",
+        "data": {"photos": len(photos), "photo_size": args.size, "text_pictures": len(screens)},
+    }
 
     ocr = Ocr()
     with Timer() as t:
@@ -80,16 +83,19 @@ def main() -> None:
     for _ in range(args.repeats):
         runs["ocr_off"].append(index(embedder, folder, ocr=False))
         runs["ocr_on"].append(index(embedder, folder, ocr=True))
-    result["index"] = {name: max(rs, key=lambda r: r["embedding_pass_files_per_s"])
-                       for name, rs in runs.items()}
+    result["index"] = {
+        name: max(rs, key=lambda r: r["embedding_pass_files_per_s"]) for name, rs in runs.items()
+    }
     result["index"]["embedding_pass_files_per_s_all_runs"] = {
-        name: [r["embedding_pass_files_per_s"] for r in rs] for name, rs in runs.items()}
+        name: [r["embedding_pass_files_per_s"] for r in rs] for name, rs in runs.items()
+    }
     off = result["index"]["ocr_off"]["embedding_pass_files_per_s"]
     on = result["index"]["ocr_on"]["embedding_pass_files_per_s"]
     result["embedding_pass_on_vs_off"] = round(on / off, 3)
     ocr_on = result["index"]["ocr_on"]
-    result["ocr_pass_vs_embedding_pass"] = round(ocr_on["ocr_pass_s"] / ocr_on["embedding_pass_s"],
-                                                 2)
+    result["ocr_pass_vs_embedding_pass"] = round(
+        ocr_on["ocr_pass_s"] / ocr_on["embedding_pass_s"], 2
+    )
     result["machine"]["loadavg_after"] = machine()["loadavg_1_5_15"]
     emit(result)
 
@@ -107,11 +113,16 @@ def per_image(ocr: Ocr, photos: list[Path], screens: list[Path]) -> dict[str, An
     gate_photo, photo_verdicts = timed(photos, ocr.has_text, DECODE_SIZE)
     gate_screen, screen_verdicts = timed(screens, ocr.has_text, DECODE_SIZE)
     read_screen, texts = timed(screens, ocr.read, OCR_DECODE_SIZE)
-    return {"gate_photo_median": gate_photo, "gate_text_picture_median": gate_screen,
-            "read_text_picture_median": read_screen,
-            "gate_false_positives": sum(photo_verdicts), "gate_misses": screen_verdicts.count(
-                False), "words_read_per_text_picture": round(statistics.mean(
-                    len(t.split()) for t in texts), 1) if texts else 0}
+    return {
+        "gate_photo_median": gate_photo,
+        "gate_text_picture_median": gate_screen,
+        "read_text_picture_median": read_screen,
+        "gate_false_positives": sum(photo_verdicts),
+        "gate_misses": screen_verdicts.count(False),
+        "words_read_per_text_picture": round(statistics.mean(len(t.split()) for t in texts), 1)
+        if texts
+        else 0,
+    }
 
 
 def index(embedder: ClipEmbedder, folder: Path, *, ocr: bool) -> dict[str, Any]:
@@ -129,13 +140,18 @@ def index(embedder: ClipEmbedder, folder: Path, *, ocr: bool) -> dict[str, Any]:
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
     files = report.added
-    out: dict[str, Any] = {"files": files,
-                           "embedding_pass_s": round(embed.s, 2),
-                           "embedding_pass_files_per_s": round(files / embed.s, 2)}
+    out: dict[str, Any] = {
+        "files": files,
+        "embedding_pass_s": round(embed.s, 2),
+        "embedding_pass_files_per_s": round(files / embed.s, 2),
+    }
     if ocr:
-        out.update(ocr_pass_s=round(reading.s, 2), ocr_read=ocr_report.read,
-                   ocr_with_text=ocr_report.with_text,
-                   end_to_end_files_per_s=round(files / (embed.s + reading.s), 2))
+        out.update(
+            ocr_pass_s=round(reading.s, 2),
+            ocr_read=ocr_report.read,
+            ocr_with_text=ocr_report.with_text,
+            end_to_end_files_per_s=round(files / (embed.s + reading.s), 2),
+        )
     return out
 
 

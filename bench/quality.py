@@ -49,17 +49,22 @@ def main() -> None:
             mixed = mixed_view(library, folders, k=args.k)
         finally:
             library.close()
-    emit({
-        "benchmark": "quality",
-        "machine": machine(),
-        "model": spec.describe(),
-        "seed": args.seed,
-        "indexed": {"files": report.added, "items": report.items_embedded,
-                    "errors": len(report.errors)},
-        "cases": {name: c.summary() for name, c in cases.items()},
-        "misses": {name: c.misses[:10] for name, c in cases.items() if c.misses},
-        "mixed_all_view": mixed,
-    })
+    emit(
+        {
+            "benchmark": "quality",
+            "machine": machine(),
+            "model": spec.describe(),
+            "seed": args.seed,
+            "indexed": {
+                "files": report.added,
+                "items": report.items_embedded,
+                "errors": len(report.errors),
+            },
+            "cases": {name: c.summary() for name, c in cases.items()},
+            "misses": {name: c.misses[:10] for name, c in cases.items() if c.misses},
+            "mixed_all_view": mixed,
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -65,14 +65,24 @@ def main() -> None:
         import torch
 
         torch.set_num_threads(args.threads)
-    embedder, runtime = bench_embedder(resolve_model_spec(args.model, args.pretrained),
-                                       args.precision, args.backend, Path(args.workdir))
+    embedder, runtime = bench_embedder(
+        resolve_model_spec(args.model, args.pretrained),
+        args.precision,
+        args.backend,
+        Path(args.workdir),
+    )
     with Timer() as t:
         embedder.load()
     result: dict[str, Any] = {
-        "benchmark": "query_speed", "machine": machine(), "runtime": runtime,
-        "model": f"{args.model} ({args.pretrained})", "precision": embedder.precision_in_use,
-        "model_load_s": round(t.s, 2), "hnsw": asdict(HnswParams()), "sizes": {}}
+        "benchmark": "query_speed",
+        "machine": machine(),
+        "runtime": runtime,
+        "model": f"{args.model} ({args.pretrained})",
+        "precision": embedder.precision_in_use,
+        "model_load_s": round(t.s, 2),
+        "hnsw": asdict(HnswParams()),
+        "sizes": {},
+    }
     query_photo = make_photos(Path(args.workdir) / "photos-4000x3000", 1, (4000, 3000))[0]
     for size in (int(v) for v in args.sizes.split(",")):
         result["sizes"][str(size)] = one_size(embedder, size, args, query_photo)
@@ -81,8 +91,9 @@ def main() -> None:
     emit(result)
 
 
-def one_size(embedder: ClipEmbedder, size: int, args: argparse.Namespace,
-             query_photo: Path) -> dict[str, Any]:
+def one_size(
+    embedder: ClipEmbedder, size: int, args: argparse.Namespace, query_photo: Path
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     data_dir = Path(tempfile.mkdtemp(prefix="finder-bench-query-"))
     try:
@@ -107,8 +118,11 @@ def one_size(embedder: ClipEmbedder, size: int, args: argparse.Namespace,
                 state = reader.models.open_state
             finally:
                 reader.close()
-        out["index_open_s"] = {"min": round(min(loads), 3), "max": round(max(loads), 3),
-                               "state": state}
+        out["index_open_s"] = {
+            "min": round(min(loads), 3),
+            "max": round(max(loads), 3),
+            "state": state,
+        }
 
         reader = Library(data_dir, embedder, writable=False)
         try:
@@ -135,9 +149,15 @@ def fill_catalog(library: Library, size: int, dim: int, folder: Path) -> np.ndar
         with catalog.transaction() as tx:
             for i in range(start, min(photos, start + step)):
                 file_id, _ = tx.upsert_file(
-                    root_id=root.id, path=f"{folder}/photos/IMG_{i:06d}.jpg", size=1,
-                    mtime_ns=0, content_hash=f"p{i}", kind=FileKind.PHOTO,
-                    status=FileStatus.OK, error=None)
+                    root_id=root.id,
+                    path=f"{folder}/photos/IMG_{i:06d}.jpg",
+                    size=1,
+                    mtime_ns=0,
+                    content_hash=f"p{i}",
+                    kind=FileKind.PHOTO,
+                    status=FileStatus.OK,
+                    error=None,
+                )
                 tx.add_items(file_id, model_id, [NewItem(Modality.IMAGE, image_vectors[i])])
     for start in range(0, len(text_vectors), step):
         with catalog.transaction() as tx:
@@ -148,12 +168,24 @@ def fill_catalog(library: Library, size: int, dim: int, folder: Path) -> np.ndar
                 if not rows:
                     continue
                 file_id, _ = tx.upsert_file(
-                    root_id=root.id, path=f"{folder}/docs/note-{doc:06d}.txt", size=1,
-                    mtime_ns=0, content_hash=f"d{doc}", kind=FileKind.DOCUMENT,
-                    status=FileStatus.OK, error=None)
-                items = [NewItem(Modality.TEXT, text_vectors[r], chunk=r - first,
-                                 text=" ".join(WORDS[j] for j in rng.integers(0, len(WORDS), 40)))
-                         for r in rows]
+                    root_id=root.id,
+                    path=f"{folder}/docs/note-{doc:06d}.txt",
+                    size=1,
+                    mtime_ns=0,
+                    content_hash=f"d{doc}",
+                    kind=FileKind.DOCUMENT,
+                    status=FileStatus.OK,
+                    error=None,
+                )
+                items = [
+                    NewItem(
+                        Modality.TEXT,
+                        text_vectors[r],
+                        chunk=r - first,
+                        text=" ".join(WORDS[j] for j in rng.integers(0, len(WORDS), 40)),
+                    )
+                    for r in rows
+                ]
                 tx.add_items(file_id, model_id, items)
     return image_vectors
 
@@ -162,8 +194,10 @@ def latencies(library: Library, count: int, query_photo: Path) -> dict[str, Any]
     search = library.search
     rng = np.random.default_rng(1)
     size = library.catalog.counts()["items"]  # new queries for each size: no cache hits
-    texts = [f"{' '.join(WORDS[j] for j in rng.integers(0, len(WORDS), 4))} {i} {size}"
-             for i in range(count + 5)]
+    texts = [
+        f"{' '.join(WORDS[j] for j in rng.integers(0, len(WORDS), 4))} {i} {size}"
+        for i in range(count + 5)
+    ]
     for text in texts[:5]:  # warm up: open the index, first calls into torch
         search.text(text, SearchKind.ALL, 10)
     out: dict[str, Any] = {}
@@ -178,8 +212,10 @@ def latencies(library: Library, count: int, query_photo: Path) -> dict[str, Any]
             times.append(time.perf_counter() - started)
             embed_times.append(embedded - started)
         out[f"text_query_{kind.value}"] = {
-            **percentiles(times), "embed": percentiles(embed_times),
-            "search": percentiles([a - b for a, b in zip(times, embed_times, strict=True)])}
+            **percentiles(times),
+            "embed": percentiles(embed_times),
+            "search": percentiles([a - b for a, b in zip(times, embed_times, strict=True)]),
+        }
     again = []
     for _ in range(count):
         started = time.perf_counter()
@@ -209,8 +245,11 @@ def recall(library: Library, image_vectors: np.ndarray, count: int) -> dict[str,
     for q, truth in zip(queries, exact, strict=True):
         got, _ = store.query(Modality.IMAGE, q, 10)
         found.append(len(set(got.tolist()) & set(ids[truth].tolist())) / 10)
-    return {"mean": round(float(np.mean(found)), 4), "min": round(float(np.min(found)), 2),
-            "queries": count}
+    return {
+        "mean": round(float(np.mean(found)), 4),
+        "min": round(float(np.min(found)), 2),
+        "queries": count,
+    }
 
 
 if __name__ == "__main__":

@@ -65,17 +65,25 @@ app.exec()
 
 
 def one_run(model: str, pretrained: str, backend: str, export: Path | None) -> dict[str, Any]:
-    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-           "FINDER_BACKEND": backend}  # torch: no background export during the run
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+        "FINDER_BACKEND": backend,
+    }  # torch: no background export during the run
     root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as data:
         env["XDG_CONFIG_HOME"] = str(Path(data) / "config")  # no settings of the user's
         if export is not None:  # the model as exported before, shared by every run
             (Path(data) / "onnx").symlink_to(export / "onnx")
         started = time.perf_counter()
-        child = subprocess.Popen([sys.executable, "-c", CHILD, model, pretrained, data],
-                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                 env=env, cwd=root)
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, model, pretrained, data],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            cwd=root,
+        )
         out: dict[str, Any] = {}
         assert child.stdout is not None
         for line in child.stdout:
@@ -85,7 +93,8 @@ def one_run(model: str, pretrained: str, backend: str, export: Path | None) -> d
                 out["window_shown_ms"] = at
             elif event["event"].startswith("model_"):
                 out["model_" + ("ready_ms" if event["event"] == "model_ready" else "failed")] = (
-                    at if event["event"] == "model_ready" else event["message"])
+                    at if event["event"] == "model_ready" else event["message"]
+                )
             elif event["event"] == "idle":
                 out["idle_rss_mb"] = event["rss_mb"]
             elif event["event"] == "after_image":
@@ -100,8 +109,11 @@ def main() -> None:
     parser.add_argument("--model", default="ViT-B-32")
     parser.add_argument("--pretrained", default="none")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--backend", default="torch", help="torch | onnx (the model exported "
-                        "once before the runs, as a second start finds it)")
+    parser.add_argument(
+        "--backend",
+        default="torch",
+        help="torch | onnx (the model exported once before the runs, as a second start finds it)",
+    )
     parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "finder-bench"))
     args = parser.parse_args()
     export = None
@@ -109,13 +121,18 @@ def main() -> None:
     if args.backend == "onnx":
         from finder.core.models.embedder import resolve_model_spec
 
-        _, runtime = bench_embedder(resolve_model_spec(args.model, args.pretrained), "fp32",
-                                    "onnx", Path(args.workdir))
+        _, runtime = bench_embedder(
+            resolve_model_spec(args.model, args.pretrained), "fp32", "onnx", Path(args.workdir)
+        )
         export = Path(args.workdir) / "export-data"
-    runs = [one_run(args.model, args.pretrained, args.backend, export)
-            for _ in range(args.runs)]
-    summary: dict[str, Any] = {"benchmark": "startup", "machine": machine(), "runtime": runtime,
-                               "model": f"{args.model} ({args.pretrained})", "runs": runs}
+    runs = [one_run(args.model, args.pretrained, args.backend, export) for _ in range(args.runs)]
+    summary: dict[str, Any] = {
+        "benchmark": "startup",
+        "machine": machine(),
+        "runtime": runtime,
+        "model": f"{args.model} ({args.pretrained})",
+        "runs": runs,
+    }
     for key in ("window_shown_ms", "model_ready_ms", "idle_rss_mb", "after_an_image_rss_mb"):
         values = sorted(r[key] for r in runs if key in r)
         if values:

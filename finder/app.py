@@ -39,12 +39,15 @@ def open_library(data_dir: Path, spec: ModelSpec) -> tuple[Library, str]:
     try:
         return Library(data_dir, embedder, writable=True), ""
     except DataDirLockedError as exc:
-        return (Library(data_dir, embedder, writable=False),
-                f"Search only: {exc}. New files are indexed by that process.")
+        return (
+            Library(data_dir, embedder, writable=False),
+            f"Search only: {exc}. New files are indexed by that process.",
+        )
 
 
-def build(settings: Settings, data_dir: Path,
-          pool: QThreadPool | None = None) -> tuple[MainWindow, Controller, str]:
+def build(
+    settings: Settings, data_dir: Path, pool: QThreadPool | None = None
+) -> tuple[MainWindow, Controller, str]:
     notice = ""
     try:
         spec = resolve_model_spec(settings.model, settings.pretrained)
@@ -54,8 +57,12 @@ def build(settings: Settings, data_dir: Path,
     library, locked = open_library(data_dir, spec)
     notice = notice or locked
     controller = Controller(
-        library, settings, library.thumbnails, pool=pool,
-        library_factory=lambda s: open_library(data_dir, s)[0])
+        library,
+        settings,
+        library.thumbnails,
+        pool=pool,
+        library_factory=lambda s: open_library(data_dir, s)[0],
+    )
     window = MainWindow(controller)
     window.setWindowIcon(app_icon())
     window.restore_geometry(settings.window_geometry)
@@ -77,8 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     app.setDesktopFileName("finder")
     app.setWindowIcon(app_icon())
     try:
-        window, controller, notice = build(Settings.load(), paths.data_dir(),
-                                           QThreadPool.globalInstance())
+        window, controller, notice = build(
+            Settings.load(), paths.data_dir(), QThreadPool.globalInstance()
+        )
     except CatalogError as exc:
         QMessageBox.critical(None, "finder cannot open its index", str(exc))
         return 1

@@ -36,59 +36,103 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 # Failures we explain in one line instead of a traceback.
-EXPECTED_ERRORS = (ModelUnavailableError, DataDirLockedError, CatalogError, FolderError,
-                   ExtractError, OSError, *cli_models.EXPECTED_ERRORS)
+EXPECTED_ERRORS = (
+    ModelUnavailableError,
+    DataDirLockedError,
+    CatalogError,
+    FolderError,
+    ExtractError,
+    OSError,
+    *cli_models.EXPECTED_ERRORS,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="finder", description="Find photos and documents by description or by example image.")
+        prog="finder", description="Find photos and documents by description or by example image."
+    )
     parser.add_argument("--version", action="version", version=f"finder {__version__}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", help="where the index lives (default: $FINDER_DATA_DIR, "
-                        "else the user data dir)")
-    common.add_argument("--model", help="open_clip model name, or path to a model-config JSON "
-                        "(default: $FINDER_MODEL, else ViT-B-32)")
-    common.add_argument("--pretrained", help="pretrained tag, checkpoint file, or 'none' for "
-                        "random weights (tests only) (default: $FINDER_PRETRAINED)")
-    common.add_argument("--precision", choices=PRECISIONS, type=str.lower,
-                        help="model arithmetic: bf16 is faster where the CPU has native bf16, "
-                        "fp32 is the reference (default: $FINDER_PRECISION, else auto)")
-    common.add_argument("--backend", choices=BACKENDS, type=str.lower,
-                        help="what runs the model: onnx (ONNX Runtime, after a one-time "
-                        "export), torch, or auto: onnx once exported, unless the CPU has "
-                        "native bf16 (default: $FINDER_BACKEND, else auto)")
+    common.add_argument(
+        "--data-dir",
+        help="where the index lives (default: $FINDER_DATA_DIR, else the user data dir)",
+    )
+    common.add_argument(
+        "--model",
+        help="open_clip model name, or path to a model-config JSON "
+        "(default: $FINDER_MODEL, else ViT-B-32)",
+    )
+    common.add_argument(
+        "--pretrained",
+        help="pretrained tag, checkpoint file, or 'none' for "
+        "random weights (tests only) (default: $FINDER_PRETRAINED)",
+    )
+    common.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        type=str.lower,
+        help="model arithmetic: bf16 is faster where the CPU has native bf16, "
+        "fp32 is the reference (default: $FINDER_PRECISION, else auto)",
+    )
+    common.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        type=str.lower,
+        help="what runs the model: onnx (ONNX Runtime, after a one-time "
+        "export), torch, or auto: onnx once exported, unless the CPU has "
+        "native bf16 (default: $FINDER_BACKEND, else auto)",
+    )
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("index", parents=[common], help="add folders and index them")
     p.add_argument("folders", nargs="*", help="folders to add (default: re-index all)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    p.add_argument("--no-ocr", action="store_true",
-                   help="skip reading the text in pictures after indexing (done next time)")
+    p.add_argument(
+        "--no-ocr",
+        action="store_true",
+        help="skip reading the text in pictures after indexing (done next time)",
+    )
 
-    p = sub.add_parser("watch", parents=[common],
-                       help="keep the index following the folders as they change, and finish "
-                       "a model switch (Ctrl+C stops)")
+    p = sub.add_parser(
+        "watch",
+        parents=[common],
+        help="keep the index following the folders as they change, and finish "
+        "a model switch (Ctrl+C stops)",
+    )
     p.add_argument("folders", nargs="*", help="folders to add first (default: the watched ones)")
-    p.add_argument("--no-ocr", action="store_true",
-                   help="do not read the text in new pictures (done by the next run without it)")
+    p.add_argument(
+        "--no-ocr",
+        action="store_true",
+        help="do not read the text in new pictures (done by the next run without it)",
+    )
 
     p = sub.add_parser("search", parents=[common], help="search by text or by image")
     p.add_argument("query", nargs="?", help="what you are looking for")
     p.add_argument("--image", help="search with this image instead of text")
-    p.add_argument("--kind", choices=[k.value for k in SearchKind], default=SearchKind.ALL.value,
-                   help="photos, docs or all (default)")
+    p.add_argument(
+        "--kind",
+        choices=[k.value for k in SearchKind],
+        default=SearchKind.ALL.value,
+        help="photos, docs or all (default)",
+    )
     p.add_argument("-k", type=_positive_int, default=10, help="how many results (default 10)")
     p.add_argument("--json", action="store_true", help="print results as JSON")
-    p.add_argument("--all", action="store_true", dest="show_all",
-                   help="also show the clearly irrelevant tail (hidden by default)")
+    p.add_argument(
+        "--all",
+        action="store_true",
+        dest="show_all",
+        help="also show the clearly irrelevant tail (hidden by default)",
+    )
 
     p = sub.add_parser("status", parents=[common], help="folders, counts, model, index health")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("remove", parents=[common],
-                       help="stop watching a folder and drop it from the index (files untouched)")
+    p = sub.add_parser(
+        "remove",
+        parents=[common],
+        help="stop watching a folder and drop it from the index (files untouched)",
+    )
     p.add_argument("folders", nargs="+")
 
     p = sub.add_parser("model", parents=[common], help="show or download the CLIP model")
@@ -97,8 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
-         stderr: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     parser = build_parser()
@@ -113,8 +158,11 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     try:
         spec = cli_models.resolve_spec(args)
         if spec.is_random and args.command in ("index", "search"):
-            print("finder: WARNING: random model weights (--pretrained none): results are "
-                  "meaningless; use this only for tests and speed benchmarks", file=err)
+            print(
+                "finder: WARNING: random model weights (--pretrained none): results are "
+                "meaningless; use this only for tests and speed benchmarks",
+                file=err,
+            )
         handler = _COMMANDS[args.command]
         return handler(args, spec, out, err)
     except EXPECTED_ERRORS as exc:
@@ -141,8 +189,8 @@ def _cmd_index(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
         try:
             printer = None if args.quiet else ProgressPrinter(err)
             report = library.indexer.run(
-                [Path(r.path) for r in roots] if roots else None,
-                progress=printer, cancel=cancel)
+                [Path(r.path) for r in roots] if roots else None, progress=printer, cancel=cancel
+            )
             _print_report(report, out)
             if not report.cancelled:
                 report.cancelled = _continue_switch(args, library, printer, cancel, out)
@@ -150,8 +198,11 @@ def _cmd_index(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
                 # The second, slower pass: text in photos and scanned pages (OCR).
                 ocr = library.read_text_in_images(cancel=cancel)
                 if ocr.read:
-                    print(f"Text in pictures: {ocr.read:,} pictures read, text found in "
-                          f"{ocr.with_text:,} files ({ocr.elapsed_s:.1f} s)", file=out)
+                    print(
+                        f"Text in pictures: {ocr.read:,} pictures read, text found in "
+                        f"{ocr.with_text:,} files ({ocr.elapsed_s:.1f} s)",
+                        file=out,
+                    )
                 elif ocr.unavailable:
                     print(f"Text in pictures not read: {ocr.unavailable}", file=out)
                 report.cancelled = ocr.cancelled
@@ -163,9 +214,13 @@ def _cmd_index(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
         library.close()
 
 
-def _continue_switch(args: argparse.Namespace, library: Library,
-                     printer: ProgressPrinter | None, cancel: threading.Event,
-                     out: TextIO) -> bool:
+def _continue_switch(
+    args: argparse.Namespace,
+    library: Library,
+    printer: ProgressPrinter | None,
+    cancel: threading.Event,
+    out: TextIO,
+) -> bool:
     """A model switch in progress: embed what the new model still lacks. True if stopped."""
     from finder.core.models.switching import load_state
 
@@ -180,8 +235,7 @@ def _continue_switch(args: argparse.Namespace, library: Library,
         return False
     taken = load_state(library.data_dir).active
     done = "it now answers searches" if taken and taken.key == target.key else "not complete yet"
-    print(f"Switching to {target.label}: {report.reembedded:,} files re-embedded; {done}",
-          file=out)
+    print(f"Switching to {target.label}: {report.reembedded:,} files re-embedded; {done}", file=out)
     return report.cancelled
 
 
@@ -233,23 +287,37 @@ def _cmd_status(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Tex
         library.close()
     if args.json:
         precision = getattr(library.embedder, "precision_in_use", "fp32")
-        json.dump({**asdict(status), "precision": precision,
-                   "runtime": getattr(library.embedder, "backend", "torch")},
-                  out, indent=2, ensure_ascii=False)
+        json.dump(
+            {
+                **asdict(status),
+                "precision": precision,
+                "runtime": getattr(library.embedder, "backend", "torch"),
+            },
+            out,
+            indent=2,
+            ensure_ascii=False,
+        )
         out.write("\n")
         return EXIT_OK
     print(f"data dir   {status.data_dir} (schema v{status.schema_version})", file=out)
     print(f"model      {status.model}", file=out)
     if status.switching_to:
-        print(f"switching  to {status.switching_to}: {status.switch_embedded:,}/"
-              f"{status.switch_total:,} files embedded; searches use the model above until it "
-              "is complete (`finder index` or `finder watch` continues it)", file=out)
+        print(
+            f"switching  to {status.switching_to}: {status.switch_embedded:,}/"
+            f"{status.switch_total:,} files embedded; searches use the model above until it "
+            "is complete (`finder index` or `finder watch` continues it)",
+            file=out,
+        )
     print(f"precision  {_precision_line(library.embedder)}", file=out)
-    print(f"indexed    {status.photos:,} photos, {status.documents:,} documents, "
-          f"{status.items:,} items; {status.errors:,} files could not be read", file=out)
+    print(
+        f"indexed    {status.photos:,} photos, {status.documents:,} documents, "
+        f"{status.items:,} items; {status.errors:,} files could not be read",
+        file=out,
+    )
     vectors = ", ".join(f"{n:,} {m}" for m, n in status.vectors.items())
-    print(f"index      {status.index_state}" + (f" ({vectors} vectors)" if vectors else ""),
-          file=out)
+    print(
+        f"index      {status.index_state}" + (f" ({vectors} vectors)" if vectors else ""), file=out
+    )
     if not status.folders:
         print("folders    none yet: run `finder index FOLDER`", file=out)
     if status.watcher_pid:
@@ -262,8 +330,11 @@ def _cmd_status(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Tex
             state = f"  [polled: {folder.watch_reason}]"
         elif folder.watch:
             state = f"  [watched: {folder.watch}]"
-        print(f"folder     {folder.path}: {folder.photos:,} photos, {folder.documents:,} "
-              f"documents, {folder.errors:,} errors{state}", file=out)
+        print(
+            f"folder     {folder.path}: {folder.photos:,} photos, {folder.documents:,} "
+            f"documents, {folder.errors:,} errors{state}",
+            file=out,
+        )
     for path, reason in status.recent_errors:
         print(f"error      {path}: {reason}", file=out)
     return EXIT_OK
@@ -274,8 +345,10 @@ def _cmd_remove(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Tex
     try:
         for folder in args.folders:
             removed = library.remove_folder(folder)
-            print(f"removed {folder} from the index ({removed:,} items); its files are untouched",
-                  file=out)
+            print(
+                f"removed {folder} from the index ({removed:,} items); its files are untouched",
+                file=out,
+            )
     finally:
         library.close()
     return EXIT_OK
@@ -313,8 +386,9 @@ def _open(args: argparse.Namespace, spec: ModelSpec, *, writable: bool) -> Libra
     from finder.core.models.onnx_runtime import open_embedder
 
     data_dir = paths.data_dir(args.data_dir)
-    embedder = open_embedder(spec, data_dir, precision=args.precision,
-                             backend=getattr(args, "backend", None))
+    embedder = open_embedder(
+        spec, data_dir, precision=args.precision, backend=getattr(args, "backend", None)
+    )
     return Library(data_dir, embedder, writable=writable)
 
 
@@ -325,8 +399,12 @@ def _run_faster(args: argparse.Namespace, library: Library, err: TextIO) -> None
     if not should_export(library.embedder, library.data_dir, getattr(args, "backend", None)):
         return
     if not args.quiet:
-        print(f"Preparing {library.embedder.description} for ONNX Runtime (once; faster "
-              "queries and less memory from now on)...", file=err, flush=True)
+        print(
+            f"Preparing {library.embedder.description} for ONNX Runtime (once; faster "
+            "queries and less memory from now on)...",
+            file=err,
+            flush=True,
+        )
     started = time.monotonic()
     faster = optimise(library.embedder, library.data_dir, getattr(args, "backend", None))
     if faster is not library.embedder:
@@ -363,6 +441,7 @@ def _cancel_on_interrupt(cancel: threading.Event, err: TextIO):  # type: ignore[
             raise KeyboardInterrupt
         cancel.set()
         print("\nfinder: stopping after the current batch (Ctrl+C again to abort)", file=err)
+
     return handler
 
 
@@ -403,14 +482,18 @@ class ProgressPrinter:
         if p.rate > 0 and p.total > p.done:
             left = (p.total - p.done) / p.rate
             eta = f"  {int(left // 60)}:{int(left % 60):02d} left"
-        return (f"Indexing [{bar}] {p.done:,}/{p.total:,}  {p.rate:.1f} files/s"
-                f"{eta}" + (f"  {p.failed} errors" if p.failed else ""))
+        return f"Indexing [{bar}] {p.done:,}/{p.total:,}  {p.rate:.1f} files/s{eta}" + (
+            f"  {p.failed} errors" if p.failed else ""
+        )
 
 
 def _print_report(report: IndexReport, out: TextIO) -> None:
-    print(f"{report.scanned:,} files seen: {report.added:,} added, {report.updated:,} updated, "
-          f"{report.moved:,} moved, {report.removed:,} removed, {report.unchanged:,} unchanged; "
-          f"{report.items_embedded:,} items embedded in {report.elapsed_s:.1f} s", file=out)
+    print(
+        f"{report.scanned:,} files seen: {report.added:,} added, {report.updated:,} updated, "
+        f"{report.moved:,} moved, {report.removed:,} removed, {report.unchanged:,} unchanged; "
+        f"{report.items_embedded:,} items embedded in {report.elapsed_s:.1f} s",
+        file=out,
+    )
     if report.errors:
         print(f"{len(report.errors):,} could not be indexed:", file=out)
         for error in report.errors[:20]:
@@ -418,8 +501,11 @@ def _print_report(report: IndexReport, out: TextIO) -> None:
         if len(report.errors) > 20:
             print(f"  ... and {len(report.errors) - 20:,} more (see `finder status`)", file=out)
     for path in report.offline:
-        print(f"offline: {path} was not found; its files are kept, hidden from searches "
-              "until it is back (`finder remove` forgets it)", file=out)
+        print(
+            f"offline: {path} was not found; its files are kept, hidden from searches "
+            "until it is back (`finder remove` forgets it)",
+            file=out,
+        )
     for path in report.back_online:
         print(f"back online: {path}", file=out)
     if report.cancelled:
@@ -432,8 +518,10 @@ def _print_results(results: list[SearchResult], out: TextIO) -> None:
         return
     for rank, r in enumerate(results, 1):
         page = f"  (page {r.page})" if r.page else ""
-        print(f"{rank:3d}. {r.score:6.3f}  {r.match or '':<6}  {r.kind.value:<8}  {r.path}{page}",
-              file=out)
+        print(
+            f"{rank:3d}. {r.score:6.3f}  {r.match or '':<6}  {r.kind.value:<8}  {r.path}{page}",
+            file=out,
+        )
         if r.snippet:
             snippet = r.snippet if len(r.snippet) <= 160 else r.snippet[:157] + "..."
             print(f"{'':14}\u201c{snippet}\u201d", file=out)

@@ -30,8 +30,9 @@ EXPECTED_ERRORS = (DownloadError, ModelInUseError)
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("models", parents=[common],
-                       help="the models on offer: list, use (switch), download, delete")
+    p = sub.add_parser(
+        "models", parents=[common], help="the models on offer: list, use (switch), download, delete"
+    )
     p.add_argument("--json", action="store_true", help="list as JSON")
     actions = p.add_subparsers(dest="models_action", metavar="ACTION")
     # The data dir and precision may also follow the action (SUPPRESS: given before it,
@@ -40,27 +41,38 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     late.add_argument("--data-dir", default=argparse.SUPPRESS)
     late.add_argument("--precision", default=argparse.SUPPRESS, type=str.lower)
     late.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
-    actions.add_parser("list", parents=[late],
-                       help="the catalogue, with figures and what is on disk")
-    q = actions.add_parser("use", parents=[late],
-                           help="switch to a model: its index is built while searches keep "
-                           "the current one, which it replaces once complete")
+    actions.add_parser(
+        "list", parents=[late], help="the catalogue, with figures and what is on disk"
+    )
+    q = actions.add_parser(
+        "use",
+        parents=[late],
+        help="switch to a model: its index is built while searches keep "
+        "the current one, which it replaces once complete",
+    )
     q.add_argument("name", help="catalogue name (ViT-B-16), name@tag, or a model-config JSON")
     q.add_argument("--pretrained", dest="use_pretrained", help="pretrained tag or checkpoint")
     q.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    q = actions.add_parser("download", parents=[late],
-                           help="fetch a model's weights (size shown first)")
+    q = actions.add_parser(
+        "download", parents=[late], help="fetch a model's weights (size shown first)"
+    )
     q.add_argument("name")
     q.add_argument("--pretrained", dest="use_pretrained")
-    q = actions.add_parser("delete", parents=[late],
-                           help="delete a model's vectors and index (not the active one)")
+    q = actions.add_parser(
+        "delete", parents=[late], help="delete a model's vectors and index (not the active one)"
+    )
     q.add_argument("key", help="the model's key, as `finder models` shows it")
 
-    p = sub.add_parser("compare", parents=[common],
-                       help="two models' top results for a query, side by side")
+    p = sub.add_parser(
+        "compare", parents=[common], help="two models' top results for a query, side by side"
+    )
     p.add_argument("query")
-    p.add_argument("--models", required=True, help="A,B: catalogue names, name@tag or "
-                   "config JSONs (each needs its index: `finder models use`)")
+    p.add_argument(
+        "--models",
+        required=True,
+        help="A,B: catalogue names, name@tag or "
+        "config JSONs (each needs its index: `finder models use`)",
+    )
     p.add_argument("--kind", choices=[k.value for k in SearchKind], default=SearchKind.ALL.value)
     p.add_argument("-k", type=int, default=10)
     p.add_argument("--json", action="store_true")
@@ -69,8 +81,12 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 def resolve_spec(args: argparse.Namespace) -> ModelSpec:
     """--model/--pretrained or their environment variables, else the data dir's active
     model, else the default."""
-    explicit = (args.model or args.pretrained or os.environ.get("FINDER_MODEL")
-                or os.environ.get("FINDER_PRETRAINED"))
+    explicit = (
+        args.model
+        or args.pretrained
+        or os.environ.get("FINDER_MODEL")
+        or os.environ.get("FINDER_PRETRAINED")
+    )
     if not explicit:
         state = load_state(paths.data_dir(args.data_dir))
         if state.active is not None:
@@ -86,12 +102,11 @@ def remember_first_model(data_dir: Path, spec: ModelSpec) -> None:
         try:
             save_state(data_dir, ModelState(ModelChoice.of(spec), None))
         except OSError as exc:  # a full or read-only disk: indexing says so in its own words
-            logging.getLogger(__name__).warning("cannot record the model in %s: %s",
-                                                data_dir, exc)
+            logging.getLogger(__name__).warning("cannot record the model in %s: %s", data_dir, exc)
 
 
 def parse_model(text: str, pretrained: str | None = None) -> ModelSpec:
-    """"ViT-B-16", "ViT-B-16@laion2b_s34b_b88k", "tiny.json@none", or a key."""
+    """ "ViT-B-16", "ViT-B-16@laion2b_s34b_b88k", "tiny.json@none", or a key."""
     name = text
     if pretrained is None and "@" in text:
         name, pretrained = text.rsplit("@", 1)
@@ -130,29 +145,52 @@ def _rows(args: argparse.Namespace, spec: ModelSpec) -> tuple[list[dict[str, Any
     speeds = catalogue.measured_speeds(data_dir)
     rows: list[dict[str, Any]] = []
     for m in catalogue.MODELS:
-        rows.append({
-            "key": m.key, "name": m.name, "pretrained": m.pretrained,
-            "embed_dim": m.embed_dim, "params_m": m.params_m, "gflops": m.gflops,
-            "download_bytes_estimate": m.download_bytes,
-            "imagenet_zero_shot": m.imagenet,
-            "flickr30k_text_to_image": {"r1": m.flickr_r1, "r5": m.flickr_r5},
-            "mscoco_text_to_image": {"r1": m.coco_r1, "r5": m.coco_r5},
-            "languages": m.languages, "note": m.note,
-            "tokenizer_needs_hub": m.needs_hub,
-            "hub_repos": [r for r in (m.hf_hub, m.hub_tokenizer, m.hub_text_config) if r],
-            "on_disk": catalogue.weights_on_disk(m),
-        })
+        rows.append(
+            {
+                "key": m.key,
+                "name": m.name,
+                "pretrained": m.pretrained,
+                "embed_dim": m.embed_dim,
+                "params_m": m.params_m,
+                "gflops": m.gflops,
+                "download_bytes_estimate": m.download_bytes,
+                "imagenet_zero_shot": m.imagenet,
+                "flickr30k_text_to_image": {"r1": m.flickr_r1, "r5": m.flickr_r5},
+                "mscoco_text_to_image": {"r1": m.coco_r1, "r5": m.coco_r5},
+                "languages": m.languages,
+                "note": m.note,
+                "tokenizer_needs_hub": m.needs_hub,
+                "hub_repos": [r for r in (m.hf_hub, m.hub_tokenizer, m.hub_text_config) if r],
+                "on_disk": catalogue.weights_on_disk(m),
+            }
+        )
     known = {r["key"] for r in rows}
-    rows += [{"key": key, "name": key.split("@")[0], "pretrained": key.split("@", 1)[-1],
-              "embed_dim": m.dim, "note": "not in the catalogue (a config or checkpoint)"}
-             for key, m in stored.items() if key not in known]
+    rows += [
+        {
+            "key": key,
+            "name": key.split("@")[0],
+            "pretrained": key.split("@", 1)[-1],
+            "embed_dim": m.dim,
+            "note": "not in the catalogue (a config or checkpoint)",
+        }
+        for key, m in stored.items()
+        if key not in known
+    ]
     for row in rows:
         index = stored.get(row["key"])
         row["active"] = row["key"] == active
         row["switching_to"] = row["key"] == target
-        row["index"] = None if index is None else {
-            "files_embedded": index.files_embedded, "files_total": index.files_total,
-            "complete": index.complete, "vectors": index.vectors, "bytes": index.bytes}
+        row["index"] = (
+            None
+            if index is None
+            else {
+                "files_embedded": index.files_embedded,
+                "files_total": index.files_total,
+                "complete": index.complete,
+                "vectors": index.vectors,
+                "bytes": index.bytes,
+            }
+        )
         speed = speeds.get(row["key"])
         row["measured"] = None if speed is None else vars(speed)
     return rows, catalogue.recommend(catalogue.Machine.this())
@@ -162,28 +200,50 @@ def _list(args: argparse.Namespace, spec: ModelSpec, out: TextIO) -> int:
     rows, (best, why) = _rows(args, spec)
     if args.json:
         machine = catalogue.Machine.this()
-        json.dump({"models": rows, "recommended": {"key": best.key, "why": why},
-                   "machine": vars(machine), "source": catalogue.SOURCE},
-                  out, indent=2, ensure_ascii=False)
+        json.dump(
+            {
+                "models": rows,
+                "recommended": {"key": best.key, "why": why},
+                "machine": vars(machine),
+                "source": catalogue.SOURCE,
+            },
+            out,
+            indent=2,
+            ensure_ascii=False,
+        )
         out.write("\n")
         return 0
-    print(f"  {'model':<44}{'dim':>4} {'download':>9} {'GFLOPs':>7} {'ImageNet':>8} "
-          f"{'Flickr R@1/5':>13} {'COCO R@1/5':>11}  on disk  here", file=out)
+    print(
+        f"  {'model':<44}{'dim':>4} {'download':>9} {'GFLOPs':>7} {'ImageNet':>8} "
+        f"{'Flickr R@1/5':>13} {'COCO R@1/5':>11}  on disk  here",
+        file=out,
+    )
     for r in rows:
         mark = "*" if r["active"] else (">" if r["switching_to"] else " ")
-        label = f"{r['name']} {r['pretrained']}" + (" \u2020" if r.get("tokenizer_needs_hub")
-                                                     else "")
+        label = f"{r['name']} {r['pretrained']}" + (
+            " \u2020" if r.get("tokenizer_needs_hub") else ""
+        )
         size = _size(r["download_bytes_estimate"]) if "download_bytes_estimate" in r else "?"
-        print(f"{mark} {label:<44}{r['embed_dim']:>4} {size:>9} {_num(r.get('gflops')):>7} "
-              f"{_pct(r.get('imagenet_zero_shot')):>8} "
-              f"{_pair(r.get('flickr30k_text_to_image')):>13} "
-              f"{_pair(r.get('mscoco_text_to_image')):>11}  "
-              f"{'yes' if r.get('on_disk') else 'no':<7}  {_here(r)}", file=out)
-    print("\n* active (answers searches)   > being switched to   \u2020 fetches its tokenizer "
-          "or text-tower config from the Hugging Face hub once", file=out)
-    print("Download sizes are estimates (params x 4 bytes); `finder models download NAME` "
-          "shows the exact size first. Quality: zero-shot, " + catalogue.SOURCE +
-          "; unknown where blank.", file=out)
+        print(
+            f"{mark} {label:<44}{r['embed_dim']:>4} {size:>9} {_num(r.get('gflops')):>7} "
+            f"{_pct(r.get('imagenet_zero_shot')):>8} "
+            f"{_pair(r.get('flickr30k_text_to_image')):>13} "
+            f"{_pair(r.get('mscoco_text_to_image')):>11}  "
+            f"{'yes' if r.get('on_disk') else 'no':<7}  {_here(r)}",
+            file=out,
+        )
+    print(
+        "\n* active (answers searches)   > being switched to   \u2020 fetches its tokenizer "
+        "or text-tower config from the Hugging Face hub once",
+        file=out,
+    )
+    print(
+        "Download sizes are estimates (params x 4 bytes); `finder models download NAME` "
+        "shows the exact size first. Quality: zero-shot, "
+        + catalogue.SOURCE
+        + "; unknown where blank.",
+        file=out,
+    )
     print(f"Recommended here: {best.name} {best.pretrained} \u2014 {why}", file=out)
     return 0
 
@@ -192,8 +252,11 @@ def _here(row: dict[str, Any]) -> str:
     parts = []
     index = row.get("index")
     if index:
-        state = "complete" if index["complete"] else (
-            f"{index['files_embedded']:,}/{index['files_total']:,} files")
+        state = (
+            "complete"
+            if index["complete"]
+            else (f"{index['files_embedded']:,}/{index['files_total']:,} files")
+        )
         parts.append(f"index {state}, {_size(index['bytes'])}")
     speed = row.get("measured")
     if speed:
@@ -218,21 +281,32 @@ def _use(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) ->
             print(f"Now using {new.label}: its index is complete.", file=out)
             return 0
         done = progress(library.catalog, new)
-        print(f"Switching to {new.label}: {done.embedded:,}/{done.total:,} files have its "
-              f"vectors; searches use {current.label} until it is complete. Ctrl+C stops; "
-              "`finder index` or this command again continues.", file=out, flush=True)
+        print(
+            f"Switching to {new.label}: {done.embedded:,}/{done.total:,} files have its "
+            f"vectors; searches use {current.label} until it is complete. Ctrl+C stops; "
+            "`finder index` or this command again continues.",
+            file=out,
+            flush=True,
+        )
         cancel = threading.Event()
         with interrupt_sets(cancel):
-            report = library.embed_with(embedder, cancel=cancel,
-                                        progress=None if args.quiet else ProgressPrinter(err))
+            report = library.embed_with(
+                embedder, cancel=cancel, progress=None if args.quiet else ProgressPrinter(err)
+            )
         after = load_state(data_dir)
         if after.active is not None and after.active.key == new.key:
-            print(f"Now using {new.label} ({report.reembedded:,} files re-embedded, "
-                  f"{report.elapsed_s:.1f} s).", file=out)
+            print(
+                f"Now using {new.label} ({report.reembedded:,} files re-embedded, "
+                f"{report.elapsed_s:.1f} s).",
+                file=out,
+            )
             return 0
         left = progress(library.catalog, new)
-        print(f"Stopped at {left.embedded:,}/{left.total:,} files; searches still use "
-              f"{current.label}.", file=out)
+        print(
+            f"Stopped at {left.embedded:,}/{left.total:,} files; searches still use "
+            f"{current.label}.",
+            file=out,
+        )
         return 130 if report.cancelled else 1
     finally:
         library.close()
@@ -258,12 +332,18 @@ def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     entry = catalogue.find(args.name, args.use_pretrained)
     if entry is None:
-        raise DownloadError(f"{args.name} is not in the catalogue (`finder models`); for other "
-                            "tags use `finder model download --model NAME --pretrained TAG`")
+        raise DownloadError(
+            f"{args.name} is not in the catalogue (`finder models`); for other "
+            "tags use `finder model download --model NAME --pretrained TAG`"
+        )
     files = catalogue.remote_files(entry)
     total = sum(f.size for f in files)
-    print(f"{entry.name} {entry.pretrained}: {_size(total)} in {len(files)} file(s), into "
-          f"{download.hub_cache()}", file=out, flush=True)
+    print(
+        f"{entry.name} {entry.pretrained}: {_size(total)} in {len(files)} file(s), into "
+        f"{download.hub_cache()}",
+        file=out,
+        flush=True,
+    )
     cancel = threading.Event()
     with interrupt_sets(cancel):
         paths_ = download.fetch_all(files, progress=DownloadBar(err), cancel=cancel)
@@ -279,8 +359,11 @@ def _delete(args: argparse.Namespace, spec: ModelSpec, out: TextIO) -> int:
         freed = library.delete_model(args.key)
     finally:
         library.close()
-    print(f"Deleted {args.key}: {_size(freed)} freed (its index files, and its vectors' "
-          "space in the catalog, which later writes reuse).", file=out)
+    print(
+        f"Deleted {args.key}: {_size(freed)} freed (its index files, and its vectors' "
+        "space in the catalog, which later writes reuse).",
+        file=out,
+    )
     return 0
 
 
@@ -302,11 +385,14 @@ class DownloadBar:
         total = max(p.overall_total, 1)
         filled = int(30 * p.overall_done / total)
         rate = p.overall_done / max(now - self.started, 1e-6)
-        line = (f"Downloading [{'#' * filled}{'-' * (30 - filled)}] "
-                f"{_size(p.overall_done)}/{_size(p.overall_total)} "
-                f"{100 * p.overall_done / total:.0f}%  {_size(int(rate))}/s")
-        self.stream.write(("\r\033[K" + line + ("\n" if final else "")) if self.tty
-                          else line + "\n")
+        line = (
+            f"Downloading [{'#' * filled}{'-' * (30 - filled)}] "
+            f"{_size(p.overall_done)}/{_size(p.overall_total)} "
+            f"{100 * p.overall_done / total:.0f}%  {_size(int(rate))}/s"
+        )
+        self.stream.write(
+            ("\r\033[K" + line + ("\n" if final else "")) if self.tty else line + "\n"
+        )
         self.stream.flush()
 
 
@@ -320,29 +406,41 @@ def cmd_compare(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Tex
     if len(names) != 2:
         print("finder: error: --models takes two models, A,B", file=err)
         return 2
-    found = compare(paths.data_dir(args.data_dir), [parse_model(name) for name in names],
-                    args.query, SearchKind(args.kind), args.k, precision=args.precision)
+    found = compare(
+        paths.data_dir(args.data_dir),
+        [parse_model(name) for name in names],
+        args.query,
+        SearchKind(args.kind),
+        args.k,
+        precision=args.precision,
+    )
     for name, column in zip(names, found, strict=True):
         if column.no_index:
-            raise ModelInUseError(f"{column.error}; build it with `finder models use {name}` "
-                                  "(then switch back)")
+            raise ModelInUseError(
+                f"{column.error}; build it with `finder models use {name}` (then switch back)"
+            )
         if column.error:
             raise ModelUnavailableError(column.error)
     columns = [(column.label, column.results) for column in found]
     if args.json:
-        json.dump({label: [r.to_json() for r in results] for label, results in columns},
-                  out, indent=2, ensure_ascii=False)
+        json.dump(
+            {label: [r.to_json() for r in results] for label, results in columns},
+            out,
+            indent=2,
+            ensure_ascii=False,
+        )
         out.write("\n")
         return 0
     width = 46
-    print("     " + "".join(f"{label[:width - 1]:<{width}}" for label, _ in columns), file=out)
+    print("     " + "".join(f"{label[: width - 1]:<{width}}" for label, _ in columns), file=out)
     for rank in range(max((len(r) for _, r in columns), default=0)):
         cells = []
         for _, results in columns:
             if rank < len(results):
                 r = results[rank]
-                cells.append(f"{r.score:6.3f} {r.relevance_label:<6} "
-                             f"{_short(Path(r.path).name, width - 15)}")
+                cells.append(
+                    f"{r.score:6.3f} {r.relevance_label:<6} {_short(Path(r.path).name, width - 15)}"
+                )
             else:
                 cells.append("")
         print(f"{rank + 1:3d}. " + "".join(f"{c:<{width}}" for c in cells), file=out)
@@ -353,7 +451,7 @@ COMMANDS = {"models": cmd_models, "compare": cmd_compare}
 
 
 def _short(text: str, width: int) -> str:
-    return text if len(text) <= width else text[:width - 1] + "\u2026"
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
 
 
 def _size(n: int) -> str:

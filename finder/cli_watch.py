@@ -41,10 +41,14 @@ def watch(args: argparse.Namespace, library: Library, out: TextIO, err: TextIO) 
         if switch is not None and batch.changed:
             switch.files_changed()
 
-    watcher = Watcher(library, on_batch_indexed=on_batch,
-                      on_error=lambda m: _Printer(err)(f"finder: error: {m}"),
-                      on_roots_changed=lambda roots: _print_roots(roots, say),
-                      read_text=not args.no_ocr, on_text_read=lambda r: _print_text(r, say))
+    watcher = Watcher(
+        library,
+        on_batch_indexed=on_batch,
+        on_error=lambda m: _Printer(err)(f"finder: error: {m}"),
+        on_roots_changed=lambda roots: _print_roots(roots, say),
+        read_text=not args.no_ocr,
+        on_text_read=lambda r: _print_text(r, say),
+    )
     switch = _switch_to_continue(library, watcher, args.precision, say)
     previous = {}
     if threading.current_thread() is threading.main_thread():
@@ -52,8 +56,11 @@ def watch(args: argparse.Namespace, library: Library, out: TextIO, err: TextIO) 
             previous[signum] = signal.signal(signum, lambda n, f: stop.set())
     try:
         watcher.start()
-        print(f"Watching {len(library.catalog.roots())} folder(s); Ctrl+C stops.", file=err,
-              flush=True)
+        print(
+            f"Watching {len(library.catalog.roots())} folder(s); Ctrl+C stops.",
+            file=err,
+            flush=True,
+        )
         if switch is not None:
             switch.start()
         while not stop.wait(0.5):
@@ -71,8 +78,9 @@ def watch(args: argparse.Namespace, library: Library, out: TextIO, err: TextIO) 
     return True
 
 
-def _switch_to_continue(library: Library, watcher: Watcher, precision: str | None,
-                        say: Callable[[str], None]) -> SwitchThread | None:
+def _switch_to_continue(
+    library: Library, watcher: Watcher, precision: str | None, say: Callable[[str], None]
+) -> SwitchThread | None:
     target = load_state(library.data_dir).target
     if target is None or target.key == library.embedder.key:
         return None
@@ -88,8 +96,14 @@ class SwitchThread:
     picks them up. Runs repeat until one ends with the target complete.
     """
 
-    def __init__(self, library: Library, watcher: Watcher, target: ModelChoice,
-                 precision: str | None, say: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        library: Library,
+        watcher: Watcher,
+        target: ModelChoice,
+        precision: str | None,
+        say: Callable[[str], None],
+    ) -> None:
         self.library = library
         self.watcher = watcher
         self.target = target
@@ -101,8 +115,10 @@ class SwitchThread:
         self._thread = threading.Thread(target=self._run, name="finder-switch", daemon=True)
 
     def start(self) -> None:
-        self.say(f"switching to {self.target.label}: embedding in the background; searches "
-                 "use the current model until it is complete")
+        self.say(
+            f"switching to {self.target.label}: embedding in the background; searches "
+            "use the current model until it is complete"
+        )
         self._thread.start()
 
     def files_changed(self) -> None:
@@ -123,26 +139,30 @@ class SwitchThread:
             self.say(f"finder: error: switching to {label} stopped: {exc}")
         except Exception as exc:  # a bug must be seen; watching goes on
             log.exception("switching to %s failed", label)
-            self.say(f"finder: error: switching to {label} stopped: "
-                     f"{type(exc).__name__}: {exc}")
+            self.say(f"finder: error: switching to {label} stopped: {type(exc).__name__}: {exc}")
 
     def _embed_until_complete(self) -> None:
         label, done = self.target.label, 0
         embedder = ClipEmbedder(self.target.spec(), precision=self.precision)
         while not self.cancel.is_set():
             self._changed.clear()
-            report = self.library.embed_with(embedder, progress=self._progress,
-                                             cancel=self.cancel, vectors_only=True)
+            report = self.library.embed_with(
+                embedder, progress=self._progress, cancel=self.cancel, vectors_only=True
+            )
             done += report.reembedded
             if report.cancelled:
-                self.say(f"switching to {label}: stopped, {done:,} files re-embedded; it goes "
-                         "on next time (`finder watch` or `finder index`)")
+                self.say(
+                    f"switching to {label}: stopped, {done:,} files re-embedded; it goes "
+                    "on next time (`finder watch` or `finder index`)"
+                )
                 return
             state = load_state(self.library.data_dir)
             if state.active is not None and state.active.key == self.target.key:
                 self.watcher.use_embedder(embedder)
-                self.say(f"{label} now answers searches ({done:,} files re-embedded); new "
-                         "files are indexed with it")
+                self.say(
+                    f"{label} now answers searches ({done:,} files re-embedded); new "
+                    "files are indexed with it"
+                )
                 return
             if state.target is None or state.target.key != self.target.key:
                 self.say(f"switching to {label}: cancelled")
@@ -155,8 +175,10 @@ class SwitchThread:
         if p.phase != "embedding" or not p.total or now - self._last_progress < PROGRESS_EVERY_S:
             return
         if self._last_progress:  # the first batch is too early to say much
-            self.say(f"switching to {self.target.label}: {p.done:,}/{p.total:,} files "
-                     f"embedded ({p.rate:.1f} files/s)")
+            self.say(
+                f"switching to {self.target.label}: {p.done:,}/{p.total:,} files "
+                f"embedded ({p.rate:.1f} files/s)"
+            )
         self._last_progress = now
 
 
@@ -182,15 +204,23 @@ def _print_batch(batch: WatchBatch, say: Callable[[str], None]) -> None:
     r = batch.report
     if not batch.changed:
         return
-    what = "all folders" if batch.full else ", ".join(batch.paths[:3]) + (
-        f" and {len(batch.paths) - 3:,} more" if len(batch.paths) > 3 else "")
-    say(f"{r.added:,} added, {r.updated:,} updated, {r.moved:,} moved, {r.removed:,} removed "
-        f"({r.items_embedded:,} items embedded, {r.elapsed_s:.1f} s): {what}")
+    what = (
+        "all folders"
+        if batch.full
+        else ", ".join(batch.paths[:3])
+        + (f" and {len(batch.paths) - 3:,} more" if len(batch.paths) > 3 else "")
+    )
+    say(
+        f"{r.added:,} added, {r.updated:,} updated, {r.moved:,} moved, {r.removed:,} removed "
+        f"({r.items_embedded:,} items embedded, {r.elapsed_s:.1f} s): {what}"
+    )
     for error in r.errors[:20]:
         say(f"could not index {error.path}: {error.reason}")
     for path in r.offline:
-        say(f"offline  {path} (not found: its files are kept, hidden from searches until "
-            "it is back)")
+        say(
+            f"offline  {path} (not found: its files are kept, hidden from searches until "
+            "it is back)"
+        )
     for path in r.back_online:
         say(f"back     {path}")
 
@@ -199,5 +229,7 @@ def _print_text(report: OcrReport, say: Callable[[str], None]) -> None:
     if report.unavailable:
         say(f"text in pictures not read: {report.unavailable}")
     elif report.read:
-        say(f"text in pictures: {report.read:,} read, text found in {report.with_text:,} "
-            f"files ({report.elapsed_s:.1f} s)")
+        say(
+            f"text in pictures: {report.read:,} read, text found in {report.with_text:,} "
+            f"files ({report.elapsed_s:.1f} s)"
+        )

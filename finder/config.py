@@ -47,8 +47,10 @@ class Settings:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"version": SETTINGS_VERSION, **asdict(self)}, indent=2),
-                           encoding="utf-8")
+            tmp.write_text(
+                json.dumps({"version": SETTINGS_VERSION, **asdict(self)}, indent=2),
+                encoding="utf-8",
+            )
             os.replace(tmp, path)
         except OSError as exc:  # settings are a convenience: never fail the app over them
             log.warning("cannot save settings %s: %s", path, exc)

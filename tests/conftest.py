@@ -14,8 +14,9 @@ from tests.helpers import TINY24_CONFIG, TINY_CONFIG
 
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(tmp_path_factory: pytest.TempPathFactory,
-                          monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_environment(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No real home directory, no network, no settings leaking in from the shell."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))

@@ -17,8 +17,9 @@ TINY_CONFIG = Path(__file__).parent / "models" / "tiny-random.json"
 TINY24_CONFIG = Path(__file__).parent / "models" / "tiny-random-24.json"  # 24-d embeddings
 
 
-def draw_photo(path: Path, color: str = "red", size: tuple[int, int] = (320, 240),
-               shape: str = "circle") -> Path:
+def draw_photo(
+    path: Path, color: str = "red", size: tuple[int, int] = (320, 240), shape: str = "circle"
+) -> Path:
     """A simple picture: a coloured shape on a light background."""
     img = Image.new("RGB", size, (235, 235, 225))
     draw = ImageDraw.Draw(img)
@@ -52,7 +53,8 @@ def write_pdf(path: Path, pages: Sequence[str]) -> Path:
         stream = f"BT /F1 12 Tf 50 700 Td ({escaped}) Tj ET".encode()
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {page_ids[i] + 1} 0 R "
-            f"/Resources << /Font << /F1 3 0 R >> >> >>".encode())
+            f"/Resources << /Font << /F1 3 0 R >> >> >>".encode()
+        )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
@@ -97,8 +99,9 @@ def passages_text(passages: Sequence[Passage]) -> str:
     return " ".join(p.text for p in passages)
 
 
-def index_with_two_models(data_dir: Path, folder: Path, first: ClipEmbedder,
-                          second: ClipEmbedder) -> None:
+def index_with_two_models(
+    data_dir: Path, folder: Path, first: ClipEmbedder, second: ClipEmbedder
+) -> None:
     """Index `folder` with `first`, give every file `second`'s vectors in its own index,
     and switch back: `first` is active, both indexes are complete, models.json knows both."""
     library = Library(data_dir, first, writable=True, ocr=False)

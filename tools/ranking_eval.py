@@ -41,8 +41,12 @@ class CaseResult:
         return sum(1 / r for r in self.ranks if r is not None) / max(1, len(self.ranks))
 
     def summary(self) -> dict[str, object]:
-        return {"queries": len(self.ranks), "recall@1": round(self.recall(1), 3),
-                "recall@5": round(self.recall(5), 3), "mrr": round(self.mrr, 3)}
+        return {
+            "queries": len(self.ranks),
+            "recall@1": round(self.recall(1), 3),
+            "recall@5": round(self.recall(5), 3),
+            "mrr": round(self.mrr, 3),
+        }
 
 
 @dataclass
@@ -73,8 +77,9 @@ def make_folders(root: Path, seed: int) -> tuple[Folders, Path]:
     # Pictures of pages are queries (a screenshot, a photo of a letter), not indexed.
     queries = root.parent / f"{root.name}-queries"
     queries.mkdir(parents=True, exist_ok=True)
-    scans = [replace(s, path=s.path.rename(queries / s.path.name))
-             for s in generated if s.kind == "scan"]
+    scans = [
+        replace(s, path=s.path.rename(queries / s.path.name)) for s in generated if s.kind == "scan"
+    ]
     return Folders(photos, texts + scans), queries
 
 
@@ -109,37 +114,65 @@ def near_duplicate(source: Path, dest: Path, rng: random.Random) -> Path:
     return dest
 
 
-def evaluate(library: Library, folders: Folders, scratch: Path, k: int = 10,
-             seed: int = 0) -> dict[str, CaseResult]:
+def evaluate(
+    library: Library, folders: Folders, scratch: Path, k: int = 10, seed: int = 0
+) -> dict[str, CaseResult]:
     """Run every query family against an indexed library; nothing is asserted here."""
     search = library.search
     cases: dict[str, CaseResult] = {}
 
-    def case(name: str, queries: Sequence[tuple[str, Callable[[], list[SearchResult]], Path]]
-             ) -> None:
+    def case(
+        name: str, queries: Sequence[tuple[str, Callable[[], list[SearchResult]], Path]]
+    ) -> None:
         result = CaseResult(name)
         for label, run, expected in queries:
             result.add(label, rank_of(run(), expected))
         cases[name] = result
 
     docs_by_label = {s.label: s for s in folders.texts}
-    case("text->photo", [
-        (s.query, lambda s=s: search.text(s.query, SearchKind.PHOTOS, k), s.path)
-        for s in folders.photos])
-    case("image->document", [
-        (s.path.name, lambda s=s: search.image(s.path, SearchKind.DOCS, k),
-         docs_by_label[s.label].path)
-        for s in folders.photos if s.label in docs_by_label])
-    case("scan->document", [
-        (s.path.name, lambda s=s: search.image(s.path, SearchKind.DOCS, k),
-         docs_by_label[s.label].path)
-        for s in folders.scans if s.label in docs_by_label])
+    case(
+        "text->photo",
+        [
+            (s.query, lambda s=s: search.text(s.query, SearchKind.PHOTOS, k), s.path)
+            for s in folders.photos
+        ],
+    )
+    case(
+        "image->document",
+        [
+            (
+                s.path.name,
+                lambda s=s: search.image(s.path, SearchKind.DOCS, k),
+                docs_by_label[s.label].path,
+            )
+            for s in folders.photos
+            if s.label in docs_by_label
+        ],
+    )
+    case(
+        "scan->document",
+        [
+            (
+                s.path.name,
+                lambda s=s: search.image(s.path, SearchKind.DOCS, k),
+                docs_by_label[s.label].path,
+            )
+            for s in folders.scans
+            if s.label in docs_by_label
+        ],
+    )
     rng = random.Random(seed)
-    duplicates = [(s, near_duplicate(s.path, scratch / "near-dup" / f"{s.path.stem}.jpg", rng))
-                  for s in folders.photos]
-    case("image->photo near-duplicate", [
-        (dup.name, lambda dup=dup: search.image(dup, SearchKind.PHOTOS, k), s.path)
-        for s, dup in duplicates])
+    duplicates = [
+        (s, near_duplicate(s.path, scratch / "near-dup" / f"{s.path.stem}.jpg", rng))
+        for s in folders.photos
+    ]
+    case(
+        "image->photo near-duplicate",
+        [
+            (dup.name, lambda dup=dup: search.image(dup, SearchKind.PHOTOS, k), s.path)
+            for s, dup in duplicates
+        ],
+    )
     return cases
 
 
@@ -153,9 +186,13 @@ def mixed_view(library: Library, folders: Folders, k: int = 10) -> dict[str, flo
         kinds = {r.kind for r in results}
         both_kinds += len(kinds) == 2
         doc = docs_by_label.get(photo.label)
-        photo_rank, doc_rank = rank_of(results, photo.path), rank_of(results, doc.path) if doc \
-            else None
+        photo_rank, doc_rank = (
+            rank_of(results, photo.path),
+            rank_of(results, doc.path) if doc else None,
+        )
         both_top3 += bool(photo_rank and photo_rank <= 3 and doc_rank and doc_rank <= 3)
     n = max(1, len(folders.photos))
-    return {"both_kinds_in_top_k": round(both_kinds / n, 3),
-            "photo_and_document_in_top3": round(both_top3 / n, 3)}
+    return {
+        "both_kinds_in_top_k": round(both_kinds / n, 3),
+        "photo_and_document_in_top3": round(both_top3 / n, 3),
+    }

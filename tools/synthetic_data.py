@@ -34,7 +34,14 @@ COLORS: dict[str, RGB] = {
 }
 SHAPES: tuple[str, ...] = ("circle", "square", "triangle", "star", "cross")
 DOC_WORDS: tuple[str, ...] = (
-    "invoice", "recipe", "map", "receipt", "letter", "calendar", "ticket", "menu",
+    "invoice",
+    "recipe",
+    "map",
+    "receipt",
+    "letter",
+    "calendar",
+    "ticket",
+    "menu",
 )
 
 _PLURAL = {"cross": "crosses"}
@@ -125,22 +132,46 @@ def word_captions(word: str) -> list[str]:
 
 # Body text per document word; {n}/{m} become numbers. Each line contains the word itself.
 _WORD_BODIES: dict[str, tuple[str, ...]] = {
-    "invoice": ("invoice: amount due {n} dollars", "invoice number {n}, payment due in {m} days",
-                "please pay this invoice of {n}.{m} euros"),
-    "recipe": ("recipe: mix {n} cups of flour with sugar and bake", "recipe for soup, serves {m}",
-               "grandma's recipe: {n} eggs, butter and milk"),
-    "map": ("map of the city centre with streets and a park", "map: walk {n} metres north",
-            "trail map, route {m}, {n} km"),
-    "receipt": ("receipt: total paid {n}.{m}, thank you for shopping", "receipt number {n}",
-                "store receipt, {m} items, card payment"),
-    "letter": ("letter: dear friend, I hope you are well", "a letter from {m} years ago",
-               "letter to the bank about account {n}"),
-    "calendar": ("calendar: meeting on monday {m} march", "calendar for {n} with holidays",
-                 "family calendar, dentist at {m} pm"),
-    "ticket": ("ticket: admit one, seat {n} row {m}", "train ticket number {n}",
-               "concert ticket for {m} people"),
-    "menu": ("menu: soup, salad, pasta and dessert", "lunch menu, dish {m} costs {n}",
-             "restaurant menu of the day"),
+    "invoice": (
+        "invoice: amount due {n} dollars",
+        "invoice number {n}, payment due in {m} days",
+        "please pay this invoice of {n}.{m} euros",
+    ),
+    "recipe": (
+        "recipe: mix {n} cups of flour with sugar and bake",
+        "recipe for soup, serves {m}",
+        "grandma's recipe: {n} eggs, butter and milk",
+    ),
+    "map": (
+        "map of the city centre with streets and a park",
+        "map: walk {n} metres north",
+        "trail map, route {m}, {n} km",
+    ),
+    "receipt": (
+        "receipt: total paid {n}.{m}, thank you for shopping",
+        "receipt number {n}",
+        "store receipt, {m} items, card payment",
+    ),
+    "letter": (
+        "letter: dear friend, I hope you are well",
+        "a letter from {m} years ago",
+        "letter to the bank about account {n}",
+    ),
+    "calendar": (
+        "calendar: meeting on monday {m} march",
+        "calendar for {n} with holidays",
+        "family calendar, dentist at {m} pm",
+    ),
+    "ticket": (
+        "ticket: admit one, seat {n} row {m}",
+        "train ticket number {n}",
+        "concert ticket for {m} people",
+    ),
+    "menu": (
+        "menu: soup, salad, pasta and dessert",
+        "lunch menu, dish {m} costs {n}",
+        "restaurant menu of the day",
+    ),
 }
 
 
@@ -192,8 +223,9 @@ def _jitter(rgb: RGB, rng: random.Random, amount: int = 15) -> RGB:
     return r, g, b
 
 
-def _rotate(points: list[tuple[float, float]], angle: float,
-            cx: float, cy: float) -> list[tuple[float, float]]:
+def _rotate(
+    points: list[tuple[float, float]], angle: float, cx: float, cy: float
+) -> list[tuple[float, float]]:
     cos, sin = math.cos(angle), math.sin(angle)
     return [(cx + x * cos - y * sin, cy + x * sin + y * cos) for x, y in points]
 
@@ -206,18 +238,35 @@ def _shape_outline(shape: str, r: float, rng: random.Random) -> list[tuple[float
         r_fit = r / (abs(math.cos(turn)) + abs(math.sin(turn)))  # rotated corners stay inside
         return [(x * r_fit / r, y * r_fit / r) for x, y in _rotate(pts, turn, 0, 0)]
     if shape == "triangle":
-        pts = [(r * math.cos(a), r * math.sin(a))
-               for a in (-math.pi / 2, math.pi / 6, 5 * math.pi / 6)]
+        pts = [
+            (r * math.cos(a), r * math.sin(a)) for a in (-math.pi / 2, math.pi / 6, 5 * math.pi / 6)
+        ]
         return _rotate(pts, rng.uniform(-0.3, 0.3), 0, 0)
     if shape == "star":
         start = rng.uniform(0, 2 * math.pi)
-        return [((r if i % 2 == 0 else r * 0.4) * math.cos(start + i * math.pi / 5),
-                 (r if i % 2 == 0 else r * 0.4) * math.sin(start + i * math.pi / 5))
-                for i in range(10)]
+        return [
+            (
+                (r if i % 2 == 0 else r * 0.4) * math.cos(start + i * math.pi / 5),
+                (r if i % 2 == 0 else r * 0.4) * math.sin(start + i * math.pi / 5),
+            )
+            for i in range(10)
+        ]
     if shape == "cross":
         t = r * rng.uniform(0.28, 0.38)  # half the bar thickness
-        pts = [(-t, -r), (t, -r), (t, -t), (r, -t), (r, t), (t, t), (t, r), (-t, r),
-               (-t, t), (-r, t), (-r, -t), (-t, -t)]
+        pts = [
+            (-t, -r),
+            (t, -r),
+            (t, -t),
+            (r, -t),
+            (r, t),
+            (t, t),
+            (t, r),
+            (-t, r),
+            (-t, t),
+            (-r, t),
+            (-r, -t),
+            (-t, -t),
+        ]
         return [(x * 0.92, y * 0.92) for x, y in _rotate(pts, rng.uniform(-0.2, 0.2), 0, 0)]
     raise ValueError(f"unknown shape {shape!r}")
 
@@ -303,7 +352,7 @@ class Sample:
 
     @property
     def label(self) -> str:
-        """"red circle" or "invoice": files with the same label show the same thing."""
+        """ "red circle" or "invoice": files with the same label show the same thing."""
         return self.word if self.word is not None else f"{self.color} {self.shape}"
 
     @property
@@ -315,9 +364,15 @@ class Sample:
         return caption(self.color, self.shape)
 
 
-def make_photo_folder(dest: Path, seed: int, *, colors: tuple[str, ...] | None = None,
-                      shapes: tuple[str, ...] | None = None, size: int = 96,
-                      suffix: str = ".png") -> list[Sample]:
+def make_photo_folder(
+    dest: Path,
+    seed: int,
+    *,
+    colors: tuple[str, ...] | None = None,
+    shapes: tuple[str, ...] | None = None,
+    size: int = 96,
+    suffix: str = ".png",
+) -> list[Sample]:
     """One picture per (colour, shape), named e.g. red_circle.png; a new seed, new pictures."""
     rng = random.Random(f"photos-{seed}")
     dest.mkdir(parents=True, exist_ok=True)
@@ -330,10 +385,16 @@ def make_photo_folder(dest: Path, seed: int, *, colors: tuple[str, ...] | None =
     return samples
 
 
-def make_document_folder(dest: Path, seed: int, *, colors: tuple[str, ...] | None = None,
-                         shapes: tuple[str, ...] | None = None,
-                         words: tuple[str, ...] | None = None, scans: bool = False,
-                         size: int = 96) -> list[Sample]:
+def make_document_folder(
+    dest: Path,
+    seed: int,
+    *,
+    colors: tuple[str, ...] | None = None,
+    shapes: tuple[str, ...] | None = None,
+    words: tuple[str, ...] | None = None,
+    scans: bool = False,
+    size: int = 96,
+) -> list[Sample]:
     """Text documents: red_circle.txt ("This document is about a red circle. ...") per
     (colour, shape), and invoice.txt ("invoice: amount due ...") per document word.
     scans=True adds a picture of each word's page too, e.g. invoice_scan.png."""

@@ -99,8 +99,13 @@ class Pool:
 
     def __init__(self, labels: list[Label], preprocess: Preprocess, rng: random.Random) -> None:
         self.labels, self.preprocess, self.rng = labels, preprocess, rng
-        self.images = torch.stack([fresh_picture(label, rng, preprocess)
-                                   for label in labels for _ in range(POOL_PER_CLASS)])
+        self.images = torch.stack(
+            [
+                fresh_picture(label, rng, preprocess)
+                for label in labels
+                for _ in range(POOL_PER_CLASS)
+            ]
+        )
         self.targets = torch.tensor([i for i in range(len(labels)) for _ in range(POOL_PER_CLASS)])
 
     def refresh(self, count: int) -> None:
@@ -110,14 +115,23 @@ class Pool:
 
     def batch(self, counts: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         """counts[c] random pictures of class c: every text has positives in the batch."""
-        slots = torch.tensor([c * POOL_PER_CLASS + i for c, n in enumerate(counts)
-                              for i in self.rng.sample(range(POOL_PER_CLASS), n)])
+        slots = torch.tensor(
+            [
+                c * POOL_PER_CLASS + i
+                for c, n in enumerate(counts)
+                for i in self.rng.sample(range(POOL_PER_CLASS), n)
+            ]
+        )
         return self.images[slots], self.targets[slots]
 
 
-def multi_positive_loss(image_emb: torch.Tensor, text_emb: torch.Tensor,
-                        image_cls: torch.Tensor, text_cls: torch.Tensor,
-                        logit_scale: torch.Tensor) -> torch.Tensor:
+def multi_positive_loss(
+    image_emb: torch.Tensor,
+    text_emb: torch.Tensor,
+    image_cls: torch.Tensor,
+    text_cls: torch.Tensor,
+    logit_scale: torch.Tensor,
+) -> torch.Tensor:
     """Symmetric InfoNCE where every same-class pair is a positive: a batch holds several
     pictures of a class, and plain CLIP loss would push them apart."""
     logits = logit_scale.exp().clamp(max=100) * image_emb @ text_emb.T
@@ -136,8 +150,15 @@ def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, 
     return [{"params": decay, "weight_decay": weight_decay}, {"params": keep, "weight_decay": 0.0}]
 
 
-def train(model: Any, tokenizer: Any, preprocess: Preprocess, steps: int, per_class: int,
-          lr: float, seed: int) -> None:
+def train(
+    model: Any,
+    tokenizer: Any,
+    preprocess: Preprocess,
+    steps: int,
+    per_class: int,
+    lr: float,
+    seed: int,
+) -> None:
     rng = random.Random(seed)
     labels = all_labels()
     started = time.perf_counter()
@@ -170,9 +191,12 @@ def train(model: Any, tokenizer: Any, preprocess: Preprocess, steps: int, per_cl
         opt.step()
         sched.step()
         if step % 50 == 0 or step == steps:
-            print(f"step {step:4d}/{steps}  loss {loss.item():.3f}  "
-                  f"scale {model.logit_scale.exp().item():5.1f}  "
-                  f"{time.perf_counter() - started:5.0f}s", flush=True)
+            print(
+                f"step {step:4d}/{steps}  loss {loss.item():.3f}  "
+                f"scale {model.logit_scale.exp().item():5.1f}  "
+                f"{time.perf_counter() - started:5.0f}s",
+                flush=True,
+            )
     model.eval()
 
 
@@ -205,8 +229,9 @@ def near_duplicate(img: Image.Image) -> Image.Image:
     return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
 
 
-def evaluate(model: Any, tokenizer: Any, preprocess: Preprocess, seed: int,
-             folder: Path) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+def evaluate(
+    model: Any, tokenizer: Any, preprocess: Preprocess, seed: int, folder: Path
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     """Recall@1 on freshly generated folders, read back from disk as the app reads them.
     Also returns each query's top-1 pick, to compare two copies of a model."""
     photos = sd.make_photo_folder(folder / "photos", seed)
@@ -237,9 +262,12 @@ def evaluate(model: Any, tokenizer: Any, preprocess: Preprocess, seed: int,
         "near-duplicate": _top1(dupes, image_emb[:n_photo]),
     }
     expected = {
-        "text->image": truth[:n_photo], "word->scan": truth[n_photo:],
-        "image->passage": passage_truth[:n_photo], "scan->passage": passage_truth[n_photo:],
-        "scan->word": truth[n_photo:], "near-duplicate": truth[:n_photo],
+        "text->image": truth[:n_photo],
+        "word->scan": truth[n_photo:],
+        "image->passage": passage_truth[:n_photo],
+        "scan->passage": passage_truth[n_photo:],
+        "scan->word": truth[n_photo:],
+        "near-duplicate": truth[:n_photo],
     }
     metrics = {k: float(np.mean(picks[k] == expected[k])) for k in picks}
     return metrics, picks
@@ -255,8 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("tests/models"))
     parser.add_argument("--steps", type=int, default=650)
-    parser.add_argument("--per-class", type=int, default=2,
-                        help="pictures and texts of each class per step")
+    parser.add_argument(
+        "--per-class", type=int, default=2, help="pictures and texts of each class per step"
+    )
     parser.add_argument("--lr", type=float, default=1.5e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval-seeds", type=int, nargs="+", default=[1000, 1001, 1002])
@@ -273,8 +302,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     open_clip.add_model_config(str(config_path))
     model, _, preprocess = open_clip.create_model_and_transforms(NAME, pretrained=None)
     tokenizer = open_clip.get_tokenizer(NAME)
-    print(f"{NAME}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters, "
-          f"{args.steps} steps over {len(all_labels())} classes", flush=True)
+    print(
+        f"{NAME}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters, "
+        f"{args.steps} steps over {len(all_labels())} classes",
+        flush=True,
+    )
 
     started = time.perf_counter()
     train(model, tokenizer, preprocess, args.steps, args.per_class, args.lr, args.seed)
@@ -286,7 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Evaluate what the app will load: the checkpoint file, through open_clip's own loader.
     loaded, _, loaded_preprocess = open_clip.create_model_and_transforms(
-        NAME, pretrained=str(ckpt_path))
+        NAME, pretrained=str(ckpt_path)
+    )
     loaded.eval()
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
@@ -296,10 +329,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             _, reference = evaluate(model, tokenizer, preprocess, seed, folder)
             # The fp16 round trip must not change what any query finds first.
             same_top1 = all(np.array_equal(picks[k], reference[k]) for k in picks)
-            print(f"held-out seed {seed}: " + "  ".join(f"{k} {v:.3f}" for k, v in metrics.items())
-                  + f"  | checkpoint ranks as trained: {same_top1}", flush=True)
-            ok &= metrics["text->image"] >= 0.95 and same_top1 and all(
-                v >= 0.9 for v in metrics.values())
+            print(
+                f"held-out seed {seed}: "
+                + "  ".join(f"{k} {v:.3f}" for k, v in metrics.items())
+                + f"  | checkpoint ranks as trained: {same_top1}",
+                flush=True,
+            )
+            ok &= (
+                metrics["text->image"] >= 0.95
+                and same_top1
+                and all(v >= 0.9 for v in metrics.values())
+            )
     print("targets met" if ok else "TARGETS NOT MET")
     return 0 if ok else 1
 

@@ -29,7 +29,6 @@ from finder.core.types import IndexReport, Modality
 log = logging.getLogger(__name__)
 
 
-
 class FolderError(Exception):
     pass
 
@@ -98,8 +97,15 @@ class Library:
     A writable library holds the data dir's writer lock until `close()`.
     """
 
-    def __init__(self, data_dir: Path, embedder: Embedder, *, writable: bool,
-                 indexer_config: IndexerConfig | None = None, ocr: bool = True) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        embedder: Embedder,
+        *,
+        writable: bool,
+        indexer_config: IndexerConfig | None = None,
+        ocr: bool = True,
+    ) -> None:
         self.data_dir = data_dir
         self.embedder = embedder
         self.writable = writable
@@ -121,8 +127,7 @@ class Library:
         self.search = Search(self.catalog, self.models, embedder, Ocr() if ocr else None)
         self.ocr_enabled = ocr
         self.thumbnails = ThumbnailCache(data_dir / THUMBNAIL_DIR)
-        self.indexer = Indexer(self.catalog, self.models, embedder, indexer_config,
-                               self.thumbnails)
+        self.indexer = Indexer(self.catalog, self.models, embedder, indexer_config, self.thumbnails)
 
     # -- folders ------------------------------------------------------------------------
 
@@ -149,15 +154,20 @@ class Library:
                 return len(removed)
         raise FolderError(f"{path} is not a watched folder")
 
-    def read_text_in_images(self, *, cancel: threading.Event | None = None,
-                            progress: ProgressCallback | None = None,
-                            limit: int | None = None) -> OcrReport:
+    def read_text_in_images(
+        self,
+        *,
+        cancel: threading.Event | None = None,
+        progress: ProgressCallback | None = None,
+        limit: int | None = None,
+    ) -> OcrReport:
         """The OCR pass, after indexing: text in photos and scanned PDF pages becomes
         keyword-searchable. Files already looked at are skipped."""
         if not self.ocr_enabled:
             return OcrReport()
-        return read_text_in_images(self.catalog, Ocr(threads=2), cancel=cancel,
-                                   progress=progress, limit=limit)
+        return read_text_in_images(
+            self.catalog, Ocr(threads=2), cancel=cancel, progress=progress, limit=limit
+        )
 
     # -- status ---------------------------------------------------------------------------
 
@@ -168,8 +178,10 @@ class Library:
             model=self.embedder.description,
             model_key=self.embedder.key,
             schema_version=self.catalog.schema_version,
-            photos=counts["photos"], documents=counts["documents"],
-            errors=counts["errors"], items=counts["items"],
+            photos=counts["photos"],
+            documents=counts["documents"],
+            errors=counts["errors"],
+            items=counts["items"],
             recent_errors=self.catalog.errors(limit=10),
         )
         watching = read_watch_state(self.data_dir)
@@ -179,9 +191,16 @@ class Library:
         for root in self.catalog.roots():
             per = self.catalog.root_counts(root.id)
             how = watched.get(root.path, {})
-            status.folders.append(FolderStatus(
-                root.path, Path(root.path).is_dir(), **per, offline=root.offline,
-                watch=str(how.get("mode", "")), watch_reason=str(how.get("reason", ""))))
+            status.folders.append(
+                FolderStatus(
+                    root.path,
+                    Path(root.path).is_dir(),
+                    **per,
+                    offline=root.offline,
+                    watch=str(how.get("mode", "")),
+                    watch_reason=str(how.get("reason", "")),
+                )
+            )
         if check_index:
             status.index_state, status.vectors = self._index_health()
         self._switch_status(status)
@@ -207,15 +226,28 @@ class Library:
         out = []
         for key, dim, count in self.catalog.stored_models():
             done, total = self.catalog.model_progress(key)
-            out.append(StoredModel(key, dim, count, done, total,
-                                   _tree_bytes(index_dir(self.data_dir / INDEX_DIR, key))
-                                   + _tree_bytes(export_dir(self.data_dir, key)),
-                                   count * dim * 4))
+            out.append(
+                StoredModel(
+                    key,
+                    dim,
+                    count,
+                    done,
+                    total,
+                    _tree_bytes(index_dir(self.data_dir / INDEX_DIR, key))
+                    + _tree_bytes(export_dir(self.data_dir, key)),
+                    count * dim * 4,
+                )
+            )
         return out
 
-    def embed_with(self, embedder: Embedder, *, progress: ProgressCallback | None = None,
-                   cancel: threading.Event | None = None,
-                   vectors_only: bool = False) -> IndexReport:
+    def embed_with(
+        self,
+        embedder: Embedder,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        vectors_only: bool = False,
+    ) -> IndexReport:
         """Give every file `embedder`'s vectors (its own index, beside the active one's),
         then let it take over if it is the target of a switch and now complete.
 
@@ -235,17 +267,20 @@ class Library:
             take_over_if_complete(self.data_dir, self.catalog)
         return report
 
-    def embed_until_taken_over(self, embedder: Embedder, *,
-                               cancel: threading.Event | None = None,
-                               progress: ProgressCallback | None = None,
-                               retry_s: float = 5.0) -> IndexReport:
+    def embed_until_taken_over(
+        self,
+        embedder: Embedder,
+        *,
+        cancel: threading.Event | None = None,
+        progress: ProgressCallback | None = None,
+        retry_s: float = 5.0,
+    ) -> IndexReport:
         """A switch beside live indexing (the app's watcher and index runs): `embed_with`
         with `vectors_only`, so files changed meanwhile keep the active model's vectors,
         repeated until `embedder` takes over, the switch is cancelled or `cancel` is set."""
         cancel = cancel or threading.Event()
         while True:
-            report = self.embed_with(embedder, progress=progress, cancel=cancel,
-                                     vectors_only=True)
+            report = self.embed_with(embedder, progress=progress, cancel=cancel, vectors_only=True)
             state = load_state(self.data_dir)
             if report.cancelled or state.target is None or state.target.key != embedder.key:
                 return report
@@ -264,12 +299,15 @@ class Library:
     def use_embedder(self, embedder: Embedder) -> None:
         """Serve searches (and index) with another model from now on (after a switch)."""
         self.embedder = embedder
-        self.models = ModelStore(self.catalog, embedder, self.data_dir / INDEX_DIR,
-                                 writable=self.writable)
-        self.search = Search(self.catalog, self.models, embedder,
-                             Ocr() if self.ocr_enabled else None)
-        self.indexer = Indexer(self.catalog, self.models, embedder, self.indexer.config,
-                               self.thumbnails)
+        self.models = ModelStore(
+            self.catalog, embedder, self.data_dir / INDEX_DIR, writable=self.writable
+        )
+        self.search = Search(
+            self.catalog, self.models, embedder, Ocr() if self.ocr_enabled else None
+        )
+        self.indexer = Indexer(
+            self.catalog, self.models, embedder, self.indexer.config, self.thumbnails
+        )
 
     def delete_model(self, key: str) -> int:
         """Delete a model's vectors, its catalog entry and its index; returns the bytes
@@ -281,8 +319,9 @@ class Library:
         state = load_state(self.data_dir)
         active = state.active.key if state.active else None
         if key in (active, self.embedder.key):
-            raise ModelInUseError(f"{key} answers searches; switch to another model first "
-                                  "(`finder models use NAME`)")
+            raise ModelInUseError(
+                f"{key} answers searches; switch to another model first (`finder models use NAME`)"
+            )
         stored = {m.key: m for m in self.stored_models()}
         directory = index_dir(self.data_dir / INDEX_DIR, key)
         if key not in stored and not directory.exists():
@@ -318,8 +357,10 @@ def write_watch_state(data_dir: Path, roots: Sequence[Any] | None) -> None:
         if roots is None:
             path.unlink(missing_ok=True)
             return
-        state = {"pid": os.getpid(),
-                 "roots": {r.path: {"mode": r.mode, "reason": r.reason} for r in roots}}
+        state = {
+            "pid": os.getpid(),
+            "roots": {r.path: {"mode": r.mode, "reason": r.reason} for r in roots},
+        }
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(state), encoding="utf-8")
         os.replace(tmp, path)

@@ -67,11 +67,17 @@ class Controller(QObject):
     _watched_text = Signal(object)  # OcrReport: text read in new pictures
     _watch_error = Signal(str)
 
-    def __init__(self, library: Library, settings: Settings, thumbnails: ThumbnailCache, *,
-                 pool: QThreadPool | None = None,
-                 opener: Callable[[QUrl], object] = QDesktopServices.openUrl,
-                 library_factory: Callable[[ModelSpec], Library] | None = None,
-                 watch: bool = True) -> None:
+    def __init__(
+        self,
+        library: Library,
+        settings: Settings,
+        thumbnails: ThumbnailCache,
+        *,
+        pool: QThreadPool | None = None,
+        opener: Callable[[QUrl], object] = QDesktopServices.openUrl,
+        library_factory: Callable[[ModelSpec], Library] | None = None,
+        watch: bool = True,
+    ) -> None:
         super().__init__()
         self.watch = watch  # follow the folders live once the first scan is done
         self.watcher: Watcher | None = None
@@ -83,8 +89,11 @@ class Controller(QObject):
         self.library_factory = library_factory
         self.model = ResultsModel(self)
         self.model_state = ModelState.LOADING
-        self.kind = SearchKind(settings.search_kind) if settings.search_kind in {
-            k.value for k in SearchKind} else SearchKind.ALL
+        self.kind = (
+            SearchKind(settings.search_kind)
+            if settings.search_kind in {k.value for k in SearchKind}
+            else SearchKind.ALL
+        )
         self.query_text = ""
         self.query_image: object | None = None  # PIL image of an image query
         self.indexing = False
@@ -131,8 +140,9 @@ class Controller(QObject):
         """Load the model in the background; the window is already up."""
         self.model_state = ModelState.LOADING
         self.status.emit(f"Loading {self.library.embedder.description}\u2026")
-        start_task(self.pool, self.library.embedder.load, self._on_model_loaded,
-                   self._on_model_failed)
+        start_task(
+            self.pool, self.library.embedder.load, self._on_model_loaded, self._on_model_failed
+        )
 
     def shutdown(self, geometry: str = "", history: list[str] | None = None) -> None:
         """Stop the workers (cancelling indexing at the next batch) and save settings."""
@@ -181,8 +191,12 @@ class Controller(QObject):
         if not library.writable or not should_export(library.embedder, library.data_dir):
             return
         embedder = library.embedder
-        start_task(self.pool, lambda: optimise(embedder, library.data_dir),
-                   self._on_faster_runtime, self.log.emit)
+        start_task(
+            self.pool,
+            lambda: optimise(embedder, library.data_dir),
+            self._on_faster_runtime,
+            self.log.emit,
+        )
 
     def _on_faster_runtime(self, embedder: object) -> None:
         library = self.library
@@ -206,8 +220,12 @@ class Controller(QObject):
         embedder = self.library.embedder
         self.status.emit(f"Downloading {embedder.description}\u2026 (this can take minutes)")
         # Bound methods, not lambdas: Qt then delivers the result on this object's thread.
-        start_task(self.pool, embedder.download,  # type: ignore[attr-defined]
-                   self._on_downloaded, self._on_model_failed)
+        start_task(
+            self.pool,
+            embedder.download,  # type: ignore[attr-defined]
+            self._on_downloaded,
+            self._on_model_failed,
+        )
 
     def _on_downloaded(self, path: object) -> None:
         self.log.emit(f"Downloaded the model to {path}")
@@ -222,8 +240,9 @@ class Controller(QObject):
         config = Path(path).with_suffix(".json")
         current = getattr(self.library.embedder, "spec", None)
         try:
-            spec = resolve_model_spec(str(config) if config.is_file() else
-                                      (current.name if current else None), path)
+            spec = resolve_model_spec(
+                str(config) if config.is_file() else (current.name if current else None), path
+            )
         except ModelUnavailableError as exc:
             self._say(str(exc))
             return
@@ -240,8 +259,12 @@ class Controller(QObject):
         current = getattr(self.library.embedder, "spec", None)
         if current is None or self.library_factory is None:
             return
-        state = begin_switch(self.library.data_dir, self.library.catalog,
-                             ModelChoice.of(current), ModelChoice.of(spec))
+        state = begin_switch(
+            self.library.data_dir,
+            self.library.catalog,
+            ModelChoice.of(current),
+            ModelChoice.of(spec),
+        )
         if state.target is None:
             self._use_library(spec)
             return
@@ -252,9 +275,13 @@ class Controller(QObject):
         from finder.core.models.switching import load_state
 
         target = load_state(self.library.data_dir).target
-        if (target is None or target.key == self.library.embedder.key
-                or self._switch_spec is not None or not self.library.writable
-                or self.library_factory is None):
+        if (
+            target is None
+            or target.key == self.library.embedder.key
+            or self._switch_spec is not None
+            or not self.library.writable
+            or self.library_factory is None
+        ):
             return
         try:
             spec = target.spec()
@@ -272,8 +299,12 @@ class Controller(QObject):
         embedder = ClipEmbedder(spec)
         cancel = self._switch_cancel
         # Beside the watcher and index runs: each file keeps the current model's vectors.
-        start_task(self.pool, lambda: self.library.embed_until_taken_over(embedder, cancel=cancel),
-                   self._on_switch_done, self._on_switch_failed)
+        start_task(
+            self.pool,
+            lambda: self.library.embed_until_taken_over(embedder, cancel=cancel),
+            self._on_switch_done,
+            self._on_switch_failed,
+        )
 
     def switch_progress(self) -> tuple[str, int, int] | None:
         """(model, files embedded, files total) of a switch in progress, else None."""
@@ -293,8 +324,12 @@ class Controller(QObject):
 
         active = load_state(self.library.data_dir).active
         spec, self._switch_spec = self._switch_spec, None
-        if spec is not None and active is not None and active.key == spec.key \
-                and not self._shut_down:
+        if (
+            spec is not None
+            and active is not None
+            and active.key == spec.key
+            and not self._shut_down
+        ):
             self._use_library(spec)
         self.switch_finished.emit()
 
@@ -359,9 +394,13 @@ class Controller(QObject):
             return
         self._request_id += 1
         request = SearchRequest(
-            self._request_id, self.kind, RESULT_LIMIT, text=self.query_text,
+            self._request_id,
+            self.kind,
+            RESULT_LIMIT,
+            text=self.query_text,
             image=self.query_image,  # type: ignore[arg-type]
-            keyword_only=self.model_state is ModelState.MISSING)
+            keyword_only=self.model_state is ModelState.MISSING,
+        )
         self.search_worker.note_request(self._request_id)
         self._sent_at = time.monotonic()
         if self.query_image is not None:
@@ -372,8 +411,9 @@ class Controller(QObject):
         """An image query's matches by the picture alone; its text is still being read."""
         self._on_results(request_id, results, final=False)
 
-    def _on_results(self, request_id: int, results: list[SearchResult], *,
-                    final: bool = True) -> None:
+    def _on_results(
+        self, request_id: int, results: list[SearchResult], *, final: bool = True
+    ) -> None:
         if request_id != self._request_id:
             return  # an answer to a question nobody is asking any more
         if results != self.model.results():  # the final list often equals the first one
@@ -447,8 +487,9 @@ class Controller(QObject):
         if p.phase == "scanning":
             self.status.emit("Looking for new and changed files\u2026")
         elif p.phase == "reading text":
-            self.status.emit(f"Reading text in pictures\u2026 {p.done:,} looked at "
-                             "(searches already work)")
+            self.status.emit(
+                f"Reading text in pictures\u2026 {p.done:,} looked at (searches already work)"
+            )
         elif p.phase == "embedding" and p.total:
             rate = p.rate
             left = f" \u00b7 {_duration((p.total - p.done) / rate)} left" if rate > 0 else ""
@@ -462,8 +503,10 @@ class Controller(QObject):
             for error in report.errors:
                 self.log.emit(f"{error.path}: {error.reason}")
             changed = report.added + report.updated + report.removed + report.moved
-            summary = (f"Index up to date: {report.added:,} added, {report.updated:,} updated, "
-                       f"{report.removed:,} removed")
+            summary = (
+                f"Index up to date: {report.added:,} added, {report.updated:,} updated, "
+                f"{report.removed:,} removed"
+            )
             if report.errors:
                 summary += f", {len(report.errors):,} could not be read (see Log)"
             self.status.emit(summary)
@@ -484,13 +527,22 @@ class Controller(QObject):
 
     def _start_watching(self) -> None:
         """After the first full scan, follow changes live (a read-only library cannot)."""
-        if (self.watcher is not None or not self.watch or not self.library.writable
-                or self.model_state is not ModelState.READY or self._shut_down):
+        if (
+            self.watcher is not None
+            or not self.watch
+            or not self.library.writable
+            or self.model_state is not ModelState.READY
+            or self._shut_down
+        ):
             return
         # It also reads the text in new pictures (OCR) once their batch is indexed.
-        self.watcher = Watcher(self.library, on_batch_indexed=self._watched_batch.emit,
-                               on_error=self._watch_error.emit, read_text=True,
-                               on_text_read=self._watched_text.emit)
+        self.watcher = Watcher(
+            self.library,
+            on_batch_indexed=self._watched_batch.emit,
+            on_error=self._watch_error.emit,
+            read_text=True,
+            on_text_read=self._watched_text.emit,
+        )
         self.watcher.start()
 
     def _on_watched_batch(self, batch: WatchBatch) -> None:
@@ -499,8 +551,10 @@ class Controller(QObject):
         report = batch.report
         for error in report.errors:
             self.log.emit(f"{error.path}: {error.reason}")
-        self.status.emit(f"Updated the index: {report.added:,} added, {report.updated:,} "
-                         f"changed, {report.moved:,} moved, {report.removed:,} removed")
+        self.status.emit(
+            f"Updated the index: {report.added:,} added, {report.updated:,} "
+            f"changed, {report.moved:,} moved, {report.removed:,} removed"
+        )
         self.folders_changed.emit()
         if self.query_text or self.query_image is not None:
             self._search()
@@ -551,8 +605,10 @@ def _duration(seconds: float) -> str:
 
 
 def _model_missing_text(message: str) -> str:
-    return ("<b>The CLIP model is not on this computer yet.</b> Until it is, finder searches "
-            f"file names and document text only.<br><small>{html.escape(message)}</small>")
+    return (
+        "<b>The CLIP model is not on this computer yet.</b> Until it is, finder searches "
+        f"file names and document text only.<br><small>{html.escape(message)}</small>"
+    )
 
 
 def _show_in_file_manager(path: str) -> bool:
@@ -564,10 +620,13 @@ def _show_in_file_manager(path: str) -> bool:
     bus = QDBusConnection.sessionBus()
     if not bus.isConnected():
         return False
-    iface = QDBusInterface("org.freedesktop.FileManager1", "/org/freedesktop/FileManager1",
-                           "org.freedesktop.FileManager1", bus)
+    iface = QDBusInterface(
+        "org.freedesktop.FileManager1",
+        "/org/freedesktop/FileManager1",
+        "org.freedesktop.FileManager1",
+        bus,
+    )
     if not iface.isValid():
         return False
     reply = iface.call("ShowItems", [QUrl.fromLocalFile(path).toString()], "")
     return not reply.errorMessage()
-

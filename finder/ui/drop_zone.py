@@ -39,8 +39,10 @@ def image_from_mime(mime: QMimeData) -> DroppedImage:
         if isinstance(qimage, QImage) and not qimage.isNull():
             return DroppedImage(qimage_to_pil(qimage), "pasted image")
     if mime.hasUrls():
-        raise NotAnImageError("Only images from this computer can be searched with; "
-                              "save the image first, then drop the file.")
+        raise NotAnImageError(
+            "Only images from this computer can be searched with; "
+            "save the image first, then drop the file."
+        )
     raise NotAnImageError("That is not an image. Drop a photo or a screenshot to search with it.")
 
 
@@ -49,8 +51,10 @@ def image_from_file(path: str) -> DroppedImage:
     if p.is_dir():
         raise NotAnImageError(f"{p.name} is a folder. To index it, use Folders\u2026 instead.")
     if p.suffix.lower() not in IMAGE_SUFFIXES:
-        raise NotAnImageError(f"{p.name} is not an image, so it cannot be searched with. "
-                              "Drop a photo or a screenshot (JPEG, PNG, WebP\u2026).")
+        raise NotAnImageError(
+            f"{p.name} is not an image, so it cannot be searched with. "
+            "Drop a photo or a screenshot (JPEG, PNG, WebP\u2026)."
+        )
     try:
         return DroppedImage(load_image(p), p.name, str(p))
     except ExtractError as exc:

@@ -144,12 +144,12 @@ class IndexWorker(QObject):
             if not job.index:
                 self.finished.emit(None)
                 return
-            report = self.library.indexer.run(None, progress=self._on_progress,
-                                              cancel=self._cancel)
+            report = self.library.indexer.run(None, progress=self._on_progress, cancel=self._cancel)
             if not report.cancelled and self.library.writable:
                 # Second, slower pass: text in screenshots and scans becomes searchable.
-                ocr = self.library.read_text_in_images(cancel=self._cancel,
-                                                       progress=self._on_progress)
+                ocr = self.library.read_text_in_images(
+                    cancel=self._cancel, progress=self._on_progress
+                )
                 if ocr.unavailable:
                     self.folder_error.emit(f"Text in pictures is not read: {ocr.unavailable}")
         except Exception as exc:  # the model may be missing, the disk full...
@@ -160,8 +160,10 @@ class IndexWorker(QObject):
 
     def _change_folders(self, job: IndexJob) -> None:
         changed = False
-        for change, folders in ((self.library.remove_folder, job.remove),
-                                (self.library.add_folder, job.add)):
+        for change, folders in (
+            (self.library.remove_folder, job.remove),
+            (self.library.add_folder, job.add),
+        ):
             for folder in folders:
                 try:
                     change(folder)
@@ -223,9 +225,12 @@ class Task(QRunnable):
         self.signals.done.emit(result)
 
 
-def start_task(pool: QThreadPool | None, fn: Callable[[], Any],
-               on_done: Callable[[Any], None] | None = None,
-               on_failed: Callable[[str], None] | None = None) -> Task:
+def start_task(
+    pool: QThreadPool | None,
+    fn: Callable[[], Any],
+    on_done: Callable[[Any], None] | None = None,
+    on_failed: Callable[[str], None] | None = None,
+) -> Task:
     """Run fn in the pool (or at once, synchronously, when pool is None: tests)."""
     task = Task(fn)
     if on_done is not None:
@@ -244,8 +249,14 @@ class ThumbnailSignals(QObject):
 
 
 class ThumbnailTask(QRunnable):
-    def __init__(self, cache: ThumbnailCache, key: str, path: str, page: int | None,
-                 signals: ThumbnailSignals) -> None:
+    def __init__(
+        self,
+        cache: ThumbnailCache,
+        key: str,
+        path: str,
+        page: int | None,
+        signals: ThumbnailSignals,
+    ) -> None:
         super().__init__()
         self.cache, self.key, self.path, self.page = cache, key, path, page
         self.signals = signals
@@ -260,8 +271,9 @@ class ThumbnailFeeder(QObject):
     """Loads the thumbnails a results model asks for (disk cache, on the pool; at once
     when the pool is None) and hands them back to it. Lives as long as the model."""
 
-    def __init__(self, cache: ThumbnailCache, pool: QThreadPool | None,
-                 model: ResultsModel) -> None:
+    def __init__(
+        self, cache: ThumbnailCache, pool: QThreadPool | None, model: ResultsModel
+    ) -> None:
         super().__init__(model)
         self.cache, self.pool = cache, pool
         # No parent: a pool thread may still emit on it after the model is gone.

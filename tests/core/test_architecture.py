@@ -22,8 +22,7 @@ def test_core_imports_no_qt() -> None:
         "'shiboken6')]\n"
         "print(','.join(qt))\n"
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
     assert len(modules) >= 8
 
@@ -32,14 +31,16 @@ def test_core_source_never_mentions_qt_imports() -> None:
     for source in CORE.rglob("*.py"):
         for line in source.read_text().splitlines():
             stripped = line.strip()
-            assert not stripped.startswith(("import PySide", "from PySide", "import PyQt",
-                                            "from PyQt")), f"{source}: {line}"
+            assert not stripped.startswith(
+                ("import PySide", "from PySide", "import PyQt", "from PyQt")
+            ), f"{source}: {line}"
 
 
 def test_importing_the_cli_does_not_load_torch() -> None:
     # Heavy things load lazily: `finder status` and the app window must not wait for torch.
-    script = ("import sys, finder.cli; print(*(name in sys.modules for name in ('torch', "
-              "'open_clip', 'onnxruntime', 'rapidocr_onnxruntime', 'cv2')))")
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         check=True)
+    script = (
+        "import sys, finder.cli; print(*(name in sys.modules for name in ('torch', "
+        "'open_clip', 'onnxruntime', 'rapidocr_onnxruntime', 'cv2')))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False"] * 5

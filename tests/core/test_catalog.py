@@ -12,11 +12,21 @@ from finder.core.types import FileKind, FileStatus, Modality
 
 def _add_file(catalog: Catalog, root_id: int, path: str, model_id: int, n_items: int = 1) -> int:
     with catalog.transaction() as tx:
-        file_id, _ = tx.upsert_file(root_id=root_id, path=path, size=1, mtime_ns=1,
-                                    content_hash="h", kind=FileKind.PHOTO,
-                                    status=FileStatus.OK, error=None)
-        tx.add_items(file_id, model_id, [NewItem(Modality.IMAGE, np.ones(4, np.float32))
-                                         for _ in range(n_items)])
+        file_id, _ = tx.upsert_file(
+            root_id=root_id,
+            path=path,
+            size=1,
+            mtime_ns=1,
+            content_hash="h",
+            kind=FileKind.PHOTO,
+            status=FileStatus.OK,
+            error=None,
+        )
+        tx.add_items(
+            file_id,
+            model_id,
+            [NewItem(Modality.IMAGE, np.ones(4, np.float32)) for _ in range(n_items)],
+        )
     return file_id
 
 
@@ -42,9 +52,16 @@ def test_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
     root = catalog.add_root("/photos")
     model_id = catalog.model_id("m", 4)
     with pytest.raises(RuntimeError), catalog.transaction() as tx:
-        file_id, _ = tx.upsert_file(root_id=root.id, path="/photos/a.jpg", size=1, mtime_ns=1,
-                                    content_hash="h", kind=FileKind.PHOTO,
-                                    status=FileStatus.OK, error=None)
+        file_id, _ = tx.upsert_file(
+            root_id=root.id,
+            path="/photos/a.jpg",
+            size=1,
+            mtime_ns=1,
+            content_hash="h",
+            kind=FileKind.PHOTO,
+            status=FileStatus.OK,
+            error=None,
+        )
         tx.add_items(file_id, model_id, [NewItem(Modality.IMAGE, np.ones(4, np.float32))])
         raise RuntimeError("killed mid-batch")
     assert catalog.file_by_path("/photos/a.jpg") is None

@@ -77,19 +77,22 @@ def test_unknown_tag_lists_known_ones() -> None:
 def test_embeddings_are_normalised_float32(tiny_embedder: ClipEmbedder) -> None:
     texts = tiny_embedder.encode_texts(["a red circle", "an invoice", "x"])
     images = tiny_embedder.encode_images(
-        [tiny_embedder.preprocess(Image.new("RGB", (50, 80), c)) for c in ("red", "blue")])
+        [tiny_embedder.preprocess(Image.new("RGB", (50, 80), c)) for c in ("red", "blue")]
+    )
     for out, rows in ((texts, 3), (images, 2)):
         assert out.dtype == np.float32 and out.shape == (rows, tiny_embedder.dim)
         assert np.allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
     assert tiny_embedder.encode_texts([]).shape == (0, tiny_embedder.dim)
 
 
-def test_random_weights_are_the_same_in_every_process(tiny_spec: ModelSpec,
-                                                     tiny_embedder: ClipEmbedder) -> None:
+def test_random_weights_are_the_same_in_every_process(
+    tiny_spec: ModelSpec, tiny_embedder: ClipEmbedder
+) -> None:
     # Indexing and searching run in different processes: the random model must match.
     again = ClipEmbedder(tiny_spec)
-    np.testing.assert_allclose(again.encode_texts(["hello"]),
-                               tiny_embedder.encode_texts(["hello"]), atol=1e-6)
+    np.testing.assert_allclose(
+        again.encode_texts(["hello"]), tiny_embedder.encode_texts(["hello"]), atol=1e-6
+    )
 
 
 def test_checkpoint_file_is_loaded(tmp_path: Path, tiny_embedder: ClipEmbedder) -> None:
@@ -99,8 +102,9 @@ def test_checkpoint_file_is_loaded(tmp_path: Path, tiny_embedder: ClipEmbedder) 
     shutil.copy(TINY_CONFIG, config)
     torch.save(tiny_embedder._model.state_dict(), tmp_path / "saved-tiny.pt")
     loaded = ClipEmbedder(resolve_model_spec(str(config)))
-    np.testing.assert_allclose(loaded.encode_texts(["a dog"]),
-                               tiny_embedder.encode_texts(["a dog"]), atol=1e-5)
+    np.testing.assert_allclose(
+        loaded.encode_texts(["a dog"]), tiny_embedder.encode_texts(["a dog"]), atol=1e-5
+    )
     (tmp_path / "saved-tiny.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(ModelUnavailableError, match="cannot load"):
         ClipEmbedder(resolve_model_spec(str(config))).load()

@@ -53,10 +53,13 @@ def test_transparent_png_and_gif_first_frame(tmp_path: Path) -> None:
     assert r > 200 and b < 50
 
 
-@pytest.mark.parametrize("content, reason", [
-    (b"\xff\xd8\xff\xe0 this is no jpeg", "corrupt or truncated"),
-    (b"just some text", "not a readable image"),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (b"\xff\xd8\xff\xe0 this is no jpeg", "corrupt or truncated"),
+        (b"just some text", "not a readable image"),
+    ],
+)
 def test_corrupt_images_raise_a_readable_error(tmp_path: Path, content: bytes, reason: str) -> None:
     (tmp_path / "bad.jpg").write_bytes(content)
     with pytest.raises(ExtractError, match=reason):
@@ -90,8 +93,11 @@ def test_chunks_overlap_and_fit_the_context() -> None:
 def test_text_markdown_html_docx(tmp_path: Path) -> None:
     txt = read_document(write_text(tmp_path / "a.txt", "the hardware store receipt"))
     assert txt[0].text == "the hardware store receipt" and txt[0].page is None
-    html = read_document(write_text(
-        tmp_path / "a.html", "<html><script>var x;</script><p>sunset over the sea</p></html>"))
+    html = read_document(
+        write_text(
+            tmp_path / "a.html", "<html><script>var x;</script><p>sunset over the sea</p></html>"
+        )
+    )
     assert [p.text for p in html] == ["sunset over the sea"]
     docx = read_document(write_docx(tmp_path / "a.docx", ["tax return", "2023"]))
     assert "tax return" in docx[0].text and "2023" in docx[0].text
@@ -128,8 +134,10 @@ def test_pdfs_read_from_many_threads_at_once(tmp_path: Path) -> None:
     from finder.core.ingest.extract import render_pdf_pages
     from finder.core.ingest.thumbnails import ThumbnailCache
 
-    pdfs = [write_pdf(tmp_path / f"doc{i}.pdf", [f"page {n} of {i}" for n in range(1, 31)])
-            for i in range(12)]
+    pdfs = [
+        write_pdf(tmp_path / f"doc{i}.pdf", [f"page {n} of {i}" for n in range(1, 31)])
+        for i in range(12)
+    ]
     thumbnails = ThumbnailCache(tmp_path / "thumbs", size=64)
 
     def work(path: Path) -> int:

@@ -22,10 +22,24 @@ from finder.core.types import FileKind, SearchKind, SearchResult
 from tests.helpers import draw_photo, write_encrypted_pdf, write_pdf, write_text
 
 
-def _r(path: str, score: float = 0.5, *, signal: str = "passage", page: int | None = None,
-       snippet: str | None = None, terms: tuple[str, ...] = ()) -> SearchResult:
-    return SearchResult(path=path, kind=FileKind.DOCUMENT, score=score, snippet=snippet,
-                        page=page, matched_terms=terms, signals=(signal,))
+def _r(
+    path: str,
+    score: float = 0.5,
+    *,
+    signal: str = "passage",
+    page: int | None = None,
+    snippet: str | None = None,
+    terms: tuple[str, ...] = (),
+) -> SearchResult:
+    return SearchResult(
+        path=path,
+        kind=FileKind.DOCUMENT,
+        score=score,
+        snippet=snippet,
+        page=page,
+        matched_terms=terms,
+        signals=(signal,),
+    )
 
 
 # -- fusion --------------------------------------------------------------------------------
@@ -33,8 +47,12 @@ def _r(path: str, score: float = 0.5, *, signal: str = "passage", page: int | No
 
 def test_fusion_rewards_files_found_by_several_signals() -> None:
     keyword = [_r("b", 1.0, signal="keyword", terms=("4471",)), _r("c", 1.0, signal="keyword")]
-    meaning = [_r("a", 0.9), _r("c", 0.8), _r("x", 0.75),
-               _r("b", 0.7, snippet="best passage", page=3)]
+    meaning = [
+        _r("a", 0.9),
+        _r("c", 0.8),
+        _r("x", 0.75),
+        _r("b", 0.7, snippet="best passage", page=3),
+    ]
     fused = fuse({"keyword": keyword, "meaning": meaning}, k=10)
     assert [r.path for r in fused] == ["c", "b", "a", "x"]  # c: ranks 1+1 > b: 0+3 > a: 0
     b = fused[1]
@@ -60,7 +78,11 @@ def test_keyword_queries_become_fts_expressions() -> None:
     assert q.prefix == "walr"
     assert q.match_expression() == '"invoice" OR "4471" OR "walr"* OR "due date"'
     assert q.matched("Walrus Ltd invoice_4471.pdf; due date: May") == [
-        "invoice", "4471", "walr", "due date"]
+        "invoice",
+        "4471",
+        "walr",
+        "due date",
+    ]
     assert parse("the a of").empty and parse("r_d").empty
     assert parse('say "hi"').match_expression() == '"say" OR "hi"'  # quotes are escaped away
 
@@ -70,18 +92,19 @@ def test_rows_with_every_word_come_first_and_common_words_match_names_only() -> 
     assert q.match_all_expression() == '"invoice" AND "4471" AND "walr"*'
     assert parse("invoice").match_all_expression() is None  # one word: the OR pass says it
     assert q.match_expression(names_only={("invoice", False)}, left_out={("walr", True)}) == (
-        '{name folder}: "invoice" OR "4471"')
+        '{name folder}: "invoice" OR "4471"'
+    )
     assert parse("invoice ").match_expression(left_out={("invoice", False)}) == ""
     # Plain ASCII takes a shortcut; text with accents still loses them.
     assert parse("Café Zürich").matched("cafe in ZURICH") == ["cafe", "zurich"]
 
 
-
 # -- with the tiny (random) model -------------------------------------------------------------
 
 
-def _text_picture(words: list[str], size: tuple[int, int] = (640, 400),
-                  seed: int = 0) -> Image.Image:
+def _text_picture(
+    words: list[str], size: tuple[int, int] = (640, 400), seed: int = 0
+) -> Image.Image:
     """Dark words on a light, noisy background (a photo of a note)."""
     rnd = random.Random(seed)
     img = Image.new("RGB", size, (205, 200, 185))
@@ -98,9 +121,14 @@ def _text_picture(words: list[str], size: tuple[int, int] = (640, 400),
 @pytest.fixture
 def docs(library: Library, tmp_path: Path) -> Path:
     root = tmp_path / "Documents"
-    write_pdf(root / "report.pdf", ["Quarterly results for the northern region",
-                                    "Revenue grew in the harbour district " * 3,
-                                    "Appendix with tables"])
+    write_pdf(
+        root / "report.pdf",
+        [
+            "Quarterly results for the northern region",
+            "Revenue grew in the harbour district " * 3,
+            "Appendix with tables",
+        ],
+    )
     write_pdf(root / "manual.pdf", ["How to assemble the bookshelf"])
     write_text(root / "invoice_4471.txt", "Invoice 4471 from Walrus Ltd, total 120 EUR")
     write_text(root / "other.txt", "Invoice 4470 from Penguin plc, total 80 EUR")
@@ -112,8 +140,9 @@ def docs(library: Library, tmp_path: Path) -> Path:
     return root
 
 
-def test_a_screenshot_of_a_page_finds_that_pdf_and_page(docs: Library, library: Library,
-                                                        tmp_path: Path) -> None:
+def test_a_screenshot_of_a_page_finds_that_pdf_and_page(
+    docs: Library, library: Library, tmp_path: Path
+) -> None:
     # A screenshot of page 2: the page drawn larger, then cropped at its edges.
     [(_, page)] = render_pdf_pages(docs / "report.pdf", [2], side=900)
     shot = page.crop((8, 8, page.width - 8, page.height - 8)).resize((500, 640))
@@ -129,10 +158,12 @@ def test_a_screenshot_of_a_page_finds_that_pdf_and_page(docs: Library, library: 
     assert Path(everything[0].path).name == "report.pdf" and everything[0].page == 2
 
 
-def test_a_word_in_most_rows_is_looked_up_in_names_only(docs: Path, library: Library,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    held = library.catalog.keyword_rows_holding([("invoice", False), ("walr", True),
-                                                 ("zzz", False)])
+def test_a_word_in_most_rows_is_looked_up_in_names_only(
+    docs: Path, library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = library.catalog.keyword_rows_holding(
+        [("invoice", False), ("walr", True), ("zzz", False)]
+    )
     assert held[("invoice", False)] == (3, 1)  # two bodies, one file name
     assert held[("walr", True)] == (1, 0) and held[("zzz", False)] == (0, 0)
     monkeypatch.setattr(search_module, "COMMON_WORD_ROWS", 2)
@@ -157,13 +188,15 @@ def test_numbers_and_names_match_by_keyword(docs: Path, library: Library) -> Non
     phrase = library.search.keyword('"Penguin plc"', SearchKind.ALL, k=5)
     assert [Path(r.path).name for r in phrase] == ["other.txt"]
     assert [Path(r.path).name for r in library.search.keyword("Documents notes")][:1] == [
-        "notes.md"]  # folder names count, and the file whose text matches comes first
+        "notes.md"
+    ]  # folder names count, and the file whose text matches comes first
     as_json = top.to_json()
     assert as_json["matched_terms"] == ["invoice", "4471"] and "keyword" in as_json["signals"]
 
 
-def test_the_keyword_index_follows_edits_moves_and_deletes(library: Library,
-                                                           tmp_path: Path) -> None:
+def test_the_keyword_index_follows_edits_moves_and_deletes(
+    library: Library, tmp_path: Path
+) -> None:
     root = tmp_path / "notes"
     write_text(root / "a.txt", "alpha walrus")
     write_text(root / "keep.txt", "something else")
@@ -176,7 +209,8 @@ def test_the_keyword_index_follows_edits_moves_and_deletes(library: Library,
     def consistent() -> None:
         rows = library.catalog.fts_rows()
         items = library.catalog.item_ids_of_files(
-            f.id for f in library.catalog.files_under(library.catalog.roots()[0].id).values())
+            f.id for f in library.catalog.files_under(library.catalog.roots()[0].id).values()
+        )
         assert sorted(rows) == sorted(items)
 
     assert names("walrus") == ["a.txt"]
@@ -197,26 +231,29 @@ def test_the_keyword_index_follows_edits_moves_and_deletes(library: Library,
     assert library.catalog.fts_rows() == {}
 
 
-def test_text_in_photos_and_scanned_pdfs_is_found_by_ocr(library: Library,
-                                                         tmp_path: Path) -> None:
+def test_text_in_photos_and_scanned_pdfs_is_found_by_ocr(library: Library, tmp_path: Path) -> None:
     root = tmp_path / "Pictures"
     root.mkdir()
     _text_picture(["Walrus lighthouse", "ticket 5823"]).save(root / "note.jpg", quality=90)
     draw_photo(root / "circle.png", "blue")
     # (PP-OCR sometimes reads a small word gap as none: one word a line here.)
     _text_picture(["Harbour", "survey", "scanned"], size=(600, 800), seed=1).save(
-        root / "scan.pdf")  # an image-only PDF: no text layer
+        root / "scan.pdf"
+    )  # an image-only PDF: no text layer
     write_encrypted_pdf(root / "secret.pdf", "hidden words")
     library.add_folder(root)
     report = library.indexer.run()
     assert [(Path(e.path).name, e.reason) for e in report.errors] == [
-        ("secret.pdf", "encrypted PDF (a password is needed)")]
+        ("secret.pdf", "encrypted PDF (a password is needed)")
+    ]
     assert library.search.keyword("walrus") == []  # not read yet
 
     ocr = library.read_text_in_images()
     assert ocr.looked_at == 3 and ocr.with_text == 2
-    states = {name: library.catalog.ocr_state(str(root / name))
-              for name in ("note.jpg", "circle.png", "scan.pdf")}
+    states = {
+        name: library.catalog.ocr_state(str(root / name))
+        for name in ("note.jpg", "circle.png", "scan.pdf")
+    }
     assert states == {"note.jpg": "text", "circle.png": "none", "scan.pdf": "text"}
     note = library.search.text("walrus lighthouse", SearchKind.PHOTOS, k=3)[0]
     assert Path(note.path).name == "note.jpg" and note.matched_terms == ("walrus", "lighthouse")
@@ -227,8 +264,9 @@ def test_text_in_photos_and_scanned_pdfs_is_found_by_ocr(library: Library,
     dropped = library.search.image(_text_picture(["ticket", "5823"], seed=7), SearchKind.ALL, k=3)
     assert Path(dropped[0].path).name == "note.jpg" and "5823" in dropped[0].matched_terms
     # The app shows the picture's own matches first, then the list with its words fused in.
-    first, final = library.search.image_stages(_text_picture(["ticket", "5823"], seed=7),
-                                               SearchKind.ALL, 3)
+    first, final = library.search.image_stages(
+        _text_picture(["ticket", "5823"], seed=7), SearchKind.ALL, 3
+    )
     assert all(not r.matched_terms for r in first) and final == dropped
     assert len(list(library.search.image_stages(root / "circle.png"))) == 1  # no text
 
@@ -250,8 +288,12 @@ def test_a_query_picture_is_read_tallest_lines_first() -> None:
     draw = ImageDraw.Draw(page)
     draw.text((30, 20), "WALRUS", font=ImageFont.load_default(size=72), fill="black")
     for i in range(6):
-        draw.text((30, 150 + 45 * i), f"small print line {i}",
-                  font=ImageFont.load_default(size=26), fill="black")
+        draw.text(
+            (30, 150 + 45 * i),
+            f"small print line {i}",
+            font=ImageFont.load_default(size=26),
+            fill="black",
+        )
     ocr = Ocr()
     assert ocr.read(page, max_lines=1).strip().lower() == "walrus"  # the heading only
     everything = ocr.read(page).lower()
@@ -261,16 +303,29 @@ def test_a_query_picture_is_read_tallest_lines_first() -> None:
 def test_pptx_odt_and_rtf_are_read(tmp_path: Path) -> None:
     a = "http://schemas.openxmlformats.org/drawingml/2006/main"
     slide = '<p:sld xmlns:p="x" xmlns:a="{a}"><a:p><a:r><a:t>{t}</a:t></a:r></a:p></p:sld>'
-    pptx = _zip(tmp_path / "deck.pptx", {
-        "ppt/slides/slide2.xml": slide.format(a=a, t="Second slide: budget"),
-        "ppt/slides/slide1.xml": slide.format(a=a, t="Title slide")})
+    pptx = _zip(
+        tmp_path / "deck.pptx",
+        {
+            "ppt/slides/slide2.xml": slide.format(a=a, t="Second slide: budget"),
+            "ppt/slides/slide1.xml": slide.format(a=a, t="Title slide"),
+        },
+    )
     assert [(p.page, p.text) for p in read_document(pptx)] == [
-        (1, "Title slide"), (2, "Second slide: budget")]
+        (1, "Title slide"),
+        (2, "Second slide: budget"),
+    ]
     t = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
-    odt = _zip(tmp_path / "letter.odt", {"content.xml": (
-        f'<office:document-content xmlns:office="o" xmlns:text="{t}"><office:body>'
-        '<text:h>Dear reader</text:h><text:p>The <text:span>garden</text:span> party</text:p>'
-        '</office:body></office:document-content>')})
+    odt = _zip(
+        tmp_path / "letter.odt",
+        {
+            "content.xml": (
+                f'<office:document-content xmlns:office="o" xmlns:text="{t}"><office:body>'
+                "<text:h>Dear reader</text:h>"
+                "<text:p>The <text:span>garden</text:span> party</text:p>"
+                "</office:body></office:document-content>"
+            )
+        },
+    )
     assert [p.text for p in read_document(odt)] == ["Dear reader The garden party"]
     rtf = write_text(tmp_path / "memo.rtf", r"{\rtf1\ansi\f0 Memo about {\b tulips}.\par}")
     assert [p.text for p in read_document(rtf)] == ["Memo about tulips."]
@@ -279,17 +334,21 @@ def test_pptx_odt_and_rtf_are_read(tmp_path: Path) -> None:
 def test_loading_ocr_leaves_qt_settings_alone() -> None:
     # opencv-python sets QT_QPA_PLATFORM_PLUGIN_PATH to its own Qt5 plugins on import,
     # which would break the app's Qt 6 (and programs it opens) on a desktop.
-    script = ("import os; from PIL import Image; from finder.core.ingest.ocr import Ocr; "
-              "Ocr().has_text(Image.new('RGB', (40, 40))); "
-              "print(os.environ.get('QT_QPA_PLATFORM_PLUGIN_PATH'))")
+    script = (
+        "import os; from PIL import Image; from finder.core.ingest.ocr import Ocr; "
+        "Ocr().has_text(Image.new('RGB', (40, 40))); "
+        "print(os.environ.get('QT_QPA_PLATFORM_PLUGIN_PATH'))"
+    )
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM_PLUGIN_PATH"}
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         check=True, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
+    )
     assert out.stdout.split() == ["None"]
 
 
 def test_pdfs_indexed_before_page_pictures_get_them_on_the_next_run(
-        library: Library, tmp_path: Path) -> None:
+    library: Library, tmp_path: Path
+) -> None:
     root = tmp_path / "docs"
     write_pdf(root / "old.pdf", ["first page", "second page"])
     write_text(root / "plain.txt", "nothing to redo")

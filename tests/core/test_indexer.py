@@ -32,8 +32,9 @@ def _index(library: Library, root: Path, **kw: object):  # type: ignore[no-untyp
     return library.indexer.run(**kw)  # type: ignore[arg-type]
 
 
-def test_first_run_indexes_supported_files(library: Library, tmp_path: Path,
-                                           counting_embedder: CountingEmbedder) -> None:
+def test_first_run_indexes_supported_files(
+    library: Library, tmp_path: Path, counting_embedder: CountingEmbedder
+) -> None:
     root = _folder(tmp_path)
     report = _index(library, root)
     assert report.added == 7 and not report.errors
@@ -45,8 +46,9 @@ def test_first_run_indexes_supported_files(library: Library, tmp_path: Path,
     assert store.count(Modality.IMAGE) == 5 + 2 and store.count(Modality.TEXT) == 3
 
 
-def test_photos_previews_come_from_the_indexing_decode(library: Library, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_photos_previews_come_from_the_indexing_decode(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = _folder(tmp_path)
     before = sorted(p.relative_to(root) for p in root.rglob("*"))
     _index(library, root)
@@ -55,17 +57,22 @@ def test_photos_previews_come_from_the_indexing_decode(library: Library, tmp_pat
     assert cached is not None and cached.is_file()
     with Image.open(cached) as preview:
         assert max(preview.size) == library.thumbnails.size
+
     # Showing it decodes nothing more.
     def no_decode(*_: object) -> None:
         raise AssertionError("decoded again")
+
     monkeypatch.setattr(library.thumbnails, "_render", no_decode)
     assert library.thumbnails.get(photo) == cached
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before  # nothing written
 
 
-def test_rerun_with_nothing_changed_does_no_work(library: Library, tmp_path: Path,
-                                                 counting_embedder: CountingEmbedder,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rerun_with_nothing_changed_does_no_work(
+    library: Library,
+    tmp_path: Path,
+    counting_embedder: CountingEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     root = _folder(tmp_path)
     _index(library, root)
     counting_embedder.reset()
@@ -77,8 +84,9 @@ def test_rerun_with_nothing_changed_does_no_work(library: Library, tmp_path: Pat
     assert hashed == []  # not even a file was read
 
 
-def test_edit_reembeds_and_touch_does_not(library: Library, tmp_path: Path,
-                                          counting_embedder: CountingEmbedder) -> None:
+def test_edit_reembeds_and_touch_does_not(
+    library: Library, tmp_path: Path, counting_embedder: CountingEmbedder
+) -> None:
     root = _folder(tmp_path)
     _index(library, root)
     counting_embedder.reset()
@@ -106,8 +114,9 @@ def test_deleted_files_leave_the_index(library: Library, tmp_path: Path) -> None
     assert library.models.store.count(Modality.IMAGE) == 3 + 2  # and report.pdf's 2 pages
 
 
-def test_moved_files_keep_their_vectors(library: Library, tmp_path: Path,
-                                        counting_embedder: CountingEmbedder) -> None:
+def test_moved_files_keep_their_vectors(
+    library: Library, tmp_path: Path, counting_embedder: CountingEmbedder
+) -> None:
     root = _folder(tmp_path)
     _index(library, root)
     before = {r.path: r.score for r in library.search.text("red", SearchKind.ALL, k=50)}
@@ -121,12 +130,14 @@ def test_moved_files_keep_their_vectors(library: Library, tmp_path: Path,
     assert counting_embedder.images == counting_embedder.texts == 0
     after = {r.path: r.score for r in library.search.text("red", SearchKind.ALL, k=50)}
     assert after[str(root / "archive" / "renamed_red.jpg")] == pytest.approx(
-        before[str(root / "p0_red.jpg")])
+        before[str(root / "p0_red.jpg")]
+    )
     assert str(root / "p0_red.jpg") not in after
 
 
-def test_bad_files_are_reported_and_skipped(library: Library, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_files_are_reported_and_skipped(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = _folder(tmp_path)
     (root / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00garbage" * 50)
     (root / "empty.png").write_bytes(b"")
@@ -159,8 +170,9 @@ def test_bad_files_are_reported_and_skipped(library: Library, tmp_path: Path,
     assert again.unchanged == 11 and not again.errors
 
 
-def test_progress_and_cancellation_then_resume(library: Library, tmp_path: Path,
-                                               counting_embedder: CountingEmbedder) -> None:
+def test_progress_and_cancellation_then_resume(
+    library: Library, tmp_path: Path, counting_embedder: CountingEmbedder
+) -> None:
     root = tmp_path / "many"
     for i in range(40):
         draw_photo(root / f"{i:03d}.png", ["red", "blue"][i % 2], size=(64, 64))
@@ -184,8 +196,9 @@ def test_progress_and_cancellation_then_resume(library: Library, tmp_path: Path,
     assert counting_embedder.images == 40 - first
 
 
-def test_new_model_reembeds_everything(library: Library, tmp_path: Path, data_dir: Path,
-                                       tiny_embedder: object) -> None:
+def test_new_model_reembeds_everything(
+    library: Library, tmp_path: Path, data_dir: Path, tiny_embedder: object
+) -> None:
     root = _folder(tmp_path)
     _index(library, root)
     library.close()
@@ -205,8 +218,9 @@ def test_new_model_reembeds_everything(library: Library, tmp_path: Path, data_di
         second.close()
 
 
-def test_a_second_writer_is_refused(library: Library, data_dir: Path,
-                                    counting_embedder: CountingEmbedder) -> None:
+def test_a_second_writer_is_refused(
+    library: Library, data_dir: Path, counting_embedder: CountingEmbedder
+) -> None:
     from finder.core.store.lock import DataDirLockedError
 
     with pytest.raises(DataDirLockedError, match=f"pid {os.getpid()}"):

@@ -36,9 +36,13 @@ def folder(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def lib(data_dir: Path, counting_embedder: CountingEmbedder) -> Iterator[Library]:
-    library = Library(data_dir, counting_embedder, writable=True, ocr=False,
-                      indexer_config=IndexerConfig(image_batch=2, text_batch=4,
-                                                   decode_workers=1, lookahead=2))
+    library = Library(
+        data_dir,
+        counting_embedder,
+        writable=True,
+        ocr=False,
+        indexer_config=IndexerConfig(image_batch=2, text_batch=4, decode_workers=1, lookahead=2),
+    )
     yield library
     library.close()
 
@@ -48,8 +52,12 @@ def _items(library: Library) -> set[int]:
 
 
 def test_switch_reembeds_into_its_own_index_while_the_old_one_answers(
-        lib: Library, folder: Path, data_dir: Path, counting_embedder: CountingEmbedder,
-        tiny24_embedder: ClipEmbedder) -> None:
+    lib: Library,
+    folder: Path,
+    data_dir: Path,
+    counting_embedder: CountingEmbedder,
+    tiny24_embedder: ClipEmbedder,
+) -> None:
     lib.add_folder(folder)
     first = lib.indexer.run()
     assert first.added == 8 and not first.errors
@@ -106,9 +114,13 @@ def test_switch_reembeds_into_its_own_index_while_the_old_one_answers(
     assert back.active == a and back.target is None
 
 
-def test_deleting_a_model_frees_its_files(lib: Library, folder: Path, data_dir: Path,
-                                          counting_embedder: CountingEmbedder,
-                                          tiny24_embedder: ClipEmbedder) -> None:
+def test_deleting_a_model_frees_its_files(
+    lib: Library,
+    folder: Path,
+    data_dir: Path,
+    counting_embedder: CountingEmbedder,
+    tiny24_embedder: ClipEmbedder,
+) -> None:
     lib.add_folder(folder)
     lib.indexer.run()
     lib.embed_with(tiny24_embedder)
@@ -128,8 +140,8 @@ def test_deleting_a_model_frees_its_files(lib: Library, folder: Path, data_dir: 
 
 
 def test_changed_file_gets_new_items_and_the_other_model_catches_up(
-        lib: Library, folder: Path, counting_embedder: CountingEmbedder,
-        tiny24_embedder: ClipEmbedder) -> None:
+    lib: Library, folder: Path, counting_embedder: CountingEmbedder, tiny24_embedder: ClipEmbedder
+) -> None:
     lib.add_folder(folder)
     lib.indexer.run()
     lib.embed_with(tiny24_embedder)

@@ -28,15 +28,21 @@ from finder.core.models.onnx_runtime import (
 )
 from tests.helpers import draw_photo
 
-TEXTS = ["a red circle", "an invoice from the hardware store, 2023", "Café Zürich 🙂",
-         "x " * 100]  # the last one longer than the context: truncated the same way
+TEXTS = [
+    "a red circle",
+    "an invoice from the hardware store, 2023",
+    "Café Zürich 🙂",
+    "x " * 100,
+]  # the last one longer than the context: truncated the same way
 FINDER_TINY = Path(__file__).resolve().parent.parent / "models" / "finder-tiny.json"
 
 
 def _pictures() -> list[Image.Image]:
     rng = np.random.default_rng(4)
-    return [Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8))
-            for h, w in ((40, 60), (97, 31), (300, 300))]
+    return [
+        Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8))
+        for h, w in ((40, 60), (97, 31), (300, 300))
+    ]
 
 
 @pytest.mark.parametrize("which", ["tiny-random", "finder-tiny"])
@@ -53,8 +59,9 @@ def test_the_export_embeds_like_torch(which: str, tiny_spec: ModelSpec, tmp_path
     assert meta["key"] == spec.key and meta["cosine_vs_torch"] >= 0.9999
     onnx = OnnxEmbedder(spec, folder)
     assert onnx.key == torch_embedder.key and onnx.dim == torch_embedder.dim
-    texts = np.sum(onnx.encode_texts_uncached(TEXTS)
-                   * torch_embedder.encode_texts_uncached(TEXTS), axis=1)
+    texts = np.sum(
+        onnx.encode_texts_uncached(TEXTS) * torch_embedder.encode_texts_uncached(TEXTS), axis=1
+    )
     assert texts.min() >= 0.9999, texts
     assert onnx.encode_texts([TEXTS[0]]).shape == (1, onnx.dim)  # the query path
     pictures = _pictures()
@@ -67,8 +74,9 @@ def test_the_export_embeds_like_torch(which: str, tiny_spec: ModelSpec, tmp_path
     assert float(np.sum(one[0] * ours[1])) >= 0.9999
 
 
-def test_the_runtime_is_chosen_by_setting_and_export(tiny_spec: ModelSpec, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_runtime_is_chosen_by_setting_and_export(
+    tiny_spec: ModelSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert isinstance(open_embedder(tiny_spec, tmp_path), ClipEmbedder)  # nothing exported
     faster = optimise(ClipEmbedder(tiny_spec, precision="fp32"), tmp_path)
     assert isinstance(faster, OnnxEmbedder)
@@ -86,8 +94,9 @@ def test_the_runtime_is_chosen_by_setting_and_export(tiny_spec: ModelSpec, tmp_p
 
 def test_a_model_that_cannot_be_exported_stays_on_torch(tmp_path: Path) -> None:
     # A text tower without a causal mask (open_clip's `no_causal_mask`).
-    config = json.loads((Path(__file__).resolve().parent.parent / "models" /
-                         "tiny-random.json").read_text())
+    config = json.loads(
+        (Path(__file__).resolve().parent.parent / "models" / "tiny-random.json").read_text()
+    )
     config["text_cfg"]["no_causal_mask"] = True
     path = tmp_path / "tiny-bidirectional.json"
     path.write_text(json.dumps(config))
@@ -98,8 +107,9 @@ def test_a_model_that_cannot_be_exported_stays_on_torch(tmp_path: Path) -> None:
     assert optimise(embedder, tmp_path / "data") is embedder
 
 
-def test_a_damaged_export_is_dropped_and_torch_takes_over(tiny_spec: ModelSpec,
-                                                         tmp_path: Path) -> None:
+def test_a_damaged_export_is_dropped_and_torch_takes_over(
+    tiny_spec: ModelSpec, tmp_path: Path
+) -> None:
     folder = export(ClipEmbedder(tiny_spec, precision="fp32"), tmp_path)
     (folder / "text.onnx").write_bytes(b"not a model")  # a bad disk block, say
     embedder = open_embedder(tiny_spec, tmp_path)
@@ -110,11 +120,9 @@ def test_a_damaged_export_is_dropped_and_torch_takes_over(tiny_spec: ModelSpec,
     assert isinstance(open_embedder(tiny_spec, tmp_path), ClipEmbedder)
 
 
-def test_a_library_switches_runtime_without_reopening(tiny_spec: ModelSpec, tmp_path: Path
-                                                      ) -> None:
+def test_a_library_switches_runtime_without_reopening(tiny_spec: ModelSpec, tmp_path: Path) -> None:
     draw_photo(tmp_path / "photos" / "red.png", "red")
-    library = Library(tmp_path / "data", ClipEmbedder(tiny_spec, precision="fp32"),
-                      writable=True)
+    library = Library(tmp_path / "data", ClipEmbedder(tiny_spec, precision="fp32"), writable=True)
     try:
         library.add_folder(tmp_path / "photos")
         library.indexer.run()
@@ -125,9 +133,18 @@ def test_a_library_switches_runtime_without_reopening(tiny_spec: ModelSpec, tmp_
         assert [r.path for r in after] == [r.path for r in before]
         assert after[0].score == pytest.approx(before[0].score, abs=1e-4)
         with pytest.raises(ValueError):
-            library.use_runtime(ClipEmbedder(resolve_model_spec(
-                str(Path(__file__).resolve().parent.parent / "models" / "tiny-random-24.json"),
-                "none")))
+            library.use_runtime(
+                ClipEmbedder(
+                    resolve_model_spec(
+                        str(
+                            Path(__file__).resolve().parent.parent
+                            / "models"
+                            / "tiny-random-24.json"
+                        ),
+                        "none",
+                    )
+                )
+            )
     finally:
         library.close()
 
@@ -147,6 +164,7 @@ embedder.encode_images([embedder.preprocess(Image.new("RGB", (50, 40), "red"))])
 heavy = sorted(m for m in ("torch", "torchvision", "open_clip") if m in sys.modules)
 print(",".join(heavy) or "none")
 """
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=120, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.strip()
     assert out == "none"

@@ -37,8 +37,7 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _pictures(embedder: ClipEmbedder) -> list[object]:
     rng = np.random.default_rng(0)
-    images = [Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8))
-              for _ in range(6)]
+    images = [Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)) for _ in range(6)]
     images += [Image.new("RGB", (40, 30), c) for c in ("red", "navy", "white")]
     return [embedder.preprocess(img) for img in images]
 
@@ -104,7 +103,8 @@ def test_short_text_path_equals_the_full_length_path(tiny_embedder: ClipEmbedder
 
 @pytest.mark.parametrize("change", [{"no_causal_mask": True}, {"pool_type": "last"}])
 def test_towers_without_a_causal_argmax_pool_keep_the_full_path(
-        tmp_path: Path, change: dict[str, object]) -> None:
+    tmp_path: Path, change: dict[str, object]
+) -> None:
     config = json.loads(TINY_CONFIG.read_text())
     config["text_cfg"].update(change)
     path = tmp_path / f"tiny-{next(iter(change))}.json"
@@ -121,8 +121,9 @@ def test_recent_queries_come_from_the_cache(tiny_spec: ModelSpec) -> None:
     first[0, 0] = 42.0  # a caller scribbling on its result must not reach the cache
     again = embedder.encode_texts(["sunset over the sea"])
     assert again[0, 0] != 42.0
-    np.testing.assert_allclose(again, embedder._encode_texts(["sunset over the sea"],
-                                                             short=True), atol=1e-5)
+    np.testing.assert_allclose(
+        again, embedder._encode_texts(["sunset over the sea"], short=True), atol=1e-5
+    )
     embedder.encode_texts(["a"])
     embedder.encode_texts(["b"])
     assert embedder._query_cache.texts() == ["a", "b"]  # least recently used went first
@@ -130,14 +131,21 @@ def test_recent_queries_come_from_the_cache(tiny_spec: ModelSpec) -> None:
     assert batch.shape == (2, embedder.dim) and "c" not in embedder._query_cache.texts()
 
 
-def test_status_and_model_info_say_which_precision(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_status_and_model_info_say_which_precision(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import io
 
     from finder import cli
 
-    common = ["--data-dir", str(tmp_path / "data"), "--model", str(TINY_CONFIG),
-              "--pretrained", "none"]
+    common = [
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--model",
+        str(TINY_CONFIG),
+        "--pretrained",
+        "none",
+    ]
     out = io.StringIO()
     assert cli.main(["status", *common, "--precision", "fp32"], stdout=out) == 0
     assert "precision  fp32 (" in out.getvalue()
@@ -151,8 +159,14 @@ def test_status_and_model_info_say_which_precision(tmp_path: Path,
     # After `finder index` has exported the model, it runs on ONNX Runtime (fp32 only).
     monkeypatch.delenv("FINDER_PRECISION")
     (tmp_path / "empty").mkdir()
-    assert cli.main(["index", "-q", *common, str(tmp_path / "empty")], stdout=io.StringIO(),
-                    stderr=io.StringIO()) == 0
+    assert (
+        cli.main(
+            ["index", "-q", *common, str(tmp_path / "empty")],
+            stdout=io.StringIO(),
+            stderr=io.StringIO(),
+        )
+        == 0
+    )
     out = io.StringIO()
     assert cli.main(["status", *common, "--precision", "fp32"], stdout=out) == 0
     assert "precision  fp32 (ONNX Runtime)" in out.getvalue()

@@ -43,9 +43,11 @@ def test_a_v1_catalog_migrates_forward_keeping_its_data(tmp_path: Path) -> None:
     db = sqlite3.connect(path, isolation_level=None)
     db.executescript(MIGRATIONS[0] + "PRAGMA user_version = 1;")
     db.execute("INSERT INTO roots(id, path, added_at) VALUES (1, '/photos', 0)")
-    db.execute("INSERT INTO files(id, root_id, path, size, mtime_ns, content_hash, kind, "
-               "status, error, indexed_at) VALUES (1, 1, '/photos/a.jpg', 3, 4, 'h', 'photo', "
-               "'ok', NULL, 0)")
+    db.execute(
+        "INSERT INTO files(id, root_id, path, size, mtime_ns, content_hash, kind, "
+        "status, error, indexed_at) VALUES (1, 1, '/photos/a.jpg', 3, 4, 'h', 'photo', "
+        "'ok', NULL, 0)"
+    )
     db.execute("INSERT INTO items(id, file_id, modality) VALUES (7, 1, 'image')")
     db.execute("INSERT INTO models(id, key, dim) VALUES (1, 'm', 4)")
     db.execute("INSERT INTO vectors VALUES (7, 1, ?)", (np.ones(4, np.float32).tobytes(),))
@@ -75,13 +77,16 @@ def _photos(root: Path, colors: tuple[str, ...] = ("red", "green", "blue")) -> P
 
 
 def _found(library: Library, folder: Path) -> list[str]:
-    return [r.path for r in library.search.text("a photo", SearchKind.PHOTOS, k=20)
-            if r.path.startswith(str(folder) + os.sep)]
+    return [
+        r.path
+        for r in library.search.text("a photo", SearchKind.PHOTOS, k=20)
+        if r.path.startswith(str(folder) + os.sep)
+    ]
 
 
 def test_a_missing_folder_goes_offline_and_returns_without_reembedding(
-        library: Library, tmp_path: Path, data_dir: Path,
-        counting_embedder: CountingEmbedder) -> None:
+    library: Library, tmp_path: Path, data_dir: Path, counting_embedder: CountingEmbedder
+) -> None:
     drive, home = _photos(tmp_path / "drive"), _photos(tmp_path / "home", ("yellow",))
     library.add_folder(drive)
     library.add_folder(home)
@@ -121,8 +126,9 @@ def test_an_empty_mount_point_is_offline_not_emptied(library: Library, tmp_path:
     assert library.catalog.counts()["photos"] == 3
 
 
-def test_files_of_an_unreadable_subfolder_are_kept(library: Library, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_files_of_an_unreadable_subfolder_are_kept(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = tmp_path / "Pictures"
     _photos(root / "locked")
     _photos(root, ("purple",))
@@ -139,12 +145,14 @@ def test_files_of_an_unreadable_subfolder_are_kept(library: Library, tmp_path: P
     report = library.indexer.run()
     assert report.removed == 0
     assert [(e.path, e.reason) for e in report.errors] == [
-        (str(root / "locked"), "cannot list folder (Permission denied)")]
+        (str(root / "locked"), "cannot list folder (Permission denied)")
+    ]
     assert library.catalog.counts()["photos"] == 4
 
 
-def test_subtree_runs_leave_nothing_for_a_full_run(library: Library, tmp_path: Path,
-                                                   counting_embedder: CountingEmbedder) -> None:
+def test_subtree_runs_leave_nothing_for_a_full_run(
+    library: Library, tmp_path: Path, counting_embedder: CountingEmbedder
+) -> None:
     root = tmp_path / "Pictures"
     _photos(root / "a")
     _photos(root / "b", ("yellow",))
@@ -157,9 +165,16 @@ def test_subtree_runs_leave_nothing_for_a_full_run(library: Library, tmp_path: P
     (root / "b").rename(root / "c")
     write_text(root / "notes.txt", "second, and longer")
     report = library.indexer.run(
-        subtrees=[root / "a" / "new.png", root / "a" / "red.jpg", root / "b", root / "c",
-                  root / "notes.txt", tmp_path / "outside"],
-        moves=[(str(root / "b"), str(root / "c"))])
+        subtrees=[
+            root / "a" / "new.png",
+            root / "a" / "red.jpg",
+            root / "b",
+            root / "c",
+            root / "notes.txt",
+            tmp_path / "outside",
+        ],
+        moves=[(str(root / "b"), str(root / "c"))],
+    )
     assert (report.added, report.removed, report.moved, report.updated) == (1, 1, 1, 1)
     assert report.scanned == 3  # just the paths given
     assert counting_embedder.images == 1 and counting_embedder.texts == 1
@@ -176,8 +191,11 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A real 8 MB file system (tmpfs), where we may mount one; skipped elsewhere."""
     mount = tmp_path / "small-disk"
     mount.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         pytest.skip(f"cannot mount a small file system here: {result.stderr.strip()}")
     try:
@@ -197,7 +215,8 @@ def _fill(disk: Path) -> None:
 
 
 def test_a_full_then_read_only_disk_is_a_clear_error_and_search_goes_on(
-        small_disk: Path, tmp_path: Path, counting_embedder: CountingEmbedder) -> None:
+    small_disk: Path, tmp_path: Path, counting_embedder: CountingEmbedder
+) -> None:
     data = small_disk / "finder"
     root = _photos(tmp_path / "Pictures")
     library = Library(data, counting_embedder, writable=True)
@@ -219,20 +238,57 @@ def test_a_full_then_read_only_disk_is_a_clear_error_and_search_goes_on(
         library.close()
     # The CLI says so in one line.
     out, err = io.StringIO(), io.StringIO()
-    code = cli.main(["index", "--data-dir", str(data), "--model", str(TINY_CONFIG),
-                     "--pretrained", "none", "-q"], stdout=out, stderr=err)
+    code = cli.main(
+        [
+            "index",
+            "--data-dir",
+            str(data),
+            "--model",
+            str(TINY_CONFIG),
+            "--pretrained",
+            "none",
+            "-q",
+        ],
+        stdout=out,
+        stderr=err,
+    )
     assert code == 1
     assert "finder: error: cannot write the index in" in err.getvalue()
     assert "disk is full" in err.getvalue() and "Traceback" not in err.getvalue()
 
     (small_disk / "filler").unlink()
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
-    code = cli.main(["index", "--data-dir", str(data), "--model", str(TINY_CONFIG),
-                     "--pretrained", "none", "-q"], stdout=out, stderr=err)
+    code = cli.main(
+        [
+            "index",
+            "--data-dir",
+            str(data),
+            "--model",
+            str(TINY_CONFIG),
+            "--pretrained",
+            "none",
+            "-q",
+        ],
+        stdout=out,
+        stderr=err,
+    )
     assert code == 1 and "read-only" in err.getvalue().splitlines()[-1]
     out = io.StringIO()
-    code = cli.main(["search", "a photo", "--json", "--data-dir", str(data), "--model",
-                     str(TINY_CONFIG), "--pretrained", "none"], stdout=out, stderr=io.StringIO())
+    code = cli.main(
+        [
+            "search",
+            "a photo",
+            "--json",
+            "--data-dir",
+            str(data),
+            "--model",
+            str(TINY_CONFIG),
+            "--pretrained",
+            "none",
+        ],
+        stdout=out,
+        stderr=io.StringIO(),
+    )
     assert code == 0 and len(eval_json(out.getvalue())) == 3
 
 
@@ -261,15 +317,24 @@ def test_a_catalog_that_cannot_grow_is_a_storage_error(library: Library, tmp_pat
 
 def _png_claiming(width: int, height: int) -> bytes:
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return (struct.pack(">I", len(body)) + kind + body
-                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2,
-                                                              0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        )
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
-def test_hostile_and_odd_files(library: Library, tmp_path: Path,
-                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hostile_and_odd_files(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = tmp_path / "Hostile"
     good_jpg = draw_photo(root / "good.jpg", "red").read_bytes()
     good_png = draw_photo(root / "good.png", "blue").read_bytes()
@@ -317,8 +382,9 @@ def test_hostile_and_odd_files(library: Library, tmp_path: Path,
     started = time.monotonic()
     report = library.indexer.run()
     elapsed = time.monotonic() - started
-    reasons = {"bad-name" if "bad-" in e.path else Path(e.path).name: e.reason
-               for e in report.errors}
+    reasons = {
+        "bad-name" if "bad-" in e.path else Path(e.path).name: e.reason for e in report.errors
+    }
     assert "corrupt or truncated" in reasons["truncated.jpg"]
     assert "truncated.png" in reasons
     assert "too large" in reasons["bomb.png"]
@@ -343,6 +409,7 @@ def test_hostile_and_odd_files(library: Library, tmp_path: Path,
     long_pdf = catalog.file_by_path(str(root / "long.pdf"))
     huge = catalog.file_by_path(str(root / "huge.txt"))
     assert long_pdf is not None and huge is not None
+
     def passages(file_id: int) -> int:
         rows = catalog.items(catalog.item_ids_of_files([file_id]))
         return sum(row.modality is Modality.TEXT for row in rows.values())
@@ -355,8 +422,9 @@ def test_hostile_and_odd_files(library: Library, tmp_path: Path,
     assert results[0].path == str(odd)
 
 
-def test_fuzzed_files_are_all_reported(library: Library, tmp_path: Path,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_fuzzed_files_are_all_reported(
+    library: Library, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Random bytes and mangled real files under image and PDF names: the run finishes and
     every file is either indexed or listed with a reason."""
     rng = random.Random(6)
@@ -397,17 +465,18 @@ def test_fuzzed_files_are_all_reported(library: Library, tmp_path: Path,
     assert errors == failed
     assert all(r.error for r in records.values() if r.status is FileStatus.ERROR)
     with capsys.disabled():
-        print(f"\nfuzz: {faults} faults injected, {len(failed)} reported as errors, "
-              f"{len(records) - len(failed)} indexed anyway, {len(lost)} items lost")
+        print(
+            f"\nfuzz: {faults} faults injected, {len(failed)} reported as errors, "
+            f"{len(records) - len(failed)} indexed anyway, {len(lost)} items lost"
+        )
     assert not lost
     again = library.indexer.run()
     assert again.unchanged == len(on_disk) and not again.errors  # not retried until changed
 
 
-def test_a_deleted_folder_between_scan_and_read_is_not_a_crash(library: Library,
-                                                               tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch
-                                                               ) -> None:
+def test_a_deleted_folder_between_scan_and_read_is_not_a_crash(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = _photos(tmp_path / "Pictures" / "gone")
     _photos(tmp_path / "Pictures", ("black",))
     library.add_folder(root.parent)

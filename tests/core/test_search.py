@@ -60,8 +60,10 @@ def test_documents_are_grouped_with_their_best_passage(indexed: Library) -> None
     assert long.kind is FileKind.DOCUMENT and long.snippet
     # By meaning, the snippet is the passage that scored best among that file's passages.
     passages = indexed.catalog.items(indexed.catalog.item_ids_of_files([long.file_id]))
-    best = max(passages.values(),
-               key=lambda row: float(indexed.embedder.encode_texts([row.text or ""])[0] @ query))
+    best = max(
+        passages.values(),
+        key=lambda row: float(indexed.embedder.encode_texts([row.text or ""])[0] @ query),
+    )
     assert long.snippet == best.text
 
 
@@ -82,8 +84,9 @@ def test_image_query_finds_the_same_image_first(indexed: Library, tmp_path: Path
     assert results[0].score == pytest.approx(1.0, abs=1e-4)
 
 
-def test_a_reader_sees_what_the_writer_committed(indexed: Library, tmp_path: Path,
-                                                 data_dir: Path) -> None:
+def test_a_reader_sees_what_the_writer_committed(
+    indexed: Library, tmp_path: Path, data_dir: Path
+) -> None:
     reader = Library(data_dir, indexed.embedder, writable=False)
     try:
         assert len(reader.search.text("x", SearchKind.PHOTOS, k=10)) == 3

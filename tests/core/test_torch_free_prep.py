@@ -96,9 +96,11 @@ def test_a_repeated_query_is_fast(ours: ClipTokenizer) -> None:
 
 
 def test_default_vocab_path_does_not_import_open_clip() -> None:
-    script = ("import sys\nfrom finder.core.models.tokenizer import default_vocab_path\n"
-              "path = default_vocab_path()\n"
-              "print(path.name, 'open_clip' in sys.modules, 'torch' in sys.modules)")
+    script = (
+        "import sys\nfrom finder.core.models.tokenizer import default_vocab_path\n"
+        "path = default_vocab_path()\n"
+        "print(path.name, 'open_clip' in sys.modules, 'torch' in sys.modules)"
+    )
     out = _run(script)
     assert out.split() == ["bpe_simple_vocab_16e6.txt.gz", "False", "False"]
     assert default_vocab_path().is_file()
@@ -120,8 +122,9 @@ def test_modules_load_no_torch() -> None:
 
 
 def _run(script: str) -> str:
-    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 # --- images -------------------------------------------------------------------------------
@@ -131,8 +134,14 @@ def _image(width: int, height: int, mode: str, seed: int = 0) -> Image.Image:
     """Gradients plus noise: resampling differences would show, flat colour would hide them."""
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:height, 0:width]
-    base = np.stack([x * 255 / max(width - 1, 1), y * 255 / max(height - 1, 1),
-                     (x + y) * 127 / max(width + height - 2, 1)], axis=-1)
+    base = np.stack(
+        [
+            x * 255 / max(width - 1, 1),
+            y * 255 / max(height - 1, 1),
+            (x + y) * 127 / max(width + height - 2, 1),
+        ],
+        axis=-1,
+    )
     noisy = np.clip(base + rng.normal(0, 40, base.shape), 0, 255).astype(np.uint8)
     image = Image.fromarray(noisy, "RGB")
     if mode == "RGBA":
@@ -188,47 +197,65 @@ def test_preprocess_matches_tiny_random_config() -> None:
     import open_clip
 
     open_clip.add_model_config(TINY_CONFIG)
-    model, _, transform = open_clip.create_model_and_transforms(TINY_CONFIG.stem,
-                                                                pretrained=None)
+    model, _, transform = open_clip.create_model_and_transforms(TINY_CONFIG.stem, pretrained=None)
     cfg = PreprocessConfig.from_open_clip(model.visual.preprocess_cfg)
     assert cfg.size == (32, 32)
     _assert_same(cfg, transform)
 
 
-@pytest.mark.parametrize("size, resize_mode, interpolation", [
-    ((224, 224), "squash", "bilinear"),
-    ((96, 96), "longest", "bicubic"),
-    ((64, 96), "longest", "bilinear"),
-    ((64, 96), "shortest", "bilinear"),  # open_clip resizes bicubic here regardless
-    ((96, 64), "squash", "bicubic"),
-    ((48, 48), "shortest", "bilinear"),
-])
-def test_preprocess_matches_other_modes(size: tuple[int, int], resize_mode: str,
-                                        interpolation: str) -> None:
+@pytest.mark.parametrize(
+    "size, resize_mode, interpolation",
+    [
+        ((224, 224), "squash", "bilinear"),
+        ((96, 96), "longest", "bicubic"),
+        ((64, 96), "longest", "bilinear"),
+        ((64, 96), "shortest", "bilinear"),  # open_clip resizes bicubic here regardless
+        ((96, 64), "squash", "bicubic"),
+        ((48, 48), "shortest", "bilinear"),
+    ],
+)
+def test_preprocess_matches_other_modes(
+    size: tuple[int, int], resize_mode: str, interpolation: str
+) -> None:
     import open_clip
 
     mean, std = (0.5, 0.4, 0.3), (0.2, 0.25, 0.3)
-    transform = open_clip.image_transform(size, is_train=False, mean=mean, std=std,
-                                          resize_mode=resize_mode,
-                                          interpolation=interpolation, fill_color=7)
-    cfg = PreprocessConfig.from_open_clip({"size": size, "mean": mean, "std": std,
-                                           "interpolation": interpolation,
-                                           "resize_mode": resize_mode, "fill_color": 7})
+    transform = open_clip.image_transform(
+        size,
+        is_train=False,
+        mean=mean,
+        std=std,
+        resize_mode=resize_mode,
+        interpolation=interpolation,
+        fill_color=7,
+    )
+    cfg = PreprocessConfig.from_open_clip(
+        {
+            "size": size,
+            "mean": mean,
+            "std": std,
+            "interpolation": interpolation,
+            "resize_mode": resize_mode,
+            "fill_color": 7,
+        }
+    )
     _assert_same(cfg, transform)
 
 
 def test_config_json_round_trip_and_defaults() -> None:
     import json
 
-    cfg = PreprocessConfig.from_open_clip({"size": 256, "mean": 0.5, "std": None,
-                                           "interpolation": "random", "resize_mode": None})
+    cfg = PreprocessConfig.from_open_clip(
+        {"size": 256, "mean": 0.5, "std": None, "interpolation": "random", "resize_mode": None}
+    )
     assert cfg.size == (256, 256) and cfg.mean == (0.5, 0.5, 0.5)
     assert cfg.interpolation == "bicubic" and cfg.resize_mode == "shortest"
     assert PreprocessConfig.from_json(json.loads(json.dumps(cfg.to_json()))) == cfg
 
 
-@pytest.mark.parametrize("bad", [{"resize_mode": "crop"}, {"interpolation": "lanczos"},
-                                 {"mode": "L"}])
+@pytest.mark.parametrize(
+    "bad", [{"resize_mode": "crop"}, {"interpolation": "lanczos"}, {"mode": "L"}]
+)
 def test_unsupported_settings_are_clear_errors(bad: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="unsupported"):
         PreprocessConfig.from_open_clip({"size": (224, 224), **bad})

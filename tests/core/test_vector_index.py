@@ -49,7 +49,7 @@ def test_grows_past_initial_capacity(tmp_path: Path) -> None:
     store = VectorStore(tmp_path, DIM)
     vectors = _unit(3000, 5)
     for start in range(0, 3000, 500):
-        store.add(Modality.IMAGE, np.arange(start, start + 500), vectors[start:start + 500])
+        store.add(Modality.IMAGE, np.arange(start, start + 500), vectors[start : start + 500])
     assert store.count(Modality.IMAGE) == 3000
     assert store.query(Modality.IMAGE, vectors[2999], 1)[0][0] == 2999
 
@@ -62,8 +62,10 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     store.save()
     loaded = VectorStore.load(tmp_path / "idx", DIM)
     assert loaded.ids(Modality.IMAGE) == store.ids(Modality.IMAGE)
-    assert loaded.query(Modality.IMAGE, vectors[7], 3)[0].tolist() == \
-        store.query(Modality.IMAGE, vectors[7], 3)[0].tolist()
+    assert (
+        loaded.query(Modality.IMAGE, vectors[7], 3)[0].tolist()
+        == store.query(Modality.IMAGE, vectors[7], 3)[0].tolist()
+    )
     # Only one generation is kept on disk.
     assert len([p for p in (tmp_path / "idx").iterdir() if p.name.startswith("gen-")]) == 1
 
@@ -88,9 +90,16 @@ def _catalog_with_vectors(path: Path, n: int) -> tuple[Catalog, int, np.ndarray]
     vectors = _unit(n, 8)
     with catalog.transaction() as tx:
         for i in range(n):
-            file_id, _ = tx.upsert_file(root_id=root.id, path=f"/r/{i}.jpg", size=1, mtime_ns=1,
-                                        content_hash=str(i), kind=FileKind.PHOTO,
-                                        status=FileStatus.OK, error=None)
+            file_id, _ = tx.upsert_file(
+                root_id=root.id,
+                path=f"/r/{i}.jpg",
+                size=1,
+                mtime_ns=1,
+                content_hash=str(i),
+                kind=FileKind.PHOTO,
+                status=FileStatus.OK,
+                error=None,
+            )
             tx.add_items(file_id, model_id, [NewItem(Modality.IMAGE, vectors[i])])
     return catalog, model_id, vectors
 

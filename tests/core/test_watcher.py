@@ -28,8 +28,9 @@ from tests.helpers import TINY_CONFIG, draw_photo, write_text
 
 TINY24_CONFIG = TINY_CONFIG.with_name("tiny-random-24.json")
 
-FAST = WatchConfig(quiet_s=0.3, max_delay_s=3.0, recheck_s=0.3, poll_interval_s=0.2,
-                   save_every_s=0.5, retry_s=0.2)
+FAST = WatchConfig(
+    quiet_s=0.3, max_delay_s=3.0, recheck_s=0.3, poll_interval_s=0.2, save_every_s=0.5, retry_s=0.2
+)
 
 
 def wait_for(condition: Callable[[], object], timeout: float = 30.0, what: str = "") -> None:
@@ -66,8 +67,13 @@ def recorder() -> Recorder:
 
 
 def _watch(library: Library, recorder: Recorder, **kw: object) -> Watcher:
-    watcher = Watcher(library, on_batch_indexed=recorder.batch, on_error=recorder.error,
-                      config=kw.pop("config", FAST), **kw)  # type: ignore[arg-type]
+    watcher = Watcher(
+        library,
+        on_batch_indexed=recorder.batch,
+        on_error=recorder.error,
+        config=kw.pop("config", FAST),
+        **kw,
+    )  # type: ignore[arg-type]
     watcher.start()
     wait_for(lambda: recorder.batches or recorder.errors, what="the reconciliation scan")
     assert not recorder.errors
@@ -87,9 +93,9 @@ def _text_of(library: Library, path: Path) -> str:
     return " ".join(row.text or "" for row in rows.values())
 
 
-def test_reconciles_on_start_then_follows_changes(library: Library, tmp_path: Path,
-                                                  counting_embedder: CountingEmbedder,
-                                                  recorder: Recorder) -> None:
+def test_reconciles_on_start_then_follows_changes(
+    library: Library, tmp_path: Path, counting_embedder: CountingEmbedder, recorder: Recorder
+) -> None:
     root = tmp_path / "Pictures"
     draw_photo(root / "old.jpg", "red")
     write_text(root / "notes.txt", "a shopping list: apples and pears")
@@ -118,16 +124,18 @@ def test_reconciles_on_start_then_follows_changes(library: Library, tmp_path: Pa
     assert not watcher.running
 
 
-def test_a_file_is_embedded_once_and_only_when_complete(library: Library, tmp_path: Path,
-                                                        counting_embedder: CountingEmbedder,
-                                                        recorder: Recorder) -> None:
+def test_a_file_is_embedded_once_and_only_when_complete(
+    library: Library, tmp_path: Path, counting_embedder: CountingEmbedder, recorder: Recorder
+) -> None:
     root = tmp_path / "Downloads"
     root.mkdir()
     library.add_folder(root)
     watcher = _watch(library, recorder)
     try:
         data = draw_photo(tmp_path / "source.png", "purple", size=(400, 300)).read_bytes()
-        chunks = [data[i:i + len(data) // 50 + 1] for i in range(0, len(data), len(data) // 50 + 1)]
+        chunks = [
+            data[i : i + len(data) // 50 + 1] for i in range(0, len(data), len(data) // 50 + 1)
+        ]
         target = root / "photo.png"
         with open(target, "wb") as f:
             for chunk in chunks[:25]:
@@ -149,9 +157,9 @@ def test_a_file_is_embedded_once_and_only_when_complete(library: Library, tmp_pa
         watcher.stop()
 
 
-def test_save_via_rename_reembeds_once(library: Library, tmp_path: Path,
-                                       counting_embedder: CountingEmbedder,
-                                       recorder: Recorder) -> None:
+def test_save_via_rename_reembeds_once(
+    library: Library, tmp_path: Path, counting_embedder: CountingEmbedder, recorder: Recorder
+) -> None:
     root = tmp_path / "Documents"
     write_text(root / "essay.md", "first draft about mountains")
     library.add_folder(root)
@@ -169,10 +177,13 @@ def test_save_via_rename_reembeds_once(library: Library, tmp_path: Path,
         watcher.stop()
 
 
-def test_a_moved_folder_is_relinked_by_path(library: Library, tmp_path: Path,
-                                            counting_embedder: CountingEmbedder,
-                                            recorder: Recorder,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_moved_folder_is_relinked_by_path(
+    library: Library,
+    tmp_path: Path,
+    counting_embedder: CountingEmbedder,
+    recorder: Recorder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     root = tmp_path / "Pictures"
     for i in range(40):
         draw_photo(root / "2023" / "trip" / f"{i:03d}.png", "blue", size=(32, 32))
@@ -182,23 +193,24 @@ def test_a_moved_folder_is_relinked_by_path(library: Library, tmp_path: Path,
         counting_embedder.reset()
         hashed: list[str] = []
         real_hash = indexer_module.content_hash
-        monkeypatch.setattr(indexer_module, "content_hash",
-                            lambda p: hashed.append(str(p)) or real_hash(p))
+        monkeypatch.setattr(
+            indexer_module, "content_hash", lambda p: hashed.append(str(p)) or real_hash(p)
+        )
         (root / "2023" / "trip").rename(root / "holidays")
         (root / "2023").rename(root / "archive-2023")
         wait_for(lambda: _indexed(library, root / "holidays" / "039.png"))
         assert watcher.wait_idle(10)
         assert library.catalog.counts()["photos"] == 40
-        assert not library.catalog.files_within(
-            library.catalog.roots()[0].id, str(root / "2023"))
+        assert not library.catalog.files_within(library.catalog.roots()[0].id, str(root / "2023"))
         assert counting_embedder.images == 0 and hashed == []  # not embedded, not even read
         assert sum(b.report.moved for b in recorder.batches) == 40
     finally:
         watcher.stop()
 
 
-def test_bursts_are_coalesced(library: Library, tmp_path: Path,
-                              counting_embedder: CountingEmbedder, recorder: Recorder) -> None:
+def test_bursts_are_coalesced(
+    library: Library, tmp_path: Path, counting_embedder: CountingEmbedder, recorder: Recorder
+) -> None:
     root = tmp_path / "Library"
     for i in range(10):
         write_text(root / "docs" / f"chapter{i}.md", f"chapter {i} of the old manual")
@@ -215,9 +227,14 @@ def test_bursts_are_coalesced(library: Library, tmp_path: Path,
             write_text(root / "docs" / f"chapter{i}.md", f"chapter {i} of the new manual, v2")
         (root / "docs" / "chapter9.md").unlink()
         write_text(root / "docs" / "appendix.md", "appendix of the new manual")
-        wait_for(lambda: library.catalog.counts()["photos"] == 150
-                 and _indexed(library, root / "docs" / "appendix.md")
-                 and not _indexed(library, root / "docs" / "chapter9.md"), timeout=60)
+        wait_for(
+            lambda: (
+                library.catalog.counts()["photos"] == 150
+                and _indexed(library, root / "docs" / "appendix.md")
+                and not _indexed(library, root / "docs" / "chapter9.md")
+            ),
+            timeout=60,
+        )
         assert watcher.wait_idle(10)
         assert counting_embedder.images == 150  # each photo once
         assert counting_embedder.texts == 10  # nine edits and one new file
@@ -234,8 +251,9 @@ class _ExhaustedInotify(Observer):  # type: ignore[misc,valid-type]
         raise OSError(errno.ENOSPC, "No space left on device")
 
 
-def test_falls_back_to_polling_and_says_so(library: Library, tmp_path: Path, data_dir: Path,
-                                           recorder: Recorder) -> None:
+def test_falls_back_to_polling_and_says_so(
+    library: Library, tmp_path: Path, data_dir: Path, recorder: Recorder
+) -> None:
     root = tmp_path / "Share"
     draw_photo(root / "a.jpg", "red")
     library.add_folder(root)
@@ -251,8 +269,19 @@ def test_falls_back_to_polling_and_says_so(library: Library, tmp_path: Path, dat
         import io
 
         out = io.StringIO()
-        code = cli.main(["status", "--data-dir", str(data_dir), "--model", str(TINY_CONFIG),
-                         "--pretrained", "none"], stdout=out, stderr=io.StringIO())
+        code = cli.main(
+            [
+                "status",
+                "--data-dir",
+                str(data_dir),
+                "--model",
+                str(TINY_CONFIG),
+                "--pretrained",
+                "none",
+            ],
+            stdout=out,
+            stderr=io.StringIO(),
+        )
         assert code == 0 and "polled: native watching failed" in out.getvalue()
         assert "inotify watch limit" in out.getvalue()
     finally:
@@ -260,9 +289,9 @@ def test_falls_back_to_polling_and_says_so(library: Library, tmp_path: Path, dat
     assert library.status().folders[0].watch == ""  # nobody watches any more
 
 
-def test_an_unplugged_folder_goes_offline_and_comes_back(library: Library, tmp_path: Path,
-                                                         counting_embedder: CountingEmbedder,
-                                                         recorder: Recorder) -> None:
+def test_an_unplugged_folder_goes_offline_and_comes_back(
+    library: Library, tmp_path: Path, counting_embedder: CountingEmbedder, recorder: Recorder
+) -> None:
     usb = tmp_path / "media" / "usb"
     for color in ("red", "green"):
         draw_photo(usb / f"{color}.jpg", color)
@@ -273,8 +302,11 @@ def test_an_unplugged_folder_goes_offline_and_comes_back(library: Library, tmp_p
     watcher = _watch(library, recorder)
 
     def usb_results() -> list[str]:
-        return [r.path for r in library.search.text("a photo", SearchKind.PHOTOS, k=10)
-                if r.path.startswith(str(usb))]
+        return [
+            r.path
+            for r in library.search.text("a photo", SearchKind.PHOTOS, k=10)
+            if r.path.startswith(str(usb))
+        ]
 
     try:
         assert len(usb_results()) == 2
@@ -299,9 +331,9 @@ def test_an_unplugged_folder_goes_offline_and_comes_back(library: Library, tmp_p
     assert library.catalog.counts()["photos"] == 1
 
 
-def test_a_failing_batch_is_reported_and_retried(library: Library, tmp_path: Path,
-                                                 recorder: Recorder,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_batch_is_reported_and_retried(
+    library: Library, tmp_path: Path, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from finder.core.store.catalog import StorageError
 
     root = tmp_path / "Pictures"
@@ -326,8 +358,9 @@ def test_a_failing_batch_is_reported_and_retried(library: Library, tmp_path: Pat
         watcher.stop()
 
 
-def test_lost_events_lead_to_a_full_rescan(library: Library, tmp_path: Path,
-                                           recorder: Recorder) -> None:
+def test_lost_events_lead_to_a_full_rescan(
+    library: Library, tmp_path: Path, recorder: Recorder
+) -> None:
     root = tmp_path / "Pictures"
     draw_photo(root / "a.jpg")
     library.add_folder(root)
@@ -336,15 +369,17 @@ def test_lost_events_lead_to_a_full_rescan(library: Library, tmp_path: Path,
         before = len(recorder.batches)
         # What watchdog logs when the kernel's inotify queue overflowed.
         logging.getLogger("watchdog.observers.inotify_c").warning(
-            "Inotify queue overflowed; filesystem events were lost")
+            "Inotify queue overflowed; filesystem events were lost"
+        )
         wait_for(lambda: len(recorder.batches) > before)
         assert recorder.batches[-1].full
     finally:
         watcher.stop()
 
 
-def test_a_read_only_library_cannot_be_watched(data_dir: Path,
-                                              counting_embedder: CountingEmbedder) -> None:
+def test_a_read_only_library_cannot_be_watched(
+    data_dir: Path, counting_embedder: CountingEmbedder
+) -> None:
     Library(data_dir, counting_embedder, writable=True).close()
     reader = Library(data_dir, counting_embedder, writable=False)
     try:
@@ -357,8 +392,9 @@ def test_a_read_only_library_cannot_be_watched(data_dir: Path,
 # -- reading the text in new pictures (OCR) ---------------------------------------------
 
 
-def test_new_pictures_get_their_text_read(library: Library, tmp_path: Path,
-                                          recorder: Recorder) -> None:
+def test_new_pictures_get_their_text_read(
+    library: Library, tmp_path: Path, recorder: Recorder
+) -> None:
     pytest.importorskip("rapidocr_onnxruntime", reason="OCR is not installed")
     from tests.core.test_hybrid import _text_picture
 
@@ -369,8 +405,11 @@ def test_new_pictures_get_their_text_read(library: Library, tmp_path: Path,
     watcher = _watch(library, recorder, read_text=True, on_text_read=reports.append)
     try:
         _text_picture(["Walrus lighthouse"]).save(root / "shot.jpg", quality=90)
-        wait_for(lambda: library.catalog.ocr_state(str(root / "shot.jpg")) == "text",
-                 timeout=120, what="the text in the new picture to be read")
+        wait_for(
+            lambda: library.catalog.ocr_state(str(root / "shot.jpg")) == "text",
+            timeout=120,
+            what="the text in the new picture to be read",
+        )
         found = library.search.keyword("walrus", SearchKind.PHOTOS)
         assert [Path(r.path).name for r in found] == ["shot.jpg"]
         assert library.catalog.ocr_state(str(root / "plain.png")) == "none"
@@ -380,8 +419,8 @@ def test_new_pictures_get_their_text_read(library: Library, tmp_path: Path,
 
 
 def test_a_change_stops_reading_text_until_it_is_indexed(
-        library: Library, tmp_path: Path, recorder: Recorder,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    library: Library, tmp_path: Path, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     looked: list[int] = []
 
     class SlowOcr:  # sees no text, slowly
@@ -408,8 +447,9 @@ def test_a_change_stops_reading_text_until_it_is_indexed(
         if any(p.endswith("late.png") for p in batch.paths):
             looked_when_indexed.append(len(looked))
 
-    watcher = Watcher(library, on_batch_indexed=on_batch, on_error=recorder.error,
-                      read_text=True, config=FAST)
+    watcher = Watcher(
+        library, on_batch_indexed=on_batch, on_error=recorder.error, read_text=True, config=FAST
+    )
     watcher.start()
     try:
         wait_for(lambda: looked, what="the OCR pass after the first scan")
@@ -417,15 +457,16 @@ def test_a_change_stops_reading_text_until_it_is_indexed(
         wait_for(lambda: looked_when_indexed, what="the new picture to be indexed")
         assert looked_when_indexed[0] < 10  # it did not wait for the whole pass
         paths = [root / f"p{i}.png" for i in range(10)] + [root / "late.png"]
-        wait_for(lambda: all(library.catalog.ocr_state(str(p)) == "none" for p in paths),
-                 what="the pass to go on and finish")
+        wait_for(
+            lambda: all(library.catalog.ocr_state(str(p)) == "none" for p in paths),
+            what="the pass to go on and finish",
+        )
         assert len(looked) == 11 and not recorder.errors  # each picture looked at once
     finally:
         watcher.stop()
 
 
-def test_reading_text_stops_between_the_pages_of_a_scan(library: Library,
-                                                         tmp_path: Path) -> None:
+def test_reading_text_stops_between_the_pages_of_a_scan(library: Library, tmp_path: Path) -> None:
     root = tmp_path / "Scans"
     root.mkdir()
     pages = [Image.new("RGB", (300, 400), shade) for shade in ("white", "gray", "black")]
@@ -439,8 +480,11 @@ def test_reading_text_stops_between_the_pages_of_a_scan(library: Library,
             cancel.set()
             return False
 
-    report = read_text_in_images(library.catalog, StoppingOcr(),  # type: ignore[arg-type]
-                                 cancel=cancel)
+    report = read_text_in_images(
+        library.catalog,
+        StoppingOcr(),  # type: ignore[arg-type]
+        cancel=cancel,
+    )
     assert report.cancelled and report.looked_at == 0
     assert library.catalog.ocr_state(str(root / "scan.pdf")) is None  # read next time
 
@@ -449,8 +493,8 @@ def test_reading_text_stops_between_the_pages_of_a_scan(library: Library,
 
 
 def test_a_switch_beside_the_watcher_leaves_changed_files_to_it(
-        data_dir: Path, counting_embedder: CountingEmbedder, tmp_path: Path,
-        recorder: Recorder) -> None:
+    data_dir: Path, counting_embedder: CountingEmbedder, tmp_path: Path, recorder: Recorder
+) -> None:
     b = ClipEmbedder(resolve_model_spec(str(TINY24_CONFIG), "none"), threads=1)
     root = tmp_path / "Pictures"
     draw_photo(root / "a.png", "red")
@@ -459,8 +503,12 @@ def test_a_switch_beside_the_watcher_leaves_changed_files_to_it(
     try:
         library.add_folder(root)
         library.indexer.run()
-        begin_switch(data_dir, library.catalog, ModelChoice.of(counting_embedder.inner.spec),
-                     ModelChoice.of(b.spec))
+        begin_switch(
+            data_dir,
+            library.catalog,
+            ModelChoice.of(counting_embedder.inner.spec),
+            ModelChoice.of(b.spec),
+        )
         write_text(root / "note.txt", "a longer note about the harbour and its boats")
         # The switch does not touch the changed file (the watcher re-indexes it): it
         # would drop the active model's vectors.
@@ -476,8 +524,10 @@ def test_a_switch_beside_the_watcher_leaves_changed_files_to_it(
         try:
             watcher.use_embedder(b)  # as `finder watch` does once the switch took over
             draw_photo(root / "later.png", "green")
-            wait_for(lambda: "later.png" in _embedded(library, b.key),
-                     what="the new model to index a new picture")
+            wait_for(
+                lambda: "later.png" in _embedded(library, b.key),
+                what="the new model to index a new picture",
+            )
             assert "later.png" not in _embedded(library, counting_embedder.key)
         finally:
             watcher.stop()
@@ -489,5 +539,8 @@ def _embedded(library: Library, key: str) -> set[str]:
     model_id = library.catalog.find_model_id(key)
     assert model_id is not None
     ids = library.catalog.embedded_file_ids(model_id)
-    return {Path(r.path).name for r in library.catalog.files_under(
-        library.catalog.roots()[0].id).values() if r.id in ids}
+    return {
+        Path(r.path).name
+        for r in library.catalog.files_under(library.catalog.roots()[0].id).values()
+        if r.id in ids
+    }

@@ -17,10 +17,22 @@ from tests.helpers import TINY_CONFIG, draw_photo, write_encrypted_pdf, write_pd
 
 def run_cli(*args: str, data_dir: Path) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = cli.main(["--help"] if not args else [args[0], "--data-dir", str(data_dir),
-                                                 "--model", str(TINY_CONFIG),
-                                                 "--pretrained", "none", *args[1:]],
-                    stdout=out, stderr=err)
+    code = cli.main(
+        ["--help"]
+        if not args
+        else [
+            args[0],
+            "--data-dir",
+            str(data_dir),
+            "--model",
+            str(TINY_CONFIG),
+            "--pretrained",
+            "none",
+            *args[1:],
+        ],
+        stdout=out,
+        stderr=err,
+    )
     return code, out.getvalue(), err.getvalue()
 
 
@@ -48,8 +60,9 @@ def test_index_search_status_in_process(folders: tuple[Path, Path], tmp_path: Pa
     code, out, _ = run_cli("index", data_dir=data)
     assert code == 0 and "0 added" in out and "7 unchanged" in out
 
-    code, out, _ = run_cli("search", "tax return 2023", "--kind", "docs", "--json", "-k", "5",
-                           data_dir=data)
+    code, out, _ = run_cli(
+        "search", "tax return 2023", "--kind", "docs", "--json", "-k", "5", data_dir=data
+    )
     results = json.loads(out)
     assert code == 0 and {Path(r["path"]).name for r in results} == {"receipt.txt", "tax.pdf"}
     for r in results:
@@ -57,15 +70,18 @@ def test_index_search_status_in_process(folders: tuple[Path, Path], tmp_path: Pa
         assert r["snippet"] and "page" in r
     assert next(r for r in results if r["path"].endswith("tax.pdf"))["page"] in (1, 2)
 
-    code, out, _ = run_cli("search", "--image", str(photos / "red.jpg"), "--kind", "photos",
-                           "--json", data_dir=data)
+    code, out, _ = run_cli(
+        "search", "--image", str(photos / "red.jpg"), "--kind", "photos", "--json", data_dir=data
+    )
     results = json.loads(out)
     assert results[0]["path"] == str(photos / "red.jpg") and results[0]["kind"] == "photo"
     assert "snippet" not in results[0]
 
     code, out, _ = run_cli("search", "a red circle", "-k", "3", data_dir=data)
-    assert code == 0 and len([ln for ln in out.splitlines() if ln.strip()[:2].rstrip(".")
-                              .isdigit()]) == 3
+    assert (
+        code == 0
+        and len([ln for ln in out.splitlines() if ln.strip()[:2].rstrip(".").isdigit()]) == 3
+    )
 
     code, out, _ = run_cli("status", data_dir=data)
     assert code == 0
@@ -94,21 +110,43 @@ def test_bad_arguments_and_failures_exit_nonzero(tmp_path: Path) -> None:
     code, _, err = run_cli("search", "--image", str(tmp_path / "none.png"), data_dir=data)
     assert code == 1 and "no such image file" in err
     out, err_io = io.StringIO(), io.StringIO()
-    code = cli.main(["search", "x", "--data-dir", str(data), "--model", "ViT-B-32",
-                     "--pretrained", str(tmp_path / "missing.pt")], stdout=out, stderr=err_io)
+    code = cli.main(
+        [
+            "search",
+            "x",
+            "--data-dir",
+            str(data),
+            "--model",
+            "ViT-B-32",
+            "--pretrained",
+            str(tmp_path / "missing.pt"),
+        ],
+        stdout=out,
+        stderr=err_io,
+    )
     assert code == 1 and "does not exist" in err_io.getvalue()
 
 
 def _finder(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "finder", *args], capture_output=True,
-                          text=True, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "finder", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
-def test_console_entry_point_with_environment_configuration(folders: tuple[Path, Path],
-                                                             tmp_path: Path) -> None:
+def test_console_entry_point_with_environment_configuration(
+    folders: tuple[Path, Path], tmp_path: Path
+) -> None:
     photos, _ = folders
-    env = {**os.environ, "FINDER_DATA_DIR": str(tmp_path / "env-data"),
-           "FINDER_MODEL": str(TINY_CONFIG), "FINDER_PRETRAINED": "none"}
+    env = {
+        **os.environ,
+        "FINDER_DATA_DIR": str(tmp_path / "env-data"),
+        "FINDER_MODEL": str(TINY_CONFIG),
+        "FINDER_PRETRAINED": "none",
+    }
     done = _finder("index", "-q", str(photos), env=env)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "env-data" / "catalog.sqlite3").is_file()
@@ -124,8 +162,9 @@ def test_console_entry_point_with_environment_configuration(folders: tuple[Path,
     assert "Traceback" not in failed.stderr
 
 
-def test_a_second_indexer_is_refused_with_the_holders_pid(folders: tuple[Path, Path],
-                                                          tmp_path: Path) -> None:
+def test_a_second_indexer_is_refused_with_the_holders_pid(
+    folders: tuple[Path, Path], tmp_path: Path
+) -> None:
     from finder.core.store.lock import WriterLock
 
     data = tmp_path / "data"
@@ -134,11 +173,15 @@ def test_a_second_indexer_is_refused_with_the_holders_pid(folders: tuple[Path, P
     assert code == 1 and f"pid {os.getpid()}" in err
 
 
-def test_finder_never_writes_into_the_users_folders(folders: tuple[Path, Path],
-                                                    tmp_path: Path) -> None:
+def test_finder_never_writes_into_the_users_folders(
+    folders: tuple[Path, Path], tmp_path: Path
+) -> None:
     def snapshot() -> dict[str, tuple[int, int]]:
-        return {str(p): (p.stat().st_size, p.stat().st_mtime_ns)
-                for root in folders for p in sorted(root.rglob("*"))}
+        return {
+            str(p): (p.stat().st_size, p.stat().st_mtime_ns)
+            for root in folders
+            for p in sorted(root.rglob("*"))
+        }
 
     before = snapshot()
     data = tmp_path / "data"

@@ -41,19 +41,34 @@ def wait_for(condition: Callable[[], object], timeout: float = 60.0, what: str =
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "FINDER_MODEL": str(TINY_CONFIG), "FINDER_PRETRAINED": "none",
-            "PYTHONPATH": str(REPO)}
+    return {
+        **os.environ,
+        "FINDER_MODEL": str(TINY_CONFIG),
+        "FINDER_PRETRAINED": "none",
+        "PYTHONPATH": str(REPO),
+    }
 
 
 def _finder(*args: str, data_dir: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "finder", *args, "--data-dir", str(data_dir)],
-                            cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "finder", *args, "--data-dir", str(data_dir)],
+        cwd=REPO,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _script(code: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=REPO, env=_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=REPO,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _count(catalog: Path, sql: str) -> int:
@@ -90,19 +105,19 @@ def _check_consistent(library: Library, photos: int) -> None:
     assert library.catalog._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     dupes = library.catalog._db.execute(
         "SELECT COUNT(*) FROM (SELECT file_id FROM items WHERE modality = 'image' "
-        "GROUP BY file_id HAVING COUNT(*) > 1)").fetchone()[0]
+        "GROUP BY file_id HAVING COUNT(*) > 1)"
+    ).fetchone()[0]
     assert dupes == 0
     store = library.models.store
     model_id = library.models.model_id
-    assert store.count(Modality.IMAGE) == len(library.catalog.vector_ids(model_id,
-                                                                         Modality.IMAGE))
+    assert store.count(Modality.IMAGE) == len(library.catalog.vector_ids(model_id, Modality.IMAGE))
     assert store.count(Modality.IMAGE) == photos
     assert len(library.search.text("a red circle", SearchKind.PHOTOS, k=5)) == 5
 
 
 def test_sigkill_while_indexing_loses_at_most_the_batch_in_flight(
-        tmp_path: Path, children: list[subprocess.Popen[str]],
-        counting_embedder: CountingEmbedder) -> None:
+    tmp_path: Path, children: list[subprocess.Popen[str]], counting_embedder: CountingEmbedder
+) -> None:
     root, data = tmp_path / "Pictures", tmp_path / "data"
     total = 300
     for i in range(total):
@@ -110,8 +125,10 @@ def test_sigkill_while_indexing_loses_at_most_the_batch_in_flight(
     child = _finder("index", str(root), "-q", data_dir=data)
     children.append(child)
     catalog = data / "catalog.sqlite3"
-    wait_for(lambda: _count(catalog, "SELECT COUNT(*) FROM files") >= 32
-             or child.poll() is not None, what="the first committed batch")
+    wait_for(
+        lambda: _count(catalog, "SELECT COUNT(*) FROM files") >= 32 or child.poll() is not None,
+        what="the first committed batch",
+    )
     _kill(child)
     committed = _count(catalog, "SELECT COUNT(*) FROM embedded")
     assert 0 < committed < total, "the child finished before it could be killed"
@@ -127,8 +144,9 @@ def test_sigkill_while_indexing_loses_at_most_the_batch_in_flight(
         library.close()
 
 
-def test_sigkill_while_saving_the_index(tmp_path: Path, children: list[subprocess.Popen[str]],
-                                        counting_embedder: CountingEmbedder) -> None:
+def test_sigkill_while_saving_the_index(
+    tmp_path: Path, children: list[subprocess.Popen[str]], counting_embedder: CountingEmbedder
+) -> None:
     root, data = tmp_path / "Pictures", tmp_path / "data"
     for i in range(20):
         draw_photo(root / f"a{i:02d}.png", "red", size=(40, 40))
@@ -173,17 +191,20 @@ def test_sigkill_while_saving_the_index(tmp_path: Path, children: list[subproces
         library.close()
 
 
-def test_sigkill_during_a_catalog_migration(tmp_path: Path,
-                                            children: list[subprocess.Popen[str]]) -> None:
+def test_sigkill_during_a_catalog_migration(
+    tmp_path: Path, children: list[subprocess.Popen[str]]
+) -> None:
     data = tmp_path / "data"
     data.mkdir()
     path = data / "catalog.sqlite3"
     db = sqlite3.connect(path, isolation_level=None)
     db.executescript(MIGRATIONS[0] + "PRAGMA user_version = 1;")
     db.execute("INSERT INTO roots(id, path, added_at) VALUES (1, '/photos', 0)")
-    db.executemany("INSERT INTO files(root_id, path, size, mtime_ns, content_hash, kind, status, "
-                   "indexed_at) VALUES (1, ?, 1, 1, 'h', 'photo', 'ok', 0)",
-                   [(f"/photos/{i}.jpg",) for i in range(100)])
+    db.executemany(
+        "INSERT INTO files(root_id, path, size, mtime_ns, content_hash, kind, status, "
+        "indexed_at) VALUES (1, ?, 1, 1, 'h', 'photo', 'ok', 0)",
+        [(f"/photos/{i}.jpg",) for i in range(100)],
+    )
     db.close()
     marker = tmp_path / "migrating"
     child = _script(f"""
@@ -218,8 +239,20 @@ def test_sigkill_during_a_catalog_migration(tmp_path: Path,
 
 def _run_cli(*args: str, data_dir: Path) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = cli.main([args[0], "--data-dir", str(data_dir), "--model", str(TINY_CONFIG),
-                     "--pretrained", "none", *args[1:]], stdout=out, stderr=err)
+    code = cli.main(
+        [
+            args[0],
+            "--data-dir",
+            str(data_dir),
+            "--model",
+            str(TINY_CONFIG),
+            "--pretrained",
+            "none",
+            *args[1:],
+        ],
+        stdout=out,
+        stderr=err,
+    )
     return code, out.getvalue(), err.getvalue()
 
 
@@ -243,23 +276,30 @@ class _Lines:
 
 
 def test_a_search_sees_what_a_watcher_commits_and_a_second_writer_is_refused(
-        tmp_path: Path, children: list[subprocess.Popen[str]],
-        counting_embedder: CountingEmbedder) -> None:
+    tmp_path: Path, children: list[subprocess.Popen[str]], counting_embedder: CountingEmbedder
+) -> None:
     root, data = tmp_path / "Pictures", tmp_path / "data"
     draw_photo(root / "first.jpg", "red")
     write_pdf(root / "report.pdf", ["quarterly report", "numbers"])
     child = subprocess.Popen(
         [sys.executable, "-m", "finder", "watch", str(root), "--data-dir", str(data)],
-        cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=REPO,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     children.append(child)
     out, err = _Lines(child.stdout), _Lines(child.stderr)  # type: ignore[arg-type]
-    wait_for(lambda: out.has("all folders") or child.poll() is not None,
-             what="the watcher's first scan")
+    wait_for(
+        lambda: out.has("all folders") or child.poll() is not None, what="the watcher's first scan"
+    )
     assert child.poll() is None, "".join(err.lines)
     assert out.has("native") and out.has("2 added")
 
     reader = Library(data, counting_embedder, writable=False)
     try:
+
         def photos() -> set[str]:
             return {Path(r.path).name for r in reader.search.text("a photo", SearchKind.PHOTOS)}
 
@@ -267,12 +307,17 @@ def test_a_search_sees_what_a_watcher_commits_and_a_second_writer_is_refused(
         draw_photo(root / "later" / "second.jpg", "blue")
         write_text(root / "later" / "memo.txt", "a memo about the summer party")
         added = time.monotonic()
-        wait_for(lambda: "second.jpg" in photos(), timeout=30,
-                 what="the reader to see the new photo")
+        wait_for(
+            lambda: "second.jpg" in photos(), timeout=30, what="the reader to see the new photo"
+        )
         assert time.monotonic() - added < 10
-        wait_for(lambda: any(r.path.endswith("memo.txt")
-                             for r in reader.search.text("summer party", SearchKind.DOCS)),
-                 timeout=30)
+        wait_for(
+            lambda: any(
+                r.path.endswith("memo.txt")
+                for r in reader.search.text("summer party", SearchKind.DOCS)
+            ),
+            timeout=30,
+        )
         wait_for(lambda: out.has("later"), what="the watcher printing what it indexed")
 
         code, _, message = _run_cli("index", data_dir=data)

@@ -37,8 +37,11 @@ def run(*args: str) -> tuple[int, str, str]:
 def _folder(tmp_path: Path, photos: int = 4) -> Path:
     root = tmp_path / "pics"
     for i in range(photos):
-        draw_photo(root / f"p{i}.png", ["red", "blue", "green", "yellow"][i % 4],
-                   shape="circle" if i % 2 else "square")
+        draw_photo(
+            root / f"p{i}.png",
+            ["red", "blue", "green", "yellow"][i % 4],
+            shape="circle" if i % 2 else "square",
+        )
     write_text(root / "note.txt", "a picnic by the lake " * 20)
     return root
 
@@ -47,10 +50,15 @@ def test_catalogue_lists_every_model_with_its_figures() -> None:
     import open_clip
 
     names = {(m.name, m.pretrained) for m in catalogue.MODELS}
-    for wanted in [("ViT-B-32", "laion2b_s34b_b79k"), ("ViT-B-32", "openai"),
-                   ("ViT-B-16", "laion2b_s34b_b88k"), ("ViT-L-14", "laion2b_s32b_b82k"),
-                   ("ViT-B-16-SigLIP", "webli"), ("MobileCLIP-S1", "datacompdr"),
-                   ("xlm-roberta-base-ViT-B-32", "laion5b_s13b_b90k")]:
+    for wanted in [
+        ("ViT-B-32", "laion2b_s34b_b79k"),
+        ("ViT-B-32", "openai"),
+        ("ViT-B-16", "laion2b_s34b_b88k"),
+        ("ViT-L-14", "laion2b_s32b_b82k"),
+        ("ViT-B-16-SigLIP", "webli"),
+        ("MobileCLIP-S1", "datacompdr"),
+        ("xlm-roberta-base-ViT-B-32", "laion5b_s13b_b90k"),
+    ]:
         assert wanted in names
     for m in catalogue.MODELS:
         cfg = open_clip.get_pretrained_cfg(m.name, m.pretrained)
@@ -82,8 +90,9 @@ def test_models_use_compare_switch_back_and_delete(tmp_path: Path) -> None:
     assert run("index", str(_folder(tmp_path)), "--no-ocr", "--data-dir", data, *a)[0] == 0
     assert load_state(Path(data)).active.key == A_KEY  # type: ignore[union-attr]
 
-    code, out, err = run("models", "use", str(TINY24), "--pretrained", "none", "-q",
-                         "--data-dir", data)
+    code, out, err = run(
+        "models", "use", str(TINY24), "--pretrained", "none", "-q", "--data-dir", data
+    )
     assert code == 0, err
     assert "Now using tiny-random-24" in out and "5 files re-embedded" in out
     code, out, _ = run("status", "--data-dir", data)
@@ -97,8 +106,16 @@ def test_models_use_compare_switch_back_and_delete(tmp_path: Path) -> None:
     code, out, _ = run("models", "--data-dir", data)
     assert code == 0 and "ViT-B-16-SigLIP webli \u2020" in out and "Recommended here" in out
 
-    code, out, err = run("compare", "a red square", "--models",
-                         f"{TINY_CONFIG}@none,{TINY24}@none", "-k", "3", "--data-dir", data)
+    code, out, err = run(
+        "compare",
+        "a red square",
+        "--models",
+        f"{TINY_CONFIG}@none,{TINY24}@none",
+        "-k",
+        "3",
+        "--data-dir",
+        data,
+    )
     assert code == 0, err
     assert "tiny-random (random weights)" in out and out.count("\n") >= 4
 
@@ -121,7 +138,11 @@ def test_a_killed_switch_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     marker = tmp_path / "paused"
     # The child switches to B in small batches and, once one batch is committed, says so
     # and waits to be killed.
-    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import threading
         from pathlib import Path
         from finder.core.models.embedder import ClipEmbedder, resolve_model_spec
@@ -138,8 +159,14 @@ def test_a_killed_switch_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                 Path({str(marker)!r}).write_text(str(p.done))
                 threading.Event().wait()
         lib.embed_with(ClipEmbedder(b, threads=1), progress=pause)
-        """)], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        """),
+        ],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_for(lambda: marker.exists() or child.poll() is not None, what="the first batch")
         assert marker.exists(), child.communicate()[1]

@@ -33,8 +33,9 @@ def trained() -> ClipEmbedder:
 
 
 @pytest.fixture(scope="module")
-def indexed(trained: ClipEmbedder, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[tuple[Library, Folders, Path]]:
+def indexed(
+    trained: ClipEmbedder, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Library, Folders, Path]]:
     root = tmp_path_factory.mktemp("ranking")
     folders, _ = make_folders(root / "library", SEED)
     library = Library(root / "data", trained, writable=True)
@@ -65,8 +66,9 @@ def test_ranking_quality(indexed: tuple[Library, Folders, Path]) -> None:
     assert duplicates.recall(1) >= 0.95, duplicates.misses
 
 
-def test_ranking_quality_on_onnx_runtime(indexed: tuple[Library, Folders, Path],
-                                         tmp_path: Path) -> None:
+def test_ranking_quality_on_onnx_runtime(
+    indexed: tuple[Library, Folders, Path], tmp_path: Path
+) -> None:
     """Queries run by the ONNX export against the vectors torch indexed: the same ranks."""
     library, folders, root = indexed
     torch_embedder = library.embedder
@@ -77,8 +79,10 @@ def test_ranking_quality_on_onnx_runtime(indexed: tuple[Library, Folders, Path],
         cases = evaluate(library, folders, root / "scratch", k=10, seed=SEED)
     finally:
         library.use_runtime(torch_embedder)
-    print("\nranking quality (ONNX Runtime):",
-          json.dumps({name: case.summary() for name, case in cases.items()}))
+    print(
+        "\nranking quality (ONNX Runtime):",
+        json.dumps({name: case.summary() for name, case in cases.items()}),
+    )
     assert cases["text->photo"].recall(1) >= 0.9, cases["text->photo"].misses
     assert cases["image->document"].recall(1) >= 0.8
     assert cases["scan->document"].recall(1) >= 0.85
@@ -93,8 +97,7 @@ def test_all_view_mixes_photos_and_documents(indexed: tuple[Library, Folders, Pa
     assert mixed["photo_and_document_in_top3"] >= 0.6
 
 
-def test_move_keeps_the_score_and_delete_removes(
-        indexed: tuple[Library, Folders, Path]) -> None:
+def test_move_keeps_the_score_and_delete_removes(indexed: tuple[Library, Folders, Path]) -> None:
     library, folders, root = indexed
     sample = folders.photos[0]
     before = library.search.text(sample.query, SearchKind.PHOTOS, 5)
@@ -116,15 +119,15 @@ def test_move_keeps_the_score_and_delete_removes(
     assert rank_of(gone, moved) is None and rank_of(gone, sample.path) is None
 
 
-def test_cli_with_the_trained_model(indexed: tuple[Library, Folders, Path],
-                                    tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_with_the_trained_model(
+    indexed: tuple[Library, Folders, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _, folders, root = indexed
     photo = folders.photos[3]
     data = tmp_path / "data"
     common = ["--data-dir", str(data), "--model", str(MODEL)]
     assert cli.main(["index", "-q", *common, str(root / "library" / "photos")]) == 0
     capsys.readouterr()
-    assert cli.main(["search", photo.query, "--kind", "photos", "--json", "-k", "3",
-                     *common]) == 0
+    assert cli.main(["search", photo.query, "--kind", "photos", "--json", "-k", "3", *common]) == 0
     results = json.loads(capsys.readouterr().out)
     assert results[0]["path"] == str(photo.path) and results[0]["kind"] == FileKind.PHOTO.value

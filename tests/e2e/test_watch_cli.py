@@ -39,8 +39,17 @@ def indexed(tmp_path: Path) -> tuple[Path, Path]:
     for i, color in enumerate(["red", "blue", "green"]):
         draw_photo(root / f"p{i}.png", color)
     write_text(root / "note.txt", "a picnic by the lake " * 20)
-    code, _, err = run("index", str(root), "--no-ocr", "--data-dir", str(data),
-                       "--model", str(TINY_CONFIG), "--pretrained", "none")
+    code, _, err = run(
+        "index",
+        str(root),
+        "--no-ocr",
+        "--data-dir",
+        str(data),
+        "--model",
+        str(TINY_CONFIG),
+        "--pretrained",
+        "none",
+    )
     assert code == 0, err
     return root, data
 
@@ -51,8 +60,12 @@ class Watch:
     def __init__(self, data: Path) -> None:
         self.child = subprocess.Popen(
             [sys.executable, "-m", "finder", "watch", "--no-ocr", "--data-dir", str(data)],
-            cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         self.out = _Lines(self.child.stdout)  # type: ignore[arg-type]
         self.err = _Lines(self.child.stderr)  # type: ignore[arg-type]
 
@@ -91,14 +104,27 @@ def _embedded_by(data: Path, key: str) -> set[str]:
 
 def _found(data: Path, image: Path, *model: str) -> set[str]:
     """What an image search finds (random weights: which one ranks first means nothing)."""
-    code, out, err = run("search", "--image", str(image), "--kind", "photos", "--json",
-                         "--all", "-k", "10", "--data-dir", str(data), *model)
+    code, out, err = run(
+        "search",
+        "--image",
+        str(image),
+        "--kind",
+        "photos",
+        "--json",
+        "--all",
+        "-k",
+        "10",
+        "--data-dir",
+        str(data),
+        *model,
+    )
     assert code == 0, err
     return {Path(r["path"]).name for r in json.loads(out)}
 
 
 def test_watch_finishes_a_switch_then_indexes_with_the_new_model(
-        indexed: tuple[Path, Path], watching: list[Watch]) -> None:
+    indexed: tuple[Path, Path], watching: list[Watch]
+) -> None:
     root, data = indexed
     catalog = Catalog(data / "catalog.sqlite3")
     begin_switch(data, catalog, A, B)
@@ -111,8 +137,10 @@ def test_watch_finishes_a_switch_then_indexes_with_the_new_model(
     state = load_state(data)
     assert state.active == B and state.target is None
     draw_photo(root / "after.png", "purple", shape="circle")
-    wait_for(lambda: "after.png" in _embedded_by(data, B_KEY), what="the new model to "
-             "index a picture added after it took over")
+    wait_for(
+        lambda: "after.png" in _embedded_by(data, B_KEY),
+        what="the new model to index a picture added after it took over",
+    )
     assert watch.stop() == 0
     assert any("stopped watching" in line for line in watch.err.lines)
 
@@ -127,7 +155,8 @@ def test_watch_finishes_a_switch_then_indexes_with_the_new_model(
 
 
 def test_a_switch_without_its_weights_waits_and_watching_goes_on(
-        indexed: tuple[Path, Path], watching: list[Watch], tmp_path: Path) -> None:
+    indexed: tuple[Path, Path], watching: list[Watch], tmp_path: Path
+) -> None:
     root, data = indexed
     missing = ModelChoice(str(TINY24), str(tmp_path / "gone.pt"), "tiny-random-24@gone")
     save_state(data, ModelState(A, missing))

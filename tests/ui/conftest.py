@@ -28,8 +28,13 @@ def no_threads_left_behind() -> Iterator[None]:
 @pytest.fixture
 def photo_folder(tmp_path: Path) -> Path:
     root = tmp_path / "Pictures"
-    for color, shape in [("red", "circle"), ("green", "square"), ("blue", "circle"),
-                         ("orange", "square"), ("purple", "circle")]:
+    for color, shape in [
+        ("red", "circle"),
+        ("green", "square"),
+        ("blue", "circle"),
+        ("orange", "square"),
+        ("purple", "circle"),
+    ]:
         draw_photo(root / f"{color}-{shape}.jpg", color, shape=shape)
     write_text(root / "notes" / "receipt.txt", "receipt from the hardware store: nails, glue")
     write_pdf(root / "notes" / "tax.pdf", ["tax return 2023", "second page"])
@@ -50,8 +55,13 @@ def make_window(qtbot, data_dir: Path, settings_dir: Path):  # type: ignore[no-u
         library = Library(data_dir, embedder, writable=True)
         settings = Settings()
         settings.save = lambda directory=None: Settings.save(settings, settings_dir)  # type: ignore[method-assign]
-        controller = Controller(library, settings, ThumbnailCache(data_dir / "thumbnails"),
-                                pool=None, opener=opened.append)
+        controller = Controller(
+            library,
+            settings,
+            ThumbnailCache(data_dir / "thumbnails"),
+            pool=None,
+            opener=opened.append,
+        )
         window = MainWindow(controller)
         qtbot.addWidget(window)
         window.show()

@@ -20,13 +20,15 @@ from finder.ui.views.main_window import MainWindow
 from finder.ui.views.results_model import DetailRole, ResultsModel, ThumbnailStateRole
 from tests.helpers import index_with_two_models
 
-SCREENSHOT_DIR = Path(os.environ["FINDER_SCREENSHOT_DIR"]) if os.environ.get(
-    "FINDER_SCREENSHOT_DIR") else None
+SCREENSHOT_DIR = (
+    Path(os.environ["FINDER_SCREENSHOT_DIR"]) if os.environ.get("FINDER_SCREENSHOT_DIR") else None
+)
 
 
 @pytest.fixture
-def two_models(data_dir: Path, photo_folder: Path, tiny_embedder: ClipEmbedder,
-               tiny24_embedder: ClipEmbedder) -> Path:
+def two_models(
+    data_dir: Path, photo_folder: Path, tiny_embedder: ClipEmbedder, tiny24_embedder: ClipEmbedder
+) -> Path:
     """7 files (5 photos, a note, a PDF) indexed by both tiny models; the 32-d one active."""
     index_with_two_models(data_dir, photo_folder, tiny_embedder, tiny24_embedder)
     return photo_folder
@@ -37,8 +39,11 @@ def _open(window: MainWindow, qtbot) -> CompareDialog:  # type: ignore[no-untype
     qtbot.waitUntil(window.isActiveWindow, timeout=5_000)  # shortcuts need it
     # From the results grid: its own Copy path shortcut must not shadow Ctrl+Shift+C.
     window.results.setFocus()
-    qtbot.keyClick(window.results, Qt.Key.Key_C,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(
+        window.results,
+        Qt.Key.Key_C,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
     dialog = window._compare_dialog
     assert dialog is not None
     qtbot.waitUntil(dialog.isVisible, timeout=5_000)
@@ -48,21 +53,25 @@ def _open(window: MainWindow, qtbot) -> CompareDialog:  # type: ignore[no-untype
 def _thumbnails_in(model: ResultsModel) -> bool:
     """Asks for every tile's picture, as painting does; True once each has come (or has
     none: a text file)."""
-    return all(model.data(model.index(r), Qt.ItemDataRole.DecorationRole) is not None
-               or model.data(model.index(r), ThumbnailStateRole) == "none"
-               for r in range(model.rowCount()))
+    return all(
+        model.data(model.index(r), Qt.ItemDataRole.DecorationRole) is not None
+        or model.data(model.index(r), ThumbnailStateRole) == "none"
+        for r in range(model.rowCount())
+    )
 
 
 def test_both_grids_fill_with_each_models_results(
-        two_models: Path, make_window, tiny_embedder, qtbot,
-        tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    two_models: Path, make_window, tiny_embedder, qtbot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     window, controller = make_window(tiny_embedder)
     controller.query_text = "a red circle"
     dialog = _open(window, qtbot)  # the controller's pool is None: the run is done already
 
     assert dialog.query.text() == "a red circle"
     assert [p.currentText() for p in dialog.pickers] == [
-        "tiny-random (random weights) \u2014 active", "tiny-random-24 (random weights)"]
+        "tiny-random (random weights) \u2014 active",
+        "tiny-random-24 (random weights)",
+    ]
     a, b = dialog.columns
     assert a.title.text() == "<b>A</b> \u00b7 tiny-random (random weights)"
     assert b.title.text() == "<b>B</b> \u00b7 tiny-random-24 (random weights)"
@@ -115,7 +124,8 @@ def test_both_grids_fill_with_each_models_results(
 
 
 def test_an_image_query_is_taken_from_the_main_window(
-        two_models: Path, make_window, tiny_embedder, qtbot) -> None:  # type: ignore[no-untyped-def]
+    two_models: Path, make_window, tiny_embedder, qtbot
+) -> None:  # type: ignore[no-untyped-def]
     from finder.ui.drop_zone import image_from_file
 
     window, controller = make_window(tiny_embedder)
@@ -131,8 +141,8 @@ def test_an_image_query_is_taken_from_the_main_window(
 
 
 def test_with_one_model_indexed_it_says_how_to_build_another(
-        data_dir: Path, photo_folder: Path, make_window, tiny_embedder,
-        qtbot) -> None:  # type: ignore[no-untyped-def]
+    data_dir: Path, photo_folder: Path, make_window, tiny_embedder, qtbot
+) -> None:  # type: ignore[no-untyped-def]
     library = Library(data_dir, tiny_embedder, writable=True, ocr=False)
     library.add_folder(photo_folder)
     library.indexer.run()
@@ -148,8 +158,7 @@ def test_with_one_model_indexed_it_says_how_to_build_another(
     dialog.close()
 
 
-def test_the_models_dialog_opens_it(two_models: Path, make_window, tiny_embedder,
-                                    qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_the_models_dialog_opens_it(two_models: Path, make_window, tiny_embedder, qtbot) -> None:  # type: ignore[no-untyped-def]
     window, _ = make_window(tiny_embedder)
     window.show_models()
     models = window._models_dialog
@@ -172,8 +181,13 @@ class _NoWeights(ClipEmbedder):
 
 
 def test_a_model_that_cannot_load_shows_why_in_its_column(
-        two_models: Path, make_window, tiny_embedder, qtbot, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    two_models: Path,
+    make_window,
+    tiny_embedder,
+    qtbot,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(core_compare, "ClipEmbedder", _NoWeights)
     window, controller = make_window(tiny_embedder)
     controller.query_text = "tax return"
@@ -206,8 +220,8 @@ class _GatedEmbedder(ClipEmbedder):
 
 
 def test_closing_while_the_second_model_loads_leaves_nothing_running(
-        two_models: Path, make_window, tiny_embedder, qtbot,
-        monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    two_models: Path, make_window, tiny_embedder, qtbot, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(core_compare, "ClipEmbedder", _GatedEmbedder)
     _GatedEmbedder.gate.clear()
     _GatedEmbedder.made.clear()
@@ -219,8 +233,9 @@ def test_closing_while_the_second_model_loads_leaves_nothing_running(
     dialog.show()
     dialog.run()
     assert dialog.busy.isVisible()
-    qtbot.waitUntil(lambda: dialog.state.text().startswith("Loading tiny-random-24"),
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: dialog.state.text().startswith("Loading tiny-random-24"), timeout=10_000
+    )
     comparison = dialog._comparison
     assert comparison is not None
     dialog.close()  # mid-load: the window goes, the load finishes on its own

@@ -16,8 +16,11 @@ from finder.core.types import FileKind, SearchKind
 from finder.ui.controller import ModelState
 from finder.ui.views.main_window import PAGE_MESSAGE, PAGE_RESULTS, PAGE_WELCOME, MainWindow
 
-SCREENSHOT_DIR = Path(os.environ.get("FINDER_SCREENSHOT_DIR", "")) if os.environ.get(
-    "FINDER_SCREENSHOT_DIR") else None
+SCREENSHOT_DIR = (
+    Path(os.environ.get("FINDER_SCREENSHOT_DIR", ""))
+    if os.environ.get("FINDER_SCREENSHOT_DIR")
+    else None
+)
 
 
 def _indexed_window(make_window, tiny_embedder, photo_folder, qtbot):  # type: ignore[no-untyped-def]
@@ -30,8 +33,13 @@ def _indexed_window(make_window, tiny_embedder, photo_folder, qtbot):  # type: i
 
 
 def _drop(window: MainWindow, mime: QMimeData) -> None:
-    event = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime,
-                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPointF(50, 50),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     window.dropEvent(event)
 
 
@@ -42,8 +50,9 @@ def test_first_run_shows_the_welcome_page(make_window, tiny_embedder) -> None:  
     assert window.windowTitle() == "finder"
 
 
-def test_typing_a_query_fills_the_grid(make_window, tiny_embedder, photo_folder, qtbot,
-                                       tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_typing_a_query_fills_the_grid(
+    make_window, tiny_embedder, photo_folder, qtbot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     window, controller = _indexed_window(make_window, tiny_embedder, photo_folder, qtbot)
     assert window.pages.currentIndex() == PAGE_RESULTS
     # Once loaded, the model was exported and now runs on ONNX Runtime (same vectors).
@@ -57,9 +66,14 @@ def test_typing_a_query_fills_the_grid(make_window, tiny_embedder, photo_folder,
     qtbot.waitUntil(lambda: controller.model.rowCount() == 5, timeout=10_000)
     assert controller.kind is SearchKind.PHOTOS
     # Thumbnails load from the disk cache into the model.
-    qtbot.waitUntil(lambda: all(
-        controller.model.data(controller.model.index(r), Qt.ItemDataRole.DecorationRole)
-        is not None for r in range(5)), timeout=10_000)
+    qtbot.waitUntil(
+        lambda: all(
+            controller.model.data(controller.model.index(r), Qt.ItemDataRole.DecorationRole)
+            is not None
+            for r in range(5)
+        ),
+        timeout=10_000,
+    )
     window.resize(1000, 640)
     shot = (SCREENSHOT_DIR or tmp_path) / "main-window-results.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
@@ -73,8 +87,9 @@ def test_typing_a_query_fills_the_grid(make_window, tiny_embedder, photo_folder,
     assert window.query_bar.text() == "a red circle"
 
 
-def test_dropping_an_image_searches_with_it(make_window, tiny_embedder, photo_folder,
-                                            qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_dropping_an_image_searches_with_it(
+    make_window, tiny_embedder, photo_folder, qtbot
+) -> None:  # type: ignore[no-untyped-def]
     window, controller = _indexed_window(make_window, tiny_embedder, photo_folder, qtbot)
     window.query_bar.tabs.setCurrentIndex(1)  # photos
     mime = QMimeData()
@@ -96,8 +111,9 @@ def test_dropping_an_image_searches_with_it(make_window, tiny_embedder, photo_fo
     assert controller.query_image is None and controller.model.rowCount() == 0
 
 
-def test_a_pasted_screenshot_searches_with_it(make_window, tiny_embedder, photo_folder,
-                                              qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_pasted_screenshot_searches_with_it(
+    make_window, tiny_embedder, photo_folder, qtbot
+) -> None:  # type: ignore[no-untyped-def]
     window, controller = _indexed_window(make_window, tiny_embedder, photo_folder, qtbot)
     image = QImage(str(photo_folder / "orange-square.jpg"))
     QApplication.clipboard().setImage(image)
@@ -107,7 +123,8 @@ def test_a_pasted_screenshot_searches_with_it(make_window, tiny_embedder, photo_
 
 
 def test_dropping_a_non_image_explains_why_nothing_happened(
-        make_window, tiny_embedder, photo_folder, qtbot) -> None:  # type: ignore[no-untyped-def]
+    make_window, tiny_embedder, photo_folder, qtbot
+) -> None:  # type: ignore[no-untyped-def]
     window, controller = _indexed_window(make_window, tiny_embedder, photo_folder, qtbot)
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(photo_folder / "notes" / "receipt.txt"))])
@@ -121,15 +138,16 @@ def test_dropping_a_non_image_explains_why_nothing_happened(
 
 
 def test_adding_a_folder_through_the_dialog_indexes_it(
-        make_window, tiny_embedder, photo_folder, qtbot,
-        monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    make_window, tiny_embedder, photo_folder, qtbot, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     window, controller = make_window(tiny_embedder)
     controller.start()
     window.show_folders()
     dialog = window._folders_dialog
     assert dialog is not None and dialog.model.rowCount() == 0
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
-                        staticmethod(lambda *a, **k: str(photo_folder)))
+    monkeypatch.setattr(
+        QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(photo_folder))
+    )
     with qtbot.waitSignal(controller.indexing_finished, timeout=60_000):
         dialog.add_button.click()
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 1)
@@ -139,8 +157,9 @@ def test_adding_a_folder_through_the_dialog_indexes_it(
     qtbot.keyClick(window.query_bar.edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: controller.model.rowCount() == 7, timeout=10_000)
     # Removing it drops it from the index, never the files.
-    monkeypatch.setattr("finder.ui.dialogs.folders.QMessageBox.question",
-                        staticmethod(lambda *a, **k: dialog_yes()))
+    monkeypatch.setattr(
+        "finder.ui.dialogs.folders.QMessageBox.question", staticmethod(lambda *a, **k: dialog_yes())
+    )
     dialog.table.selectRow(0)
     with qtbot.waitSignal(controller.folders_changed, timeout=30_000):
         dialog.remove_button.click()
@@ -154,8 +173,7 @@ def dialog_yes():  # type: ignore[no-untyped-def]
     return QMessageBox.StandardButton.Yes
 
 
-def test_opening_and_acting_on_a_result(make_window, tiny_embedder, photo_folder,
-                                        qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_opening_and_acting_on_a_result(make_window, tiny_embedder, photo_folder, qtbot) -> None:  # type: ignore[no-untyped-def]
     window, controller = _indexed_window(make_window, tiny_embedder, photo_folder, qtbot)
     controller.search_text("green")
     qtbot.waitUntil(lambda: controller.model.rowCount() > 0, timeout=10_000)
@@ -167,12 +185,15 @@ def test_opening_and_acting_on_a_result(make_window, tiny_embedder, photo_folder
     photo = next(r for r in controller.model.results() if r.kind is FileKind.PHOTO)
     controller.find_similar(photo)
     assert window.query_bar.has_image()
-    qtbot.waitUntil(lambda: controller.model.rowCount() > 0 and
-                    controller.model.result(0).path == photo.path, timeout=10_000)
+    qtbot.waitUntil(
+        lambda: controller.model.rowCount() > 0 and controller.model.result(0).path == photo.path,
+        timeout=10_000,
+    )
 
 
 def test_indexing_can_pause_and_the_window_closes_cleanly(
-        make_window, tiny_embedder, photo_folder, qtbot) -> None:  # type: ignore[no-untyped-def]
+    make_window, tiny_embedder, photo_folder, qtbot
+) -> None:  # type: ignore[no-untyped-def]
     window, controller = make_window(tiny_embedder)
     controller.start()
     assert controller.toggle_pause() is True  # paused before the run starts: it waits
@@ -186,7 +207,8 @@ def test_indexing_can_pause_and_the_window_closes_cleanly(
 
 
 def test_missing_model_offers_download_and_keeps_keyword_search(
-        make_window, photo_folder, qtbot, tiny_embedder) -> None:  # type: ignore[no-untyped-def]
+    make_window, photo_folder, qtbot, tiny_embedder
+) -> None:  # type: ignore[no-untyped-def]
     # First index with the tiny model, then reopen with real weights that are not on disk.
     window, controller = _indexed_window(make_window, tiny_embedder, photo_folder, qtbot)
     window.close()
@@ -207,7 +229,8 @@ def test_missing_model_offers_download_and_keeps_keyword_search(
 
 
 def test_new_files_appear_live_while_the_window_is_open(
-        make_window, tiny_embedder, photo_folder, qtbot) -> None:  # type: ignore[no-untyped-def]
+    make_window, tiny_embedder, photo_folder, qtbot
+) -> None:  # type: ignore[no-untyped-def]
     from tests.helpers import draw_photo
 
     window, controller = _indexed_window(make_window, tiny_embedder, photo_folder, qtbot)
@@ -217,19 +240,23 @@ def test_new_files_appear_live_while_the_window_is_open(
     controller.search_text("a teal circle")
     qtbot.waitUntil(lambda: controller.model.rowCount() == 5, timeout=10_000)
     draw_photo(photo_folder / "new" / "teal-circle.png", "teal")
-    qtbot.waitUntil(lambda: any(r.path.endswith("teal-circle.png")
-                                for r in controller.model.results()), timeout=30_000)
+    qtbot.waitUntil(
+        lambda: any(r.path.endswith("teal-circle.png") for r in controller.model.results()),
+        timeout=30_000,
+    )
     (photo_folder / "green-square.jpg").unlink()
-    qtbot.waitUntil(lambda: not any(r.path.endswith("green-square.jpg")
-                                    for r in controller.model.results()), timeout=30_000)
+    qtbot.waitUntil(
+        lambda: not any(r.path.endswith("green-square.jpg") for r in controller.model.results()),
+        timeout=30_000,
+    )
     window.show_folders()
     state = window._folders_dialog.model.item(0, 4).text()
     assert state == "watched" or state.startswith("checked every")  # inotify, or polling
 
 
 def test_loading_a_checkpoint_file_switches_the_model(
-        make_window, tiny_embedder, photo_folder, qtbot, tmp_path: Path,
-        data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    make_window, tiny_embedder, photo_folder, qtbot, tmp_path: Path, data_dir: Path
+) -> None:  # type: ignore[no-untyped-def]
     import shutil
 
     import torch
@@ -241,8 +268,7 @@ def test_loading_a_checkpoint_file_switches_the_model(
     config = tmp_path / "my-clip.json"
     shutil.copy(TINY_CONFIG, config)
     torch.save(tiny_embedder._model.state_dict(), tmp_path / "my-clip.pt")
-    controller.library_factory = lambda spec: Library(data_dir, ClipEmbedder(spec),
-                                                      writable=True)
+    controller.library_factory = lambda spec: Library(data_dir, ClipEmbedder(spec), writable=True)
     controller.use_checkpoint(str(tmp_path / "my-clip.pt"))  # as "Load checkpoint file..."
     assert controller.model_state is ModelState.READY
     assert controller.library.embedder.key.startswith("my-clip@file-")
@@ -253,8 +279,8 @@ def test_loading_a_checkpoint_file_switches_the_model(
 
 
 def test_a_model_switch_runs_beside_searches_and_resumes_after_a_restart(
-        make_window, tiny_embedder, tiny24_spec, photo_folder, qtbot,
-        data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    make_window, tiny_embedder, tiny24_spec, photo_folder, qtbot, data_dir: Path
+) -> None:  # type: ignore[no-untyped-def]
     from finder.core.library import Library
     from finder.core.models.switching import ModelChoice, begin_switch, load_state
 
@@ -276,8 +302,9 @@ def test_a_model_switch_runs_beside_searches_and_resumes_after_a_restart(
     draw_photo(photo_folder / "later" / "yellow-circle.jpg", "yellow")  # only A has it
     controller.reindex()
     qtbot.waitUntil(lambda: not controller.indexing, timeout=60_000)
-    state = begin_switch(data_dir, controller.library.catalog, ModelChoice.of(a),
-                         ModelChoice.of(tiny24_spec))
+    state = begin_switch(
+        data_dir, controller.library.catalog, ModelChoice.of(a), ModelChoice.of(tiny24_spec)
+    )
     assert state.target is not None and state.target.key == tiny24_spec.key
     controller.shutdown()
     window.close()

@@ -13,8 +13,9 @@ from finder.core.models import catalogue
 from finder.ui.dialogs.models import COLUMNS, UNKNOWN, ModelsDialog, build_rows
 from tests.core.test_download import hub  # noqa: F401, F811 - the fake hub fixture
 
-SCREENSHOT_DIR = Path(os.environ["FINDER_SCREENSHOT_DIR"]) if os.environ.get(
-    "FINDER_SCREENSHOT_DIR") else None
+SCREENSHOT_DIR = (
+    Path(os.environ["FINDER_SCREENSHOT_DIR"]) if os.environ.get("FINDER_SCREENSHOT_DIR") else None
+)
 
 
 def _open(window, qtbot) -> ModelsDialog:  # type: ignore[no-untyped-def]
@@ -28,7 +29,8 @@ def _open(window, qtbot) -> ModelsDialog:  # type: ignore[no-untyped-def]
 
 
 def test_the_dialog_lists_the_catalogue_and_marks_the_active_model(
-        make_window, tiny_embedder, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    make_window, tiny_embedder, qtbot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     window, controller = make_window(tiny_embedder)
     dialog = _open(window, qtbot)
     assert dialog.timer.isActive()
@@ -54,25 +56,25 @@ def test_the_dialog_lists_the_catalogue_and_marks_the_active_model(
     assert not dialog.timer.isActive()
 
 
-def test_use_is_disabled_for_a_model_not_on_disk(make_window, tiny_embedder,
-                                                 qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_use_is_disabled_for_a_model_not_on_disk(make_window, tiny_embedder, qtbot) -> None:  # type: ignore[no-untyped-def]
     window, controller = make_window(tiny_embedder)
     window._models_dialog = ModelsDialog(controller, window, on_disk=lambda m: False)
     dialog = _open(window, qtbot)
     dialog.table.selectRow(0)
     assert not dialog.use_button.isEnabled()
-    assert f"finder models download {catalogue.MODELS[0].name}" in \
-        dialog.use_button.toolTip()
+    assert f"finder models download {catalogue.MODELS[0].name}" in dialog.use_button.toolTip()
     dialog.close()
 
 
 def test_rows_format_unknown_figures_and_index_state() -> None:
-    mobile = dataclasses.replace(catalogue.get("MobileCLIP-S1"), imagenet=None,
-                                 flickr_r1=None, coco_r1=None)  # figures not published
+    mobile = dataclasses.replace(
+        catalogue.get("MobileCLIP-S1"), imagenet=None, flickr_r1=None, coco_r1=None
+    )  # figures not published
     b32 = catalogue.MODELS[0]
     stored = [StoredModel(b32.key, 512, 10, 3, 7, 1_500_000, 20_480)]
-    rows = build_rows([b32, mobile], stored, {"tiny@random-seed0"}, b32.key,
-                      on_disk=lambda m: m is b32)
+    rows = build_rows(
+        [b32, mobile], stored, {"tiny@random-seed0"}, b32.key, on_disk=lambda m: m is b32
+    )
     by_key = {r.key: r for r in rows}
     cells = dict(zip(COLUMNS, by_key[mobile.key].cells, strict=True))
     assert cells["ImageNet"] == cells["Flickr R@1"] == cells["COCO R@1"] == UNKNOWN
@@ -93,8 +95,8 @@ def test_rows_format_unknown_figures_and_index_state() -> None:
 
 
 def test_a_running_switch_shows_its_progress_and_can_be_cancelled(
-        make_window, tiny_embedder, photo_folder, qtbot,
-        tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    make_window, tiny_embedder, photo_folder, qtbot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     from finder.core.models.embedder import resolve_model_spec
     from finder.core.models.switching import ModelChoice, ModelState, load_state, save_state
 
@@ -104,8 +106,13 @@ def test_a_running_switch_shows_its_progress_and_can_be_cancelled(
         controller.add_folder(str(photo_folder))
     b16 = catalogue.get("ViT-B-16")
     data_dir = controller.library.data_dir
-    save_state(data_dir, ModelState(ModelChoice.of(tiny_embedder.spec),
-                                    ModelChoice.of(resolve_model_spec(b16.name, b16.pretrained))))
+    save_state(
+        data_dir,
+        ModelState(
+            ModelChoice.of(tiny_embedder.spec),
+            ModelChoice.of(resolve_model_spec(b16.name, b16.pretrained)),
+        ),
+    )
     chosen: list[object] = []
     controller.choose_model = chosen.append  # type: ignore[method-assign]
     window._models_dialog = ModelsDialog(controller, window, on_disk=lambda m: m is b16)
@@ -145,8 +152,7 @@ def test_download_dialog_fetches_from_the_hub_with_progress(qtbot, hub) -> None:
     from finder.ui.dialogs.models import DownloadDialog
     from tests.core.test_download import DATA, REPO
 
-    entry = replace(catalogue.MODELS[0], hf_hub=REPO, hub_tokenizer=None,
-                    hub_text_config=None)
+    entry = replace(catalogue.MODELS[0], hf_hub=REPO, hub_tokenizer=None, hub_text_config=None)
     dialog = DownloadDialog(entry, None)
     qtbot.addWidget(dialog)
     seen: list[tuple[int, int]] = []

@@ -13,9 +13,9 @@ from finder.ui.views.results_model import (
 
 
 def _results(n: int) -> list[SearchResult]:
-    return [SearchResult(path=f"/p/{i}.jpg", kind=FileKind.PHOTO, score=1 - i / 100)
-            for i in range(n)] + [
-        SearchResult(path="/d/a.pdf", kind=FileKind.DOCUMENT, score=0.5, snippet="tax", page=2)]
+    return [
+        SearchResult(path=f"/p/{i}.jpg", kind=FileKind.PHOTO, score=1 - i / 100) for i in range(n)
+    ] + [SearchResult(path="/d/a.pdf", kind=FileKind.DOCUMENT, score=0.5, snippet="tax", page=2)]
 
 
 def test_model_passes_qtmodeltester(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
@@ -68,8 +68,9 @@ def test_ten_thousand_results_request_only_visible_thumbnails(qtbot) -> None:  #
     view.show()
     wanted: list[str] = []
     model.thumbnail_wanted.connect(lambda key, path, page: wanted.append(path))
-    model.set_results([SearchResult(path=f"/p/{i}.jpg", kind=FileKind.PHOTO, score=0.5)
-                       for i in range(10_000)])
+    model.set_results(
+        [SearchResult(path=f"/p/{i}.jpg", kind=FileKind.PHOTO, score=0.5) for i in range(10_000)]
+    )
     qtbot.waitUntil(lambda: len(wanted) > 0)
     first_screen = len(wanted)
     assert first_screen < 60  # a screenful, not ten thousand
@@ -83,6 +84,8 @@ def test_ten_thousand_results_request_only_visible_thumbnails(qtbot) -> None:  #
 def test_preview_highlights_the_matched_words() -> None:
     from finder.ui.dialogs.preview import highlight
 
-    assert highlight("Invoice 4471 <paid>", ["invoice", "4471"]) == \
-        "<b>Invoice</b> <b>4471</b> &lt;paid&gt;"
+    assert (
+        highlight("Invoice 4471 <paid>", ["invoice", "4471"])
+        == "<b>Invoice</b> <b>4471</b> &lt;paid&gt;"
+    )
     assert highlight("nothing here", []) == "nothing here"

@@ -101,9 +101,14 @@ class _Prepared:
 
 
 class Indexer:
-    def __init__(self, catalog: Catalog, models: ModelStore, embedder: Embedder,
-                 config: IndexerConfig | None = None,
-                 thumbnails: ThumbnailCache | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        models: ModelStore,
+        embedder: Embedder,
+        config: IndexerConfig | None = None,
+        thumbnails: ThumbnailCache | None = None,
+    ) -> None:
         self.catalog = catalog
         self.models = models
         self.embedder = embedder
@@ -111,12 +116,17 @@ class Indexer:
         self.thumbnails = thumbnails  # photos' previews are saved from the same decode
         self._run_lock = threading.Lock()  # one run at a time (the app and its watcher)
 
-    def run(self, roots: Iterable[Path] | None = None, *,
-            subtrees: Iterable[Path | str] | None = None,
-            moves: Sequence[tuple[str, str]] = (),
-            progress: ProgressCallback | None = None,
-            cancel: threading.Event | None = None, save: bool = True,
-            vectors_only: bool = False) -> IndexReport:
+    def run(
+        self,
+        roots: Iterable[Path] | None = None,
+        *,
+        subtrees: Iterable[Path | str] | None = None,
+        moves: Sequence[tuple[str, str]] = (),
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        save: bool = True,
+        vectors_only: bool = False,
+    ) -> IndexReport:
         """Bring the catalog up to date with `roots` (all watched roots when None).
 
         `subtrees` narrows the scan to these files and folders inside watched roots (what
@@ -132,17 +142,22 @@ class Indexer:
         """
         with self._run_lock:
             try:
-                return self._run(roots, subtrees, moves, progress, cancel, save,
-                                 vectors_only)
+                return self._run(roots, subtrees, moves, progress, cancel, save, vectors_only)
             except OSError as exc:
                 if exc.errno in _STORAGE_ERRNOS:  # reading user files never raises here
                     raise storage_error(self.catalog.path.parent, exc) from exc
                 raise
 
-    def _run(self, roots: Iterable[Path] | None, subtrees: Iterable[Path | str] | None,
-             moves: Sequence[tuple[str, str]], progress: ProgressCallback | None,
-             cancel: threading.Event | None, save: bool,
-             vectors_only: bool) -> IndexReport:
+    def _run(
+        self,
+        roots: Iterable[Path] | None,
+        subtrees: Iterable[Path | str] | None,
+        moves: Sequence[tuple[str, str]],
+        progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+        save: bool,
+        vectors_only: bool,
+    ) -> IndexReport:
         started = time.monotonic()
         report = IndexReport()
         cancel = cancel or threading.Event()
@@ -171,7 +186,8 @@ class Indexer:
                 for sub in subs:
                     existing.update(self.catalog.files_within(root.id, sub))
                 found = chain.from_iterable(
-                    scan_subtree(Path(root.path), Path(sub), skipped) for sub in subs)
+                    scan_subtree(Path(root.path), Path(sub), skipped) for sub in subs
+                )
             for scanned in found:
                 report.scanned += 1
                 record = existing.pop(scanned.path, None)
@@ -183,8 +199,11 @@ class Indexer:
             report.errors += [FileError(s.path, s.reason) for s in skipped]
             # Files in a folder we could not look into are kept as they were.
             unlistable = [s.path for s in skipped if s.unlistable]
-            vanished.update((path, record) for path, record in existing.items()
-                            if not any(is_within(path, folder) for folder in unlistable))
+            vanished.update(
+                (path, record)
+                for path, record in existing.items()
+                if not any(is_within(path, folder) for folder in unlistable)
+            )
             if cancel.is_set():
                 break
 
@@ -202,12 +221,16 @@ class Indexer:
             self._embed_all(work, report, notify, cancel, started)
         report.cancelled = cancel.is_set()
         if self.models.is_open and save:
-            notify(IndexProgress("saving", len(work), len(work),
-                                 elapsed_s=time.monotonic() - started))
+            notify(
+                IndexProgress("saving", len(work), len(work), elapsed_s=time.monotonic() - started)
+            )
             self.models.save()
         report.elapsed_s = time.monotonic() - started
-        notify(IndexProgress("done", len(work), len(work), len(report.errors),
-                             elapsed_s=report.elapsed_s))
+        notify(
+            IndexProgress(
+                "done", len(work), len(work), len(report.errors), elapsed_s=report.elapsed_s
+            )
+        )
         return report
 
     def save(self) -> None:
@@ -220,8 +243,9 @@ class Indexer:
 
     # -- what to scan, and whether a folder is there -------------------------------------
 
-    def _targets(self, roots: Iterable[Path] | None,
-                 subtrees: Iterable[Path | str] | None) -> list[tuple[Root, list[str] | None]]:
+    def _targets(
+        self, roots: Iterable[Path] | None, subtrees: Iterable[Path | str] | None
+    ) -> list[tuple[Root, list[str] | None]]:
         """The roots to scan, each whole (None) or at a few paths inside it."""
         root_rows = self.catalog.roots()
         if roots is not None:
@@ -235,8 +259,11 @@ class Indexer:
             root = next((r for r in root_rows if is_within(path, r.path)), None)
             if root is not None:  # a change outside the watched folders is none of ours
                 by_root.setdefault(root.id, []).append(path)
-        return [(root, None if root.path in by_root[root.id] else outermost(by_root[root.id]))
-                for root in root_rows if root.id in by_root]
+        return [
+            (root, None if root.path in by_root[root.id] else outermost(by_root[root.id]))
+            for root in root_rows
+            if root.id in by_root
+        ]
 
     def _root_available(self, root: Root, report: IndexReport) -> bool:
         """A root that is gone (or an empty mount point) goes offline: its files are kept
@@ -265,8 +292,13 @@ class Indexer:
             for src, dst in moves:
                 src, dst = os.path.normpath(src), os.path.normpath(dst)
                 src_root, dst_root = self.catalog.root_of(src), self.catalog.root_of(dst)
-                if (src_root is None or dst_root is None or src_root.offline
-                        or dst_root.offline or not indexable(dst, dst_root.path)):
+                if (
+                    src_root is None
+                    or dst_root is None
+                    or src_root.offline
+                    or dst_root.offline
+                    or not indexable(dst, dst_root.path)
+                ):
                     continue  # the scans of both ends sort it out
                 record = self.catalog.file_by_path(src)
                 if record is not None and kind_of(Path(dst)) is not record.kind:
@@ -278,9 +310,14 @@ class Indexer:
 
     # -- moves, touches, deletions ---------------------------------------------------
 
-    def _relink_moves_and_touches(self, work: list[_Work], vanished: dict[str, FileRecord],
-                                  embedded: set[int], report: IndexReport,
-                                  others: set[int] | None = None) -> list[_Work]:
+    def _relink_moves_and_touches(
+        self,
+        work: list[_Work],
+        vanished: dict[str, FileRecord],
+        embedded: set[int],
+        report: IndexReport,
+        others: set[int] | None = None,
+    ) -> list[_Work]:
         """Files whose bytes we already have: relink moved ones, accept touched ones.
 
         Only files whose size matches a candidate are hashed here; the rest are hashed
@@ -289,16 +326,22 @@ class Indexer:
         others = others or set()
         by_hash: dict[str, list[FileRecord]] = {}
         for record in vanished.values():
-            if (record.content_hash and record.status is FileStatus.OK
-                    and (record.id in embedded or record.id in others)):
+            if (
+                record.content_hash
+                and record.status is FileStatus.OK
+                and (record.id in embedded or record.id in others)
+            ):
                 by_hash.setdefault(record.content_hash, []).append(record)
         vanished_sizes = {r.size for recs in by_hash.values() for r in recs}
         remaining: list[_Work] = []
         for item in work:
             scanned, record = item.scanned, item.existing
-            touched = (record is not None and record.status is FileStatus.OK
-                       and (record.id in embedded or record.id in others)
-                       and record.size == scanned.size)
+            touched = (
+                record is not None
+                and record.status is FileStatus.OK
+                and (record.id in embedded or record.id in others)
+                and record.size == scanned.size
+            )
             if not touched and (record is not None or scanned.size not in vanished_sizes):
                 remaining.append(item)
                 continue
@@ -320,8 +363,9 @@ class Indexer:
                 moved = candidates.pop()
                 del vanished[moved.path]
                 with self.catalog.transaction() as tx:
-                    tx.move_file(moved.id, item.root_id, scanned.path, scanned.size,
-                                 scanned.mtime_ns)
+                    tx.move_file(
+                        moved.id, item.root_id, scanned.path, scanned.size, scanned.mtime_ns
+                    )
                 report.moved += 1
                 if moved.id not in embedded:
                     remaining.append(_Work(item.root_id, scanned, moved, reuse=True))
@@ -336,8 +380,14 @@ class Indexer:
 
     # -- the embedding pipeline --------------------------------------------------------
 
-    def _embed_all(self, work: list[_Work], report: IndexReport, notify: ProgressCallback,
-                   cancel: threading.Event, started: float) -> None:
+    def _embed_all(
+        self,
+        work: list[_Work],
+        report: IndexReport,
+        notify: ProgressCallback,
+        cancel: threading.Event,
+        started: float,
+    ) -> None:
         self.embedder.load()  # model errors surface before any work starts
         self.models.open()
         total = len(work)
@@ -359,9 +409,12 @@ class Indexer:
                 self.models.save()
                 last_save = time.monotonic()
 
-        with ThreadPoolExecutor(self.config.decode_workers, "finder-decode",
-                                initializer=lower_thread_priority,
-                                initargs=(self.config.decode_nice,)) as pool:
+        with ThreadPoolExecutor(
+            self.config.decode_workers,
+            "finder-decode",
+            initializer=lower_thread_priority,
+            initargs=(self.config.decode_nice,),
+        ) as pool:
             in_flight: deque[Future[_Prepared]] = deque()
             queue = iter(work)
             for item in queue:
@@ -407,8 +460,10 @@ class Indexer:
             else:
                 prepared.passages = read_document(Path(path))
                 if Path(path).suffix.lower() == ".pdf":
-                    prepared.pages = [(n, self.embedder.preprocess(picture))
-                                      for n, picture in render_pdf_pages(Path(path))]
+                    prepared.pages = [
+                        (n, self.embedder.preprocess(picture))
+                        for n, picture in render_pdf_pages(Path(path))
+                    ]
                 if not prepared.passages and not prepared.pages:
                     raise ExtractError("no text found")
         except ExtractError as exc:
@@ -434,8 +489,7 @@ class Indexer:
         assert work.existing is not None
         path = work.scanned.path
         items = self.catalog.file_items(work.existing.id)
-        texts = [(i, page, text) for i, modality, page, text in items
-                 if modality is Modality.TEXT]
+        texts = [(i, page, text) for i, modality, page, text in items if modality is Modality.TEXT]
         pictures = [(i, page) for i, modality, page, _ in items if modality is Modality.IMAGE]
         if work.scanned.kind is FileKind.PHOTO:
             if texts or len(pictures) != 1 or pictures[0][1] is not None:
@@ -452,8 +506,7 @@ class Indexer:
             if set(rendered) != set(wanted):
                 prepared.passages = []
                 return False
-            prepared.pages = [(page, self.embedder.preprocess(rendered[page]))
-                              for page in wanted]
+            prepared.pages = [(page, self.embedder.preprocess(rendered[page])) for page in wanted]
         prepared.reuse_ids = [i for i, _, _ in texts] + [i for i, _ in pictures]
         return True
 
@@ -464,8 +517,7 @@ class Indexer:
         texts = [passage.text for p in batch for passage in p.passages]
         text_vectors = self._encode_texts(texts)
         model_id = self.models.model_id
-        added: dict[Modality, tuple[list[int], list[np.ndarray]]] = {
-            m: ([], []) for m in Modality}
+        added: dict[Modality, tuple[list[int], list[np.ndarray]]] = {m: ([], []) for m in Modality}
         removed: list[int] = []
         image_row = text_row = 0
         page_row = sum(p.image is not None for p in batch)
@@ -475,9 +527,15 @@ class Indexer:
                 existing = p.work.existing if p.reuse_ids is not None else None
                 if existing is None:
                     file_id, old_items = tx.upsert_file(
-                        root_id=p.work.root_id, path=s.path, size=s.size, mtime_ns=s.mtime_ns,
-                        content_hash=p.digest, kind=s.kind,
-                        status=FileStatus.ERROR if p.error else FileStatus.OK, error=p.error)
+                        root_id=p.work.root_id,
+                        path=s.path,
+                        size=s.size,
+                        mtime_ns=s.mtime_ns,
+                        content_hash=p.digest,
+                        kind=s.kind,
+                        status=FileStatus.ERROR if p.error else FileStatus.OK,
+                        error=p.error,
+                    )
                     removed += old_items
                 if p.error is not None:
                     report.errors.append(FileError(s.path, p.error))
@@ -487,7 +545,7 @@ class Indexer:
                     image_row += 1
                 else:
                     count = len(p.passages)
-                    new = passages_to_items(p.passages, text_vectors[text_row:text_row + count])
+                    new = passages_to_items(p.passages, text_vectors[text_row : text_row + count])
                     text_row += count
                     # Page pictures come after the photos in image_vectors.
                     for number, _ in p.pages:
@@ -520,7 +578,9 @@ class Indexer:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         size = self.config.text_batch
-        parts = [self.embedder.encode_texts(texts[i:i + size]) for i in range(0, len(texts), size)]
+        parts = [
+            self.embedder.encode_texts(texts[i : i + size]) for i in range(0, len(texts), size)
+        ]
         return np.concatenate(parts)
 
 
@@ -532,7 +592,7 @@ def _unchanged(record: FileRecord, scanned: ScannedFile, embedded: set[int]) -> 
 
 
 def _folder_state(path: str) -> str:
-    """"ok", "empty", or "missing" (gone, not a folder, or not readable: a share that is down)."""
+    """ "ok", "empty", or "missing" (gone, not a folder, or not readable: a share that is down)."""
     try:
         with os.scandir(path) as entries:
             return "ok" if next(entries, None) is not None else "empty"

@@ -38,10 +38,15 @@ class OcrReport:
     unavailable: str | None = None  # why OCR could not run at all
 
 
-def read_text_in_images(catalog: Catalog, ocr: Ocr, *, gate: bool = True,
-                        cancel: threading.Event | None = None,
-                        progress: Callable[[IndexProgress], None] | None = None,
-                        limit: int | None = None) -> OcrReport:
+def read_text_in_images(
+    catalog: Catalog,
+    ocr: Ocr,
+    *,
+    gate: bool = True,
+    cancel: threading.Event | None = None,
+    progress: Callable[[IndexProgress], None] | None = None,
+    limit: int | None = None,
+) -> OcrReport:
     """OCR every file not looked at yet (at most `limit`); returns what it did.
 
     `gate=False` reads every photo in full (slow; for measurements).
@@ -56,14 +61,20 @@ def read_text_in_images(catalog: Catalog, ocr: Ocr, *, gate: bool = True,
         return report
 
 
-def _run(catalog: Catalog, ocr: Ocr, gate: bool, cancel: threading.Event | None,
-         progress: Callable[[IndexProgress], None] | None, limit: int | None,
-         started: float, report: OcrReport) -> OcrReport:
+def _run(
+    catalog: Catalog,
+    ocr: Ocr,
+    gate: bool,
+    cancel: threading.Event | None,
+    progress: Callable[[IndexProgress], None] | None,
+    limit: int | None,
+    started: float,
+    report: OcrReport,
+) -> OcrReport:
     cancel = cancel or threading.Event()
     notify = progress or (lambda p: None)
     while not cancel.is_set() and (limit is None or report.looked_at < limit):
-        todo = catalog.ocr_pending(BATCH if limit is None
-                                   else min(BATCH, limit - report.looked_at))
+        todo = catalog.ocr_pending(BATCH if limit is None else min(BATCH, limit - report.looked_at))
         if not todo:
             break
         outcomes: list[tuple[int, str, dict[int, str]]] = []
@@ -77,9 +88,16 @@ def _run(catalog: Catalog, ocr: Ocr, gate: bool, cancel: threading.Event | None,
             outcomes.append((file_id, state, texts))
             report.looked_at += 1
             report.with_text += state == "text"
-            notify(IndexProgress("reading text", report.looked_at, report.looked_at,
-                                 report.failed, current=path,
-                                 elapsed_s=time.monotonic() - started))
+            notify(
+                IndexProgress(
+                    "reading text",
+                    report.looked_at,
+                    report.looked_at,
+                    report.failed,
+                    current=path,
+                    elapsed_s=time.monotonic() - started,
+                )
+            )
         with catalog.transaction() as tx:
             for file_id, state, texts in outcomes:
                 tx.set_ocr(file_id, state, texts)
@@ -88,9 +106,16 @@ def _run(catalog: Catalog, ocr: Ocr, gate: bool, cancel: threading.Event | None,
     return report
 
 
-def _read_file(catalog: Catalog, ocr: Ocr, file_id: int, path: str, kind: FileKind,
-               gate: bool, report: OcrReport,
-               cancel: threading.Event) -> tuple[str, dict[int, str]] | None:
+def _read_file(
+    catalog: Catalog,
+    ocr: Ocr,
+    file_id: int,
+    path: str,
+    kind: FileKind,
+    gate: bool,
+    report: OcrReport,
+    cancel: threading.Event,
+) -> tuple[str, dict[int, str]] | None:
     """(state, text per item) of one file; None if `cancel` stopped it between pages."""
     targets = catalog.ocr_targets(file_id)
     if not targets:

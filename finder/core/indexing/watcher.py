@@ -62,17 +62,40 @@ log = logging.getLogger(__name__)
 
 # The events that can change what is indexed (not opens, reads or folder mtimes).
 EVENTS: list[type[FileSystemEvent]] = [
-    FileCreatedEvent, DirCreatedEvent, FileModifiedEvent, FileAttribEvent, FileClosedEvent,
-    FileDeletedEvent, DirDeletedEvent, FileMovedEvent, DirMovedEvent,
+    FileCreatedEvent,
+    DirCreatedEvent,
+    FileModifiedEvent,
+    FileAttribEvent,
+    FileClosedEvent,
+    FileDeletedEvent,
+    DirDeletedEvent,
+    FileMovedEvent,
+    DirMovedEvent,
 ]
 
 NATIVE, POLLING, OFFLINE = "native", "polling", "offline"
 
 # File systems where the kernel does not see other machines' changes: poll them.
-NETWORK_FILESYSTEMS = frozenset({
-    "nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "sshfs", "9p", "afs", "ceph",
-    "glusterfs", "fuse.glusterfs", "davfs", "fuse.davfs2", "fuse.rclone", "fuse.s3fs",
-})
+NETWORK_FILESYSTEMS = frozenset(
+    {
+        "nfs",
+        "nfs4",
+        "cifs",
+        "smb3",
+        "smbfs",
+        "fuse.sshfs",
+        "sshfs",
+        "9p",
+        "afs",
+        "ceph",
+        "glusterfs",
+        "fuse.glusterfs",
+        "davfs",
+        "fuse.davfs2",
+        "fuse.rclone",
+        "fuse.s3fs",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -106,8 +129,9 @@ class WatchBatch:
     @property
     def changed(self) -> bool:
         r = self.report
-        return bool(r.added or r.updated or r.moved or r.removed or r.errors or r.offline
-                    or r.back_online)
+        return bool(
+            r.added or r.updated or r.moved or r.removed or r.errors or r.offline or r.back_online
+        )
 
 
 BatchCallback = Callable[[WatchBatch], None]
@@ -144,13 +168,19 @@ class _Queue:
 class Watcher:
     """Keeps a writable Library's index following its folders until `stop()`."""
 
-    def __init__(self, library: Library, *, on_batch_indexed: BatchCallback | None = None,
-                 on_error: ErrorCallback | None = None,
-                 on_roots_changed: RootsCallback | None = None,
-                 read_text: bool = False, on_text_read: TextCallback | None = None,
-                 config: WatchConfig | None = None,
-                 observer_factory: ObserverFactory = _native_observer,
-                 polling_factory: Callable[[float], BaseObserver] | None = None) -> None:
+    def __init__(
+        self,
+        library: Library,
+        *,
+        on_batch_indexed: BatchCallback | None = None,
+        on_error: ErrorCallback | None = None,
+        on_roots_changed: RootsCallback | None = None,
+        read_text: bool = False,
+        on_text_read: TextCallback | None = None,
+        config: WatchConfig | None = None,
+        observer_factory: ObserverFactory = _native_observer,
+        polling_factory: Callable[[float], BaseObserver] | None = None,
+    ) -> None:
         if not library.writable:
             raise ValueError("watching needs a writable library (it holds the writer lock)")
         self.library = library
@@ -312,8 +342,11 @@ class Watcher:
     def _implied_move(self, src: str, dst: str) -> bool:
         """watchdog reports a moved folder's contents as moves too: the folder's covers them."""
         for folder_src, folder_dst in reversed(self._queue.moves[-64:]):
-            if (is_within(src, folder_src) and src != folder_src
-                    and dst == folder_dst + src[len(folder_src):]):
+            if (
+                is_within(src, folder_src)
+                and src != folder_src
+                and dst == folder_dst + src[len(folder_src) :]
+            ):
                 return True
         return False
 
@@ -361,8 +394,9 @@ class Watcher:
         finally:
             self._maybe_save(force=True)
 
-    def _take(self, now: float) -> tuple[tuple[list[str], list[tuple[str, str]], bool] | None,
-                                         float]:
+    def _take(
+        self, now: float
+    ) -> tuple[tuple[list[str], list[tuple[str, str]], bool] | None, float]:
         """The batch to index now, or (None, how long to wait). Called under the lock."""
         queue, cfg = self._queue, self.config
         if queue.full:
@@ -380,13 +414,19 @@ class Watcher:
             if queue.first is not None:
                 wait = min(wait, cfg.max_delay_s - (now - queue.first))
             return None, max(wait, 0.01)
-        ready = [path for path, seen in queue.pending.items()
-                 if now - seen >= cfg.quiet_s
-                 and (path not in queue.writing or now - seen >= cfg.write_wait_s)]
+        ready = [
+            path
+            for path, seen in queue.pending.items()
+            if now - seen >= cfg.quiet_s
+            and (path not in queue.writing or now - seen >= cfg.write_wait_s)
+        ]
         if not ready and not queue.moves:
-            waits = [cfg.quiet_s - (now - seen) if path not in queue.writing
-                     else cfg.write_wait_s - (now - seen)
-                     for path, seen in queue.pending.items()]
+            waits = [
+                cfg.quiet_s - (now - seen)
+                if path not in queue.writing
+                else cfg.write_wait_s - (now - seen)
+                for path, seen in queue.pending.items()
+            ]
             queue.first = now  # nothing ready: let the burst timer start again
             return None, max(min(waits), 0.01)
         for path in ready:
@@ -404,15 +444,15 @@ class Watcher:
             by_folder.setdefault(os.path.dirname(path), []).append(path)
         out: list[str] = []
         for folder, inside in by_folder.items():
-            if (len(inside) > self.config.folder_paths
-                    and any(is_within(folder, root) for root in roots)):
+            if len(inside) > self.config.folder_paths and any(
+                is_within(folder, root) for root in roots
+            ):
                 out.append(folder)
             else:
                 out += inside
         return outermost(out)
 
-    def _requeue(self, batch: tuple[list[str], list[tuple[str, str]], bool],
-                 delay: float) -> None:
+    def _requeue(self, batch: tuple[list[str], list[tuple[str, str]], bool], delay: float) -> None:
         paths, moves, full = batch
         with self._cond:
             now = time.monotonic()
@@ -429,8 +469,9 @@ class Watcher:
         indexer = self.library.indexer
         log.debug("indexing %s, %d moves", "everything" if full else paths, len(moves))
         try:
-            report = indexer.run(subtrees=None if full else paths, moves=moves,
-                                 cancel=self._stop, save=False)
+            report = indexer.run(
+                subtrees=None if full else paths, moves=moves, cancel=self._stop, save=False
+            )
         except (CatalogError, OSError) as exc:  # disk full, read-only: keep serving
             self._on_error(str(exc))
             return False
@@ -533,8 +574,9 @@ class Watcher:
             reason = f"native watching unavailable ({self._native_error})"
         if reason is None and self._native is not None:
             try:
-                watch = self._native.schedule(self._native_handler, path, recursive=True,
-                                              event_filter=EVENTS)
+                watch = self._native.schedule(
+                    self._native_handler, path, recursive=True, event_filter=EVENTS
+                )
             except OSError as exc:
                 reason = f"native watching failed: {_reason(exc)}"
                 log.warning("%s: %s; polling it instead", path, reason)
@@ -545,13 +587,15 @@ class Watcher:
             if self._polling is None:
                 self._polling = self._polling_factory(self.config.poll_interval_s)
                 self._polling.start()
-            watch = self._polling.schedule(self._polling_handler, path, recursive=True,
-                                           event_filter=EVENTS)
+            watch = self._polling.schedule(
+                self._polling_handler, path, recursive=True, event_filter=EVENTS
+            )
         except OSError as exc:
             return WatchedRoot(path, OFFLINE, f"cannot watch it ({_reason(exc)})")
         self._watches[path] = (watch, self._polling)
-        return WatchedRoot(path, POLLING,
-                           f"{reason}; polled every {self.config.poll_interval_s:g} s")
+        return WatchedRoot(
+            path, POLLING, f"{reason}; polled every {self.config.poll_interval_s:g} s"
+        )
 
     def _unwatch(self, path: str) -> None:
         watch, observer = self._watches.pop(path)

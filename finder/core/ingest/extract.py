@@ -21,8 +21,9 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from finder.core.types import FileKind, Passage
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
-DOCUMENT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".pdf", ".html", ".htm", ".docx",
-                               ".pptx", ".odt", ".odp", ".rtf"})
+DOCUMENT_SUFFIXES = frozenset(
+    {".txt", ".md", ".markdown", ".pdf", ".html", ".htm", ".docx", ".pptx", ".odt", ".odp", ".rtf"}
+)
 
 # Refuse decompression bombs: 100 MP is far beyond any camera we expect; Pillow raises
 # DecompressionBombError above twice this, and we turn its warning into an error too.
@@ -75,7 +76,8 @@ def load_image(path: Path | str, size: int = DECODE_SIZE) -> Image.Image:
                 if img.width * img.height > MAX_IMAGE_PIXELS:
                     raise ExtractError(
                         f"image too large ({img.width}x{img.height} pixels; "
-                        f"the limit is {MAX_IMAGE_PIXELS // 1_000_000} megapixels)")
+                        f"the limit is {MAX_IMAGE_PIXELS // 1_000_000} megapixels)"
+                    )
                 if img.format == "JPEG":
                     # DCT scaling: decoding at 1/2..1/8 size is several times faster.
                     img.draft("RGB", (size, size))
@@ -214,8 +216,9 @@ def _pdf_pages(path: Path) -> list[tuple[int, str]]:
     return pages
 
 
-def render_pdf_pages(path: Path, pages: Sequence[int] | None = None,
-                     side: int = PAGE_IMAGE_SIDE) -> list[tuple[int, Image.Image]]:
+def render_pdf_pages(
+    path: Path, pages: Sequence[int] | None = None, side: int = PAGE_IMAGE_SIDE
+) -> list[tuple[int, Image.Image]]:
     """PDF pages as RGB pictures whose long side is `side` px: (1-based page, picture).
 
     `pages` picks pages (1-based); by default the first MAX_PAGE_IMAGES.
@@ -224,8 +227,9 @@ def render_pdf_pages(path: Path, pages: Sequence[int] | None = None,
         return _render_pdf_pages_locked(path, pages, side)
 
 
-def _render_pdf_pages_locked(path: Path, pages: Sequence[int] | None,
-                             side: int) -> list[tuple[int, Image.Image]]:
+def _render_pdf_pages_locked(
+    path: Path, pages: Sequence[int] | None, side: int
+) -> list[tuple[int, Image.Image]]:
     import pypdfium2 as pdfium
 
     pdf = _open_pdf(path)
@@ -316,15 +320,15 @@ def _pptx_slides(path: Path) -> list[tuple[int | None, str]]:
     """Text of each slide of a .pptx (a zip of XML, like .docx): slide n is page n."""
     try:
         with zipfile.ZipFile(path) as archive:
-            names = [n for n in archive.namelist()
-                     if re.fullmatch(r"ppt/slides/slide\d+\.xml", n)]
+            names = [n for n in archive.namelist() if re.fullmatch(r"ppt/slides/slide\d+\.xml", n)]
     except zipfile.BadZipFile as exc:
         raise ExtractError(f"not a readable .pptx ({exc})") from exc
     slides: list[tuple[int | None, str]] = []
     for name in sorted(names, key=lambda n: int(re.sub(r"\D", "", n))):
         root = _zip_xml(path, name, ".pptx")
-        paragraphs = ["".join(t.text or "" for t in para.iter(f"{_A_NS}t"))
-                      for para in root.iter(f"{_A_NS}p")]
+        paragraphs = [
+            "".join(t.text or "" for t in para.iter(f"{_A_NS}t")) for para in root.iter(f"{_A_NS}p")
+        ]
         slides.append((int(re.sub(r"\D", "", name)), "\n".join(paragraphs)))
     return slides
 
@@ -335,8 +339,11 @@ _TEXT_NS = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 def _odf_text(path: Path) -> str:
     """Paragraphs and headings of an OpenDocument text or presentation (content.xml)."""
     root = _zip_xml(path, "content.xml", "OpenDocument file")
-    parts = [" ".join("".join(el.itertext()).split())
-             for el in root.iter() if el.tag in (f"{_TEXT_NS}p", f"{_TEXT_NS}h")]
+    parts = [
+        " ".join("".join(el.itertext()).split())
+        for el in root.iter()
+        if el.tag in (f"{_TEXT_NS}p", f"{_TEXT_NS}h")
+    ]
     return "\n".join(p for p in parts if p)
 
 

@@ -63,9 +63,12 @@ class Ocr:
                     else:
                         os.environ[name] = value
             threads = self.threads or -1
-            self._engine = RapidOCR(det_limit_type="max", det_limit_side_len=READ_SIDE,
-                                    intra_op_num_threads=threads,
-                                    inter_op_num_threads=1 if threads > 0 else -1)
+            self._engine = RapidOCR(
+                det_limit_type="max",
+                det_limit_side_len=READ_SIDE,
+                intra_op_num_threads=threads,
+                inter_op_num_threads=1 if threads > 0 else -1,
+            )
         return self._engine
 
     def has_text(self, image: Image.Image) -> bool:

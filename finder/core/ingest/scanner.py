@@ -13,10 +13,16 @@ from finder.core.ingest.extract import kind_of
 from finder.core.types import FileKind
 
 # Folders that hold no user content, or content the user did not put there.
-SKIPPED_DIRS = frozenset({
-    "__pycache__", "node_modules", "$RECYCLE.BIN", "System Volume Information",
-    "lost+found", "@eaDir",
-})
+SKIPPED_DIRS = frozenset(
+    {
+        "__pycache__",
+        "node_modules",
+        "$RECYCLE.BIN",
+        "System Volume Information",
+        "lost+found",
+        "@eaDir",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -48,8 +54,9 @@ def scan(root: Path, skipped: list[SkippedPath] | None = None) -> Iterator[Scann
             entries = list(os.scandir(folder))
         except OSError as exc:
             if skipped is not None and folder != str(root):
-                skipped.append(SkippedPath(folder, f"cannot list folder ({exc.strerror})",
-                                           unlistable=True))
+                skipped.append(
+                    SkippedPath(folder, f"cannot list folder ({exc.strerror})", unlistable=True)
+                )
             continue
         for entry in entries:
             name = entry.name
@@ -57,8 +64,12 @@ def scan(root: Path, skipped: list[SkippedPath] | None = None) -> Iterator[Scann
                 continue
             if not _storable(entry.path):
                 if skipped is not None:
-                    skipped.append(SkippedPath(repr(entry.path)[1:-1], "file name is not valid "
-                                               "Unicode; rename it to index it"))
+                    skipped.append(
+                        SkippedPath(
+                            repr(entry.path)[1:-1],
+                            "file name is not valid Unicode; rename it to index it",
+                        )
+                    )
                 continue
             try:
                 if entry.is_dir(follow_symlinks=False):
@@ -108,8 +119,9 @@ def indexable(path: str, root: str) -> bool:
     return True
 
 
-def scan_subtree(root: Path, sub: Path,
-                 skipped: list[SkippedPath] | None = None) -> Iterator[ScannedFile]:
+def scan_subtree(
+    root: Path, sub: Path, skipped: list[SkippedPath] | None = None
+) -> Iterator[ScannedFile]:
     """What `scan(root)` would yield at `sub` or below it (a file, or a folder's tree)."""
     if sub == root:
         yield from scan(root, skipped)
@@ -125,8 +137,9 @@ def scan_subtree(root: Path, sub: Path,
             os.scandir(sub).close()
         except OSError as exc:
             if skipped is not None:
-                skipped.append(SkippedPath(str(sub), f"cannot list folder ({exc.strerror})",
-                                           unlistable=True))
+                skipped.append(
+                    SkippedPath(str(sub), f"cannot list folder ({exc.strerror})", unlistable=True)
+                )
             return
         yield from scan(sub, skipped)
         return

@@ -33,15 +33,23 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SPEED_FILE = "model_speed.json"
-SOURCE = ("open_clip docs/openclip_results.csv @f862f86 (ImageNet, params); "
-          "docs/openclip_retrieval_results.csv @05e7db4 (Flickr30k, MSCOCO, GFLOPs); "
-          "MobileCLIP: apple/ml-mobileclip results/*.jsonl @a2e4041")
+SOURCE = (
+    "open_clip docs/openclip_results.csv @f862f86 (ImageNet, params); "
+    "docs/openclip_retrieval_results.csv @05e7db4 (Flickr30k, MSCOCO, GFLOPs); "
+    "MobileCLIP: apple/ml-mobileclip results/*.jsonl @a2e4041"
+)
 
 # open_clip's file names for weights in a Hugging Face repo, preferred first.
 WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
 # Tokenizer and text-config files a hub tokenizer or text tower may need.
-HUB_TEXT_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-                  "config.json", "sentencepiece.bpe.model", "spiece.model")
+HUB_TEXT_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "config.json",
+    "sentencepiece.bpe.model",
+    "spiece.model",
+)
 
 
 @dataclass(frozen=True)
@@ -77,34 +85,122 @@ class CatalogModel:
 
 
 MODELS: tuple[CatalogModel, ...] = (
-    CatalogModel("ViT-B-32", "laion2b_s34b_b79k", "laion/CLIP-ViT-B-32-laion2B-s34B-b79K",
-                 512, 151.28, 14.78, 0.6656, 0.6678, 0.8838, 0.3934, 0.6543,
-                 note="finder's default: the cheapest of the well-known CLIPs"),
-    CatalogModel("ViT-B-32", "openai", "timm/vit_base_patch32_clip_224.openai",
-                 512, 151.28, 14.78, 0.6332, 0.5878, 0.8356, 0.3044, 0.5594,
-                 note="the original OpenAI CLIP"),
-    CatalogModel("ViT-B-16", "laion2b_s34b_b88k", "laion/CLIP-ViT-B-16-laion2B-s34B-b88K",
-                 512, 149.62, 41.09, 0.7023, 0.6984, 0.9038, 0.4231, 0.6770,
-                 note="finer detail than B-32, about 3x its compute"),
-    CatalogModel("ViT-L-14", "laion2b_s32b_b82k", "laion/CLIP-ViT-L-14-laion2B-s32B-b82K",
-                 768, 427.62, 175.33, 0.7525, 0.7552, 0.9286, 0.4651, 0.7108,
-                 note="large: best quality here, for workstations"),
-    CatalogModel("ViT-B-16-SigLIP", "webli", "timm/ViT-B-16-SigLIP",
-                 768, 203.16, 46.44, 0.7604, 0.7468, 0.9230, 0.4778, 0.7244,
-                 hub_tokenizer="timm/ViT-B-16-SigLIP",
-                 note="SigLIP: the best retrieval of the base-sized models"),
-    CatalogModel("MobileCLIP-S1", "datacompdr", "apple/MobileCLIP-S1-OpenCLIP",
-                 512, 84.97, None, 0.7262, 0.7096, 0.9130, 0.4402, 0.6887,
-                 note="Apple's mobile CLIP: small and fast; figures from Apple's evaluation"),
-    CatalogModel("MobileCLIP-S2", "datacompdr", "apple/MobileCLIP-S2-OpenCLIP",
-                 512, 99.24, None, 0.7444, 0.7338, 0.9230, 0.4537, 0.7005,
-                 note="Apple's mobile CLIP, larger; figures from Apple's evaluation"),
-    CatalogModel("xlm-roberta-base-ViT-B-32", "laion5b_s13b_b90k",
-                 "laion/CLIP-ViT-B-32-xlm-roberta-base-laion5B-s13B-b90k",
-                 512, 366.12, 105.87, 0.6236, 0.6448, 0.8628, 0.3778, 0.6344,
-                 hub_tokenizer="xlm-roberta-base", hub_text_config="xlm-roberta-base",
-                 languages="multilingual (about 100 languages)",
-                 note="queries in other languages than English"),
+    CatalogModel(
+        "ViT-B-32",
+        "laion2b_s34b_b79k",
+        "laion/CLIP-ViT-B-32-laion2B-s34B-b79K",
+        512,
+        151.28,
+        14.78,
+        0.6656,
+        0.6678,
+        0.8838,
+        0.3934,
+        0.6543,
+        note="finder's default: the cheapest of the well-known CLIPs",
+    ),
+    CatalogModel(
+        "ViT-B-32",
+        "openai",
+        "timm/vit_base_patch32_clip_224.openai",
+        512,
+        151.28,
+        14.78,
+        0.6332,
+        0.5878,
+        0.8356,
+        0.3044,
+        0.5594,
+        note="the original OpenAI CLIP",
+    ),
+    CatalogModel(
+        "ViT-B-16",
+        "laion2b_s34b_b88k",
+        "laion/CLIP-ViT-B-16-laion2B-s34B-b88K",
+        512,
+        149.62,
+        41.09,
+        0.7023,
+        0.6984,
+        0.9038,
+        0.4231,
+        0.6770,
+        note="finer detail than B-32, about 3x its compute",
+    ),
+    CatalogModel(
+        "ViT-L-14",
+        "laion2b_s32b_b82k",
+        "laion/CLIP-ViT-L-14-laion2B-s32B-b82K",
+        768,
+        427.62,
+        175.33,
+        0.7525,
+        0.7552,
+        0.9286,
+        0.4651,
+        0.7108,
+        note="large: best quality here, for workstations",
+    ),
+    CatalogModel(
+        "ViT-B-16-SigLIP",
+        "webli",
+        "timm/ViT-B-16-SigLIP",
+        768,
+        203.16,
+        46.44,
+        0.7604,
+        0.7468,
+        0.9230,
+        0.4778,
+        0.7244,
+        hub_tokenizer="timm/ViT-B-16-SigLIP",
+        note="SigLIP: the best retrieval of the base-sized models",
+    ),
+    CatalogModel(
+        "MobileCLIP-S1",
+        "datacompdr",
+        "apple/MobileCLIP-S1-OpenCLIP",
+        512,
+        84.97,
+        None,
+        0.7262,
+        0.7096,
+        0.9130,
+        0.4402,
+        0.6887,
+        note="Apple's mobile CLIP: small and fast; figures from Apple's evaluation",
+    ),
+    CatalogModel(
+        "MobileCLIP-S2",
+        "datacompdr",
+        "apple/MobileCLIP-S2-OpenCLIP",
+        512,
+        99.24,
+        None,
+        0.7444,
+        0.7338,
+        0.9230,
+        0.4537,
+        0.7005,
+        note="Apple's mobile CLIP, larger; figures from Apple's evaluation",
+    ),
+    CatalogModel(
+        "xlm-roberta-base-ViT-B-32",
+        "laion5b_s13b_b90k",
+        "laion/CLIP-ViT-B-32-xlm-roberta-base-laion5B-s13B-b90k",
+        512,
+        366.12,
+        105.87,
+        0.6236,
+        0.6448,
+        0.8628,
+        0.3778,
+        0.6344,
+        hub_tokenizer="xlm-roberta-base",
+        hub_text_config="xlm-roberta-base",
+        languages="multilingual (about 100 languages)",
+        note="queries in other languages than English",
+    ),
 )
 
 
@@ -197,28 +293,39 @@ class Machine:
     def this(cls) -> Machine:
         from finder.core.models.embedder import cpu_has_native_bf16
 
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-            os.cpu_count() or 1)
+        cores = (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else (os.cpu_count() or 1)
+        )
         return cls(cores, _memory_gb(), cpu_has_native_bf16())
 
 
 def recommend(machine: Machine, *, multilingual: bool = False) -> tuple[CatalogModel, str]:
     """The model that suits the machine, and why, in a sentence."""
     if multilingual:
-        return (get("xlm-roberta-base-ViT-B-32"),
-                "queries in other languages need a multilingual text tower")
+        return (
+            get("xlm-roberta-base-ViT-B-32"),
+            "queries in other languages need a multilingual text tower",
+        )
     fast = machine.native_bf16
     if machine.memory_gb >= 16 and (machine.cores >= 16 or (fast and machine.cores >= 8)):
-        return (get("ViT-L-14"),
-                f"{machine.cores} cores{' with native bf16' if fast else ''} and "
-                f"{machine.memory_gb:.0f} GB can afford the large model (12x B-32's compute)")
+        return (
+            get("ViT-L-14"),
+            f"{machine.cores} cores{' with native bf16' if fast else ''} and "
+            f"{machine.memory_gb:.0f} GB can afford the large model (12x B-32's compute)",
+        )
     if machine.memory_gb >= 8 and (machine.cores >= 8 or fast):
-        return (get("ViT-B-16-SigLIP"),
-                f"{machine.cores} cores{' with native bf16' if fast else ''}: SigLIP B-16 "
-                "retrieves best among base models at about 3x B-32's compute")
-    return (MODELS[0],
-            f"{machine.cores} cores without native bf16 and {machine.memory_gb:.0f} GB: "
-            "ViT-B-32 is the cheapest to index with (14.8 GFLOPs) and good at retrieval")
+        return (
+            get("ViT-B-16-SigLIP"),
+            f"{machine.cores} cores{' with native bf16' if fast else ''}: SigLIP B-16 "
+            "retrieves best among base models at about 3x B-32's compute",
+        )
+    return (
+        MODELS[0],
+        f"{machine.cores} cores without native bf16 and {machine.memory_gb:.0f} GB: "
+        "ViT-B-32 is the cheapest to index with (14.8 GFLOPs) and good at retrieval",
+    )
 
 
 def _memory_gb() -> float:

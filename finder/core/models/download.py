@@ -65,22 +65,26 @@ def hub_cache() -> Path:
     if os.environ.get("HF_HUB_CACHE"):
         return Path(os.environ["HF_HUB_CACHE"])
     home = os.environ.get("HF_HOME") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "huggingface")
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "huggingface"
+    )
     return Path(home) / "hub"
 
 
 def check_online(url: str | None = None) -> None:
     """Raise DownloadError at once when downloads cannot work (no hanging retries)."""
     if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
-        raise DownloadError("offline: HF_HUB_OFFLINE is set, so nothing is downloaded; unset it "
-                            "to download, or copy the weights and pass --pretrained FILE")
+        raise DownloadError(
+            "offline: HF_HUB_OFFLINE is set, so nothing is downloaded; unset it "
+            "to download, or copy the weights and pass --pretrained FILE"
+        )
     host = urlparse(url or endpoint()).hostname or ""
     try:
         socket.getaddrinfo(host, 443)
     except OSError as exc:
-        raise DownloadError(f"offline: cannot reach {host} ({exc.strerror or exc}); connect "
-                            "to the internet, or copy the weights and pass --pretrained FILE"
-                            ) from exc
+        raise DownloadError(
+            f"offline: cannot reach {host} ({exc.strerror or exc}); connect "
+            "to the internet, or copy the weights and pass --pretrained FILE"
+        ) from exc
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -88,16 +92,18 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def locate(repo_id: str, filenames: Sequence[str], *, revision: str = "main",
-           timeout: float = TIMEOUT_S) -> RemoteFile:
+def locate(
+    repo_id: str, filenames: Sequence[str], *, revision: str = "main", timeout: float = TIMEOUT_S
+) -> RemoteFile:
     """The first of `filenames` the repo has, with its size, etag and commit (HEAD)."""
     check_online()
     opener = urllib.request.build_opener(_NoRedirect)
     base = endpoint()
     for filename in filenames:
         url = f"{base}/{repo_id}/resolve/{quote(revision)}/{quote(filename)}"
-        request = urllib.request.Request(url, method="HEAD",
-                                         headers={"Accept-Encoding": "identity"})
+        request = urllib.request.Request(
+            url, method="HEAD", headers={"Accept-Encoding": "identity"}
+        )
         try:
             response = opener.open(request, timeout=timeout)
             headers, status = response.headers, response.status
@@ -106,8 +112,9 @@ def locate(repo_id: str, filenames: Sequence[str], *, revision: str = "main",
             if exc.code == 404:
                 continue
             if exc.code not in (301, 302, 303, 307, 308):
-                raise DownloadError(f"{repo_id}/{filename}: the hub answered {exc.code} "
-                                    f"{exc.reason}") from exc
+                raise DownloadError(
+                    f"{repo_id}/{filename}: the hub answered {exc.code} {exc.reason}"
+                ) from exc
             headers, status = exc.headers, exc.code
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
@@ -118,16 +125,27 @@ def locate(repo_id: str, filenames: Sequence[str], *, revision: str = "main",
         etag = headers.get("X-Linked-Etag") or headers.get("ETag") or ""
         commit = headers.get("X-Repo-Commit") or ""
         if not size or not etag or not commit:
-            raise DownloadError(f"{repo_id}/{filename}: the hub's answer lacks size, etag or "
-                                "commit; is HF_ENDPOINT a Hugging Face hub?")
-        return RemoteFile(repo_id, filename, target, int(size),
-                          etag.removeprefix("W/").strip('"'), commit)
+            raise DownloadError(
+                f"{repo_id}/{filename}: the hub's answer lacks size, etag or "
+                "commit; is HF_ENDPOINT a Hugging Face hub?"
+            )
+        return RemoteFile(
+            repo_id, filename, target, int(size), etag.removeprefix("W/").strip('"'), commit
+        )
     raise DownloadError(f"{repo_id} has none of {', '.join(filenames)}")
 
 
-def fetch(remote: RemoteFile, *, cache_dir: Path | None = None, revision: str = "main",
-          progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
-          timeout: float = TIMEOUT_S, offset: int = 0, overall_total: int = 0) -> Path:
+def fetch(
+    remote: RemoteFile,
+    *,
+    cache_dir: Path | None = None,
+    revision: str = "main",
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    timeout: float = TIMEOUT_S,
+    offset: int = 0,
+    overall_total: int = 0,
+) -> Path:
     """Download one located file into the cache (resuming a partial one); its path."""
     repo_dir = (cache_dir or hub_cache()) / ("models--" + remote.repo_id.replace("/", "--"))
     blob = repo_dir / "blobs" / remote.etag
@@ -145,14 +163,16 @@ def fetch(remote: RemoteFile, *, cache_dir: Path | None = None, revision: str = 
             headers["Range"] = f"bytes={have}-"
         try:
             response = urllib.request.urlopen(
-                urllib.request.Request(remote.url, headers=headers), timeout=timeout)
+                urllib.request.Request(remote.url, headers=headers), timeout=timeout
+            )
         except urllib.error.HTTPError as exc:
             if exc.code != 416:
                 raise DownloadError(f"{remote.filename}: {exc.code} {exc.reason}") from exc
             response = None  # nothing left to fetch
         except (urllib.error.URLError, OSError) as exc:
-            raise DownloadError(f"cannot download {remote.filename}: "
-                                f"{getattr(exc, 'reason', exc)}") from exc
+            raise DownloadError(
+                f"cannot download {remote.filename}: {getattr(exc, 'reason', exc)}"
+            ) from exc
         if response is not None:
             with response, open(partial, "ab" if have and response.status == 206 else "wb") as f:
                 if response.status != 206:
@@ -161,25 +181,43 @@ def fetch(remote: RemoteFile, *, cache_dir: Path | None = None, revision: str = 
                     if cancel is not None and cancel.is_set():
                         raise DownloadCancelled(
                             f"download of {remote.filename} cancelled at "
-                            f"{have:,} of {remote.size:,} bytes; run it again to continue")
+                            f"{have:,} of {remote.size:,} bytes; run it again to continue"
+                        )
                     try:
                         chunk = response.read(CHUNK)
                     except (OSError, http.client.HTTPException) as exc:
                         raise DownloadError(
                             f"download of {remote.filename} cut at {have:,} of "
-                            f"{remote.size:,} bytes ({exc}); run it again to continue") from exc
+                            f"{remote.size:,} bytes ({exc}); run it again to continue"
+                        ) from exc
                     if not chunk:
                         break
                     f.write(chunk)
                     have += len(chunk)
-                    notify(DownloadProgress(remote.filename, have, remote.size,
-                                            offset + have, overall_total or remote.size))
+                    notify(
+                        DownloadProgress(
+                            remote.filename,
+                            have,
+                            remote.size,
+                            offset + have,
+                            overall_total or remote.size,
+                        )
+                    )
         if have != remote.size:
-            raise DownloadError(f"download of {remote.filename} cut at {have:,} of "
-                                f"{remote.size:,} bytes; run it again to continue")
+            raise DownloadError(
+                f"download of {remote.filename} cut at {have:,} of "
+                f"{remote.size:,} bytes; run it again to continue"
+            )
         os.replace(partial, blob)
-    notify(DownloadProgress(remote.filename, remote.size, remote.size,
-                            offset + remote.size, overall_total or remote.size))
+    notify(
+        DownloadProgress(
+            remote.filename,
+            remote.size,
+            remote.size,
+            offset + remote.size,
+            overall_total or remote.size,
+        )
+    )
     snapshot.parent.mkdir(parents=True, exist_ok=True)
     if not snapshot.exists():
         try:
@@ -194,15 +232,27 @@ def fetch(remote: RemoteFile, *, cache_dir: Path | None = None, revision: str = 
     return snapshot
 
 
-def fetch_all(files: Sequence[RemoteFile], *, cache_dir: Path | None = None,
-              progress: ProgressCallback | None = None,
-              cancel: threading.Event | None = None) -> list[Path]:
+def fetch_all(
+    files: Sequence[RemoteFile],
+    *,
+    cache_dir: Path | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> list[Path]:
     """Download located files one after the other, with progress over all of them."""
     total = sum(f.size for f in files)
     done = 0
     out = []
     for remote in files:
-        out.append(fetch(remote, cache_dir=cache_dir, progress=progress, cancel=cancel,
-                         offset=done, overall_total=total))
+        out.append(
+            fetch(
+                remote,
+                cache_dir=cache_dir,
+                progress=progress,
+                cancel=cancel,
+                offset=done,
+                overall_total=total,
+            )
+        )
         done += remote.size
     return out

@@ -176,12 +176,14 @@ def cpu_has_native_bf16(cpuinfo: str | None = None) -> bool:
 
 
 def resolve_precision(requested: str | None = None, *, native_bf16: bool | None = None) -> str:
-    """"fp32" or "bf16" for a setting (auto | fp32 | bf16; default $FINDER_PRECISION, else auto)."""
+    """The precision, "fp32" or "bf16", for a setting (auto | fp32 | bf16; default
+    $FINDER_PRECISION, else auto)."""
     value = (requested or os.environ.get("FINDER_PRECISION") or PRECISION_AUTO).strip().lower()
     if value not in PRECISIONS:
         raise ModelUnavailableError(
             f"unknown precision {value!r} (--precision or FINDER_PRECISION); "
-            f"choose one of {', '.join(PRECISIONS)}")
+            f"choose one of {', '.join(PRECISIONS)}"
+        )
     if value != PRECISION_AUTO:
         return value
     if native_bf16 is None:
@@ -197,8 +199,9 @@ class QueryCache:
         self._entries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def encode(self, texts: Sequence[str],
-               encode: Callable[[Sequence[str]], np.ndarray]) -> np.ndarray:
+    def encode(
+        self, texts: Sequence[str], encode: Callable[[Sequence[str]], np.ndarray]
+    ) -> np.ndarray:
         """`encode(texts)`, answered from the cache when it is one text seen recently."""
         if len(texts) != 1 or self._size <= 0:
             return encode(texts)
@@ -248,10 +251,16 @@ class ClipEmbedder(SpecEmbedder):
 
     backend = "torch"
 
-    def __init__(self, spec: ModelSpec, *, threads: int | None = None,
-                 cache_dir: str | None = None, precision: str | None = None,
-                 query_cache_size: int = QUERY_CACHE_SIZE,
-                 query_threads: int | None = QUERY_THREADS) -> None:
+    def __init__(
+        self,
+        spec: ModelSpec,
+        *,
+        threads: int | None = None,
+        cache_dir: str | None = None,
+        precision: str | None = None,
+        query_cache_size: int = QUERY_CACHE_SIZE,
+        query_threads: int | None = QUERY_THREADS,
+    ) -> None:
         self.spec = spec
         self._threads = threads
         self._cache_dir = cache_dir
@@ -268,7 +277,7 @@ class ClipEmbedder(SpecEmbedder):
 
     @property
     def precision_in_use(self) -> str:
-        """"fp32" or "bf16": the numeric path encode_* take (known before loading)."""
+        """ "fp32" or "bf16": the numeric path encode_* take (known before loading)."""
         return self._precision
 
     @property
@@ -336,19 +345,24 @@ class ClipEmbedder(SpecEmbedder):
                 with torch.random.fork_rng(devices=[]):
                     torch.manual_seed(0)
                     model, _, preprocess = open_clip.create_model_and_transforms(
-                        spec.name, pretrained=None)
+                        spec.name, pretrained=None
+                    )
             else:
                 model, _, preprocess = open_clip.create_model_and_transforms(
-                    spec.name, pretrained=checkpoint, **options)
+                    spec.name, pretrained=checkpoint, **options
+                )
         except Exception as exc:  # a damaged or foreign checkpoint fails in library-specific ways
             raise ModelUnavailableError(
-                f"cannot load {spec.describe()} from {checkpoint}: {exc}") from exc
+                f"cannot load {spec.describe()} from {checkpoint}: {exc}"
+            ) from exc
         model.eval()
         self._dtype = torch.bfloat16 if self._precision == "bf16" else torch.float32
         if self._dtype != torch.float32:
             if not cpu_has_native_bf16():
-                log.warning("bf16 on a CPU without native bf16 is emulated and much slower "
-                            "than fp32; use --precision auto")
+                log.warning(
+                    "bf16 on a CPU without native bf16 is emulated and much slower "
+                    "than fp32; use --precision auto"
+                )
             model = model.to(self._dtype)
         self._short_text = _has_causal_text_tower(model)
         self._tokenizer = open_clip.get_tokenizer(spec.name)
@@ -384,7 +398,8 @@ class ClipEmbedder(SpecEmbedder):
         source = tag_cfg.get("hf_hub") or tag_cfg.get("url") or ""
         if not _host_resolves(source):
             raise ModelUnavailableError(
-                f"cannot download {spec.describe()}: no network connection to {source}")
+                f"cannot download {spec.describe()}: no network connection to {source}"
+            )
         try:
             return str(download_pretrained(tag_cfg, cache_dir=self._cache_dir))
         except Exception as exc:  # any hub/network/disk failure ends the download the same way
@@ -478,10 +493,12 @@ def _has_causal_text_tower(model: Any) -> bool:
     """
     from open_clip.model import CLIP
 
-    return (isinstance(model, CLIP)
-            and type(model).encode_text is CLIP.encode_text
-            and getattr(model, "attn_mask", None) is not None
-            and getattr(model, "text_pool_type", None) in ("argmax", "eos"))
+    return (
+        isinstance(model, CLIP)
+        and type(model).encode_text is CLIP.encode_text
+        and getattr(model, "attn_mask", None) is not None
+        and getattr(model, "text_pool_type", None) in ("argmax", "eos")
+    )
 
 
 def _encode_text_short(model: Any, text: torch.Tensor) -> torch.Tensor:
@@ -560,8 +577,9 @@ def cached_weights(tag_cfg: dict[str, Any], cache_dir: str | None = None) -> str
             names.insert(0, filename[:-4] + ".safetensors")
         for name in names:
             try:
-                return str(hf_hub_download(repo_id, name, cache_dir=cache_dir,
-                                           local_files_only=True))
+                return str(
+                    hf_hub_download(repo_id, name, cache_dir=cache_dir, local_files_only=True)
+                )
             except (LocalEntryNotFoundError, FileNotFoundError, OSError):
                 continue
         return None

@@ -34,14 +34,19 @@ class PreprocessConfig:
 
     def __post_init__(self) -> None:
         if self.interpolation not in INTERPOLATIONS:
-            raise ValueError(f"unsupported interpolation {self.interpolation!r} "
-                             f"(supported: {', '.join(INTERPOLATIONS)})")
+            raise ValueError(
+                f"unsupported interpolation {self.interpolation!r} "
+                f"(supported: {', '.join(INTERPOLATIONS)})"
+            )
         if self.resize_mode not in RESIZE_MODES:
-            raise ValueError(f"unsupported resize_mode {self.resize_mode!r} "
-                             f"(supported: {', '.join(RESIZE_MODES)})")
+            raise ValueError(
+                f"unsupported resize_mode {self.resize_mode!r} "
+                f"(supported: {', '.join(RESIZE_MODES)})"
+            )
         if len(self.size) != 2 or len(self.mean) != 3 or len(self.std) != 3:
-            raise ValueError(f"bad preprocess config: size {self.size}, mean {self.mean}, "
-                             f"std {self.std}")
+            raise ValueError(
+                f"bad preprocess config: size {self.size}, mean {self.mean}, std {self.std}"
+            )
 
     @classmethod
     def from_open_clip(cls, cfg: Mapping[str, Any]) -> PreprocessConfig:
@@ -62,15 +67,21 @@ class PreprocessConfig:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples become lists)."""
-        return {key: list(value) if isinstance(value, tuple) else value
-                for key, value in asdict(self).items()}
+        return {
+            key: list(value) if isinstance(value, tuple) else value
+            for key, value in asdict(self).items()
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PreprocessConfig:
-        return cls(size=_pair(data["size"]), mean=_triple(data["mean"]),
-                   std=_triple(data["std"]), interpolation=str(data["interpolation"]),
-                   resize_mode=str(data["resize_mode"]),
-                   fill_color=int(data.get("fill_color", 0)))
+        return cls(
+            size=_pair(data["size"]),
+            mean=_triple(data["mean"]),
+            std=_triple(data["std"]),
+            interpolation=str(data["interpolation"]),
+            resize_mode=str(data["resize_mode"]),
+            fill_color=int(data.get("fill_color", 0)),
+        )
 
 
 def preprocess(image: Image.Image, cfg: PreprocessConfig) -> np.ndarray:
@@ -103,8 +114,7 @@ def _short_side_size(image: Image.Image, short: int) -> tuple[int, int]:
     return (short, long) if w > h else (long, short)  # (h, w)
 
 
-def _keep_ratio_size(image: Image.Image, target: tuple[int, int],
-                     longest: bool) -> tuple[int, int]:
+def _keep_ratio_size(image: Image.Image, target: tuple[int, int], longest: bool) -> tuple[int, int]:
     """open_clip's ResizeKeepRatio (from timm): scale by the short or long side ratio."""
     h, w = image.height, image.width
     ratio_h, ratio_w = h / target[0], w / target[1]
@@ -112,8 +122,7 @@ def _keep_ratio_size(image: Image.Image, target: tuple[int, int],
     return round(h / ratio), round(w / ratio)
 
 
-def _resize(image: Image.Image, size: tuple[int, int],
-            resample: Image.Resampling) -> Image.Image:
+def _resize(image: Image.Image, size: tuple[int, int], resample: Image.Resampling) -> Image.Image:
     """torchvision F.resize on PIL: `size` is (h, w); same size returns the image as is."""
     if (image.height, image.width) == size:
         return image

@@ -54,8 +54,13 @@ log = logging.getLogger(__name__)
 EXPORT_DIR = "onnx"
 FORMAT = 1  # bump when the files or their meaning change: old exports are redone
 MIN_COSINE = 0.9999  # ONNX Runtime against torch, at export
-_FILES = ("visual.onnx", "text.onnx", "token_embedding.npy", "positional_embedding.npy",
-          "meta.json")
+_FILES = (
+    "visual.onnx",
+    "text.onnx",
+    "token_embedding.npy",
+    "positional_embedding.npy",
+    "meta.json",
+)
 
 
 def resolve_backend(requested: str | None = None) -> str:
@@ -64,7 +69,8 @@ def resolve_backend(requested: str | None = None) -> str:
     if value not in BACKENDS:
         raise ModelUnavailableError(
             f"unknown backend {value!r} (--backend or FINDER_BACKEND); choose one of "
-            f"{', '.join(BACKENDS)}")
+            f"{', '.join(BACKENDS)}"
+        )
     return value
 
 
@@ -88,8 +94,9 @@ def find_export(data_dir: Path, spec: ModelSpec) -> Path | None:
     return folder
 
 
-def open_embedder(spec: ModelSpec, data_dir: Path, *, precision: str | None = None,
-                  backend: str | None = None) -> Embedder:
+def open_embedder(
+    spec: ModelSpec, data_dir: Path, *, precision: str | None = None, backend: str | None = None
+) -> Embedder:
     """The embedder a process should use for `spec`: ONNX Runtime when the model has been
     exported and the setting allows it, else torch (ClipEmbedder)."""
     from finder.core.models.embedder import ClipEmbedder
@@ -98,8 +105,11 @@ def open_embedder(spec: ModelSpec, data_dir: Path, *, precision: str | None = No
     folder = find_export(data_dir, spec)
     if chosen == "onnx" and folder is None:
         log.info("%s has no ONNX export yet: torch until it has one", spec.describe())
-    if folder is not None and chosen != "torch" and (
-            chosen == "onnx" or resolve_precision(precision) == "fp32"):
+    if (
+        folder is not None
+        and chosen != "torch"
+        and (chosen == "onnx" or resolve_precision(precision) == "fp32")
+    ):
         return OnnxEmbedder(spec, folder)
     return ClipEmbedder(spec, precision=precision)
 
@@ -109,10 +119,13 @@ def should_export(embedder: Embedder, data_dir: Path, backend: str | None = None
     from finder.core.models.embedder import ClipEmbedder
 
     chosen = resolve_backend(backend)
-    return (isinstance(embedder, ClipEmbedder) and chosen != "torch"
-            and (chosen == "onnx" or embedder.precision_in_use == "fp32")
-            and find_export(data_dir, embedder.spec) is None
-            and not (export_dir(data_dir, embedder.spec) / "unsupported").exists())
+    return (
+        isinstance(embedder, ClipEmbedder)
+        and chosen != "torch"
+        and (chosen == "onnx" or embedder.precision_in_use == "fp32")
+        and find_export(data_dir, embedder.spec) is None
+        and not (export_dir(data_dir, embedder.spec) / "unsupported").exists()
+    )
 
 
 def optimise(embedder: Embedder, data_dir: Path, backend: str | None = None) -> Embedder:
@@ -127,8 +140,11 @@ def optimise(embedder: Embedder, data_dir: Path, backend: str | None = None) -> 
         return embedder
     if not should_export(embedder, data_dir, backend):
         folder = find_export(data_dir, embedder.spec)
-        return OnnxEmbedder(embedder.spec, folder) if folder is not None and \
-            resolve_backend(backend) != "torch" else embedder
+        return (
+            OnnxEmbedder(embedder.spec, folder)
+            if folder is not None and resolve_backend(backend) != "torch"
+            else embedder
+        )
     try:
         folder = export(embedder, data_dir)
     except UnsupportedModelError as exc:
@@ -136,8 +152,7 @@ def optimise(embedder: Embedder, data_dir: Path, backend: str | None = None) -> 
         _remember_unsupported(data_dir, embedder.spec, str(exc))
         return embedder
     except Exception as exc:  # noqa: BLE001 - an exporter failure must not stop indexing
-        log.warning("ONNX export of %s failed, staying on torch: %s", embedder.description,
-                    exc)
+        log.warning("ONNX export of %s failed, staying on torch: %s", embedder.description, exc)
         return embedder
     onnx_embedder = OnnxEmbedder(embedder.spec, folder)
     onnx_embedder.load()
@@ -188,46 +203,77 @@ def export(embedder: ClipEmbedder, data_dir: Path) -> Path:
     try:
         size = prep.size
         pixels = torch.randn(2, 3, size[0], size[1])
-        tokens = torch.as_tensor(ClipTokenizer(context_length=tokenizer_cfg["context_length"])(
-            ["a photo of a dog", "an invoice from the hardware store, 2023"]))
+        tokens = torch.as_tensor(
+            ClipTokenizer(context_length=tokenizer_cfg["context_length"])(
+                ["a photo of a dog", "an invoice from the hardware store, 2023"]
+            )
+        )
         # Exported with autograd on: under no_grad nn.MultiheadAttention takes a fused
         # fast path that has no ONNX form.
         with torch.inference_mode(False), torch.enable_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the exporter's deprecation/tracer notes
             visual, text_core = _towers(model)
-            torch.onnx.export(visual, (pixels,), str(work / "visual.onnx"),
-                              input_names=["pixels"], output_names=["features"],
-                              dynamic_axes={"pixels": {0: "batch"}, "features": {0: "batch"}},
-                              dynamo=False, opset_version=17)
+            torch.onnx.export(
+                visual,
+                (pixels,),
+                str(work / "visual.onnx"),
+                input_names=["pixels"],
+                output_names=["features"],
+                dynamic_axes={"pixels": {0: "batch"}, "features": {0: "batch"}},
+                dynamo=False,
+                opset_version=17,
+            )
             x, mask, eot = _text_inputs_torch(model, tokens)
-            torch.onnx.export(text_core, (x, mask, eot), str(work / "text.onnx"),
-                              input_names=["x", "mask", "eot"], output_names=["features"],
-                              dynamic_axes={"x": {0: "batch", 1: "length"},
-                                            "mask": {0: "length", 1: "length_"},
-                                            "eot": {0: "batch"}, "features": {0: "batch"}},
-                              dynamo=False, opset_version=17)
-            np.save(work / "token_embedding.npy",
-                    model.token_embedding.weight.detach().float().numpy())
-            np.save(work / "positional_embedding.npy",
-                    model.positional_embedding.detach().float().numpy())
+            torch.onnx.export(
+                text_core,
+                (x, mask, eot),
+                str(work / "text.onnx"),
+                input_names=["x", "mask", "eot"],
+                output_names=["features"],
+                dynamic_axes={
+                    "x": {0: "batch", 1: "length"},
+                    "mask": {0: "length", 1: "length_"},
+                    "eot": {0: "batch"},
+                    "features": {0: "batch"},
+                },
+                dynamo=False,
+                opset_version=17,
+            )
+            np.save(
+                work / "token_embedding.npy", model.token_embedding.weight.detach().float().numpy()
+            )
+            np.save(
+                work / "positional_embedding.npy",
+                model.positional_embedding.detach().float().numpy(),
+            )
         with torch.inference_mode():
             reference_images = model.encode_image(pixels).float().numpy()
             reference_texts = embedder.encode_texts_uncached(
-                ["a photo of a dog", "an invoice from the hardware store, 2023"])
-        meta = {"format": FORMAT, "key": spec.key, "model": spec.describe(),
-                "dim": int(reference_images.shape[1]), "preprocess": prep.to_json(),
-                "tokenizer": tokenizer_cfg}
+                ["a photo of a dog", "an invoice from the hardware store, 2023"]
+            )
+        meta = {
+            "format": FORMAT,
+            "key": spec.key,
+            "model": spec.describe(),
+            "dim": int(reference_images.shape[1]),
+            "preprocess": prep.to_json(),
+            "tokenizer": tokenizer_cfg,
+        }
         (work / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         check = OnnxEmbedder(spec, work)
         images = check.encode_images(list(pixels.numpy()))
-        texts = check.encode_texts_uncached(["a photo of a dog",
-                                             "an invoice from the hardware store, 2023"])
+        texts = check.encode_texts_uncached(
+            ["a photo of a dog", "an invoice from the hardware store, 2023"]
+        )
         check.close()
-        cosine = min(float(np.min(np.sum(normalise(reference_images) * images, axis=1))),
-                     float(np.min(np.sum(reference_texts * texts, axis=1))))
+        cosine = min(
+            float(np.min(np.sum(normalise(reference_images) * images, axis=1))),
+            float(np.min(np.sum(reference_texts * texts, axis=1))),
+        )
         if cosine < MIN_COSINE:
             raise UnsupportedModelError(
-                f"ONNX Runtime embeds with cosine {cosine:.5f} against torch")
+                f"ONNX Runtime embeds with cosine {cosine:.5f} against torch"
+            )
         meta["cosine_vs_torch"] = round(cosine, 6)
         (work / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         if final.exists():
@@ -244,12 +290,15 @@ def _tokenizer_config(embedder: ClipEmbedder) -> dict[str, Any]:
 
     tokenizer = embedder.torch_tokenizer
     if type(tokenizer) is not SimpleTokenizer:
-        raise UnsupportedModelError(f"its tokenizer ({type(tokenizer).__name__}) is not "
-                                    "the default CLIP one")
+        raise UnsupportedModelError(
+            f"its tokenizer ({type(tokenizer).__name__}) is not the default CLIP one"
+        )
     model = embedder.torch_model
-    return {"context_length": int(tokenizer.context_length),
-            "pool": str(model.text_pool_type), "eos_id": int(getattr(model, "text_eos_id", 0)
-                                                             or tokenizer.eot_token_id)}
+    return {
+        "context_length": int(tokenizer.context_length),
+        "pool": str(model.text_pool_type),
+        "eos_id": int(getattr(model, "text_eos_id", 0) or tokenizer.eot_token_id),
+    }
 
 
 def _text_inputs_torch(model: Any, tokens: Any) -> tuple[Any, Any, Any]:
@@ -280,8 +329,7 @@ def _towers(model: Any) -> tuple[Any, Any]:
             super().__init__()
             self.model = model
 
-        def forward(self, x: torch.Tensor, mask: torch.Tensor,
-                    eot: torch.Tensor) -> torch.Tensor:
+        def forward(self, x: torch.Tensor, mask: torch.Tensor, eot: torch.Tensor) -> torch.Tensor:
             for block in model.transformer.resblocks:
                 x = x + block.ls_1(_attention(block, block.ln_1(x), mask))
                 x = x + block.ls_2(block.mlp(block.ln_2(x)))
@@ -293,8 +341,10 @@ def _towers(model: Any) -> tuple[Any, Any]:
 
     from open_clip.transformer import ResidualAttentionBlock
 
-    if not all(type(b) is ResidualAttentionBlock and not hasattr(b, "ln_1_kv")
-               for b in model.transformer.resblocks):
+    if not all(
+        type(b) is ResidualAttentionBlock and not hasattr(b, "ln_1_kv")
+        for b in model.transformer.resblocks
+    ):
         raise UnsupportedModelError("its text tower has custom attention blocks")
     # In eval mode: the exporter puts a module back in the mode it found it in, children
     # included, and a new module is in training mode (BatchNorm would then drift).
@@ -311,7 +361,7 @@ def _attention(block: Any, x: Any, mask: Any) -> Any:
     head_dim = attn.embed_dim // heads
     q, k, v = torch.nn.functional.linear(x, attn.in_proj_weight, attn.in_proj_bias).chunk(3, -1)
     q, k, v = (t.reshape(x.shape[0], -1, heads, head_dim).transpose(1, 2) for t in (q, k, v))
-    weights = torch.softmax(q @ k.transpose(-1, -2) * head_dim ** -0.5 + mask, dim=-1)
+    weights = torch.softmax(q @ k.transpose(-1, -2) * head_dim**-0.5 + mask, dim=-1)
     out = (weights @ v).transpose(1, 2).reshape(x.shape[0], -1, attn.embed_dim)
     return attn.out_proj(out)
 
@@ -330,8 +380,9 @@ class OnnxEmbedder(SpecEmbedder):
 
     backend = "onnxruntime"
 
-    def __init__(self, spec: ModelSpec, folder: Path, *,
-                 query_cache_size: int = QUERY_CACHE_SIZE) -> None:
+    def __init__(
+        self, spec: ModelSpec, folder: Path, *, query_cache_size: int = QUERY_CACHE_SIZE
+    ) -> None:
         self.spec = spec
         self.folder = folder
         self._lock = threading.Lock()
@@ -372,11 +423,11 @@ class OnnxEmbedder(SpecEmbedder):
                 meta = json.loads((self.folder / "meta.json").read_text(encoding="utf-8"))
                 self._prep = PreprocessConfig.from_json(meta["preprocess"])
                 self._tokenizer = ClipTokenizer(
-                    context_length=int(meta["tokenizer"]["context_length"]))
+                    context_length=int(meta["tokenizer"]["context_length"])
+                )
                 # Memory-mapped: only the rows of the words in use are read (the table
                 # is 100 MB for ViT-B-32).
-                self._token_embedding = np.load(self.folder / "token_embedding.npy",
-                                                mmap_mode="r")
+                self._token_embedding = np.load(self.folder / "token_embedding.npy", mmap_mode="r")
                 self._positional = np.load(self.folder / "positional_embedding.npy")
                 self._sessions.text = _session(self.folder / "text.onnx", prepack=True)
             except Exception as exc:  # noqa: BLE001 - ONNX Runtime has its own error types
@@ -388,8 +439,7 @@ class OnnxEmbedder(SpecEmbedder):
         with self._lock:
             if self._sessions.visual is None:  # loaded when first needed: queries are text
                 try:
-                    self._sessions.visual = _session(self.folder / "visual.onnx",
-                                                     prepack=False)
+                    self._sessions.visual = _session(self.folder / "visual.onnx", prepack=False)
                 except Exception as exc:  # noqa: BLE001 - as in load()
                     raise self._damaged(exc) from exc
             return self._sessions.visual
@@ -400,7 +450,8 @@ class OnnxEmbedder(SpecEmbedder):
         shutil.rmtree(self.folder, ignore_errors=True)
         return ModelUnavailableError(
             f"the ONNX Runtime copy of {self.description} could not be loaded ({exc}); it "
-            "was removed and is made again from the model on the next start")
+            "was removed and is made again from the model on the next start"
+        )
 
     def preprocess(self, image: Image.Image) -> np.ndarray:
         from finder.core.models.image_prep import preprocess
@@ -412,8 +463,7 @@ class OnnxEmbedder(SpecEmbedder):
     def encode_images(self, batch: Sequence[Any]) -> np.ndarray:
         if len(batch) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        pixels = np.ascontiguousarray(np.stack([np.asarray(p, dtype=np.float32)
-                                                for p in batch]))
+        pixels = np.ascontiguousarray(np.stack([np.asarray(p, dtype=np.float32) for p in batch]))
         return normalise(self._visual().run(None, {"pixels": pixels})[0])
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
@@ -434,10 +484,11 @@ class OnnxEmbedder(SpecEmbedder):
         # Only up to the last real token: with a causal mask the padding cannot change
         # the pooled feature (see embedder._encode_text_short).
         length = int(eot.max()) + 1
-        x = (self._token_embedding[tokens[:, :length]] + self._positional[:length])
+        x = self._token_embedding[tokens[:, :length]] + self._positional[:length]
         mask = np.triu(np.full((length, length), -np.inf, dtype=np.float32), 1)
-        features = self._sessions.text.run(None, {"x": x.astype(np.float32), "mask": mask,
-                                                  "eot": eot.astype(np.int64)})[0]
+        features = self._sessions.text.run(
+            None, {"x": x.astype(np.float32), "mask": mask, "eot": eot.astype(np.int64)}
+        )[0]
         return normalise(features)
 
     def close(self) -> None:

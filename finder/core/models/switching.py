@@ -95,8 +95,11 @@ def load_state(data_dir: Path) -> ModelState:
         return ModelState()
     known = raw.get("known")
     remembered = [choice(v) for v in known] if isinstance(known, list) else []
-    return ModelState(choice(raw.get("active")), choice(raw.get("target")),
-                      tuple(c for c in remembered if c is not None))
+    return ModelState(
+        choice(raw.get("active")),
+        choice(raw.get("target")),
+        tuple(c for c in remembered if c is not None),
+    )
 
 
 def save_state(data_dir: Path, state: ModelState) -> None:
@@ -105,10 +108,12 @@ def save_state(data_dir: Path, state: ModelState) -> None:
     path = data_dir / STATE_FILE
     chosen = (*load_state(data_dir).known, *state.known, state.active, state.target)
     known = {c.key: c for c in chosen if c is not None}
-    body = {"version": STATE_VERSION,
-            "active": asdict(state.active) if state.active else None,
-            "target": asdict(state.target) if state.target else None,
-            "known": [asdict(c) for c in known.values()]}
+    body = {
+        "version": STATE_VERSION,
+        "active": asdict(state.active) if state.active else None,
+        "target": asdict(state.target) if state.target else None,
+        "known": [asdict(c) for c in known.values()],
+    }
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(body, indent=2), encoding="utf-8")
     os.replace(tmp, path)
@@ -119,8 +124,9 @@ def progress(catalog: Catalog, choice: ModelChoice) -> SwitchProgress:
     return SwitchProgress(choice, done, total)
 
 
-def begin_switch(data_dir: Path, catalog: Catalog, current: ModelChoice,
-                 new: ModelChoice) -> ModelState:
+def begin_switch(
+    data_dir: Path, catalog: Catalog, current: ModelChoice, new: ModelChoice
+) -> ModelState:
     """Choose `new`. If its index is already complete it is active at once (nothing to
     embed); otherwise it becomes the target and `current` keeps serving searches."""
     if new.key == current.key:

@@ -40,8 +40,11 @@ def default_vocab_path() -> Path:
 @lru_cache(maxsize=1)
 def bytes_to_unicode() -> dict[int, str]:
     """Each byte -> a printable character, so BPE never sees whitespace/control chars."""
-    bs = (list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
-          + list(range(ord("®"), ord("ÿ") + 1)))
+    bs = (
+        list(range(ord("!"), ord("~") + 1))
+        + list(range(ord("¡"), ord("¬") + 1))
+        + list(range(ord("®"), ord("ÿ") + 1))
+    )
     cs = bs[:]
     n = 0
     for b in range(2**8):
@@ -60,8 +63,9 @@ def get_pairs(word: tuple[str, ...]) -> set[tuple[str, str]]:
 class ClipTokenizer:
     """Text -> int64 token ids [n, context_length], as open_clip's default tokenizer."""
 
-    def __init__(self, vocab_path: Path | None = None,
-                 context_length: int = DEFAULT_CONTEXT_LENGTH) -> None:
+    def __init__(
+        self, vocab_path: Path | None = None, context_length: int = DEFAULT_CONTEXT_LENGTH
+    ) -> None:
         # Imported here: ~70 ms that a start which never tokenises need not pay.
         import ftfy
         import regex
@@ -71,7 +75,7 @@ class ClipTokenizer:
         self.byte_encoder = bytes_to_unicode()
         with gzip.open(vocab_path or default_vocab_path()) as f:
             lines = f.read().decode("utf-8").split("\n")
-        merges = [tuple(line.split()) for line in lines[1:_N_MERGES + 1]]
+        merges = [tuple(line.split()) for line in lines[1 : _N_MERGES + 1]]
         vocab = list(self.byte_encoder.values())
         vocab += [v + "</w>" for v in vocab]
         vocab += ["".join(merge) for merge in merges]
@@ -149,7 +153,7 @@ class ClipTokenizer:
         for row, text in enumerate(texts):
             tokens = [self.sot_token_id, *self.encode(text), self.eot_token_id]
             if len(tokens) > self.context_length:
-                tokens = tokens[:self.context_length]
+                tokens = tokens[: self.context_length]
                 tokens[-1] = self.eot_token_id
-            result[row, :len(tokens)] = tokens
+            result[row, : len(tokens)] = tokens
         return result

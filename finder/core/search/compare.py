@@ -87,14 +87,16 @@ def candidates(catalog: Catalog, data_dir: Path, active: ModelSpec | None) -> li
             continue
         spec, why_not = _spec_for(key, active, known)
         done, total = catalog.model_progress(key)
-        out.append(Candidate(key, spec.describe() if spec else key, spec, done, total,
-                             is_active, why_not))
+        out.append(
+            Candidate(key, spec.describe() if spec else key, spec, done, total, is_active, why_not)
+        )
     out.sort(key=lambda c: not c.active)  # stable: the rest stay newest first
     return out
 
 
-def _spec_for(key: str, active: ModelSpec | None,
-              known: Mapping[str, ModelChoice]) -> tuple[ModelSpec | None, str]:
+def _spec_for(
+    key: str, active: ModelSpec | None, known: Mapping[str, ModelChoice]
+) -> tuple[ModelSpec | None, str]:
     if active is not None and active.key == key:
         return active, ""
     choice = known.get(key)
@@ -106,8 +108,10 @@ def _spec_for(key: str, active: ModelSpec | None,
             return resolve_model_spec(name, tag), ""
     except ModelUnavailableError as exc:
         return None, str(exc)
-    return None, ("not in the catalogue, and its config or checkpoint is not known here: "
-                  "compare it with `finder compare` and the config's path")
+    return None, (
+        "not in the catalogue, and its config or checkpoint is not known here: "
+        "compare it with `finder compare` and the config's path"
+    )
 
 
 class Comparison:
@@ -118,9 +122,14 @@ class Comparison:
     runs go one at a time, and `close()` during a run releases everything as it ends.
     """
 
-    def __init__(self, data_dir: Path, specs: Sequence[ModelSpec], *,
-                 embedders: Mapping[str, Embedder] | None = None,
-                 precision: str | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        specs: Sequence[ModelSpec],
+        *,
+        embedders: Mapping[str, Embedder] | None = None,
+        precision: str | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.specs = list(specs)
         self._lent = dict(embedders or {})
@@ -137,8 +146,14 @@ class Comparison:
     def closed(self) -> bool:
         return self._closed
 
-    def run(self, query: Query, kind: SearchKind = SearchKind.ALL, k: int = 10, *,
-            on_step: StepCallback | None = None) -> list[ComparedColumn]:
+    def run(
+        self,
+        query: Query,
+        kind: SearchKind = SearchKind.ALL,
+        k: int = 10,
+        *,
+        on_step: StepCallback | None = None,
+    ) -> list[ComparedColumn]:
         """One column per model, in the order of `specs`. After `close()`: []."""
         with self._run_lock:
             with self._state_lock:
@@ -174,13 +189,15 @@ class Comparison:
 
     # -- one model ---------------------------------------------------------------------------
 
-    def _column(self, spec: ModelSpec, query: Query, kind: SearchKind, k: int,
-                on_step: StepCallback | None) -> ComparedColumn:
+    def _column(
+        self, spec: ModelSpec, query: Query, kind: SearchKind, k: int, on_step: StepCallback | None
+    ) -> ComparedColumn:
         label = spec.describe()
         catalog = self._open_catalog()
         if catalog.find_model_id(spec.key) is None:
-            return ComparedColumn(spec.key, label, error=f"{label} has no index here",
-                                  no_index=True)
+            return ComparedColumn(
+                spec.key, label, error=f"{label} has no index here", no_index=True
+            )
         embedder = self._embedder(spec)
         try:
             if not getattr(embedder, "loaded", True) and on_step is not None:
@@ -193,7 +210,8 @@ class Comparison:
         started = time.monotonic()
         try:
             results = self._search(spec, catalog, embedder).by_vector(
-                _encode(embedder, query), kind, k)
+                _encode(embedder, query), kind, k
+            )
         except COLUMN_ERRORS as exc:
             return ComparedColumn(spec.key, label, error=f"search failed: {_first_line(exc)}")
         return ComparedColumn(spec.key, label, results, search_s=time.monotonic() - started)
@@ -229,10 +247,16 @@ class Comparison:
             self._catalog = None
 
 
-def compare(data_dir: Path, specs: Sequence[ModelSpec], query: Query,
-            kind: SearchKind = SearchKind.ALL, k: int = 10, *,
-            embedders: Mapping[str, Embedder] | None = None,
-            precision: str | None = None) -> list[ComparedColumn]:
+def compare(
+    data_dir: Path,
+    specs: Sequence[ModelSpec],
+    query: Query,
+    kind: SearchKind = SearchKind.ALL,
+    k: int = 10,
+    *,
+    embedders: Mapping[str, Embedder] | None = None,
+    precision: str | None = None,
+) -> list[ComparedColumn]:
     """One comparison; the models it had to load are released before it returns."""
     with Comparison(data_dir, specs, embedders=embedders, precision=precision) as comparison:
         return comparison.run(query, kind, k)

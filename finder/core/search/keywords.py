@@ -16,8 +16,29 @@ from dataclasses import dataclass
 _WORD = re.compile(r"[^\W_]+")
 _PHRASE = re.compile(r'"([^"]*)"')
 # Words too common to say anything about a file; a query made only of them finds nothing.
-STOPWORDS = frozenset({"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in",
-                       "is", "it", "of", "on", "or", "the", "to", "with"})
+STOPWORDS = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "in",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "with",
+    }
+)
 MAX_TERMS = 12
 
 
@@ -38,10 +59,15 @@ class KeywordQuery:
     def words(self) -> list[tuple[str, bool]]:
         """The single words: (word, matched as a prefix too)."""
         return [(t, False) for t in self.terms] + (
-            [(self.prefix, True)] if self.prefix is not None else [])
+            [(self.prefix, True)] if self.prefix is not None else []
+        )
 
-    def match_expression(self, *, names_only: Collection[tuple[str, bool]] = (),
-                         left_out: Collection[tuple[str, bool]] = ()) -> str:
+    def match_expression(
+        self,
+        *,
+        names_only: Collection[tuple[str, bool]] = (),
+        left_out: Collection[tuple[str, bool]] = (),
+    ) -> str:
         """The FTS5 MATCH expression: any term or phrase (BM25 ranks files with more).
 
         Words in `names_only` match only file and folder names, words in `left_out` not
@@ -70,8 +96,11 @@ class KeywordQuery:
         words = tokens(text)
         present = set(words)
         out = [t for t in self.terms if t in present]
-        if (self.prefix is not None and self.prefix not in out
-                and any(w.startswith(self.prefix) for w in present)):
+        if (
+            self.prefix is not None
+            and self.prefix not in out
+            and any(w.startswith(self.prefix) for w in present)
+        ):
             out.append(self.prefix)
         joined = " " + " ".join(words) + " "
         out += [" ".join(p) for p in self.phrases if " " + " ".join(p) + " " in joined]
@@ -93,15 +122,19 @@ def tokens(text: str) -> list[str]:
 
 def parse(query: str, *, typed: bool = True, max_terms: int = MAX_TERMS) -> KeywordQuery:
     """A typed query (`typed`: its last word may be half typed), or text read in a picture."""
-    phrases = tuple(tuple(words) for p in _PHRASE.findall(query)
-                    if len(words := tokens(p)) > 0)
+    phrases = tuple(tuple(words) for p in _PHRASE.findall(query) if len(words := tokens(p)) > 0)
     rest = _PHRASE.sub(" ", query)
     words = [w for w in tokens(rest) if (len(w) > 1 or w.isdigit()) and w not in STOPWORDS]
     words = list(dict.fromkeys(words))[:max_terms]
     prefix = None
     # The last word may be half typed: match it as a prefix too (unless the query ends
     # with a space, a quote, or the word is a number, which should match exactly).
-    if typed and words and not query.endswith((" ", '"')) and not words[-1].isdigit() and \
-            len(words[-1]) >= 3:
+    if (
+        typed
+        and words
+        and not query.endswith((" ", '"'))
+        and not words[-1].isdigit()
+        and len(words[-1]) >= 3
+    ):
         prefix = words.pop()
     return KeywordQuery(tuple(words), phrases, prefix)

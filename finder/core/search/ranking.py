@@ -51,17 +51,22 @@ def fuse(lists: Mapping[str, Sequence[SearchResult]], k: int) -> list[SearchResu
     ranked = sorted(total, key=lambda p: (-total[p], first_seen[p]))[:k]
     out: list[SearchResult] = []
     for path in ranked:
-        entries = [r for _, _, r in sorted(parts[path], key=lambda e: (e[0], e[1]),
-                                           reverse=True)]
+        entries = [r for _, _, r in sorted(parts[path], key=lambda e: (e[0], e[1]), reverse=True)]
         best = entries[0]
-        page = best.page if best.page is not None else next(
-            (r.page for r in entries if r.page is not None), None)
+        page = (
+            best.page
+            if best.page is not None
+            else next((r.page for r in entries if r.page is not None), None)
+        )
         # A page image has no text: show a passage, of the same page where one matched.
         snippet = best.snippet or next(
-            (r.snippet for r in sorted(entries, key=lambda r: r.page != page) if r.snippet),
-            None)
+            (r.snippet for r in sorted(entries, key=lambda r: r.page != page) if r.snippet), None
+        )
         terms = list(dict.fromkeys(t for r in entries for t in r.matched_terms))
         signals = list(dict.fromkeys(s for r in entries for s in r.signals))
-        out.append(dataclasses.replace(best, snippet=snippet, page=page,
-                                       matched_terms=tuple(terms), signals=tuple(signals)))
+        out.append(
+            dataclasses.replace(
+                best, snippet=snippet, page=page, matched_terms=tuple(terms), signals=tuple(signals)
+            )
+        )
     return out

@@ -44,8 +44,11 @@ def calibrate(results: Sequence[SearchResult], pool: np.ndarray) -> list[SearchR
     out = []
     for r in results:
         z = (r.score - mean) / spread
-        match = "strong" if (r.score >= cut and z >= 1.0) or z >= STRONG_Z else (
-            "weak" if z >= TAIL_Z or len(scores) < MIN_POOL_FOR_TAIL else "tail")
+        match = (
+            "strong"
+            if (r.score >= cut and z >= 1.0) or z >= STRONG_Z
+            else ("weak" if z >= TAIL_Z or len(scores) < MIN_POOL_FOR_TAIL else "tail")
+        )
         relevance = 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
         out.append(dataclasses.replace(r, relevance=round(relevance, 3), match=match))
     return out

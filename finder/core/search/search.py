@@ -47,8 +47,9 @@ _KINDS = {SearchKind.PHOTOS: FileKind.PHOTO, SearchKind.DOCS: FileKind.DOCUMENT}
 
 
 class Search:
-    def __init__(self, catalog: Catalog, models: ModelStore, embedder: Embedder,
-                 ocr: Ocr | None = None) -> None:
+    def __init__(
+        self, catalog: Catalog, models: ModelStore, embedder: Embedder, ocr: Ocr | None = None
+    ) -> None:
         self.catalog = catalog
         self.models = models
         self.embedder = embedder
@@ -57,8 +58,9 @@ class Search:
 
     # -- entry points ------------------------------------------------------------------
 
-    def text(self, query: str, kind: SearchKind = SearchKind.ALL,
-             k: int = 20) -> list[SearchResult]:
+    def text(
+        self, query: str, kind: SearchKind = SearchKind.ALL, k: int = 20
+    ) -> list[SearchResult]:
         """Meaning (embeddings) and keywords (BM25), fused per file."""
         query = query.strip()
         if not query:
@@ -67,29 +69,38 @@ class Search:
         pool = max(k, POOL)
         if kind is not SearchKind.ALL:
             meaning = self.by_vector(vector, kind, pool)
-            return fuse({"keyword": self._keyword_hits(query, _KINDS.get(kind), pool),
-                         "meaning": meaning}, k)
+            return fuse(
+                {"keyword": self._keyword_hits(query, _KINDS.get(kind), pool), "meaning": meaning},
+                k,
+            )
         # Fused per kind, then merged: keyword hits are nearly all documents (photos have
         # only names and OCR text), so one fusion across kinds would list documents first.
         self._pick_up_writes()
         groups = []
-        for file_kind, (found, scores) in ((FileKind.PHOTO, self._photos(vector, pool)),
-                                           (FileKind.DOCUMENT, self._documents(vector, pool))):
+        for file_kind, (found, scores) in (
+            (FileKind.PHOTO, self._photos(vector, pool)),
+            (FileKind.DOCUMENT, self._documents(vector, pool)),
+        ):
             meaning = calibrate(found, scores)
-            fused = fuse({"keyword": self._keyword_hits(query, file_kind, pool),
-                          "meaning": meaning}, pool)
+            fused = fuse(
+                {"keyword": self._keyword_hits(query, file_kind, pool), "meaning": meaning}, pool
+            )
             groups.append((fused, scores))
         return merge_fused_kinds(groups, k)
 
     def _keyword_hits(self, query: str, kind: FileKind | None, k: int) -> list[SearchResult]:
         hits = self._keyword(parse(query), kind, k, "keyword")
         # A keyword hit is as relevant as the share of the query's words it holds.
-        return [dataclasses.replace(r, relevance=round(r.score, 3),
-                                    match="strong" if r.score >= 1.0 else "weak")
-                for r in hits]
+        return [
+            dataclasses.replace(
+                r, relevance=round(r.score, 3), match="strong" if r.score >= 1.0 else "weak"
+            )
+            for r in hits
+        ]
 
-    def image(self, image: Path | str | Image.Image, kind: SearchKind = SearchKind.ALL,
-              k: int = 20) -> list[SearchResult]:
+    def image(
+        self, image: Path | str | Image.Image, kind: SearchKind = SearchKind.ALL, k: int = 20
+    ) -> list[SearchResult]:
         """Search with a picture: a file path or an image already in memory.
 
         Fuses its similarity to photos and PDF page pictures, to passages (documents),
@@ -98,9 +109,9 @@ class Search:
         *_, final = self.image_stages(image, kind, k)
         return final
 
-    def image_stages(self, image: Path | str | Image.Image,
-                     kind: SearchKind = SearchKind.ALL,
-                     k: int = 20) -> Iterator[list[SearchResult]]:
+    def image_stages(
+        self, image: Path | str | Image.Image, kind: SearchKind = SearchKind.ALL, k: int = 20
+    ) -> Iterator[list[SearchResult]]:
         """`image` in two answers: by the picture alone (a fraction of a second), then,
         if any text was read in it (OCR, up to a second more), with its words fused in."""
         picture = image if isinstance(image, Image.Image) else load_image(image)
@@ -129,8 +140,9 @@ class Search:
             self.ocr = None
             return ""
 
-    def keyword(self, query: str, kind: SearchKind = SearchKind.ALL,
-                k: int = 20) -> list[SearchResult]:
+    def keyword(
+        self, query: str, kind: SearchKind = SearchKind.ALL, k: int = 20
+    ) -> list[SearchResult]:
         """Without a model: files whose name, folder or text holds the query's words.
 
         Ranked by BM25; the score is the share of the query's words found.
@@ -157,12 +169,12 @@ class Search:
         return results, np.asarray([r.score for r in results], dtype=np.float32)
 
     def _documents(self, vector: np.ndarray, k: int) -> tuple[list[SearchResult], np.ndarray]:
-        results = self._nearest(Modality.TEXT, vector, FileKind.DOCUMENT, k,
-                                PASSAGES_PER_RESULT)
+        results = self._nearest(Modality.TEXT, vector, FileKind.DOCUMENT, k, PASSAGES_PER_RESULT)
         return results, np.asarray([r.score for r in results], dtype=np.float32)
 
-    def _nearest(self, modality: Modality, vector: np.ndarray, kind: FileKind | None, k: int,
-                 per_result: int) -> list[SearchResult]:
+    def _nearest(
+        self, modality: Modality, vector: np.ndarray, kind: FileKind | None, k: int, per_result: int
+    ) -> list[SearchResult]:
         """The k files of `kind` with the items nearest to `vector`, best first.
 
         The image index holds photos and PDF page pictures; the text index passages.
@@ -177,15 +189,23 @@ class Search:
                 return results
             fetch *= 4  # many passages (or pages) of few files: look further
 
-    def _keyword(self, query: KeywordQuery, kind: FileKind | None, k: int,
-                 signal: str, *, only_signal: bool = False) -> list[SearchResult]:
+    def _keyword(
+        self,
+        query: KeywordQuery,
+        kind: FileKind | None,
+        k: int,
+        signal: str,
+        *,
+        only_signal: bool = False,
+    ) -> list[SearchResult]:
         """Files matching the query's words, best BM25 first; a document shows its best
         matching passage."""
         if query.empty:
             return []
         best: dict[int, SearchResult] = {}
-        for row, _, names in self._keyword_rows(query, kind, k * PASSAGES_PER_RESULT,
-                                                only_signal=only_signal):
+        for row, _, names in self._keyword_rows(
+            query, kind, k * PASSAGES_PER_RESULT, only_signal=only_signal
+        ):
             found = best.get(row.file_id)
             if found is None and len(best) >= k:
                 continue
@@ -195,14 +215,17 @@ class Search:
                 continue
             union = tuple(dict.fromkeys(found.matched_terms + terms))
             if found.snippet is None and row.text and row.kind is FileKind.DOCUMENT:
-                found = dataclasses.replace(found, snippet=row.text, page=row.page,
-                                            item_id=row.id)  # a passage beats a name hit
-            best[row.file_id] = dataclasses.replace(found, matched_terms=union,
-                                                    score=len(union) / query.size)
+                found = dataclasses.replace(
+                    found, snippet=row.text, page=row.page, item_id=row.id
+                )  # a passage beats a name hit
+            best[row.file_id] = dataclasses.replace(
+                found, matched_terms=union, score=len(union) / query.size
+            )
         return list(best.values())
 
-    def _keyword_rows(self, query: KeywordQuery, kind: FileKind | None, limit: int, *,
-                      only_signal: bool) -> list[tuple[ItemRow, float, str]]:
+    def _keyword_rows(
+        self, query: KeywordQuery, kind: FileKind | None, limit: int, *, only_signal: bool
+    ) -> list[tuple[ItemRow, float, str]]:
         """Rows holding every word first, then rows holding any. BM25 is computed for
         every row an expression matches: one common word can match most of the library
         (tens of ms at 100k passages), while rows holding them all are fewer. In the
@@ -218,12 +241,12 @@ class Search:
         rows: list[tuple[ItemRow, float, str]] = []
         seen: set[int] = set()
         for expression, ranked in (
-                (query.match_all_expression(), rarest <= COMMON_WORD_ROWS),
-                (query.match_expression(names_only=names_only, left_out=common - names_only),
-                 True),
-                # Still short, with no model to find the rest ("invoice" alone): any row
-                # holding a common word, unranked (bounded: see Catalog.keyword_hits).
-                (query.match_expression() if common and only_signal else None, False)):
+            (query.match_all_expression(), rarest <= COMMON_WORD_ROWS),
+            (query.match_expression(names_only=names_only, left_out=common - names_only), True),
+            # Still short, with no model to find the rest ("invoice" alone): any row
+            # holding a common word, unranked (bounded: see Catalog.keyword_hits).
+            (query.match_expression() if common and only_signal else None, False),
+        ):
             if not expression:
                 continue
             for hit in self.catalog.keyword_hits(expression, kind, limit=limit, ranked=ranked):
@@ -242,23 +265,35 @@ class Search:
         self._seen_version = version
 
 
-_VECTOR_SIGNALS = {(Modality.IMAGE, FileKind.PHOTO): "image",
-                   (Modality.IMAGE, FileKind.DOCUMENT): "page image",
-                   (Modality.TEXT, FileKind.DOCUMENT): "passage"}
+_VECTOR_SIGNALS = {
+    (Modality.IMAGE, FileKind.PHOTO): "image",
+    (Modality.IMAGE, FileKind.DOCUMENT): "page image",
+    (Modality.TEXT, FileKind.DOCUMENT): "passage",
+}
 
 
-def _result(row: ItemRow, score: float, signal: str,
-            terms: tuple[str, ...] = ()) -> SearchResult:
+def _result(row: ItemRow, score: float, signal: str, terms: tuple[str, ...] = ()) -> SearchResult:
     is_document = row.kind is FileKind.DOCUMENT
     return SearchResult(
-        path=row.path, kind=row.kind, score=score,
+        path=row.path,
+        kind=row.kind,
+        score=score,
         snippet=row.text if is_document and row.modality is Modality.TEXT else None,
-        page=row.page, file_id=row.file_id, item_id=row.id, matched_terms=terms,
-        signals=(signal,))
+        page=row.page,
+        file_id=row.file_id,
+        item_id=row.id,
+        matched_terms=terms,
+        signals=(signal,),
+    )
 
 
-def _group(rows: dict[int, ItemRow], ids: np.ndarray, scores: np.ndarray, k: int,
-           kind: FileKind | None = None) -> list[SearchResult]:
+def _group(
+    rows: dict[int, ItemRow],
+    ids: np.ndarray,
+    scores: np.ndarray,
+    k: int,
+    kind: FileKind | None = None,
+) -> list[SearchResult]:
     """One result per file (of `kind`): its best item (the hits arrive best first)."""
     best: dict[int, SearchResult] = {}
     for item_id, score in zip(ids, scores, strict=True):
@@ -273,8 +308,9 @@ def _group(rows: dict[int, ItemRow], ids: np.ndarray, scores: np.ndarray, k: int
     return list(best.values())
 
 
-def merge_fused_kinds(groups: list[tuple[list[SearchResult], np.ndarray]],
-                      k: int) -> list[SearchResult]:
+def merge_fused_kinds(
+    groups: list[tuple[list[SearchResult], np.ndarray]], k: int
+) -> list[SearchResult]:
     """Merge per-kind fused lists, each with its kind's embedding scores (best first).
 
     A kind keeps its fused order; the i-th result of a kind stands where that kind's
@@ -295,8 +331,9 @@ def merge_fused_kinds(groups: list[tuple[list[SearchResult], np.ndarray]],
     return [originals[id(r)] for r in merge_modalities(slotted, k)]
 
 
-def merge_modalities(groups: list[tuple[list[SearchResult], np.ndarray]],
-                     k: int) -> list[SearchResult]:
+def merge_modalities(
+    groups: list[tuple[list[SearchResult], np.ndarray]], k: int
+) -> list[SearchResult]:
     """Merge per-modality result lists on scores standardised within each pool.
 
     A result's standing is how far it rises above the other candidates of its own

@@ -139,22 +139,37 @@ class StorageError(CatalogError):
 
 
 # SQLite's words for "the data dir cannot take this write".
-_STORAGE_FAILURES = ("disk is full", "readonly database", "disk i/o error",
-                     "unable to open database file")
+_STORAGE_FAILURES = (
+    "disk is full",
+    "readonly database",
+    "disk i/o error",
+    "unable to open database file",
+)
 
 
 def storage_error(where: Path, exc: BaseException) -> StorageError:
     """A clear message for a failed write, from a sqlite3 or OS error."""
     if isinstance(exc, OSError):
-        reason = {errno.ENOSPC: "the disk is full", errno.EROFS: "the disk is read-only",
-                  errno.EDQUOT: "the disk quota is used up", errno.EACCES: "permission denied",
-                  errno.EPERM: "permission denied"}.get(exc.errno or 0, exc.strerror or str(exc))
+        reason = {
+            errno.ENOSPC: "the disk is full",
+            errno.EROFS: "the disk is read-only",
+            errno.EDQUOT: "the disk quota is used up",
+            errno.EACCES: "permission denied",
+            errno.EPERM: "permission denied",
+        }.get(exc.errno or 0, exc.strerror or str(exc))
     else:
         text = str(exc).lower()
-        reason = ("the disk is full" if "full" in text else
-                  "the data folder is read-only" if "readonly" in text else str(exc))
-    return StorageError(f"cannot write the index in {where}: {reason}; what is already "
-                        "indexed can still be searched")
+        reason = (
+            "the disk is full"
+            if "full" in text
+            else "the data folder is read-only"
+            if "readonly" in text
+            else str(exc)
+        )
+    return StorageError(
+        f"cannot write the index in {where}: {reason}; what is already "
+        "indexed can still be searched"
+    )
 
 
 @dataclass(frozen=True)
@@ -230,8 +245,9 @@ class Catalog:
 
     def _connect(self) -> sqlite3.Connection:
         # Autocommit mode: transactions are explicit (see `transaction`).
-        db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False,
-                             timeout=30.0)
+        db = sqlite3.connect(
+            str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0
+        )
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA busy_timeout = 30000")
         if not self._readonly:
@@ -317,16 +333,22 @@ class Catalog:
 
     def roots(self) -> list[Root]:
         rows = self._db.execute(
-            "SELECT id, path, offline_since IS NOT NULL FROM roots ORDER BY path").fetchall()
+            "SELECT id, path, offline_since IS NOT NULL FROM roots ORDER BY path"
+        ).fetchall()
         return [Root(int(r[0]), r[1], bool(r[2])) for r in rows]
 
     def set_root_offline(self, root_id: int, offline: bool) -> list[int]:
         """Hide (or show again) a root's files; returns the ids of the items concerned."""
         with self.transaction() as tx:
-            tx.execute("UPDATE roots SET offline_since = ? WHERE id = ?",
-                       (time.time() if offline else None, root_id))
-            rows = tx.execute("SELECT items.id FROM items JOIN files ON files.id = items.file_id "
-                              "WHERE files.root_id = ?", (root_id,)).fetchall()
+            tx.execute(
+                "UPDATE roots SET offline_since = ? WHERE id = ?",
+                (time.time() if offline else None, root_id),
+            )
+            rows = tx.execute(
+                "SELECT items.id FROM items JOIN files ON files.id = items.file_id "
+                "WHERE files.root_id = ?",
+                (root_id,),
+            ).fetchall()
         return [int(r[0]) for r in rows]
 
     def remove_root(self, root_id: int) -> list[int]:
@@ -371,21 +393,28 @@ class Catalog:
         """Every model with vectors in the catalog: (key, dim, vector count)."""
         rows = self._db.execute(
             "SELECT m.key, m.dim, (SELECT COUNT(*) FROM vectors v WHERE v.model_id = m.id) "
-            "FROM models m ORDER BY m.id").fetchall()
+            "FROM models m ORDER BY m.id"
+        ).fetchall()
         return [(str(r[0]), int(r[1]), int(r[2])) for r in rows]
 
     def model_progress(self, key: str) -> tuple[int, int]:
         """(files embedded with the model, files it should have): readable files of online
         folders. A model is complete when the two are equal."""
-        base = ("FROM files f JOIN roots r ON r.id = f.root_id "
-                "WHERE f.status = 'ok' AND r.offline_since IS NULL")
+        base = (
+            "FROM files f JOIN roots r ON r.id = f.root_id "
+            "WHERE f.status = 'ok' AND r.offline_since IS NULL"
+        )
         total = int(self._db.execute("SELECT COUNT(*) " + base).fetchone()[0])
         model_id = self.find_model_id(key)
         if model_id is None:
             return 0, total
-        done = int(self._db.execute(
-            "SELECT COUNT(*) " + base + " AND f.id IN (SELECT file_id FROM embedded "
-            "WHERE model_id = ?)", (model_id,)).fetchone()[0])
+        done = int(
+            self._db.execute(
+                "SELECT COUNT(*) " + base + " AND f.id IN (SELECT file_id FROM embedded "
+                "WHERE model_id = ?)",
+                (model_id,),
+            ).fetchone()[0]
+        )
         return done, total
 
     def delete_model(self, key: str) -> int:
@@ -395,8 +424,11 @@ class Catalog:
         if model_id is None:
             return 0
         with self.transaction() as tx:
-            count = int(tx.execute("SELECT COUNT(*) FROM vectors WHERE model_id = ?",
-                                   (model_id,)).fetchone()[0])
+            count = int(
+                tx.execute(
+                    "SELECT COUNT(*) FROM vectors WHERE model_id = ?", (model_id,)
+                ).fetchone()[0]
+            )
             tx.execute("DELETE FROM vectors WHERE model_id = ?", (model_id,))
             tx.execute("DELETE FROM embedded WHERE model_id = ?", (model_id,))
             tx.execute("DELETE FROM models WHERE id = ?", (model_id,))
@@ -412,7 +444,9 @@ class Catalog:
         passages (by chunk) before page pictures (by page)."""
         rows = self._db.execute(
             "SELECT id, modality, page, text FROM items WHERE file_id = ? "
-            "ORDER BY modality = 'image', chunk, page, id", (file_id,)).fetchall()
+            "ORDER BY modality = 'image', chunk, page, id",
+            (file_id,),
+        ).fetchall()
         return [(int(r[0]), Modality(r[1]), r[2], r[3]) for r in rows]
 
     # -- files --------------------------------------------------------------
@@ -426,7 +460,8 @@ class Catalog:
         low, high = _prefix_range(folder)
         rows = self._db.execute(
             _FILE_SELECT + " WHERE root_id = ? AND (path = ? OR (path >= ? AND path < ?))",
-            (root_id, folder, low, high)).fetchall()
+            (root_id, folder, low, high),
+        ).fetchall()
         return {r[2]: _file_record(r) for r in rows}
 
     def has_files(self, root_id: int) -> bool:
@@ -449,9 +484,7 @@ class Catalog:
             marks = ",".join("?" * len(chunk))
             out += [
                 int(r[0])
-                for r in self._db.execute(
-                    f"SELECT id FROM items WHERE file_id IN ({marks})", chunk
-                )
+                for r in self._db.execute(f"SELECT id FROM items WHERE file_id IN ({marks})", chunk)
             ]
         return out
 
@@ -459,10 +492,14 @@ class Catalog:
         q = self._db.execute
         return {
             "roots": int(q("SELECT COUNT(*) FROM roots").fetchone()[0]),
-            "photos": int(q("SELECT COUNT(*) FROM files WHERE kind = 'photo' AND status = 'ok'")
-                          .fetchone()[0]),
-            "documents": int(q("SELECT COUNT(*) FROM files WHERE kind = 'document' "
-                               "AND status = 'ok'").fetchone()[0]),
+            "photos": int(
+                q("SELECT COUNT(*) FROM files WHERE kind = 'photo' AND status = 'ok'").fetchone()[0]
+            ),
+            "documents": int(
+                q(
+                    "SELECT COUNT(*) FROM files WHERE kind = 'document' AND status = 'ok'"
+                ).fetchone()[0]
+            ),
             "errors": int(q("SELECT COUNT(*) FROM files WHERE status = 'error'").fetchone()[0]),
             "items": int(q("SELECT COUNT(*) FROM items").fetchone()[0]),
         }
@@ -488,8 +525,9 @@ class Catalog:
 
     # -- items and vectors ----------------------------------------------------
 
-    def vectors(self, model_id: int, modality: Modality | None = None,
-                batch: int = 20_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def vectors(
+        self, model_id: int, modality: Modality | None = None, batch: int = 20_000
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """All (ids, vectors) of one model in batches; used to (re)build the vector index."""
         sql = "SELECT v.item_id, v.vector FROM vectors v" + _ONLINE_JOIN + " WHERE v.model_id = ?"
         args: list[object] = [model_id]
@@ -505,8 +543,9 @@ class Catalog:
     def vector_ids(self, model_id: int, modality: Modality) -> np.ndarray:
         """The items the vector index should hold: those of online folders."""
         rows = self._db.execute(
-            "SELECT v.item_id FROM vectors v" + _ONLINE_JOIN +
-            " WHERE v.model_id = ? AND i.modality = ?",
+            "SELECT v.item_id FROM vectors v"
+            + _ONLINE_JOIN
+            + " WHERE v.model_id = ? AND i.modality = ?",
             (model_id, modality.value),
         ).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
@@ -543,35 +582,39 @@ class Catalog:
                 )
         return out
 
-    def items_matching_words(self, words: Sequence[str], kind: FileKind | None,
-                             limit: int = 2000) -> list[ItemRow]:
+    def items_matching_words(
+        self, words: Sequence[str], kind: FileKind | None, limit: int = 2000
+    ) -> list[ItemRow]:
         """Items whose file name or passage contains any of `words` (case-insensitive).
 
         The model-free fallback search; not ranked here.
         """
         if not words:
             return []
-        likes = " OR ".join(["f.path LIKE ? ESCAPE '\\' OR i.text LIKE ? ESCAPE '\\'"]
-                            * len(words))
+        likes = " OR ".join(["f.path LIKE ? ESCAPE '\\' OR i.text LIKE ? ESCAPE '\\'"] * len(words))
         args: list[object] = []
         for word in words:
-            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace(
-                "_", "\\_") + "%"
+            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             args += [pattern, pattern]
-        sql = ("SELECT i.id, i.file_id, f.path, f.kind, i.modality, i.page, i.text "
-               "FROM items i JOIN files f ON f.id = i.file_id JOIN roots r ON r.id = f.root_id "
-               f"WHERE f.status = 'ok' AND r.offline_since IS NULL AND ({likes})")
+        sql = (
+            "SELECT i.id, i.file_id, f.path, f.kind, i.modality, i.page, i.text "
+            "FROM items i JOIN files f ON f.id = i.file_id JOIN roots r ON r.id = f.root_id "
+            f"WHERE f.status = 'ok' AND r.offline_since IS NULL AND ({likes})"
+        )
         if kind is not None:
             sql += " AND f.kind = ?"
             args.append(kind.value)
         rows = self._db.execute(sql + " LIMIT ?", [*args, limit]).fetchall()
-        return [ItemRow(int(r[0]), int(r[1]), r[2], FileKind(r[3]), Modality(r[4]), r[5], r[6])
-                for r in rows]
+        return [
+            ItemRow(int(r[0]), int(r[1]), r[2], FileKind(r[3]), Modality(r[4]), r[5], r[6])
+            for r in rows
+        ]
 
     # -- keyword index (FTS5) and OCR ---------------------------------------------------
 
-    def keyword_hits(self, match: str, kind: FileKind | None, limit: int = 500, *,
-                     ranked: bool = True) -> list[tuple[ItemRow, float, str]]:
+    def keyword_hits(
+        self, match: str, kind: FileKind | None, limit: int = 500, *, ranked: bool = True
+    ) -> list[tuple[ItemRow, float, str]]:
         """Items matching an FTS5 expression, best (BM25) first: (row, bm25, name+folder).
 
         BM25 is negative in SQLite (lower is better); name hits weigh twice body hits.
@@ -585,40 +628,53 @@ class Catalog:
             rank = "bm25(fts, 2.0, 1.0, 1.0)"
             args: list[object] = [match]
         else:
-            source = ("(SELECT rowid AS id FROM fts WHERE fts MATCH ? LIMIT ?) AS m "
-                      "JOIN fts ON fts.rowid = m.id")
+            source = (
+                "(SELECT rowid AS id FROM fts WHERE fts MATCH ? LIMIT ?) AS m "
+                "JOIN fts ON fts.rowid = m.id"
+            )
             where = "1"
             rank = "0.0"
             args = [match, UNRANKED_SCAN]
-        sql = (f"SELECT i.id, i.file_id, f.path, f.kind, i.modality, i.page, i.text, "
-               f"{rank} AS rank, fts.name || ' ' || fts.folder "
-               f"FROM {source} JOIN items i ON i.id = fts.rowid "
-               "JOIN files f ON f.id = i.file_id JOIN roots r ON r.id = f.root_id "
-               f"WHERE {where} AND f.status = 'ok' AND r.offline_since IS NULL")
+        sql = (
+            f"SELECT i.id, i.file_id, f.path, f.kind, i.modality, i.page, i.text, "
+            f"{rank} AS rank, fts.name || ' ' || fts.folder "
+            f"FROM {source} JOIN items i ON i.id = fts.rowid "
+            "JOIN files f ON f.id = i.file_id JOIN roots r ON r.id = f.root_id "
+            f"WHERE {where} AND f.status = 'ok' AND r.offline_since IS NULL"
+        )
         if kind is not None:
             sql += " AND f.kind = ?"
             args.append(kind.value)
         order = " ORDER BY rank" if ranked else ""
         rows = self._db.execute(sql + order + " LIMIT ?", [*args, limit]).fetchall()
-        return [(ItemRow(int(r[0]), int(r[1]), r[2], FileKind(r[3]), Modality(r[4]), r[5],
-                         r[6]), float(r[7]), str(r[8] or "")) for r in rows]
+        return [
+            (
+                ItemRow(int(r[0]), int(r[1]), r[2], FileKind(r[3]), Modality(r[4]), r[5], r[6]),
+                float(r[7]),
+                str(r[8] or ""),
+            )
+            for r in rows
+        ]
 
-    def keyword_rows_holding(self, words: Iterable[tuple[str, bool]]
-                             ) -> dict[tuple[str, bool], tuple[int, int]]:
+    def keyword_rows_holding(
+        self, words: Iterable[tuple[str, bool]]
+    ) -> dict[tuple[str, bool], tuple[int, int]]:
         """How many keyword rows hold each (word, as a prefix): (in any column, in the name
         or folder). Read from FTS5's term index, so it costs a lookup, not a scan."""
         db = self._db
         # A temp table lives with this connection only: nothing is written to the catalog.
-        db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_terms "
-                   "USING fts5vocab(main, fts, 'col')")
+        db.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_terms USING fts5vocab(main, fts, 'col')"
+        )
         out = {}
         for word, prefix in words:
             if prefix:  # every word starting with it: the range [word, word + 1)
                 where, args = "term >= ? AND term < ?", [word, word[:-1] + chr(ord(word[-1]) + 1)]
             else:
                 where, args = "term = ?", [word]
-            rows = db.execute(f"SELECT col, sum(doc) FROM temp.fts_terms WHERE {where} "
-                              "GROUP BY col", args).fetchall()
+            rows = db.execute(
+                f"SELECT col, sum(doc) FROM temp.fts_terms WHERE {where} GROUP BY col", args
+            ).fetchall()
             anywhere = sum(int(n) for _, n in rows)
             names = sum(int(n) for col, n in rows if col in ("name", "folder"))
             out[(word, prefix)] = (anywhere, names)
@@ -634,7 +690,9 @@ class Catalog:
         rows = self._db.execute(
             "SELECT f.id, f.path, f.kind FROM files f JOIN roots r ON r.id = f.root_id "
             "WHERE f.status = 'ok' AND f.ocr_state IS NULL AND r.offline_since IS NULL "
-            "ORDER BY f.id LIMIT ?", (limit,)).fetchall()
+            "ORDER BY f.id LIMIT ?",
+            (limit,),
+        ).fetchall()
         return [(int(r[0]), r[1], FileKind(r[2])) for r in rows]
 
     def ocr_targets(self, file_id: int) -> list[tuple[int, int | None]]:
@@ -643,7 +701,9 @@ class Catalog:
         rows = self._db.execute(
             "SELECT id, page FROM items WHERE file_id = ? AND modality = 'image' AND "
             "(page IS NULL OR page NOT IN (SELECT page FROM items WHERE file_id = ? AND "
-            "modality = 'text' AND page IS NOT NULL)) ORDER BY page", (file_id, file_id))
+            "modality = 'text' AND page IS NOT NULL)) ORDER BY page",
+            (file_id, file_id),
+        )
         return [(int(r[0]), r[1]) for r in rows]
 
     def ocr_state(self, path: str) -> str | None:
@@ -673,9 +733,18 @@ class _Tx:
                     self._db.execute(statement)
                 statement = ""
 
-    def upsert_file(self, *, root_id: int, path: str, size: int, mtime_ns: int,
-                    content_hash: str | None, kind: FileKind, status: FileStatus,
-                    error: str | None) -> tuple[int, list[int]]:
+    def upsert_file(
+        self,
+        *,
+        root_id: int,
+        path: str,
+        size: int,
+        mtime_ns: int,
+        content_hash: str | None,
+        kind: FileKind,
+        status: FileStatus,
+        error: str | None,
+    ) -> tuple[int, list[int]]:
         """Insert or replace a file row, dropping its old items: (file_id, old item ids)."""
         row = self._db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
         now = time.time()
@@ -687,8 +756,10 @@ class _Tx:
             )
             return int(cur.lastrowid or 0), []
         file_id = int(row[0])
-        old = [int(r[0]) for r in self._db.execute(
-            "SELECT id FROM items WHERE file_id = ?", (file_id,))]
+        old = [
+            int(r[0])
+            for r in self._db.execute("SELECT id FROM items WHERE file_id = ?", (file_id,))
+        ]
         self._db.execute("DELETE FROM items WHERE file_id = ?", (file_id,))
         self._db.execute("DELETE FROM embedded WHERE file_id = ?", (file_id,))
         self._db.execute(
@@ -716,31 +787,37 @@ class _Tx:
         )
         return ids
 
-    def add_vectors(self, file_id: int, model_id: int, item_ids: Sequence[int],
-                    vectors: Sequence[np.ndarray]) -> bool:
+    def add_vectors(
+        self, file_id: int, model_id: int, item_ids: Sequence[int], vectors: Sequence[np.ndarray]
+    ) -> bool:
         """Another model's vectors for a file's existing items, and mark it embedded.
 
         False (nothing written) when the file's items are no longer exactly these (it
         changed meanwhile): the next run sees it again.
         """
-        current = {int(r[0]) for r in self._db.execute(
-            "SELECT id FROM items WHERE file_id = ?", (file_id,))}
+        current = {
+            int(r[0])
+            for r in self._db.execute("SELECT id FROM items WHERE file_id = ?", (file_id,))
+        }
         if current != set(item_ids):
             return False
         for item_id, vector in zip(item_ids, vectors, strict=True):
             self._db.execute(
                 "INSERT OR REPLACE INTO vectors(item_id, model_id, vector) VALUES (?,?,?)",
-                (item_id, model_id, _to_blob(vector)))
+                (item_id, model_id, _to_blob(vector)),
+            )
         self._db.execute(
-            "INSERT OR IGNORE INTO embedded(file_id, model_id) VALUES (?, ?)", (file_id, model_id))
+            "INSERT OR IGNORE INTO embedded(file_id, model_id) VALUES (?, ?)", (file_id, model_id)
+        )
         return True
 
     def set_ocr(self, file_id: int, state: str, texts: dict[int, str]) -> None:
         """Record the OCR pass's outcome for a file: its state ("text", "none") and the
         text read from each image item (kept in the item's text, so keyword-searchable)."""
         for item_id, text in texts.items():
-            self._db.execute("UPDATE items SET text = ? WHERE id = ? AND file_id = ?",
-                             (text, item_id, file_id))
+            self._db.execute(
+                "UPDATE items SET text = ? WHERE id = ? AND file_id = ?", (text, item_id, file_id)
+            )
         self._db.execute("UPDATE files SET ocr_state = ? WHERE id = ?", (state, file_id))
 
     def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
@@ -749,8 +826,9 @@ class _Tx:
             "UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, file_id)
         )
 
-    def move_file(self, file_id: int, root_id: int, new_path: str, size: int,
-                  mtime_ns: int) -> None:
+    def move_file(
+        self, file_id: int, root_id: int, new_path: str, size: int, mtime_ns: int
+    ) -> None:
         self._db.execute(
             "UPDATE files SET root_id = ?, path = ?, size = ?, mtime_ns = ? WHERE id = ?",
             (root_id, new_path, size, mtime_ns, file_id),
@@ -763,26 +841,38 @@ class _Tx:
         Returns (files moved, item ids dropped with the stale rows).
         """
         low, high = _prefix_range(src)
-        if self._db.execute("SELECT 1 FROM files WHERE path = ? OR (path >= ? AND path < ?) "
-                            "LIMIT 1", (src, low, high)).fetchone() is None:
+        if (
+            self._db.execute(
+                "SELECT 1 FROM files WHERE path = ? OR (path >= ? AND path < ?) LIMIT 1",
+                (src, low, high),
+            ).fetchone()
+            is None
+        ):
             return 0, []  # nothing of ours was there (or it moved already)
         low, high = _prefix_range(dst)
-        stale = [int(r[0]) for r in self._db.execute(
-            "SELECT id FROM files WHERE path = ? OR (path >= ? AND path < ?)", (dst, low, high))]
+        stale = [
+            int(r[0])
+            for r in self._db.execute(
+                "SELECT id FROM files WHERE path = ? OR (path >= ? AND path < ?)", (dst, low, high)
+            )
+        ]
         removed = self.delete_files(stale) if stale else []
         low, high = _prefix_range(src)
         cur = self._db.execute(
             "UPDATE files SET path = ? || substr(path, ?), root_id = ? "
             "WHERE path = ? OR (path >= ? AND path < ?)",
-            (dst, len(src) + 1, root_id, src, low, high))
+            (dst, len(src) + 1, root_id, src, low, high),
+        )
         return int(cur.rowcount), removed
 
     def delete_files(self, file_ids: Iterable[int]) -> list[int]:
         """Delete files with their items; returns the removed item ids."""
         removed: list[int] = []
         for file_id in file_ids:
-            removed += [int(r[0]) for r in self._db.execute(
-                "SELECT id FROM items WHERE file_id = ?", (file_id,))]
+            removed += [
+                int(r[0])
+                for r in self._db.execute("SELECT id FROM items WHERE file_id = ?", (file_id,))
+            ]
             self._db.execute("DELETE FROM files WHERE id = ?", (file_id,))
         return removed
 
@@ -792,8 +882,10 @@ def _is_within(path: str, folder: str) -> bool:
 
 
 # Items of files in folders that are online (offline ones keep their rows, hidden).
-_ONLINE_JOIN = (" JOIN items i ON i.id = v.item_id JOIN files f ON f.id = i.file_id"
-                " JOIN roots r ON r.id = f.root_id AND r.offline_since IS NULL")
+_ONLINE_JOIN = (
+    " JOIN items i ON i.id = v.item_id JOIN files f ON f.id = i.file_id"
+    " JOIN roots r ON r.id = f.root_id AND r.offline_since IS NULL"
+)
 
 
 def _prefix_range(folder: str) -> tuple[str, str]:

@@ -29,7 +29,8 @@ class WriterLock:
             handle.close()
             raise DataDirLockedError(
                 f"the index in {self.path.parent} is being written by {holder}; "
-                f"wait for it to finish or stop it") from None
+                f"wait for it to finish or stop it"
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"finder (pid {os.getpid()})")

@@ -24,8 +24,15 @@ def index_dir(index_root: Path, model_key: str) -> Path:
 class ModelStore:
     """Opened lazily (it needs the model's dimension); saved only by the writer."""
 
-    def __init__(self, catalog: Catalog, embedder: Embedder, index_root: Path, *,
-                 writable: bool, params: HnswParams | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        embedder: Embedder,
+        index_root: Path,
+        *,
+        writable: bool,
+        params: HnswParams | None = None,
+    ) -> None:
         self.catalog = catalog
         self.embedder = embedder
         self.index_root = index_root
@@ -59,7 +66,8 @@ class ModelStore:
             else:
                 self._model_id = self.catalog.find_model_id(self.embedder.key) or -1
             self._store, self.open_state = open_store(
-                self.directory, self.catalog, self._model_id, dim, self.params)
+                self.directory, self.catalog, self._model_id, dim, self.params
+            )
             log.info("vector index %s: %s", self.directory, self.open_state)
             if self.writable and self.open_state != "loaded":
                 self._store.save()
@@ -90,8 +98,9 @@ class ModelStore:
         if not self.writable or self._store is None:
             return
         if self._store.deleted_fraction > COMPACT_ABOVE:
-            self._store = rebuild(self.directory, self.catalog, self.model_id,
-                                  self._store.dim, self.params)
+            self._store = rebuild(
+                self.directory, self.catalog, self.model_id, self._store.dim, self.params
+            )
         self._store.save()
 
     def close(self) -> None:

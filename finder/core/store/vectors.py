@@ -51,8 +51,9 @@ class _ModalityIndex:
     def __init__(self, dim: int, params: HnswParams, saved: Path | None = None) -> None:
         self.index = hnswlib.Index(space="ip", dim=dim)  # vectors are L2-normalised: ip = cosine
         if saved is None:
-            self.index.init_index(max_elements=1024, ef_construction=params.ef_construction,
-                                  M=params.m)
+            self.index.init_index(
+                max_elements=1024, ef_construction=params.ef_construction, M=params.m
+            )
         else:
             self.index.load_index(str(saved))
         self.index.set_ef(params.ef_search)
@@ -130,8 +131,9 @@ class VectorStore:
 
     # -- searching --------------------------------------------------------------
 
-    def query(self, modality: Modality, vector: np.ndarray,
-              k: int) -> tuple[np.ndarray, np.ndarray]:
+    def query(
+        self, modality: Modality, vector: np.ndarray, k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The k nearest items of one modality: (item ids, cosine similarities), best first."""
         with self._lock:
             return self._parts[modality].query(vector, k, self.params.ef_search)
@@ -189,8 +191,10 @@ class VectorStore:
             index_file = gen_dir / f"{modality.value}.hnsw"
             ids_file = gen_dir / f"{modality.value}-ids.npy"
             try:
-                if (index_file.stat().st_size != meta["index_bytes"]
-                        or ids_file.stat().st_size != meta["ids_bytes"]):
+                if (
+                    index_file.stat().st_size != meta["index_bytes"]
+                    or ids_file.stat().st_size != meta["ids_bytes"]
+                ):
                     raise IndexCorruptError(f"{index_file} is truncated")
                 part = _ModalityIndex(dim, store.params, saved=index_file)
                 store._parts[modality] = part
@@ -201,8 +205,9 @@ class VectorStore:
         return store
 
 
-def open_store(directory: Path, catalog: Catalog, model_id: int, dim: int,
-               params: HnswParams | None = None) -> tuple[VectorStore, str]:
+def open_store(
+    directory: Path, catalog: Catalog, model_id: int, dim: int, params: HnswParams | None = None
+) -> tuple[VectorStore, str]:
     """Load the saved index and bring it in line with the catalog, or rebuild it.
 
     Returns the store and what happened ("loaded", "synced", "rebuilt: reason").
@@ -220,8 +225,9 @@ def open_store(directory: Path, catalog: Catalog, model_id: int, dim: int,
     return store, "synced" if changed else "loaded"
 
 
-def rebuild(directory: Path, catalog: Catalog, model_id: int, dim: int,
-            params: HnswParams | None = None) -> VectorStore:
+def rebuild(
+    directory: Path, catalog: Catalog, model_id: int, dim: int, params: HnswParams | None = None
+) -> VectorStore:
     store = VectorStore(directory, dim, params)
     for modality in Modality:
         for ids, vectors in catalog.vectors(model_id, modality):

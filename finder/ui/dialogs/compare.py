@@ -35,9 +35,11 @@ from finder.ui.workers import start_task
 
 RESULTS = 24  # per model: enough to judge, few enough to scan
 LETTERS = ("A", "B")
-BUILD_HINT = ("To build another model's index: <b>Models\u2026</b> \u2192 select a model "
-              "\u2192 <b>Use this model</b>. It is built in the background while searches "
-              "keep the current model; switch back afterwards if you prefer it.")
+BUILD_HINT = (
+    "To build another model's index: <b>Models\u2026</b> \u2192 select a model "
+    "\u2192 <b>Use this model</b>. It is built in the background while searches "
+    "keep the current model; switch back afterwards if you prefer it."
+)
 
 
 class _Steps(QObject):
@@ -50,8 +52,14 @@ class _Steps(QObject):
 class CompareDialog(QDialog):
     models_requested = Signal()  # "Models…": how to build another model's index
 
-    def __init__(self, controller: Controller, parent: QWidget | None = None, *,
-                 pool: QThreadPool | None = None, k: int = RESULTS) -> None:
+    def __init__(
+        self,
+        controller: Controller,
+        parent: QWidget | None = None,
+        *,
+        pool: QThreadPool | None = None,
+        k: int = RESULTS,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Compare models")
         self.setModal(False)
@@ -130,7 +138,8 @@ class CompareDialog(QDialog):
         frame.setObjectName("compareNotice")
         frame.setFrameShape(QFrame.Shape.StyledPanel)
         frame.setStyleSheet(
-            "#compareNotice { background: palette(alternate-base); border-radius: 6px; }")
+            "#compareNotice { background: palette(alternate-base); border-radius: 6px; }"
+        )
         self.notice_text = QLabel(frame)
         self.notice_text.setWordWrap(True)
         self.notice_text.setTextFormat(Qt.TextFormat.RichText)
@@ -150,9 +159,11 @@ class CompareDialog(QDialog):
         view.copy_path_requested.connect(c.copy_path)
         view.similar_requested.connect(self.find_similar)
         view.preview_requested.connect(
-            lambda result: PreviewDialog(result, c.thumbnails, self).exec())
+            lambda result: PreviewDialog(result, c.thumbnails, self).exec()
+        )
         view.selectionModel().currentChanged.connect(
-            lambda index, _=None, source=column: self._follow(source, index))
+            lambda index, _=None, source=column: self._follow(source, index)
+        )
 
     # -- state ------------------------------------------------------------------------------
 
@@ -205,10 +216,10 @@ class CompareDialog(QDialog):
             widget.setEnabled(self.enough)
         self.state.setText("")
         if not self.enough:
-            have = (f"only {usable[0].label} has one" if usable
-                    else "no model has one yet")
-            self.notice_text.setText(f"<b>Comparing needs two models with an index here</b>; "
-                                     f"{have}.<br>{BUILD_HINT}")
+            have = f"only {usable[0].label} has one" if usable else "no model has one yet"
+            self.notice_text.setText(
+                f"<b>Comparing needs two models with an index here</b>; {have}.<br>{BUILD_HINT}"
+            )
 
     def _chosen(self, i: int) -> Candidate | None:
         key = self.pickers[i].currentData()
@@ -216,9 +227,15 @@ class CompareDialog(QDialog):
 
     def set_image(self, image: Image.Image, label: str) -> None:
         self.query_image = image
-        self.query.show_image(QPixmap.fromImage(pil_to_qimage(image)).scaled(
-            28, 28, Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation), label)
+        self.query.show_image(
+            QPixmap.fromImage(pil_to_qimage(image)).scaled(
+                28,
+                28,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            ),
+            label,
+        )
 
     def _on_image_cleared(self) -> None:
         self.query_image = None
@@ -286,8 +303,9 @@ class CompareDialog(QDialog):
             if self._comparison is not None:
                 self._comparison.close()
             assert a.spec is not None and b.spec is not None
-            self._comparison = Comparison(library.data_dir, [a.spec, b.spec],
-                                          embedders={active.key: active})
+            self._comparison = Comparison(
+                library.data_dir, [a.spec, b.spec], embedders={active.key: active}
+            )
             self._comparison_id = identity
         return self._comparison
 

@@ -47,8 +47,9 @@ class FoldersDialog(QDialog):
     add_requested = Signal(str)
     remove_requested = Signal(str)
 
-    def __init__(self, folders: Callable[[], list[FolderStatus]],
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, folders: Callable[[], list[FolderStatus]], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Watched folders")
         self.resize(720, 360)
@@ -64,10 +65,12 @@ class FoldersDialog(QDialog):
         self.remove_button.clicked.connect(self._remove_selected)
         self.remove_button.setEnabled(False)
         self.table.selectionModel().selectionChanged.connect(
-            lambda *_: self.remove_button.setEnabled(self.table.selectionModel().hasSelection()))
+            lambda *_: self.remove_button.setEnabled(self.table.selectionModel().hasSelection())
+        )
 
-        note = QLabel("Removing a folder removes it from the index only; your files are "
-                      "never changed.", self)
+        note = QLabel(
+            "Removing a folder removes it from the index only; your files are never changed.", self
+        )
         note.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
@@ -87,8 +90,13 @@ class FoldersDialog(QDialog):
         self.model.removeRows(0, self.model.rowCount())
         for folder in self._folders():
             status = _folder_state(folder)
-            cells = [folder.path, f"{folder.photos:,}", f"{folder.documents:,}",
-                     f"{folder.errors:,}", status]
+            cells = [
+                folder.path,
+                f"{folder.photos:,}",
+                f"{folder.documents:,}",
+                f"{folder.errors:,}",
+                status,
+            ]
             items = [QStandardItem(text) for text in cells]
             for item in items[1:4]:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -109,9 +117,11 @@ class FoldersDialog(QDialog):
         if folder is None:
             return
         answer = QMessageBox.question(
-            self, "Remove folder",
+            self,
+            "Remove folder",
             f"Stop watching {folder} and remove it from the index?\n\n"
-            "The files themselves are not touched.")
+            "The files themselves are not touched.",
+        )
         if answer == QMessageBox.StandardButton.Yes:
             self.remove_requested.emit(folder)
 
@@ -122,6 +132,9 @@ def _folder_state(folder: FolderStatus) -> str:
     if folder.watch == "native":
         return "watched"
     if folder.watch == "polling":
-        return f"checked every few seconds ({folder.watch_reason})" if folder.watch_reason \
+        return (
+            f"checked every few seconds ({folder.watch_reason})"
+            if folder.watch_reason
             else "checked every few seconds"
+        )
     return "indexed"

@@ -31,8 +31,17 @@ from finder.ui.controller import Controller
 from finder.ui.dialogs.folders import row_table
 from finder.ui.workers import start_task
 
-COLUMNS = ["Model", "Dim", "ImageNet", "Flickr R@1", "COCO R@1", "Download", "Weights",
-           "Index here", "State"]
+COLUMNS = [
+    "Model",
+    "Dim",
+    "ImageNet",
+    "Flickr R@1",
+    "COCO R@1",
+    "Download",
+    "Weights",
+    "Index here",
+    "State",
+]
 UNKNOWN = "\u2014"
 POLL_MS = 500
 
@@ -79,9 +88,13 @@ class ModelRow:
         return None
 
 
-def build_rows(catalogue: Sequence[CatalogModel], stored: Sequence[StoredModel],
-               active_keys: set[str], target_key: str | None,
-               on_disk: Callable[[CatalogModel], bool]) -> list[ModelRow]:
+def build_rows(
+    catalogue: Sequence[CatalogModel],
+    stored: Sequence[StoredModel],
+    active_keys: set[str],
+    target_key: str | None,
+    on_disk: Callable[[CatalogModel], bool],
+) -> list[ModelRow]:
     """The catalogue, then models indexed here that it does not list (configs,
     checkpoints) and the active one if neither lists it."""
     by_key = {m.key: m for m in stored}
@@ -90,36 +103,74 @@ def build_rows(catalogue: Sequence[CatalogModel], stored: Sequence[StoredModel],
         present = on_disk(entry)
         index = by_key.get(entry.key)
         label = f"{entry.name} {entry.pretrained}" + (" \u2020" if entry.needs_hub else "")
-        cells = [label, str(entry.embed_dim), _pct(entry.imagenet), _pct(entry.flickr_r1),
-                 _pct(entry.coco_r1), f"~{_size(entry.download_bytes)}",
-                 "on disk" if present else "not downloaded", _index_cell(index),
-                 _state(entry.key, active_keys, target_key)]
+        cells = [
+            label,
+            str(entry.embed_dim),
+            _pct(entry.imagenet),
+            _pct(entry.flickr_r1),
+            _pct(entry.coco_r1),
+            f"~{_size(entry.download_bytes)}",
+            "on disk" if present else "not downloaded",
+            _index_cell(index),
+            _state(entry.key, active_keys, target_key),
+        ]
         tip = f"{entry.note}. Languages: {entry.languages}." if entry.note else ""
         if entry.needs_hub:
             tip += " Fetches its tokenizer or text config from the Hugging Face hub once."
-        rows.append(ModelRow(entry.key, cells, entry, present, entry.key in active_keys,
-                             entry.key == target_key, index.bytes if index else None,
-                             tip.strip()))
+        rows.append(
+            ModelRow(
+                entry.key,
+                cells,
+                entry,
+                present,
+                entry.key in active_keys,
+                entry.key == target_key,
+                index.bytes if index else None,
+                tip.strip(),
+            )
+        )
     known = {r.key for r in rows}
     extra = [k for k in by_key if k not in known]
     extra += sorted(k for k in active_keys if k not in known and k not in by_key)
     for key in extra:
         index = by_key.get(key)
         name, _, tag = key.partition("@")
-        cells = [f"{name} {tag}".strip(), str(index.dim) if index else UNKNOWN, UNKNOWN,
-                 UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, _index_cell(index),
-                 _state(key, active_keys, target_key)]
-        rows.append(ModelRow(key, cells, None, True, key in active_keys, key == target_key,
-                             index.bytes if index else None,
-                             "Not in the catalogue (a model config or a checkpoint)."))
+        cells = [
+            f"{name} {tag}".strip(),
+            str(index.dim) if index else UNKNOWN,
+            UNKNOWN,
+            UNKNOWN,
+            UNKNOWN,
+            UNKNOWN,
+            UNKNOWN,
+            _index_cell(index),
+            _state(key, active_keys, target_key),
+        ]
+        rows.append(
+            ModelRow(
+                key,
+                cells,
+                None,
+                True,
+                key in active_keys,
+                key == target_key,
+                index.bytes if index else None,
+                "Not in the catalogue (a model config or a checkpoint).",
+            )
+        )
     return rows
 
 
 class ModelsDialog(QDialog):
     compare_requested = Signal()  # "Compare…": two models' results side by side
 
-    def __init__(self, controller: Controller, parent: QWidget | None = None, *,
-                 on_disk: Callable[[CatalogModel], bool] | None = None) -> None:
+    def __init__(
+        self,
+        controller: Controller,
+        parent: QWidget | None = None,
+        *,
+        on_disk: Callable[[CatalogModel], bool] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Models")
         self.resize(1040, 460)
@@ -141,8 +192,10 @@ class ModelsDialog(QDialog):
         self.cancel_button = QPushButton("Cancel switch", self)
         self.cancel_button.clicked.connect(self._cancel_switch)
         compare_button = QPushButton("Compare\u2026", self)
-        compare_button.setToolTip("Two models' results for one query, side by side "
-                                  "(Ctrl+Shift+C); needs both indexed here.")
+        compare_button.setToolTip(
+            "Two models' results for one query, side by side "
+            "(Ctrl+Shift+C); needs both indexed here."
+        )
         compare_button.clicked.connect(self.compare_requested)
         self.switch_label = QLabel(self)
         self.switch_bar = QProgressBar(self)
@@ -152,7 +205,9 @@ class ModelsDialog(QDialog):
         legend = QLabel(
             "\u2020 fetches its tokenizer or text config from the Hugging Face hub once. "
             f"{UNKNOWN} unknown. Figures: zero-shot, text\u2192image recall@1; download sizes "
-            f"are estimates. Source: {catalogue.SOURCE}.", self)
+            f"are estimates. Source: {catalogue.SOURCE}.",
+            self,
+        )
         legend.setWordWrap(True)
         legend.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         font = legend.font()
@@ -183,7 +238,8 @@ class ModelsDialog(QDialog):
         controller.switch_finished.connect(self.refresh)
         best, why = catalogue.recommend(catalogue.Machine.this())
         self.recommendation.setText(
-            f"<b>Recommended here:</b> {best.name} {best.pretrained} \u2014 {why}.")
+            f"<b>Recommended here:</b> {best.name} {best.pretrained} \u2014 {why}."
+        )
         self.refresh()
 
     # -- data -------------------------------------------------------------------------------
@@ -204,9 +260,13 @@ class ModelsDialog(QDialog):
         library = self.controller.library
         selected = self.selected_row()
         state = load_state(library.data_dir)
-        self.rows = build_rows(catalogue.MODELS, library.stored_models(),
-                               self._active_keys(),
-                               state.target.key if state.target else None, self._on_disk)
+        self.rows = build_rows(
+            catalogue.MODELS,
+            library.stored_models(),
+            self._active_keys(),
+            state.target.key if state.target else None,
+            self._on_disk,
+        )
         self.model.removeRows(0, self.model.rowCount())
         for index, data in enumerate(self.rows):
             items = [QStandardItem(text) for text in data.cells]
@@ -266,17 +326,25 @@ class ModelsDialog(QDialog):
         delete = row.delete_refusal() if row else "Select a model first."
         download = row.download_refusal() if row is not None else "Select a model first."
         self.download_button.setEnabled(download is None)
-        self.download_button.setToolTip(download or "Download its weights into the Hugging "
-                                        "Face cache (resumable; the size is shown first).")
+        self.download_button.setToolTip(
+            download
+            or "Download its weights into the Hugging "
+            "Face cache (resumable; the size is shown first)."
+        )
         self.use_button.setEnabled(use is None)
-        self.use_button.setToolTip(use or "Switch to this model: its index is built in the "
-                                   "background while searches keep the current one.")
+        self.use_button.setToolTip(
+            use
+            or "Switch to this model: its index is built in the "
+            "background while searches keep the current one."
+        )
         self.delete_button.setEnabled(delete is None)
-        self.delete_button.setToolTip(delete or "Delete this model's vectors and index here "
-                                      "(not the weights).")
+        self.delete_button.setToolTip(
+            delete or "Delete this model's vectors and index here (not the weights)."
+        )
         freed = row.index_bytes if row and row.index_bytes is not None else None
-        self.delete_button.setText(f"Delete its index (frees {_size(freed)})"
-                                   if freed is not None else "Delete its index")
+        self.delete_button.setText(
+            f"Delete its index (frees {_size(freed)})" if freed is not None else "Delete its index"
+        )
 
     def _use_selected(self) -> None:
         from finder.core.models.embedder import ModelUnavailableError, resolve_model_spec
@@ -304,10 +372,12 @@ class ModelsDialog(QDialog):
         if row is None or row.delete_refusal() is not None:
             return
         answer = QMessageBox.question(
-            self, "Delete index",
+            self,
+            "Delete index",
             f"Delete the index of {row.cells[0]} here ({_size(row.index_bytes or 0)})?\n\n"
             "Its vectors are gone; using it again re-embeds every file. The weights and "
-            "your files are not touched.")
+            "your files are not touched.",
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
@@ -315,8 +385,9 @@ class ModelsDialog(QDialog):
         except (ModelInUseError, RuntimeError, OSError) as exc:
             QMessageBox.warning(self, "Delete index", str(exc))
         else:
-            self.controller.status.emit(f"Deleted the index of {row.cells[0]}: "
-                                        f"{_size(freed)} freed")
+            self.controller.status.emit(
+                f"Deleted the index of {row.cells[0]}: {_size(freed)} freed"
+            )
         self.refresh()
 
     def _cancel_switch(self) -> None:
@@ -327,8 +398,11 @@ class ModelsDialog(QDialog):
 def _index_cell(index: StoredModel | None) -> str:
     if index is None:
         return ""
-    state = "complete" if index.complete else (
-        f"{index.files_embedded:,} of {index.files_total:,} files")
+    state = (
+        "complete"
+        if index.complete
+        else (f"{index.files_embedded:,} of {index.files_total:,} files")
+    )
     return f"{state}, {_size(index.bytes)}"
 
 
@@ -362,8 +436,9 @@ class DownloadDialog(QDialog):
     """Size first, then the download with a progress bar; Cancel keeps the partial file,
     so a later download resumes where this one stopped."""
 
-    def __init__(self, entry: CatalogModel, pool: QThreadPool | None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, entry: CatalogModel, pool: QThreadPool | None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Download {entry.name} {entry.pretrained}")
         self.entry = entry
@@ -396,15 +471,18 @@ class DownloadDialog(QDialog):
         total = sum(f.size for f in files)
         self._signals.progress.emit(0, total)
         paths = download.fetch_all(
-            files, cancel=self.cancel,
-            progress=lambda p: self._signals.progress.emit(p.overall_done, p.overall_total))
+            files,
+            cancel=self.cancel,
+            progress=lambda p: self._signals.progress.emit(p.overall_done, p.overall_total),
+        )
         return str(paths[0])
 
     def _on_progress(self, done: int, total: int) -> None:
         self.bar.setRange(0, 1000)
         self.bar.setValue(int(1000 * done / total) if total else 0)
-        self.label.setText(f"{self.entry.name} {self.entry.pretrained}: "
-                           f"{_size(done)} of {_size(total)}")
+        self.label.setText(
+            f"{self.entry.name} {self.entry.pretrained}: {_size(done)} of {_size(total)}"
+        )
 
     def _done(self, path: object) -> None:
         self.result_text = f"Downloaded to {path}"

@@ -19,8 +19,9 @@ PREVIEW_SIZE = 720
 
 
 class PreviewDialog(QDialog):
-    def __init__(self, result: SearchResult, thumbnails: ThumbnailCache,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, result: SearchResult, thumbnails: ThumbnailCache, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(Path(result.path).name)
         picture = QLabel(self)
@@ -38,8 +39,7 @@ class PreviewDialog(QDialog):
         path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(path)
         if result.snippet:
-            passage = QLabel(f"\u201c{highlight(result.snippet, result.matched_terms)}\u201d",
-                             self)
+            passage = QLabel(f"\u201c{highlight(result.snippet, result.matched_terms)}\u201d", self)
             passage.setTextFormat(Qt.TextFormat.RichText)
             passage.setWordWrap(True)
             passage.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

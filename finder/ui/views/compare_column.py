@@ -27,15 +27,19 @@ class ComparedResults(ResultsModel):
         self.other_ranks: dict[str, int] = {}
         self.other = "B"
 
-    def set_column(self, results: list[SearchResult], other_ranks: dict[str, int],
-                   other: str) -> None:
+    def set_column(
+        self, results: list[SearchResult], other_ranks: dict[str, int], other: str
+    ) -> None:
         self.other_ranks, self.other = other_ranks, other
         self.set_results(results)
         self.forget_thumbnails()
 
     def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role not in (DetailRole, Qt.ItemDataRole.ToolTipRole) or not index.isValid() \
-                or not 0 <= index.row() < self.rowCount():
+        if (
+            role not in (DetailRole, Qt.ItemDataRole.ToolTipRole)
+            or not index.isValid()
+            or not 0 <= index.row() < self.rowCount()
+        ):
             return super().data(index, role)
         r = self.result(index.row())
         rank = self.other_ranks.get(r.path)
@@ -88,15 +92,18 @@ class ColumnView(QWidget):
         self.message.setText(text)
         self.pages.setCurrentWidget(self.message)
 
-    def show_column(self, column: ComparedColumn, other: ComparedColumn, other_letter: str,
-                    hint: str) -> None:
+    def show_column(
+        self, column: ComparedColumn, other: ComparedColumn, other_letter: str, hint: str
+    ) -> None:
         self.title.setText(f"<b>{self.letter}</b> \u00b7 {column.label}")
         if column.error:
             self.summary.setText("No results")
             why = html.escape(column.error)
-            self.show_message(f"<b>This model cannot answer</b><br>{why}.<br><br>{hint}"
-                              if column.no_index else
-                              f"<b>This model cannot answer</b><br>{why}")
+            self.show_message(
+                f"<b>This model cannot answer</b><br>{why}.<br><br>{hint}"
+                if column.no_index
+                else f"<b>This model cannot answer</b><br>{why}"
+            )
             return
         others = ranks_by_path(other.results)
         self.results.set_column(column.results, others, other_letter)
@@ -104,8 +111,9 @@ class ColumnView(QWidget):
         noun = "result" if len(column.results) == 1 else "results"
         parts = [f"{len(column.results)} {noun}, {strong} strong"]
         if not other.error:
-            parts.append(f"{sum(1 for r in column.results if r.path in others)} also in "
-                         f"{other_letter}")
+            parts.append(
+                f"{sum(1 for r in column.results if r.path in others)} also in {other_letter}"
+            )
         ms = 1000 * column.search_s
         parts.append(f"{ms:.0f} ms" if ms >= 1 else "under 1 ms")
         self.summary.setText(" \u00b7 ".join(parts))

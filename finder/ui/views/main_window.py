@@ -60,8 +60,7 @@ class MainWindow(QMainWindow):
         models_button.setToolTip("Choose the model, see its figures and indexes (Ctrl+Shift+M)")
         models_button.clicked.connect(self.show_models)
         compare_button = QPushButton("Compare\u2026", self)
-        compare_button.setToolTip("Two models' results for this query side by side "
-                                  "(Ctrl+Shift+C)")
+        compare_button.setToolTip("Two models' results for this query side by side (Ctrl+Shift+C)")
         compare_button.clicked.connect(self.show_compare)
         top = QHBoxLayout()
         top.setContentsMargins(10, 10, 10, 4)
@@ -103,7 +102,9 @@ class MainWindow(QMainWindow):
             "Add a folder and finder indexes what is in it, here on this computer.<br>"
             "Then describe what you are looking for (\u201csunset over the sea\u201d, "
             "\u201creceipt from the hardware store\u201d),<br>or drop a screenshot or photo "
-            "onto this window to find related documents and similar pictures.", page)
+            "onto this window to find related documents and similar pictures.",
+            page,
+        )
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         text.setWordWrap(True)
         self.welcome_add = QPushButton("Add a folder\u2026", page)
@@ -139,7 +140,8 @@ class MainWindow(QMainWindow):
         self.banner.setObjectName("modelBanner")
         self.banner.setFrameShape(QFrame.Shape.StyledPanel)
         self.banner.setStyleSheet(
-            "#modelBanner { background: palette(alternate-base); border-radius: 6px; }")
+            "#modelBanner { background: palette(alternate-base); border-radius: 6px; }"
+        )
         self.banner_text = QLabel(self.banner)
         self.banner_text.setWordWrap(True)
         self.banner_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -280,7 +282,8 @@ class MainWindow(QMainWindow):
         if image is None:
             return
         thumb = QPixmap.fromImage(pil_to_qimage(image)).scaled(
-            28, 28, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+            28, 28, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+        )
         self.query_bar.show_image(thumb, label)
 
     def _toggle_pause(self) -> None:
@@ -296,8 +299,11 @@ class MainWindow(QMainWindow):
 
     def choose_checkpoint(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Load an open_clip checkpoint", "",
-            "Checkpoints (*.pt *.pth *.bin *.safetensors);;All files (*)")
+            self,
+            "Load an open_clip checkpoint",
+            "",
+            "Checkpoints (*.pt *.pth *.bin *.safetensors);;All files (*)",
+        )
         if path:
             self.controller.use_checkpoint(path)
 

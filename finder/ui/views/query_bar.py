@@ -16,8 +16,7 @@ from finder.core.types import SearchKind
 
 DEBOUNCE_MS = 250
 HISTORY_LIMIT = 50
-KIND_TABS = [(SearchKind.ALL, "All"), (SearchKind.PHOTOS, "Photos"),
-             (SearchKind.DOCS, "Documents")]
+KIND_TABS = [(SearchKind.ALL, "All"), (SearchKind.PHOTOS, "Photos"), (SearchKind.DOCS, "Documents")]
 
 
 class QueryBar(QWidget):
@@ -39,7 +38,8 @@ class QueryBar(QWidget):
 
         self.edit = QLineEdit(self)
         self.edit.setPlaceholderText(
-            "Describe what you are looking for, or drop an image here\u2026")
+            "Describe what you are looking for, or drop an image here\u2026"
+        )
         self.edit.setClearButtonEnabled(True)
         self.edit.setAccessibleName("Search")
         self.edit.installEventFilter(self)
@@ -50,8 +50,7 @@ class QueryBar(QWidget):
         for _, label in KIND_TABS:
             self.tabs.addTab(label)
         self.tabs.setDrawBase(False)
-        self.tabs.currentChanged.connect(
-            lambda i: self.kind_changed.emit(KIND_TABS[i][0]))
+        self.tabs.currentChanged.connect(lambda i: self.kind_changed.emit(KIND_TABS[i][0]))
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)

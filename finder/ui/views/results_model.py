@@ -66,8 +66,9 @@ class ResultsModel(QAbstractListModel):
         self._pixmaps[key] = None if image.isNull() else QPixmap.fromImage(image)
         for row in self._rows_by_key.get(key, []):
             index = self.index(row)
-            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole,
-                                                 ThumbnailStateRole])
+            self.dataChanged.emit(
+                index, index, [Qt.ItemDataRole.DecorationRole, ThumbnailStateRole]
+            )
 
     def forget_thumbnails(self) -> None:
         """Drop cached pixmaps (memory) except those of the rows shown now."""
@@ -124,6 +125,5 @@ class ResultsModel(QAbstractListModel):
             return self._pixmaps[key]
         if key not in self._requested:
             self._requested.add(key)
-            self.thumbnail_wanted.emit(key, r.path, r.page if r.kind is FileKind.DOCUMENT
-                                       else None)
+            self.thumbnail_wanted.emit(key, r.path, r.page if r.kind is FileKind.DOCUMENT else None)
         return None

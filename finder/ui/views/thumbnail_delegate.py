@@ -25,12 +25,17 @@ class ThumbnailDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.tile = tile
 
-    def sizeHint(self, option: QStyleOptionViewItem,
-                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
         return self.tile
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = option.palette  # type: ignore[attr-defined]
@@ -39,9 +44,11 @@ class ThumbnailDelegate(QStyledItemDelegate):
         tile = rect.adjusted(4, 4, -4, -4)
         if state & QStyle.StateFlag.State_Selected:
             painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 2))
-            painter.setBrush(palette.color(QPalette.ColorRole.Highlight).lighter(170)
-                             if palette.color(QPalette.ColorRole.Window).lightness() > 128
-                             else palette.color(QPalette.ColorRole.Highlight).darker(250))
+            painter.setBrush(
+                palette.color(QPalette.ColorRole.Highlight).lighter(170)
+                if palette.color(QPalette.ColorRole.Window).lightness() > 128
+                else palette.color(QPalette.ColorRole.Highlight).darker(250)
+            )
         elif state & QStyle.StateFlag.State_MouseOver:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(palette.color(QPalette.ColorRole.AlternateBase))
@@ -50,12 +57,16 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(tile, 8, 8)
 
-        picture = QRect(tile.left() + (tile.width() - PICTURE) // 2, tile.top() + 6,
-                        PICTURE, PICTURE)
+        picture = QRect(
+            tile.left() + (tile.width() - PICTURE) // 2, tile.top() + 6, PICTURE, PICTURE
+        )
         pixmap = index.data(Qt.ItemDataRole.DecorationRole)
         if isinstance(pixmap, QPixmap) and not pixmap.isNull():
-            scaled = pixmap.scaled(picture.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                   Qt.TransformationMode.SmoothTransformation)
+            scaled = pixmap.scaled(
+                picture.size(),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
             x = picture.left() + (picture.width() - scaled.width()) // 2
             y = picture.top() + (picture.height() - scaled.height()) // 2
             painter.drawPixmap(x, y, scaled)
@@ -71,10 +82,13 @@ class ThumbnailDelegate(QStyledItemDelegate):
         name_rect = QRect(tile.left() + 6, picture.bottom() + 6, tile.width() - 12, 18)
         painter.setPen(text_color)
         name = option.fontMetrics.elidedText(  # type: ignore[attr-defined]
-            str(index.data(Qt.ItemDataRole.DisplayRole)), Qt.TextElideMode.ElideMiddle,
-            name_rect.width())
-        painter.drawText(name_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
-                         name)
+            str(index.data(Qt.ItemDataRole.DisplayRole)),
+            Qt.TextElideMode.ElideMiddle,
+            name_rect.width(),
+        )
+        painter.drawText(
+            name_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, name
+        )
         lines = index.data(DetailRole)
         if lines is None:
             detail = f"{float(index.data(ScoreRole)):.3f}"
@@ -89,14 +103,24 @@ class ThumbnailDelegate(QStyledItemDelegate):
             role = QPalette.ColorRole.PlaceholderText if i == 0 else QPalette.ColorRole.Link
             painter.setPen(palette.color(role))
             painter.drawText(
-                QRect(name_rect.left(), name_rect.bottom() + 1 + i * DETAIL_LINE,
-                      name_rect.width(), DETAIL_LINE), Qt.AlignmentFlag.AlignHCenter,
-                metrics.elidedText(line, Qt.TextElideMode.ElideRight, name_rect.width()))
+                QRect(
+                    name_rect.left(),
+                    name_rect.bottom() + 1 + i * DETAIL_LINE,
+                    name_rect.width(),
+                    DETAIL_LINE,
+                ),
+                Qt.AlignmentFlag.AlignHCenter,
+                metrics.elidedText(line, Qt.TextElideMode.ElideRight, name_rect.width()),
+            )
         painter.restore()
 
     @staticmethod
-    def _placeholder(painter: QPainter, picture: QRect, palette: QPalette,
-                     index: QModelIndex | QPersistentModelIndex) -> None:
+    def _placeholder(
+        painter: QPainter,
+        picture: QRect,
+        palette: QPalette,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
         is_document = index.data(KindRole) == "document"
         loading = index.data(ThumbnailStateRole) == "loading"
         if is_document:
