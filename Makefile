@@ -1,4 +1,5 @@
 # Two entry points: `make run` (set up, then start finder) and `make test` (set up, then test).
+# .ci/run calls `make test` and then `make lint`.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -22,8 +23,12 @@ run: setup
 test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q $(PYTEST_ARGS)
 
+# The rules of ARCHITECTURE.md: lint, format, the import layers, the core's types.
 lint: setup
-	$(VENV)/bin/ruff check finder tests tools bench
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .import_linter_cache build *.egg-info
