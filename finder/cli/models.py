@@ -1,4 +1,5 @@
-"""`finder models` (list, use, download, delete) and `finder compare`: choosing the model.
+"""`finder model` (info, download) and `finder models` (list, use, download, delete):
+choosing the model.
 
 The chosen and the active model live in data_dir/models.json (finder.core.models.switching);
 --model/--pretrained (or FINDER_MODEL/FINDER_PRETRAINED) override them for one command.
@@ -8,28 +9,35 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
-import signal
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, TextIO
 
 from finder import paths
+from finder.cli.common import (
+    EXIT_OK,
+    Command,
+    DownloadBar,
+    ProgressPrinter,
+    interrupt_sets,
+    open_library,
+    parse_model,
+    precision_line,
+    size,
+)
 from finder.core.library import ModelInUseError
-from finder.core.models import catalogue
-from finder.core.models.download import DownloadError, DownloadProgress
-from finder.core.models.embedder import ModelSpec, ModelUnavailableError, resolve_model_spec
+from finder.core.models import catalogue, download
+from finder.core.models.download import DownloadError
+from finder.core.models.spec import ModelSpec
 from finder.core.models.switching import ModelChoice, begin_switch, load_state, progress
-from finder.core.types import SearchKind
+from finder.core.models.torch_runtime import ClipEmbedder
 
 EXPECTED_ERRORS = (DownloadError, ModelInUseError)
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("model", parents=[common], help="show or download the CLIP model")
+    p.add_argument("action", choices=["info", "download"])
+
     p = sub.add_parser(
         "models", parents=[common], help="the models on offer: list, use (switch), download, delete"
     )
@@ -63,57 +71,22 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     q.add_argument("key", help="the model's key, as `finder models` shows it")
 
-    p = sub.add_parser(
-        "compare", parents=[common], help="two models' top results for a query, side by side"
-    )
-    p.add_argument("query")
-    p.add_argument(
-        "--models",
-        required=True,
-        help="A,B: catalogue names, name@tag or "
-        "config JSONs (each needs its index: `finder models use`)",
-    )
-    p.add_argument("--kind", choices=[k.value for k in SearchKind], default=SearchKind.ALL.value)
-    p.add_argument("-k", type=int, default=10)
-    p.add_argument("--json", action="store_true")
+
+# -- finder model -------------------------------------------------------------------------------
 
 
-def resolve_spec(args: argparse.Namespace) -> ModelSpec:
-    """--model/--pretrained or their environment variables, else the data dir's active
-    model, else the default."""
-    explicit = (
-        args.model
-        or args.pretrained
-        or os.environ.get("FINDER_MODEL")
-        or os.environ.get("FINDER_PRETRAINED")
-    )
-    if not explicit:
-        state = load_state(paths.data_dir(args.data_dir))
-        if state.active is not None:
-            return state.active.spec()
-    return resolve_model_spec(args.model, args.pretrained)
-
-
-def remember_first_model(data_dir: Path, spec: ModelSpec) -> None:
-    """The first model a data dir is indexed with becomes its active model."""
-    from finder.core.models.switching import ModelState, save_state
-
-    if load_state(data_dir).active is None:
-        try:
-            save_state(data_dir, ModelState(ModelChoice.of(spec), None))
-        except OSError as exc:  # a full or read-only disk: indexing says so in its own words
-            logging.getLogger(__name__).warning("cannot record the model in %s: %s", data_dir, exc)
-
-
-def parse_model(text: str, pretrained: str | None = None) -> ModelSpec:
-    """ "ViT-B-16", "ViT-B-16@laion2b_s34b_b88k", "tiny.json@none", or a key."""
-    name = text
-    if pretrained is None and "@" in text:
-        name, pretrained = text.rsplit("@", 1)
-    entry = catalogue.find(name, pretrained)
-    if pretrained is None and entry is not None:
-        pretrained = entry.pretrained
-    return resolve_model_spec(name, pretrained)
+def cmd_model(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
+    embedder = ClipEmbedder(spec, precision=args.precision)
+    if args.action == "download":
+        path = embedder.download()
+        print(f"{spec.describe()}: weights at {path}", file=out)
+        return EXIT_OK
+    print(f"model      {spec.describe()}", file=out)
+    print(f"key        {spec.key}", file=out)
+    print(f"precision  {precision_line(embedder)}", file=out)
+    embedder.load()
+    print(f"dimension  {embedder.dim}", file=out)
+    return EXIT_OK
 
 
 # -- finder models ------------------------------------------------------------------------------
@@ -131,13 +104,11 @@ def cmd_models(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
 
 
 def _rows(args: argparse.Namespace, spec: ModelSpec) -> tuple[list[dict[str, Any]], Any]:
-    from finder.cli import _open
-
     data_dir = paths.data_dir(args.data_dir)
     state = load_state(data_dir)
     active = state.active.key if state.active else spec.key
     target = state.target.key if state.target else None
-    library = _open(args, spec, writable=False)
+    library = open_library(args, spec, writable=False)
     try:
         stored = {m.key: m for m in library.stored_models()}
     finally:
@@ -223,9 +194,9 @@ def _list(args: argparse.Namespace, spec: ModelSpec, out: TextIO) -> int:
         label = f"{r['name']} {r['pretrained']}" + (
             " \u2020" if r.get("tokenizer_needs_hub") else ""
         )
-        size = _size(r["download_bytes_estimate"]) if "download_bytes_estimate" in r else "?"
+        weight_size = size(r["download_bytes_estimate"]) if "download_bytes_estimate" in r else "?"
         print(
-            f"{mark} {label:<44}{r['embed_dim']:>4} {size:>9} {_num(r.get('gflops')):>7} "
+            f"{mark} {label:<44}{r['embed_dim']:>4} {weight_size:>9} {_num(r.get('gflops')):>7} "
             f"{_pct(r.get('imagenet_zero_shot')):>8} "
             f"{_pair(r.get('flickr30k_text_to_image')):>13} "
             f"{_pair(r.get('mscoco_text_to_image')):>11}  "
@@ -257,7 +228,7 @@ def _here(row: dict[str, Any]) -> str:
             if index["complete"]
             else (f"{index['files_embedded']:,}/{index['files_total']:,} files")
         )
-        parts.append(f"index {state}, {_size(index['bytes'])}")
+        parts.append(f"index {state}, {size(index['bytes'])}")
     speed = row.get("measured")
     if speed:
         parts.append(f"{speed['images_per_s']:.1f} img/s, query {speed['query_ms']:.0f} ms")
@@ -265,11 +236,8 @@ def _here(row: dict[str, Any]) -> str:
 
 
 def _use(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
-    from finder.cli import ProgressPrinter, _open
-    from finder.core.models.embedder import ClipEmbedder
-
     target = parse_model(args.name, args.use_pretrained)
-    library = _open(args, spec, writable=True)
+    library = open_library(args, spec, writable=True)
     try:
         data_dir = library.data_dir
         current, new = ModelChoice.of(spec), ModelChoice.of(target)
@@ -312,24 +280,7 @@ def _use(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) ->
         library.close()
 
 
-@contextmanager
-def interrupt_sets(cancel: threading.Event) -> Iterator[None]:
-    """While inside, Ctrl+C sets `cancel` (the work stops cleanly at its next step)
-    instead of raising KeyboardInterrupt. Signals can only be caught on the main thread."""
-    main = threading.current_thread() is threading.main_thread()
-    previous = signal.getsignal(signal.SIGINT) if main else None
-    if main:
-        signal.signal(signal.SIGINT, lambda signum, frame: cancel.set())
-    try:
-        yield
-    finally:
-        if main:
-            signal.signal(signal.SIGINT, previous)
-
-
 def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from finder.core.models import download
-
     entry = catalogue.find(args.name, args.use_pretrained)
     if entry is None:
         raise DownloadError(
@@ -339,7 +290,7 @@ def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     files = catalogue.remote_files(entry)
     total = sum(f.size for f in files)
     print(
-        f"{entry.name} {entry.pretrained}: {_size(total)} in {len(files)} file(s), into "
+        f"{entry.name} {entry.pretrained}: {size(total)} in {len(files)} file(s), into "
         f"{download.hub_cache()}",
         file=out,
         flush=True,
@@ -352,114 +303,23 @@ def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _delete(args: argparse.Namespace, spec: ModelSpec, out: TextIO) -> int:
-    from finder.cli import _open
-
-    library = _open(args, spec, writable=True)
+    library = open_library(args, spec, writable=True)
     try:
         freed = library.delete_model(args.key)
     finally:
         library.close()
     print(
-        f"Deleted {args.key}: {_size(freed)} freed (its index files, and its vectors' "
+        f"Deleted {args.key}: {size(freed)} freed (its index files, and its vectors' "
         "space in the catalog, which later writes reuse).",
         file=out,
     )
     return 0
 
 
-class DownloadBar:
-    """Bytes, percent, speed; one line on a terminal, sparse lines elsewhere."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
-        self.started = time.monotonic()
-        self._last = 0.0
-
-    def __call__(self, p: DownloadProgress) -> None:
-        now = time.monotonic()
-        final = p.overall_done >= p.overall_total
-        if not final and now - self._last < (0.1 if self.tty else 5.0):
-            return
-        self._last = now
-        total = max(p.overall_total, 1)
-        filled = int(30 * p.overall_done / total)
-        rate = p.overall_done / max(now - self.started, 1e-6)
-        line = (
-            f"Downloading [{'#' * filled}{'-' * (30 - filled)}] "
-            f"{_size(p.overall_done)}/{_size(p.overall_total)} "
-            f"{100 * p.overall_done / total:.0f}%  {_size(int(rate))}/s"
-        )
-        self.stream.write(
-            ("\r\033[K" + line + ("\n" if final else "")) if self.tty else line + "\n"
-        )
-        self.stream.flush()
-
-
-# -- finder compare ------------------------------------------------------------------------------
-
-
-def cmd_compare(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
-    from finder.core.search.compare import compare
-
-    names = [n.strip() for n in args.models.split(",") if n.strip()]
-    if len(names) != 2:
-        print("finder: error: --models takes two models, A,B", file=err)
-        return 2
-    found = compare(
-        paths.data_dir(args.data_dir),
-        [parse_model(name) for name in names],
-        args.query,
-        SearchKind(args.kind),
-        args.k,
-        precision=args.precision,
-    )
-    for name, column in zip(names, found, strict=True):
-        if column.no_index:
-            raise ModelInUseError(
-                f"{column.error}; build it with `finder models use {name}` (then switch back)"
-            )
-        if column.error:
-            raise ModelUnavailableError(column.error)
-    columns = [(column.label, column.results) for column in found]
-    if args.json:
-        json.dump(
-            {label: [r.to_json() for r in results] for label, results in columns},
-            out,
-            indent=2,
-            ensure_ascii=False,
-        )
-        out.write("\n")
-        return 0
-    width = 46
-    print("     " + "".join(f"{label[: width - 1]:<{width}}" for label, _ in columns), file=out)
-    for rank in range(max((len(r) for _, r in columns), default=0)):
-        cells = []
-        for _, results in columns:
-            if rank < len(results):
-                r = results[rank]
-                cells.append(
-                    f"{r.score:6.3f} {r.relevance_label:<6} {_short(Path(r.path).name, width - 15)}"
-                )
-            else:
-                cells.append("")
-        print(f"{rank + 1:3d}. " + "".join(f"{c:<{width}}" for c in cells), file=out)
-    return 0
-
-
-COMMANDS = {"models": cmd_models, "compare": cmd_compare}
-
-
-def _short(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "\u2026"
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit in ("B", "KB", "MB") else f"{n:.2f} {unit}"
-        n /= 1000  # type: ignore[assignment]
-    return f"{n} B"
+COMMANDS: dict[str, Command] = {
+    "model": cmd_model,
+    "models": cmd_models,
+}
 
 
 def _num(value: float | None) -> str:

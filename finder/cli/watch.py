@@ -14,20 +14,53 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 
+from finder.cli.common import EXIT_FAILURE, EXIT_OK, Command, open_library
 from finder.core.indexing.ocr_pass import OcrReport
 from finder.core.indexing.watcher import WatchBatch, WatchedRoot, Watcher
 from finder.core.library import Library
-from finder.core.models.embedder import ClipEmbedder, ModelUnavailableError
+from finder.core.models.spec import ModelSpec, ModelUnavailableError
 from finder.core.models.switching import ModelChoice, load_state
-from finder.core.store.catalog import CatalogError
+from finder.core.models.torch_runtime import ClipEmbedder
+from finder.core.store.errors import CatalogError
 from finder.core.types import IndexProgress
 
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 30.0  # a switch's progress line, at most this often
 RETRY_SWITCH_S = 60.0  # nothing left to embed but not complete: look again after this
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "watch",
+        parents=[common],
+        help="keep the index following the folders as they change, and finish "
+        "a model switch (Ctrl+C stops)",
+    )
+    p.add_argument("folders", nargs="*", help="folders to add first (default: the watched ones)")
+    p.add_argument(
+        "--no-ocr",
+        action="store_true",
+        help="do not read the text in new pictures (done by the next run without it)",
+    )
+
+
+def cmd_watch(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
+    library = open_library(args, spec, writable=True)
+    try:
+        for folder in args.folders:
+            library.add_folder(folder)
+        if not library.catalog.roots():
+            print("finder: error: no folders to watch; run `finder watch FOLDER`", file=err)
+            return EXIT_FAILURE
+        return EXIT_OK if watch(args, library, out, err) else EXIT_FAILURE
+    finally:
+        library.close()
+
+
+COMMANDS: dict[str, Command] = {"watch": cmd_watch}
 
 
 def watch(args: argparse.Namespace, library: Library, out: TextIO, err: TextIO) -> bool:

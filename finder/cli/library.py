@@ -1,0 +1,285 @@
+"""`finder index`, `search`, `status` and `remove`: the library's folders and what is in them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TextIO
+
+from finder.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Command,
+    ProgressPrinter,
+    cancel_on_interrupt,
+    interrupt_sets,
+    open_library,
+    positive_int,
+    precision_line,
+    remember_first_model,
+    run_faster,
+)
+from finder.core.library import FolderError, Library
+from finder.core.models.spec import ModelSpec, ModelUnavailableError
+from finder.core.models.switching import load_state
+from finder.core.models.torch_runtime import ClipEmbedder
+from finder.core.search.relevance import relevant
+from finder.core.types import IndexReport, SearchKind, SearchResult
+
+
+def add_index_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("index", parents=[common], help="add folders and index them")
+    p.add_argument("folders", nargs="*", help="folders to add (default: re-index all)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.add_argument(
+        "--no-ocr",
+        action="store_true",
+        help="skip reading the text in pictures after indexing (done next time)",
+    )
+
+
+def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    """search, status, remove (after `index` and `watch` in the help)."""
+    p = sub.add_parser("search", parents=[common], help="search by text or by image")
+    p.add_argument("query", nargs="?", help="what you are looking for")
+    p.add_argument("--image", help="search with this image instead of text")
+    p.add_argument(
+        "--kind",
+        choices=[k.value for k in SearchKind],
+        default=SearchKind.ALL.value,
+        help="photos, docs or all (default)",
+    )
+    p.add_argument("-k", type=positive_int, default=10, help="how many results (default 10)")
+    p.add_argument("--json", action="store_true", help="print results as JSON")
+    p.add_argument(
+        "--all",
+        action="store_true",
+        dest="show_all",
+        help="also show the clearly irrelevant tail (hidden by default)",
+    )
+
+    p = sub.add_parser("status", parents=[common], help="folders, counts, model, index health")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser(
+        "remove",
+        parents=[common],
+        help="stop watching a folder and drop it from the index (files untouched)",
+    )
+    p.add_argument("folders", nargs="+")
+
+
+# -- commands --------------------------------------------------------------------------
+
+
+def cmd_index(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
+    library = open_library(args, spec, writable=True)
+    try:
+        remember_first_model(library.data_dir, spec)
+        roots = [library.add_folder(folder) for folder in args.folders]
+        run_faster(args, library, err)
+        cancel = threading.Event()
+        with interrupt_sets(cancel, cancel_on_interrupt(cancel, err)):
+            printer = None if args.quiet else ProgressPrinter(err)
+            report = library.indexer.run(
+                [Path(r.path) for r in roots] if roots else None, progress=printer, cancel=cancel
+            )
+            print_report(report, out)
+            if not report.cancelled:
+                report.cancelled = _continue_switch(args, library, printer, cancel, out)
+            if not report.cancelled and not args.no_ocr:
+                # The second, slower pass: text in photos and scanned pages (OCR).
+                ocr = library.read_text_in_images(cancel=cancel)
+                if ocr.read:
+                    print(
+                        f"Text in pictures: {ocr.read:,} pictures read, text found in "
+                        f"{ocr.with_text:,} files ({ocr.elapsed_s:.1f} s)",
+                        file=out,
+                    )
+                elif ocr.unavailable:
+                    print(f"Text in pictures not read: {ocr.unavailable}", file=out)
+                report.cancelled = ocr.cancelled
+        return EXIT_INTERRUPTED if report.cancelled else EXIT_OK
+    finally:
+        library.close()
+
+
+def _continue_switch(
+    args: argparse.Namespace,
+    library: Library,
+    printer: ProgressPrinter | None,
+    cancel: threading.Event,
+    out: TextIO,
+) -> bool:
+    """A model switch in progress: embed what the new model still lacks. True if stopped."""
+    target = load_state(library.data_dir).target
+    if target is None or target.key == library.embedder.key:
+        return False
+    try:
+        embedder = ClipEmbedder(target.spec(), precision=args.precision)
+        report = library.embed_with(embedder, progress=printer, cancel=cancel)
+    except ModelUnavailableError as exc:
+        print(f"Switching to {target.label} is on hold: {exc}", file=out)
+        return False
+    taken = load_state(library.data_dir).active
+    done = "it now answers searches" if taken and taken.key == target.key else "not complete yet"
+    print(f"Switching to {target.label}: {report.reembedded:,} files re-embedded; {done}", file=out)
+    return report.cancelled
+
+
+def cmd_search(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
+    if bool(args.query) == bool(args.image):
+        print("finder: error: give either a text query or --image PATH", file=err)
+        return EXIT_USAGE
+    library = open_library(args, spec, writable=False)
+    try:
+        kind = SearchKind(args.kind)
+        if args.image:
+            image = Path(args.image).expanduser()
+            if not image.is_file():
+                raise FolderError(f"{image}: no such image file")
+            results = library.search.image(image, kind, args.k)
+        else:
+            results = library.search.text(args.query, kind, args.k)
+        results = relevant(results, args.show_all)
+        if args.json:
+            json.dump([r.to_json() for r in results], out, indent=2, ensure_ascii=False)
+            out.write("\n")
+        else:
+            print_results(results, out)
+        return EXIT_OK
+    finally:
+        library.close()
+
+
+def cmd_status(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
+    library = open_library(args, spec, writable=False)
+    try:
+        status = library.status()
+    finally:
+        library.close()
+    if args.json:
+        precision = getattr(library.embedder, "precision_in_use", "fp32")
+        json.dump(
+            {
+                **asdict(status),
+                "precision": precision,
+                "runtime": getattr(library.embedder, "backend", "torch"),
+            },
+            out,
+            indent=2,
+            ensure_ascii=False,
+        )
+        out.write("\n")
+        return EXIT_OK
+    print(f"data dir   {status.data_dir} (schema v{status.schema_version})", file=out)
+    print(f"model      {status.model}", file=out)
+    if status.switching_to:
+        print(
+            f"switching  to {status.switching_to}: {status.switch_embedded:,}/"
+            f"{status.switch_total:,} files embedded; searches use the model above until it "
+            "is complete (`finder index` or `finder watch` continues it)",
+            file=out,
+        )
+    print(f"precision  {precision_line(library.embedder)}", file=out)
+    print(
+        f"indexed    {status.photos:,} photos, {status.documents:,} documents, "
+        f"{status.items:,} items; {status.errors:,} files could not be read",
+        file=out,
+    )
+    vectors = ", ".join(f"{n:,} {m}" for m, n in status.vectors.items())
+    print(
+        f"index      {status.index_state}" + (f" ({vectors} vectors)" if vectors else ""), file=out
+    )
+    if not status.folders:
+        print("folders    none yet: run `finder index FOLDER`", file=out)
+    if status.watcher_pid:
+        print(f"watcher    running (pid {status.watcher_pid})", file=out)
+    for folder in status.folders:
+        state = ""
+        if folder.offline or not folder.present:
+            state = "  [offline: not found; its files are kept, hidden from searches]"
+        elif folder.watch == "polling":
+            state = f"  [polled: {folder.watch_reason}]"
+        elif folder.watch:
+            state = f"  [watched: {folder.watch}]"
+        print(
+            f"folder     {folder.path}: {folder.photos:,} photos, {folder.documents:,} "
+            f"documents, {folder.errors:,} errors{state}",
+            file=out,
+        )
+    for path, reason in status.recent_errors:
+        print(f"error      {path}: {reason}", file=out)
+    return EXIT_OK
+
+
+def cmd_remove(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
+    library = open_library(args, spec, writable=True)
+    try:
+        for folder in args.folders:
+            removed = library.remove_folder(folder)
+            print(
+                f"removed {folder} from the index ({removed:,} items); its files are untouched",
+                file=out,
+            )
+    finally:
+        library.close()
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Command] = {
+    "index": cmd_index,
+    "search": cmd_search,
+    "status": cmd_status,
+    "remove": cmd_remove,
+}
+
+
+# -- output ------------------------------------------------------------------------------
+
+
+def print_report(report: IndexReport, out: TextIO) -> None:
+    print(
+        f"{report.scanned:,} files seen: {report.added:,} added, {report.updated:,} updated, "
+        f"{report.moved:,} moved, {report.removed:,} removed, {report.unchanged:,} unchanged; "
+        f"{report.items_embedded:,} items embedded in {report.elapsed_s:.1f} s",
+        file=out,
+    )
+    if report.errors:
+        print(f"{len(report.errors):,} could not be indexed:", file=out)
+        for error in report.errors[:20]:
+            print(f"  {error.path}: {error.reason}", file=out)
+        if len(report.errors) > 20:
+            print(f"  ... and {len(report.errors) - 20:,} more (see `finder status`)", file=out)
+    for path in report.offline:
+        print(
+            f"offline: {path} was not found; its files are kept, hidden from searches "
+            "until it is back (`finder remove` forgets it)",
+            file=out,
+        )
+    for path in report.back_online:
+        print(f"back online: {path}", file=out)
+    if report.cancelled:
+        print("Stopped early; run `finder index` again to continue.", file=out)
+
+
+def print_results(results: list[SearchResult], out: TextIO) -> None:
+    if not results:
+        print("No results. Is anything indexed? See `finder status`.", file=out)
+        return
+    for rank, r in enumerate(results, 1):
+        page = f"  (page {r.page})" if r.page else ""
+        print(
+            f"{rank:3d}. {r.score:6.3f}  {r.match or '':<6}  {r.kind.value:<8}  {r.path}{page}",
+            file=out,
+        )
+        if r.snippet:
+            snippet = r.snippet if len(r.snippet) <= 160 else r.snippet[:157] + "..."
+            print(f"{'':14}\u201c{snippet}\u201d", file=out)
+        if r.matched_terms or len(r.signals) > 1:
+            words = f"matched: {', '.join(r.matched_terms)}; " if r.matched_terms else ""
+            print(f"{'':14}{words}found by {', '.join(r.signals)}", file=out)
