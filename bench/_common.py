@@ -30,7 +30,7 @@ WORDS = str.split(
 
 def machine() -> dict[str, Any]:
     """What the figures were measured on, and how busy it was (the cores are shared)."""
-    from finder.core.models.embedder import cpu_has_native_bf16
+    from finder.core.models.cpu import cpu_has_native_bf16
 
     try:
         load = os.getloadavg()
@@ -182,11 +182,12 @@ def bench_embedder(
 ) -> tuple[Any, dict[str, Any]]:
     """The embedder a benchmark times: torch (ClipEmbedder), or `backend="onnx"`: the
     model exported once under `workdir` (timed the first time) and run by ONNX Runtime."""
-    from finder.core.models.embedder import ClipEmbedder
+    from finder.core.models.torch_runtime import ClipEmbedder
 
     if backend != "onnx":
         return ClipEmbedder(spec, precision=precision), {"backend": "torch"}
-    from finder.core.models.onnx_runtime import OnnxEmbedder, export, find_export
+    from finder.core.models.export import export, find_export
+    from finder.core.models.onnx_runtime import OnnxEmbedder
 
     data = workdir / "export-data"
     info: dict[str, Any] = {"backend": "onnxruntime"}

@@ -39,7 +39,8 @@ from _common import (
 from finder.core.indexing.indexer import IndexerConfig
 from finder.core.ingest.extract import load_image
 from finder.core.library import Library
-from finder.core.models.embedder import ClipEmbedder, resolve_model_spec
+from finder.core.models.spec import resolve_model_spec
+from finder.core.models.torch_runtime import ClipEmbedder
 
 
 def main() -> None:

@@ -21,7 +21,8 @@ from _common import current_rss_mb, emit, machine, peak_rss_mb
 
 def measure(model: str, pretrained: str, precision: str) -> dict[str, Any]:
     out: dict[str, Any] = {"start": current_rss_mb()}
-    from finder.core.models.embedder import ClipEmbedder, resolve_model_spec
+    from finder.core.models.spec import resolve_model_spec
+    from finder.core.models.torch_runtime import ClipEmbedder
 
     embedder = ClipEmbedder(resolve_model_spec(model, pretrained), precision=precision)
     import torch  # noqa: F401  (what importing torch alone costs)

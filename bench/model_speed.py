@@ -26,7 +26,8 @@ from PIL import Image
 
 from finder import paths
 from finder.core.models import catalogue
-from finder.core.models.embedder import ClipEmbedder, resolve_model_spec
+from finder.core.models.spec import resolve_model_spec
+from finder.core.models.torch_runtime import ClipEmbedder
 
 
 def main() -> None:

@@ -27,7 +27,8 @@ from finder.core.indexing.ocr_pass import OCR_DECODE_SIZE
 from finder.core.ingest.extract import DECODE_SIZE, load_image
 from finder.core.ingest.ocr import Ocr
 from finder.core.library import Library
-from finder.core.models.embedder import ClipEmbedder, resolve_model_spec
+from finder.core.models.spec import resolve_model_spec
+from finder.core.models.torch_runtime import ClipEmbedder
 
 
 def screenshot(path: Path, seed: int) -> Path:

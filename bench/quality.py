@@ -21,7 +21,8 @@ from _common import emit, machine
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from finder.core.library import Library  # noqa: E402
-from finder.core.models.embedder import ClipEmbedder, resolve_model_spec  # noqa: E402
+from finder.core.models.spec import resolve_model_spec  # noqa: E402
+from finder.core.models.torch_runtime import ClipEmbedder  # noqa: E402
 from tools.ranking_eval import evaluate, make_folders, mixed_view  # noqa: E402
 
 TINY = Path(__file__).resolve().parent.parent / "tests" / "models" / "finder-tiny.json"

@@ -44,7 +44,8 @@ from _common import (
 )
 
 from finder.core.library import Library
-from finder.core.models.embedder import ClipEmbedder, resolve_model_spec
+from finder.core.models.spec import resolve_model_spec
+from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.store.catalog import NewItem
 from finder.core.store.vectors import HnswParams
 from finder.core.types import FileKind, FileStatus, Modality, SearchKind

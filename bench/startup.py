@@ -119,7 +119,7 @@ def main() -> None:
     export = None
     runtime: dict[str, Any] = {"backend": "torch"}
     if args.backend == "onnx":
-        from finder.core.models.embedder import resolve_model_spec
+        from finder.core.models.spec import resolve_model_spec
 
         _, runtime = bench_embedder(
             resolve_model_spec(args.model, args.pretrained), "fp32", "onnx", Path(args.workdir)

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from finder import __version__, paths
 from finder.config import Settings
 from finder.core.library import Library
-from finder.core.models.embedder import ModelSpec, ModelUnavailableError, resolve_model_spec
-from finder.core.models.onnx_runtime import open_embedder
+from finder.core.models.runtime import open_embedder
+from finder.core.models.spec import ModelSpec, ModelUnavailableError, resolve_model_spec
 from finder.core.store.catalog import CatalogError
 from finder.core.store.lock import DataDirLockedError
 from finder.ui.controller import Controller

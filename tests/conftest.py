@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from finder.core.library import Library
-from finder.core.models.embedder import ClipEmbedder, ModelSpec, resolve_model_spec
+from finder.core.models.spec import ModelSpec, resolve_model_spec
+from finder.core.models.torch_runtime import ClipEmbedder
 from tests.helpers import TINY24_CONFIG, TINY_CONFIG
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from finder.core.library import Library
-from finder.core.models.embedder import ClipEmbedder
 from finder.core.models.switching import ModelChoice, begin_switch
+from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.types import Passage
 
 TINY_CONFIG = Path(__file__).parent / "models" / "tiny-random.json"

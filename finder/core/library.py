@@ -17,7 +17,7 @@ from finder.core.indexing.ocr_pass import OcrReport, read_text_in_images
 from finder.core.ingest.ocr import Ocr
 from finder.core.ingest.thumbnails import THUMBNAIL_DIR, ThumbnailCache
 from finder.core.models.embedder import Embedder
-from finder.core.models.onnx_runtime import export_dir
+from finder.core.models.export import export_dir
 from finder.core.models.switching import cancel_switch, load_state, take_over_if_complete
 from finder.core.search.search import Search
 from finder.core.store.catalog import Catalog, Root, storage_error

@@ -24,7 +24,7 @@ from finder.core.indexing.ocr_pass import OcrReport
 from finder.core.indexing.watcher import WatchBatch, Watcher
 from finder.core.ingest.thumbnails import ThumbnailCache
 from finder.core.library import FolderStatus, Library
-from finder.core.models.embedder import ModelSpec, ModelUnavailableError
+from finder.core.models.spec import ModelSpec, ModelUnavailableError
 from finder.core.types import IndexProgress, IndexReport, SearchKind, SearchResult
 from finder.ui.drop_zone import DroppedImage
 from finder.ui.views.results_model import ResultsModel
@@ -185,7 +185,7 @@ class Controller(QObject):
     def _prepare_faster_runtime(self) -> None:
         """Export a torch model for ONNX Runtime in the background (once per model):
         faster from then on, and later starts do without torch (less memory)."""
-        from finder.core.models.onnx_runtime import optimise, should_export
+        from finder.core.models.runtime import optimise, should_export
 
         library = self.library
         if not library.writable or not should_export(library.embedder, library.data_dir):
@@ -235,7 +235,7 @@ class Controller(QObject):
         """Switch to a local checkpoint (with a config JSON beside it, or the current model)."""
         if self.library_factory is None:
             return
-        from finder.core.models.embedder import resolve_model_spec
+        from finder.core.models.spec import resolve_model_spec
 
         config = Path(path).with_suffix(".json")
         current = getattr(self.library.embedder, "spec", None)
@@ -291,7 +291,7 @@ class Controller(QObject):
         self._start_switch(spec)
 
     def _start_switch(self, spec: ModelSpec) -> None:
-        from finder.core.models.embedder import ClipEmbedder
+        from finder.core.models.torch_runtime import ClipEmbedder
 
         self._switch_cancel = threading.Event()
         self._switch_spec = spec

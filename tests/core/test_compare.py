@@ -14,13 +14,9 @@ import pytest
 
 from finder import cli
 from finder.core.library import CATALOG_FILE, Library
-from finder.core.models.embedder import (
-    ClipEmbedder,
-    ModelSpec,
-    ModelUnavailableError,
-    resolve_model_spec,
-)
+from finder.core.models.spec import ModelSpec, ModelUnavailableError, resolve_model_spec
 from finder.core.models.switching import load_state
+from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.search.compare import Comparison, candidates, compare, ranks_by_path
 from finder.core.store.catalog import Catalog
 from finder.core.types import SearchKind, SearchResult

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from finder.core.models.embedder import (
+from finder.core.models.spec import (
     DEFAULT_MODEL,
     DEFAULT_PRETRAINED,
-    ClipEmbedder,
     ModelSpec,
     ModelUnavailableError,
     resolve_model_spec,
 )
+from finder.core.models.torch_runtime import ClipEmbedder
 from tests.helpers import TINY_CONFIG
 
 

@@ -15,9 +15,9 @@ import pytest
 
 from finder.core.indexing.indexer import IndexerConfig
 from finder.core.library import INDEX_DIR, Library, ModelInUseError
-from finder.core.models.embedder import ClipEmbedder
-from finder.core.models.onnx_runtime import export
+from finder.core.models.export import export
 from finder.core.models.switching import ModelChoice, begin_switch, load_state
+from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.store.model_store import index_dir
 from finder.core.types import IndexProgress, SearchKind
 from tests.conftest import CountingEmbedder

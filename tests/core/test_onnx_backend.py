@@ -12,20 +12,11 @@ import pytest
 from PIL import Image
 
 from finder.core.library import Library
-from finder.core.models.embedder import (
-    ClipEmbedder,
-    ModelSpec,
-    ModelUnavailableError,
-    resolve_model_spec,
-)
-from finder.core.models.onnx_runtime import (
-    OnnxEmbedder,
-    export,
-    export_dir,
-    find_export,
-    open_embedder,
-    optimise,
-)
+from finder.core.models.export import export, export_dir, find_export
+from finder.core.models.onnx_runtime import OnnxEmbedder
+from finder.core.models.runtime import open_embedder, optimise
+from finder.core.models.spec import ModelSpec, ModelUnavailableError, resolve_model_spec
+from finder.core.models.torch_runtime import ClipEmbedder
 from tests.helpers import draw_photo
 
 TEXTS = [
@@ -154,8 +145,9 @@ def test_an_exported_model_runs_without_torch(tiny_spec: ModelSpec, tmp_path: Pa
     script = f"""
 import sys
 from PIL import Image
-from finder.core.models.embedder import resolve_model_spec
-from finder.core.models.onnx_runtime import OnnxEmbedder, open_embedder
+from finder.core.models.spec import resolve_model_spec
+from finder.core.models.onnx_runtime import OnnxEmbedder
+from finder.core.models.runtime import open_embedder
 embedder = open_embedder(resolve_model_spec({str(tiny_spec.config_path)!r}, "none"),
                          __import__("pathlib").Path({str(tmp_path)!r}))
 assert isinstance(embedder, OnnxEmbedder), embedder

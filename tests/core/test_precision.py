@@ -13,14 +13,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from finder.core.models.embedder import (
-    ClipEmbedder,
-    ModelSpec,
-    ModelUnavailableError,
-    cpu_has_native_bf16,
-    resolve_model_spec,
-    resolve_precision,
-)
+from finder.core.models.cpu import cpu_has_native_bf16, resolve_precision
+from finder.core.models.spec import ModelSpec, ModelUnavailableError, resolve_model_spec
+from finder.core.models.torch_runtime import ClipEmbedder
 from tests.helpers import TINY_CONFIG
 
 TEXTS = [

@@ -20,8 +20,9 @@ from finder.core.indexing import indexer as indexer_module
 from finder.core.indexing.ocr_pass import OcrReport, read_text_in_images
 from finder.core.indexing.watcher import NATIVE, OFFLINE, POLLING, WatchBatch, WatchConfig, Watcher
 from finder.core.library import Library
-from finder.core.models.embedder import ClipEmbedder, resolve_model_spec
+from finder.core.models.spec import resolve_model_spec
 from finder.core.models.switching import ModelChoice, begin_switch, load_state
+from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.types import SearchKind
 from tests.conftest import CountingEmbedder
 from tests.helpers import TINY_CONFIG, draw_photo, write_text

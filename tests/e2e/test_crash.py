@@ -159,7 +159,8 @@ def test_sigkill_while_saving_the_index(
         import threading
         from pathlib import Path
         from finder.core.store import vectors as vector_index
-        from finder.core.models.embedder import ClipEmbedder, resolve_model_spec
+        from finder.core.models.spec import resolve_model_spec
+        from finder.core.models.torch_runtime import ClipEmbedder
         from finder.core.library import Library
 
         def hang(path):  # the first part of the new generation is written: stop here

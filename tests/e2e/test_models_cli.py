@@ -145,7 +145,8 @@ def test_a_killed_switch_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             textwrap.dedent(f"""
         import threading
         from pathlib import Path
-        from finder.core.models.embedder import ClipEmbedder, resolve_model_spec
+        from finder.core.models.spec import resolve_model_spec
+        from finder.core.models.torch_runtime import ClipEmbedder
         from finder.core.indexing.indexer import IndexerConfig
         from finder.core.library import Library
         from finder.core.models.switching import ModelChoice, begin_switch

@@ -16,8 +16,10 @@ import pytest
 
 from finder import cli
 from finder.core.library import Library
-from finder.core.models.embedder import ClipEmbedder, resolve_model_spec
-from finder.core.models.onnx_runtime import OnnxEmbedder, optimise
+from finder.core.models.onnx_runtime import OnnxEmbedder
+from finder.core.models.runtime import optimise
+from finder.core.models.spec import resolve_model_spec
+from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.types import FileKind, SearchKind
 from tools.ranking_eval import Folders, evaluate, make_folders, mixed_view, rank_of
 

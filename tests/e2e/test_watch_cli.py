@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from finder.core.models.embedder import resolve_model_spec
+from finder.core.models.spec import resolve_model_spec
 from finder.core.models.switching import (
     ModelChoice,
     ModelState,

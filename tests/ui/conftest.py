@@ -9,7 +9,7 @@ from PySide6.QtCore import QThreadPool
 from finder.config import Settings
 from finder.core.ingest.thumbnails import ThumbnailCache
 from finder.core.library import Library
-from finder.core.models.embedder import ClipEmbedder
+from finder.core.models.torch_runtime import ClipEmbedder
 from finder.ui.controller import Controller
 from finder.ui.views.main_window import MainWindow
 from finder.ui.workers import WorkerThread

@@ -12,7 +12,8 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QPushButton
 
 from finder.core.library import Library
-from finder.core.models.embedder import ClipEmbedder, ModelUnavailableError
+from finder.core.models.spec import ModelUnavailableError
+from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.search import compare as core_compare
 from finder.core.types import SearchKind
 from finder.ui.dialogs.compare import CompareDialog

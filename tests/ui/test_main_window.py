@@ -10,8 +10,9 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from finder.core.models.embedder import ClipEmbedder, resolve_model_spec
 from finder.core.models.onnx_runtime import OnnxEmbedder
+from finder.core.models.spec import resolve_model_spec
+from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.types import FileKind, SearchKind
 from finder.ui.controller import ModelState
 from finder.ui.views.main_window import PAGE_MESSAGE, PAGE_RESULTS, PAGE_WELCOME, MainWindow

@@ -97,7 +97,7 @@ def test_rows_format_unknown_figures_and_index_state() -> None:
 def test_a_running_switch_shows_its_progress_and_can_be_cancelled(
     make_window, tiny_embedder, photo_folder, qtbot, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    from finder.core.models.embedder import resolve_model_spec
+    from finder.core.models.spec import resolve_model_spec
     from finder.core.models.switching import ModelChoice, ModelState, load_state, save_state
 
     window, controller = make_window(tiny_embedder)

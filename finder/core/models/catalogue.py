@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from finder.core.models.cpu import cpu_has_native_bf16
+
 if TYPE_CHECKING:
     from finder.core.models.download import RemoteFile
 
@@ -291,8 +293,6 @@ class Machine:
 
     @classmethod
     def this(cls) -> Machine:
-        from finder.core.models.embedder import cpu_has_native_bf16
-
         cores = (
             len(os.sched_getaffinity(0))
             if hasattr(os, "sched_getaffinity")

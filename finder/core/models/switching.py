@@ -22,7 +22,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from finder.core.models.embedder import ModelSpec, resolve_model_spec
+from finder.core.models.spec import ModelSpec, resolve_model_spec
 from finder.core.store.catalog import Catalog
 
 log = logging.getLogger(__name__)

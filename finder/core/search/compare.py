@@ -19,14 +19,10 @@ from PIL import Image
 
 from finder.core.ingest.extract import load_image
 from finder.core.models import catalogue
-from finder.core.models.embedder import (
-    ClipEmbedder,
-    Embedder,
-    ModelSpec,
-    ModelUnavailableError,
-    resolve_model_spec,
-)
+from finder.core.models.embedder import Embedder
+from finder.core.models.spec import ModelSpec, ModelUnavailableError, resolve_model_spec
 from finder.core.models.switching import ModelChoice, load_state
+from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.search.search import Search
 from finder.core.store.catalog import Catalog
 from finder.core.store.layout import CATALOG_FILE, INDEX_DIR

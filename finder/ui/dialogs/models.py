@@ -347,7 +347,7 @@ class ModelsDialog(QDialog):
         )
 
     def _use_selected(self) -> None:
-        from finder.core.models.embedder import ModelUnavailableError, resolve_model_spec
+        from finder.core.models.spec import ModelUnavailableError, resolve_model_spec
 
         row = self.selected_row()
         if row is None or row.entry is None or row.use_refusal() is not None:

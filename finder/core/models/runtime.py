@@ -1,0 +1,98 @@
+"""Which runtime runs a model: ONNX Runtime once the model has been exported, else torch.
+
+The setting (auto | torch | onnx): "auto" is ONNX once exported, unless the CPU has
+native bf16, where torch's bf16 path is the faster one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from finder.core.models.cpu import resolve_precision
+from finder.core.models.embedder import Embedder
+from finder.core.models.export import (
+    UnsupportedModelError,
+    export,
+    find_export,
+    marked_unsupported,
+    remember_unsupported,
+)
+from finder.core.models.onnx_runtime import OnnxEmbedder
+from finder.core.models.spec import ModelSpec, ModelUnavailableError
+from finder.core.models.torch_runtime import ClipEmbedder
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("auto", "torch", "onnx")
+
+
+def resolve_backend(requested: str | None = None) -> str:
+    """auto | torch | onnx, from the setting or $FINDER_BACKEND (default auto)."""
+    value = (requested or os.environ.get("FINDER_BACKEND") or "auto").strip().lower()
+    if value not in BACKENDS:
+        raise ModelUnavailableError(
+            f"unknown backend {value!r} (--backend or FINDER_BACKEND); choose one of "
+            f"{', '.join(BACKENDS)}"
+        )
+    return value
+
+
+def open_embedder(
+    spec: ModelSpec, data_dir: Path, *, precision: str | None = None, backend: str | None = None
+) -> Embedder:
+    """The embedder a process should use for `spec`: ONNX Runtime when the model has been
+    exported and the setting allows it, else torch (ClipEmbedder)."""
+    chosen = resolve_backend(backend)
+    folder = find_export(data_dir, spec)
+    if chosen == "onnx" and folder is None:
+        log.info("%s has no ONNX export yet: torch until it has one", spec.describe())
+    if (
+        folder is not None
+        and chosen != "torch"
+        and (chosen == "onnx" or resolve_precision(precision) == "fp32")
+    ):
+        return OnnxEmbedder(spec, folder)
+    return ClipEmbedder(spec, precision=precision)
+
+
+def should_export(embedder: Embedder, data_dir: Path, backend: str | None = None) -> bool:
+    """True when `embedder` is a torch model that auto/onnx would run faster exported."""
+    chosen = resolve_backend(backend)
+    return (
+        isinstance(embedder, ClipEmbedder)
+        and chosen != "torch"
+        and (chosen == "onnx" or embedder.precision_in_use == "fp32")
+        and find_export(data_dir, embedder.spec) is None
+        and not marked_unsupported(data_dir, embedder.spec)
+    )
+
+
+def optimise(embedder: Embedder, data_dir: Path, backend: str | None = None) -> Embedder:
+    """Export a loaded torch model (once) and return its ONNX embedder; `embedder` itself
+    when it cannot or need not be exported. Never raises for an export that fails: the
+    torch path keeps working and the reason is logged; a model that cannot be exported
+    is remembered as such (not tried again), other failures (a full disk) are retried
+    on the next start."""
+    if isinstance(embedder, OnnxEmbedder) or not isinstance(embedder, ClipEmbedder):
+        return embedder
+    if not should_export(embedder, data_dir, backend):
+        folder = find_export(data_dir, embedder.spec)
+        return (
+            OnnxEmbedder(embedder.spec, folder)
+            if folder is not None and resolve_backend(backend) != "torch"
+            else embedder
+        )
+    try:
+        folder = export(embedder, data_dir)
+    except UnsupportedModelError as exc:
+        log.info("%s stays on torch: %s", embedder.description, exc)
+        remember_unsupported(data_dir, embedder.spec, str(exc))
+        return embedder
+    except Exception as exc:  # noqa: BLE001 - an exporter failure must not stop indexing
+        log.warning("ONNX export of %s failed, staying on torch: %s", embedder.description, exc)
+        return embedder
+    onnx_embedder = OnnxEmbedder(embedder.spec, folder)
+    onnx_embedder.load()
+    return onnx_embedder

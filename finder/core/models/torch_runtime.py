@@ -1,0 +1,326 @@
+"""The torch runtime: an open_clip model, loaded lazily, its vectors L2-normalised.
+
+torch and open_clip are imported on first use, never at import time, so the CLI's
+cheap commands and the GUI window start without paying for them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from finder.core.models.cpu import cpu_has_native_bf16, resolve_precision
+from finder.core.models.embedder import SpecEmbedder, normalise
+from finder.core.models.query_cache import QUERY_CACHE_SIZE, QueryCache
+from finder.core.models.spec import ModelSpec, ModelUnavailableError, pretrained_tags
+from finder.core.models.weights import (
+    cached_weights,
+    first_line,
+    host_resolves,
+    weights_location,
+)
+
+if TYPE_CHECKING:
+    import torch
+    from PIL import Image
+
+log = logging.getLogger(__name__)
+
+# A query is a few tokens: splitting it over threads gains little, and on a busy machine
+# (the indexer running beside it) every parallel region waits for a descheduled thread:
+# measured at load 5 on 2 cores, 90-170 ms with 1 thread against 800-1200 ms with 2.
+QUERY_THREADS = 1
+
+
+class ClipEmbedder(SpecEmbedder):
+    """Lazily loaded open_clip model; encode_* return L2-normalised float32 rows.
+
+    precision: auto | fp32 | bf16 (default $FINDER_PRECISION, else auto: bf16 where
+    the CPU has native bf16, fp32 elsewhere). It does not change `key`: bf16 and fp32
+    vectors of the same weights are interchangeable.
+    """
+
+    backend = "torch"
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        *,
+        threads: int | None = None,
+        cache_dir: str | None = None,
+        precision: str | None = None,
+        query_cache_size: int = QUERY_CACHE_SIZE,
+        query_threads: int | None = QUERY_THREADS,
+    ) -> None:
+        self.spec = spec
+        self._threads = threads
+        self._cache_dir = cache_dir
+        self._precision = resolve_precision(precision)
+        self._lock = threading.Lock()
+        self._model: Any = None
+        self._preprocess: Any = None
+        self._tokenizer: Any = None
+        self._dim: int | None = None
+        self._dtype: Any = None
+        self._short_text: bool = False  # the text tower may encode only the real tokens
+        self._query_cache = QueryCache(query_cache_size)
+        self._query_threads = query_threads
+
+    @property
+    def precision_in_use(self) -> str:
+        """ "fp32" or "bf16": the numeric path encode_* take (known before loading)."""
+        return self._precision
+
+    @property
+    def precision_reason(self) -> str:
+        """A few words on why, for `finder status` and `finder model info`."""
+        native = cpu_has_native_bf16()
+        if self._precision == "bf16":
+            return "CPU has native bf16" if native else "forced; emulated on this CPU, slow"
+        return "reference path" if native else "this CPU has no native bf16"
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self.load()
+        assert self._dim is not None
+        return self._dim
+
+    def load(self) -> None:
+        """Load the weights (downloading them if needed and possible). Thread-safe."""
+        with self._lock:
+            if self._model is None:
+                self._load_locked()
+
+    def _load_locked(self) -> None:
+        import open_clip
+        import torch
+
+        if self._threads:
+            torch.set_num_threads(self._threads)
+        spec = self.spec
+        if spec.config_path is not None:
+            open_clip.add_model_config(spec.config_path)
+        if spec.name not in open_clip.list_models():
+            raise ModelUnavailableError(
+                f"unknown model {spec.name!r}: not an open_clip model name nor a config JSON"
+            )
+        options: dict[str, Any] = {}
+        checkpoint: str | None = None
+        if spec.pretrained is not None and spec.checkpoint_file is None:
+            tag_cfg = open_clip.get_pretrained_cfg(spec.name, spec.pretrained)
+            if not tag_cfg:
+                raise ModelUnavailableError(
+                    f"{spec.name} has no pretrained tag {spec.pretrained!r}; known tags: "
+                    f"{', '.join(pretrained_tags(spec.name)) or 'none'}"
+                )
+            checkpoint = self._fetch_weights(tag_cfg)
+            # The preprocessing and activation the tag was trained with.
+            options = {
+                "force_quick_gelu": bool(tag_cfg.get("quick_gelu", False)),
+                "image_mean": tag_cfg.get("mean"),
+                "image_std": tag_cfg.get("std"),
+                "image_interpolation": tag_cfg.get("interpolation"),
+                "image_resize_mode": tag_cfg.get("resize_mode"),
+            }
+        elif spec.checkpoint_file is not None:
+            checkpoint = str(spec.checkpoint_file)
+        try:
+            if checkpoint is None:
+                log.info("%s: random weights, for tests and speed benchmarks", spec.name)
+                # Seeded, so every process builds the same random model (tests, benchmarks).
+                with torch.random.fork_rng(devices=[]):
+                    torch.manual_seed(0)
+                    model, _, preprocess = open_clip.create_model_and_transforms(
+                        spec.name, pretrained=None
+                    )
+            else:
+                model, _, preprocess = open_clip.create_model_and_transforms(
+                    spec.name, pretrained=checkpoint, **options
+                )
+        except Exception as exc:  # a damaged or foreign checkpoint fails in library-specific ways
+            raise ModelUnavailableError(
+                f"cannot load {spec.describe()} from {checkpoint}: {exc}"
+            ) from exc
+        model.eval()
+        self._dtype = torch.bfloat16 if self._precision == "bf16" else torch.float32
+        if self._dtype != torch.float32:
+            if not cpu_has_native_bf16():
+                log.warning(
+                    "bf16 on a CPU without native bf16 is emulated and much slower "
+                    "than fp32; use --precision auto"
+                )
+            model = model.to(self._dtype)
+        self._short_text = _has_causal_text_tower(model)
+        self._tokenizer = open_clip.get_tokenizer(spec.name)
+        self._preprocess = preprocess
+        self._dim = int(open_clip.get_model_config(spec.name)["embed_dim"])
+        self._model = model
+
+    def _fetch_weights(self, tag_cfg: dict[str, Any]) -> str:
+        path = cached_weights(tag_cfg, self._cache_dir)
+        if path is None:
+            raise ModelUnavailableError(
+                f"CLIP weights for {self.spec.describe()} are not on disk (looked in "
+                f"{weights_location(tag_cfg, self._cache_dir)}). Download them once with "
+                f"`finder model download` (needs internet), or pass --pretrained "
+                f"/path/to/checkpoint (with --model NAME or a model-config JSON)."
+            )
+        return path
+
+    def download(self) -> str:
+        """Explicitly download the weights of a pretrained tag (progress bars on stderr)."""
+        import open_clip
+        from open_clip.pretrained import download_pretrained
+
+        spec = self.spec
+        if spec.pretrained is None or spec.checkpoint_file is not None:
+            raise ModelUnavailableError(f"{spec.describe()} has no weights to download")
+        tag_cfg = open_clip.get_pretrained_cfg(spec.name, spec.pretrained)
+        if not tag_cfg:
+            raise ModelUnavailableError(f"{spec.name} has no pretrained tag {spec.pretrained!r}")
+        cached = cached_weights(tag_cfg, self._cache_dir)
+        if cached is not None:
+            return cached
+        source = tag_cfg.get("hf_hub") or tag_cfg.get("url") or ""
+        if not host_resolves(source):
+            raise ModelUnavailableError(
+                f"cannot download {spec.describe()}: no network connection to {source}"
+            )
+        try:
+            return str(download_pretrained(tag_cfg, cache_dir=self._cache_dir))
+        except Exception as exc:  # any hub/network/disk failure ends the download the same way
+            raise ModelUnavailableError(
+                f"download of {spec.describe()} from {source} failed: {first_line(exc)}"
+            ) from exc
+
+    # -- encoding ---------------------------------------------------------------
+
+    def preprocess(self, image: Image.Image) -> torch.Tensor:
+        """The model's own resize/crop/normalise; safe to call from worker threads."""
+        if self._preprocess is None:
+            self.load()
+        return self._preprocess(image)  # type: ignore[no-any-return]
+
+    def encode_images(self, batch: Sequence[Any]) -> np.ndarray:
+        """Embed preprocessed image tensors (from `preprocess`)."""
+        import torch
+
+        self.load()
+        if len(batch) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with torch.inference_mode():
+            pixels = torch.stack(list(batch)).to(self._dtype)
+            features = self._model.encode_image(pixels)
+        return normalise(features.float().numpy())
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts. A single text (a query) is answered from a small LRU cache."""
+        return self._query_cache.encode(texts, self.encode_texts_uncached)
+
+    def encode_texts_uncached(self, texts: Sequence[str]) -> np.ndarray:
+        self.load()
+        if len(texts) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if len(texts) == 1 and self._query_threads:
+            return self._encode_query(texts[0])
+        return self._encode_texts(texts, short=self._short_text)
+
+    # The loaded torch objects, for the ONNX export (finder.core.models.export).
+    @property
+    def torch_model(self) -> Any:
+        self.load()
+        return self._model
+
+    @property
+    def torch_tokenizer(self) -> Any:
+        self.load()
+        return self._tokenizer
+
+    @property
+    def encodes_short_text(self) -> bool:
+        """The text tower stops at the last real token (an OpenAI-style causal tower)."""
+        self.load()
+        return self._short_text
+
+    def _encode_query(self, text: str) -> np.ndarray:
+        """One text on `query_threads` threads (torch's setting is per calling thread)."""
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(self._query_threads or before)
+        try:
+            return self._encode_texts([text], short=self._short_text)
+        finally:
+            torch.set_num_threads(before)
+
+    def _encode_texts(self, texts: Sequence[str], *, short: bool) -> np.ndarray:
+        import torch
+
+        tokens = self._tokenizer(list(texts))
+        with torch.inference_mode():
+            if short:
+                features = _encode_text_short(self._model, tokens)
+            else:
+                features = self._model.encode_text(tokens)
+        return normalise(features.float().numpy())
+
+    def close(self) -> None:
+        self._model = None
+        self._query_cache.clear()
+
+
+def _has_causal_text_tower(model: Any) -> bool:
+    """An OpenAI-style open_clip CLIP whose text tower can stop at the last real token.
+
+    With a causal mask, a position's output depends only on the positions before it,
+    so the padding after the end-of-text token cannot change the pooled feature. Only
+    open_clip's own CLIP.encode_text with argmax/eos pooling qualifies; anything else
+    (CustomTextCLIP, Hugging Face towers, no mask, first/last pooling) keeps the full path.
+    """
+    from open_clip.model import CLIP
+
+    return (
+        isinstance(model, CLIP)
+        and type(model).encode_text is CLIP.encode_text
+        and getattr(model, "attn_mask", None) is not None
+        and getattr(model, "text_pool_type", None) in ("argmax", "eos")
+    )
+
+
+def _encode_text_short(model: Any, text: torch.Tensor) -> torch.Tensor:
+    """open_clip's CLIP.encode_text, run over the positions up to the batch's last EOT.
+
+    Same steps (token + positional embedding, causal transformer, ln_final, pooling at
+    the EOT, projection) with the sequence, positional embedding and mask cut to the
+    longest real sequence: the same embedding for a fraction of the work.
+    """
+    import torch
+    from torch import nn
+
+    if model.text_pool_type == "argmax":
+        # The EOT token has the highest id in each sequence (open_clip's rule).
+        eot = text.argmax(dim=-1)
+    else:
+        eot = (text == model.text_eos_id).int().argmax(dim=-1)
+    length = int(eot.max()) + 1
+    cast_dtype = model.transformer.get_cast_dtype()
+    x = model.token_embedding(text[:, :length]).to(cast_dtype)
+    x = x + model.positional_embedding[:length].to(cast_dtype)
+    x = model.transformer(x, attn_mask=model.attn_mask[:length, :length])
+    x = model.ln_final(x)
+    x = x[torch.arange(x.shape[0], device=x.device), eot]
+    if model.text_projection is not None:
+        if isinstance(model.text_projection, nn.Linear):
+            x = model.text_projection(x)
+        else:
+            x = x @ model.text_projection
+    return x  # type: ignore[no-any-return]
