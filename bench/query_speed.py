@@ -46,7 +46,7 @@ from _common import (
 from finder.core.library import Library
 from finder.core.models.spec import resolve_model_spec
 from finder.core.models.torch_runtime import ClipEmbedder
-from finder.core.store.catalog import NewItem
+from finder.core.store.rows import NewItem
 from finder.core.store.vectors import HnswParams
 from finder.core.types import FileKind, FileStatus, Modality, SearchKind
 

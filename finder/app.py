@@ -18,7 +18,7 @@ from finder.config import Settings
 from finder.core.library import Library
 from finder.core.models.runtime import open_embedder
 from finder.core.models.spec import ModelSpec, ModelUnavailableError, resolve_model_spec
-from finder.core.store.catalog import CatalogError
+from finder.core.store.errors import CatalogError
 from finder.core.store.lock import DataDirLockedError
 from finder.ui.controller import Controller
 from finder.ui.views.main_window import MainWindow

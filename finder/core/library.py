@@ -20,10 +20,12 @@ from finder.core.models.embedder import Embedder
 from finder.core.models.export import export_dir
 from finder.core.models.switching import cancel_switch, load_state, take_over_if_complete
 from finder.core.search.search import Search
-from finder.core.store.catalog import Catalog, Root, storage_error
+from finder.core.store.catalog import Catalog
+from finder.core.store.errors import storage_error
 from finder.core.store.layout import CATALOG_FILE, INDEX_DIR
 from finder.core.store.lock import WriterLock
 from finder.core.store.model_store import ModelStore, index_dir
+from finder.core.store.rows import Root
 from finder.core.types import IndexReport, Modality
 
 log = logging.getLogger(__name__)

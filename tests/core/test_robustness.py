@@ -24,7 +24,9 @@ from finder.core.indexing import indexer as indexer_module
 from finder.core.ingest import extract as extract_module
 from finder.core.ingest import scanner as scanner_module
 from finder.core.library import Library
-from finder.core.store.catalog import MIGRATIONS, SCHEMA_VERSION, Catalog, StorageError
+from finder.core.store.catalog import Catalog
+from finder.core.store.errors import StorageError
+from finder.core.store.schema import MIGRATIONS, SCHEMA_VERSION
 from finder.core.types import FileStatus, Modality, SearchKind
 from tests.conftest import CountingEmbedder
 from tests.helpers import (

@@ -335,7 +335,7 @@ def test_an_unplugged_folder_goes_offline_and_comes_back(
 def test_a_failing_batch_is_reported_and_retried(
     library: Library, tmp_path: Path, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from finder.core.store.catalog import StorageError
+    from finder.core.store.errors import StorageError
 
     root = tmp_path / "Pictures"
     root.mkdir()

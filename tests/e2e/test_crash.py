@@ -24,7 +24,8 @@ import pytest
 
 from finder import cli
 from finder.core.library import WATCH_STATE_FILE, Library
-from finder.core.store.catalog import MIGRATIONS, SCHEMA_VERSION, Catalog
+from finder.core.store.catalog import Catalog
+from finder.core.store.schema import MIGRATIONS, SCHEMA_VERSION
 from finder.core.types import FileStatus, Modality, SearchKind
 from tests.conftest import CountingEmbedder
 from tests.helpers import TINY_CONFIG, draw_photo, write_pdf, write_text
@@ -211,16 +212,16 @@ def test_sigkill_during_a_catalog_migration(
     child = _script(f"""
         import threading
         from pathlib import Path
-        from finder.core.store import catalog
+        from finder.core.store import catalog, writes
 
-        run_script = catalog._Tx.executescript_in_tx
+        run_script = writes.Tx.executescript_in_tx
 
         def hang(self, script):  # the migration ran, its transaction is not committed yet
             run_script(self, script)
             Path({str(marker)!r}).write_text("in the migration")
             threading.Event().wait()
 
-        catalog._Tx.executescript_in_tx = hang
+        writes.Tx.executescript_in_tx = hang
         catalog.Catalog(Path({str(path)!r}))
     """)
     children.append(child)

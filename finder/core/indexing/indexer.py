@@ -42,15 +42,10 @@ from finder.core.ingest.scanner import (
 )
 from finder.core.ingest.thumbnails import ThumbnailCache
 from finder.core.models.embedder import Embedder
-from finder.core.store.catalog import (
-    Catalog,
-    FileRecord,
-    NewItem,
-    Root,
-    passages_to_items,
-    storage_error,
-)
+from finder.core.store.catalog import Catalog
+from finder.core.store.errors import storage_error
 from finder.core.store.model_store import ModelStore
+from finder.core.store.rows import FileRecord, NewItem, Root, passages_to_items
 from finder.core.store.vectors import sync
 from finder.core.types import (
     FileError,

@@ -55,7 +55,7 @@ from finder.core.indexing.ocr_pass import OcrReport
 from finder.core.ingest.scanner import is_within, outermost
 from finder.core.library import Library, write_watch_state
 from finder.core.models.embedder import Embedder
-from finder.core.store.catalog import CatalogError
+from finder.core.store.errors import CatalogError
 from finder.core.types import IndexReport
 
 log = logging.getLogger(__name__)

@@ -27,8 +27,9 @@ from finder.core.models.embedder import Embedder
 from finder.core.search.keywords import KeywordQuery, parse
 from finder.core.search.ranking import fuse
 from finder.core.search.relevance import calibrate
-from finder.core.store.catalog import Catalog, ItemRow
+from finder.core.store.catalog import Catalog
 from finder.core.store.model_store import ModelStore
+from finder.core.store.rows import ItemRow
 from finder.core.types import FileKind, Modality, SearchKind, SearchResult
 
 log = logging.getLogger(__name__)

@@ -150,7 +150,7 @@ class VectorStore:
         generation = f"gen-{time.time_ns()}"
         tmp = self.directory / (generation + ".tmp")
         tmp.mkdir()
-        manifest: dict[str, object] = {"format": FORMAT_VERSION, "dim": self.dim, "parts": {}}
+        parts: dict[str, dict[str, int]] = {}
         for modality, part in self._parts.items():
             index_file = tmp / f"{modality.value}.hnsw"
             ids_file = tmp / f"{modality.value}-ids.npy"
@@ -158,11 +158,12 @@ class VectorStore:
             np.save(ids_file, np.fromiter(part.live, dtype=np.int64, count=len(part.live)))
             _fsync_file(index_file)
             _fsync_file(ids_file)
-            manifest["parts"][modality.value] = {  # type: ignore[index]
+            parts[modality.value] = {
                 "index_bytes": index_file.stat().st_size,
                 "ids_bytes": ids_file.stat().st_size,
                 "deleted": part.deleted,
             }
+        manifest = {"format": FORMAT_VERSION, "dim": self.dim, "parts": parts}
         _write_atomic(tmp / "manifest.json", json.dumps(manifest).encode())
         _fsync_dir(tmp)
         os.replace(tmp, self.directory / generation)

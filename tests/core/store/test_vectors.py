@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from finder.core.store.catalog import Catalog, NewItem
+from finder.core.store.catalog import Catalog
+from finder.core.store.rows import NewItem
 from finder.core.store.vectors import IndexCorruptError, VectorStore, open_store
 from finder.core.types import FileKind, FileStatus, Modality
 

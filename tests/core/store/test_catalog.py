@@ -6,7 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from finder.core.store.catalog import SCHEMA_VERSION, Catalog, NewItem, SchemaTooNewError
+from finder.core.store.catalog import Catalog
+from finder.core.store.errors import SchemaTooNewError
+from finder.core.store.rows import NewItem
+from finder.core.store.schema import SCHEMA_VERSION
 from finder.core.types import FileKind, FileStatus, Modality
 
 
