@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from finder.core.indexing.indexer import Indexer, IndexerConfig, ProgressCallback
 from finder.core.indexing.ocr_pass import OcrReport, read_text_in_images
+from finder.core.indexing.watch_state import read_watch_state
 from finder.core.ingest.ocr import Ocr
 from finder.core.ingest.thumbnails import THUMBNAIL_DIR, ThumbnailCache
 from finder.core.models.embedder import Embedder
@@ -344,47 +342,6 @@ class Library:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
-
-
-# -- what a running watcher reports (read by `finder status` in another process) -------
-
-WATCH_STATE_FILE = "watching.json"
-
-
-def write_watch_state(data_dir: Path, roots: Sequence[Any] | None) -> None:
-    """Record how each folder is watched (WatchedRoot-like: path, mode, reason); None
-    when watching stops. Best effort: a full disk must not stop the watcher."""
-    path = data_dir / WATCH_STATE_FILE
-    try:
-        if roots is None:
-            path.unlink(missing_ok=True)
-            return
-        state = {
-            "pid": os.getpid(),
-            "roots": {r.path: {"mode": r.mode, "reason": r.reason} for r in roots},
-        }
-        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(state), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        log.warning("cannot record the watch state in %s: %s", path, exc)
-
-
-def read_watch_state(data_dir: Path) -> dict[str, Any] | None:
-    """What the running watcher wrote, or None if no watcher is running."""
-    try:
-        state = json.loads((data_dir / WATCH_STATE_FILE).read_text(encoding="utf-8"))
-        pid = int(state["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if pid != os.getpid():
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None  # left behind by a watcher that was killed
-        except OSError:
-            pass  # alive, another user's
-    return dict(state)
 
 
 def _tree_bytes(path: Path) -> int:

@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from finder import cli
-from finder.core.library import WATCH_STATE_FILE, Library
+from finder.core.indexing.watch_state import WATCH_STATE_FILE
+from finder.core.library import Library
 from finder.core.store.catalog import Catalog
 from finder.core.store.schema import MIGRATIONS, SCHEMA_VERSION
 from finder.core.types import FileStatus, Modality, SearchKind

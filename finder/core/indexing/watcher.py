@@ -1,101 +1,81 @@
 """Watch the library's folders and keep the index following them.
 
-watchdog observer -> debounced, coalesced change queue -> one worker thread -> indexer.
+observers (watchdog) -> change queue (debounce, coalesce) -> one worker thread -> indexer.
 
-- Every event only marks a path as changed (and remembers renames, in order). A path
-  is indexed once no event has touched it for `quiet_s`, and, where the OS tells us
-  (inotify), once the writer has closed it: a file written in 50 chunks is embedded
-  once, complete. During a long burst (a camera import, a `git checkout`), what is ready
-  is indexed at least every `max_delay_s`.
-- Changed paths are coalesced (a folder stands for everything in it, many changes in
-  one folder become that folder) and handed to `Indexer.run(subtrees=...)`, which
-  scans just those with the same outcome as a full scan. Renames are re-keyed by path
-  first, so a moved folder of 5,000 photos costs 5,000 stats, no embedding.
+- Every event only marks a path as changed (and remembers renames, in order); the
+  change queue (change_queue.py) decides when a path is ready: quiet for `quiet_s` and
+  closed by its writer, and during a long burst at least every `max_delay_s`.
+- Ready paths are handed to `Indexer.run(subtrees=...)`, which scans just those with the
+  same outcome as a full scan. Renames are re-keyed by path first, so a moved folder of
+  5,000 photos costs 5,000 stats, no embedding.
 - On start, a full reconciliation run catches what changed while finder was not running.
 - With `read_text`, the OCR pass (text in new screenshots and scans) runs once nothing
   is waiting to be indexed, after batches that changed something; a new change stops it
   after the page in hand, and it goes on once that change is indexed. It runs on the
   worker thread, so it never races the indexer over a file's items.
 - A folder that cannot be watched natively (inotify limit reached, network file system)
-  is polled instead, and `roots()` says so. A folder that disappears goes offline (its
-  files kept, hidden); it is looked for every `recheck_s` and comes back without
-  re-embedding.
+  is polled instead (observers.py), and `roots()` says so. A folder that disappears goes
+  offline (its files kept, hidden); it is looked for every `recheck_s` and comes back
+  without re-embedding.
 
+The watcher sits below the service: it gets what it needs (catalog, indexer, the OCR
+pass) through a `WatchedLibrary`, which `finder.core.library.Library` is.
 Callbacks run on the watcher's worker thread; a GUI forwards them to its own thread.
 """
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from watchdog.events import (
-    DirCreatedEvent,
-    DirDeletedEvent,
     DirMovedEvent,
-    FileAttribEvent,
     FileClosedEvent,
-    FileCreatedEvent,
     FileDeletedEvent,
     FileModifiedEvent,
     FileMovedEvent,
     FileSystemEvent,
-    FileSystemEventHandler,
 )
-from watchdog.observers.api import BaseObserver, ObservedWatch
-from watchdog.observers.polling import PollingObserver
+from watchdog.observers.api import BaseObserver
 
+from finder.core.indexing.change_queue import Batch, ChangeQueue, QueueTiming
+from finder.core.indexing.indexer import Indexer
+from finder.core.indexing.observers import (
+    NATIVE,
+    OFFLINE,
+    POLLING,
+    ObserverFactory,
+    Observers,
+    OverflowListener,
+    WatchedRoot,
+    native_observer,
+)
 from finder.core.indexing.ocr_pass import OcrReport
-from finder.core.ingest.scanner import is_within, outermost
-from finder.core.library import Library, write_watch_state
+from finder.core.indexing.roots import RootWatches
+from finder.core.indexing.watch_state import write_watch_state
 from finder.core.models.embedder import Embedder
+from finder.core.store.catalog import Catalog
 from finder.core.store.errors import CatalogError
 from finder.core.types import IndexReport
 
 log = logging.getLogger(__name__)
 
-# The events that can change what is indexed (not opens, reads or folder mtimes).
-EVENTS: list[type[FileSystemEvent]] = [
-    FileCreatedEvent,
-    DirCreatedEvent,
-    FileModifiedEvent,
-    FileAttribEvent,
-    FileClosedEvent,
-    FileDeletedEvent,
-    DirDeletedEvent,
-    FileMovedEvent,
-    DirMovedEvent,
+__all__ = [
+    "NATIVE",
+    "OFFLINE",
+    "POLLING",
+    "WatchBatch",
+    "WatchConfig",
+    "WatchedLibrary",
+    "WatchedRoot",
+    "Watcher",
 ]
-
-NATIVE, POLLING, OFFLINE = "native", "polling", "offline"
-
-# File systems where the kernel does not see other machines' changes: poll them.
-NETWORK_FILESYSTEMS = frozenset(
-    {
-        "nfs",
-        "nfs4",
-        "cifs",
-        "smb3",
-        "smbfs",
-        "fuse.sshfs",
-        "sshfs",
-        "9p",
-        "afs",
-        "ceph",
-        "glusterfs",
-        "fuse.glusterfs",
-        "davfs",
-        "fuse.davfs2",
-        "fuse.rclone",
-        "fuse.s3fs",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -109,12 +89,9 @@ class WatchConfig:
     folder_paths: int = 32  # more changed paths than this in one folder: scan the folder
     retry_s: float = 5.0  # after a failed batch (disk full...), first wait before retrying
 
-
-@dataclass(frozen=True)
-class WatchedRoot:
-    path: str
-    mode: str  # NATIVE, POLLING or OFFLINE
-    reason: str = ""  # why it is polled or offline
+    @property
+    def timing(self) -> QueueTiming:
+        return QueueTiming(self.quiet_s, self.max_delay_s, self.write_wait_s, self.folder_paths)
 
 
 @dataclass
@@ -134,43 +111,34 @@ class WatchBatch:
         )
 
 
+class WatchedLibrary(Protocol):
+    """What the watcher needs from the service that owns it (Library is one)."""
+
+    @property
+    def writable(self) -> bool: ...
+    @property
+    def data_dir(self) -> Path: ...
+    @property
+    def catalog(self) -> Catalog: ...
+    @property
+    def indexer(self) -> Indexer: ...  # read at each batch: a model switch replaces it
+
+    def use_embedder(self, embedder: Embedder) -> None: ...
+    def read_text_in_images(self, *, cancel: threading.Event | None = None) -> OcrReport: ...
+
+
 BatchCallback = Callable[[WatchBatch], None]
 ErrorCallback = Callable[[str], None]
 RootsCallback = Callable[[list[WatchedRoot]], None]
 TextCallback = Callable[[OcrReport], None]
 
 
-class ObserverFactory(Protocol):
-    def __call__(self) -> BaseObserver: ...
-
-
-def _native_observer() -> BaseObserver:
-    from watchdog.observers import Observer
-
-    return Observer()
-
-
-@dataclass
-class _Queue:
-    """Changes seen and not yet indexed. Guarded by the watcher's condition."""
-
-    pending: dict[str, float] = field(default_factory=dict)  # path -> last event (monotonic)
-    writing: set[str] = field(default_factory=set)  # modified, not yet closed (inotify only)
-    moves: list[tuple[str, str]] = field(default_factory=list)
-    first: float | None = None  # when the oldest pending change arrived
-    last: float = 0.0  # the latest event
-    full: bool = False  # a full rescan was asked for
-
-    def __bool__(self) -> bool:
-        return bool(self.pending or self.moves or self.full)
-
-
 class Watcher:
-    """Keeps a writable Library's index following its folders until `stop()`."""
+    """Keeps a writable library's index following its folders until `stop()`."""
 
     def __init__(
         self,
-        library: Library,
+        library: WatchedLibrary,
         *,
         on_batch_indexed: BatchCallback | None = None,
         on_error: ErrorCallback | None = None,
@@ -178,7 +146,7 @@ class Watcher:
         read_text: bool = False,
         on_text_read: TextCallback | None = None,
         config: WatchConfig | None = None,
-        observer_factory: ObserverFactory = _native_observer,
+        observer_factory: ObserverFactory = native_observer,
         polling_factory: Callable[[float], BaseObserver] | None = None,
     ) -> None:
         if not library.writable:
@@ -192,22 +160,20 @@ class Watcher:
         self.read_text = read_text
         self._text_due = False  # something changed since the last complete OCR pass
         self._text_cancel = threading.Event()  # a new change or stop() interrupts OCR
-        self._observer_factory = observer_factory
-        self._polling_factory = polling_factory or (lambda s: PollingObserver(timeout=s))
         self._cond = threading.Condition()
-        self._queue = _Queue()
+        self._queue = ChangeQueue(self.config.timing)  # guarded by _cond
         self._stop = threading.Event()
         self._busy = False
-        self._events = 0  # changes seen: the worker checks it before sleeping
         self._thread: threading.Thread | None = None
-        self._native: BaseObserver | None = None
-        self._native_error: str | None = None
-        self._polling: BaseObserver | None = None
-        self._watches: dict[str, tuple[ObservedWatch, BaseObserver]] = {}
-        self._modes: dict[str, WatchedRoot] = {}
-        self._overflow = _OverflowListener(self)
-        self._native_handler = _Handler(self, tracks_writes=True)
-        self._polling_handler = _Handler(self, tracks_writes=False)
+        self._observers = Observers(
+            self._event,
+            poll_interval_s=self.config.poll_interval_s,
+            observer_factory=observer_factory,
+            polling_factory=polling_factory,
+        )
+        self._roots = RootWatches(self._observers)  # used by the worker thread only
+        self._modes: dict[str, WatchedRoot] = {}  # what roots() says; guarded by _cond
+        self._overflow = OverflowListener(lambda: self.rescan(None))
         self._last_save = time.monotonic()
         self._dirty = False
         self.batches = 0  # batches indexed so far (tests and the CLI read it)
@@ -219,16 +185,10 @@ class Watcher:
         if self._thread is not None:
             raise RuntimeError("the watcher is already running")
         self._stop.clear()
-        _OVERFLOW_LOGGER.addHandler(self._overflow)
-        if _OVERFLOW_LOGGER.getEffectiveLevel() > logging.WARNING:
-            _OVERFLOW_LOGGER.setLevel(logging.WARNING)  # or its warning is never made
-        try:
-            self._native = self._observer_factory()
-            self._native.start()
-        except OSError as exc:  # no inotify instance left: poll everything
-            self._native, self._native_error = None, _reason(exc)
+        self._overflow.attach()
+        self._observers.start()
         with self._cond:
-            self._queue.full = True  # the reconciliation scan
+            self._queue.rescan_all()  # the reconciliation scan
             self._text_due = self.read_text  # also what earlier runs left unread
         self._thread = threading.Thread(target=self._run, name="finder-watcher", daemon=True)
         self._thread.start()
@@ -244,15 +204,8 @@ class Watcher:
             if self._thread.is_alive():
                 log.warning("the watcher did not stop within %s s", timeout)
             self._thread = None
-        for observer in (self._native, self._polling):
-            if observer is not None:
-                observer.stop()
-        for observer in (self._native, self._polling):
-            if observer is not None and observer.is_alive():
-                observer.join(timeout)
-        self._native = self._polling = None
-        self._watches.clear()
-        _OVERFLOW_LOGGER.removeHandler(self._overflow)
+        self._observers.stop(timeout)
+        self._overflow.detach()
         write_watch_state(self.library.data_dir, None)
 
     def __enter__(self) -> Watcher:
@@ -272,12 +225,12 @@ class Watcher:
         """Ask for a scan of some paths, or of every folder (None); the latest wins."""
         with self._cond:
             if paths is None:
-                self._queue.full = True
-                self._text_cancel.set()
+                self._queue.rescan_all()
             else:
                 now = time.monotonic()
                 for path in paths:
-                    self._mark(os.path.normpath(os.path.abspath(path)), now)
+                    self._queue.changed(os.path.normpath(os.path.abspath(path)), now)
+            self._text_cancel.set()  # index the change first; reading text goes on later
             self._cond.notify_all()
 
     def use_embedder(self, embedder: Embedder) -> None:
@@ -314,41 +267,17 @@ class Watcher:
         src = os.fsdecode(event.src_path)
         now = time.monotonic()
         with self._cond:
-            queue = self._queue
             if isinstance(event, FileMovedEvent | DirMovedEvent):
-                dst = os.fsdecode(event.dest_path)
-                if not self._implied_move(src, dst):
-                    queue.moves.append((src, dst))
-                self._mark(src, now)
-                self._mark(dst, now)
-                queue.writing.discard(src)
+                self._queue.moved(src, os.fsdecode(event.dest_path), now)
             else:
-                self._mark(src, now)
+                writing: bool | None = None
                 if tracks_writes and isinstance(event, FileModifiedEvent):
-                    queue.writing.add(src)
+                    writing = True
                 elif isinstance(event, FileClosedEvent | FileDeletedEvent):
-                    queue.writing.discard(src)
+                    writing = False
+                self._queue.changed(src, now, writing=writing)
+            self._text_cancel.set()  # index the change first; reading text goes on later
             self._cond.notify_all()
-
-    def _mark(self, path: str, now: float) -> None:
-        self._events += 1
-        self._text_cancel.set()  # index the change first; reading text goes on later
-        queue = self._queue
-        queue.pending[path] = now
-        queue.last = now
-        if queue.first is None:
-            queue.first = now
-
-    def _implied_move(self, src: str, dst: str) -> bool:
-        """watchdog reports a moved folder's contents as moves too: the folder's covers them."""
-        for folder_src, folder_dst in reversed(self._queue.moves[-64:]):
-            if (
-                is_within(src, folder_src)
-                and src != folder_src
-                and dst == folder_dst + src[len(folder_src) :]
-            ):
-                return True
-        return False
 
     # -- the worker ----------------------------------------------------------------------
 
@@ -363,8 +292,12 @@ class Watcher:
                     self._check_roots()
                     next_check = now + self.config.recheck_s
                 with self._cond:
-                    seen = self._events
-                    batch, wait = self._take(now) if now >= retry_at else (None, retry_at - now)
+                    seen = self._queue.marks
+                    batch, wait = (
+                        self._queue.take(now, self._online_roots())
+                        if now >= retry_at
+                        else (None, retry_at - now)
+                    )
                     self._busy = batch is not None
                 if batch is None:
                     self._maybe_save()
@@ -372,11 +305,11 @@ class Watcher:
                         continue  # something may have arrived meanwhile
                     with self._cond:
                         self._cond.notify_all()  # wait_idle() callers
-                        if self._events == seen and not self._stop.is_set():
+                        if self._queue.marks == seen and not self._stop.is_set():
                             self._cond.wait(min(wait, max(0.0, next_check - now)) + 0.01)
                     continue
                 try:
-                    ok = self._index(*batch)
+                    ok = self._index(batch)
                 finally:
                     with self._cond:
                         self._busy = False
@@ -387,90 +320,30 @@ class Watcher:
                     failures += 1
                     delay = min(self.config.retry_s * 2 ** (failures - 1), 300.0)
                     retry_at = time.monotonic() + delay
-                    self._requeue(batch, delay)
+                    with self._cond:
+                        self._queue.requeue(batch, time.monotonic())
         except Exception as exc:  # a bug must be seen, not kill watching silently
             log.exception("the watcher stopped")
             self._on_error(f"watching stopped: {type(exc).__name__}: {exc}")
         finally:
             self._maybe_save(force=True)
 
-    def _take(
-        self, now: float
-    ) -> tuple[tuple[list[str], list[tuple[str, str]], bool] | None, float]:
-        """The batch to index now, or (None, how long to wait). Called under the lock."""
-        queue, cfg = self._queue, self.config
-        if queue.full:
-            moves, queue.moves = queue.moves, []
-            queue.pending.clear()
-            queue.writing.clear()
-            queue.full, queue.first = False, None
-            return ([], moves, True), 0.0
-        if not queue.pending and not queue.moves:
-            return None, cfg.recheck_s
-        quiet = now - queue.last >= cfg.quiet_s
-        overdue = queue.first is not None and now - queue.first >= cfg.max_delay_s
-        if not (quiet or overdue):
-            wait = cfg.quiet_s - (now - queue.last)
-            if queue.first is not None:
-                wait = min(wait, cfg.max_delay_s - (now - queue.first))
-            return None, max(wait, 0.01)
-        ready = [
-            path
-            for path, seen in queue.pending.items()
-            if now - seen >= cfg.quiet_s
-            and (path not in queue.writing or now - seen >= cfg.write_wait_s)
-        ]
-        if not ready and not queue.moves:
-            waits = [
-                cfg.quiet_s - (now - seen)
-                if path not in queue.writing
-                else cfg.write_wait_s - (now - seen)
-                for path, seen in queue.pending.items()
-            ]
-            queue.first = now  # nothing ready: let the burst timer start again
-            return None, max(min(waits), 0.01)
-        for path in ready:
-            del queue.pending[path]
-            queue.writing.discard(path)
-        moves, queue.moves = queue.moves, []
-        queue.first = min(queue.pending.values()) if queue.pending else None
-        return (self._coalesce(ready), moves, False), 0.0
+    def _online_roots(self) -> list[str]:
+        """The folders inside which many changes may become their folder. Under the lock."""
+        modes = self._modes
+        return [r for r in modes if modes[r].mode != OFFLINE] or list(modes)
 
-    def _coalesce(self, paths: list[str]) -> list[str]:
-        """Few paths to scan: many changes in one folder become the folder."""
-        roots = [r for r in self._modes if self._modes[r].mode != OFFLINE] or list(self._modes)
-        by_folder: dict[str, list[str]] = {}
-        for path in paths:
-            by_folder.setdefault(os.path.dirname(path), []).append(path)
-        out: list[str] = []
-        for folder, inside in by_folder.items():
-            if len(inside) > self.config.folder_paths and any(
-                is_within(folder, root) for root in roots
-            ):
-                out.append(folder)
-            else:
-                out += inside
-        return outermost(out)
-
-    def _requeue(self, batch: tuple[list[str], list[tuple[str, str]], bool], delay: float) -> None:
-        paths, moves, full = batch
-        with self._cond:
-            now = time.monotonic()
-            self._queue.moves[:0] = moves  # they happened first
-            self._queue.full = self._queue.full or full
-            for path in paths:
-                self._queue.pending.setdefault(path, now)
-            if self._queue:
-                self._queue.first = self._queue.first or now
-                self._queue.last = max(self._queue.last, now)
-
-    def _index(self, paths: list[str], moves: list[tuple[str, str]], full: bool) -> bool:
+    def _index(self, batch: Batch) -> bool:
         """Run the indexer for one batch; False if it failed (it is retried later)."""
         indexer = self.library.indexer
-        log.debug("indexing %s, %d moves", "everything" if full else paths, len(moves))
+        full = batch.full
+        log.debug("indexing %s, %d moves", "everything" if full else batch.paths, len(batch.moves))
         try:
             report = indexer.run(
-                subtrees=None if full else paths, moves=moves, cancel=self._stop, save=False
+                subtrees=None if full else batch.paths,
+                moves=batch.moves,
+                cancel=self._stop,
+                save=False,
             )
         except (CatalogError, OSError) as exc:  # disk full, read-only: keep serving
             self._on_error(str(exc))
@@ -480,14 +353,14 @@ class Watcher:
             self._on_error(f"indexing failed: {type(exc).__name__}: {exc}")
             return False
         self.batches += 1
-        batch = WatchBatch(paths, moves, report, full)
-        if batch.changed:
+        indexed = WatchBatch(batch.paths, batch.moves, report, full)
+        if indexed.changed:
             self._dirty = True
             self._text_due = self.read_text
         if report.offline or report.back_online:
             self._check_roots()
         try:
-            self._on_batch(batch)
+            self._on_batch(indexed)
         except Exception:  # the callback's bug is not the watcher's
             log.exception("on_batch_indexed callback failed")
         return True
@@ -532,132 +405,16 @@ class Watcher:
     # -- which folders, watched how -------------------------------------------------------
 
     def _check_roots(self) -> None:
-        """Follow the catalog's folders: watch new ones, drop removed ones, notice folders
-        that went away or came back (a drive plugged in over an empty mount point)."""
-        modes = dict(self._modes)
-        roots = self.library.catalog.roots()
-        wanted = {root.path for root in roots}
-        for path in list(self._watches):
-            if path not in wanted:
-                self._unwatch(path)
-        for path in list(modes):
-            if path not in wanted:
-                del modes[path]
-        for root in roots:
-            present = _has_entries(root.path) if root.offline else os.path.isdir(root.path)
-            watched = root.path in self._watches
-            was_offline = root.path in modes and modes[root.path].mode == OFFLINE
-            if present and (not watched or (root.offline and was_offline)):
-                if watched:  # the old watch sees the empty mount point, not the drive
-                    self._unwatch(root.path)
-                modes[root.path] = self._watch(root.path)
-                if root.offline or was_offline:
-                    self.rescan([root.path])  # the indexer brings it back
-            elif not present:
-                if watched:
-                    self._unwatch(root.path)
-                    self.rescan([root.path])  # the indexer marks it offline
-                modes[root.path] = WatchedRoot(root.path, OFFLINE, "folder not found")
-        if modes != self._modes:
+        """Follow the catalog's folders (roots.py); rescan those that went or came back."""
+        check = self._roots.follow(self.library.catalog.roots())
+        if check.rescan:
+            self.rescan(check.rescan)
+        if check.modes != self._modes:
             with self._cond:
-                self._modes = modes
+                self._modes = check.modes
             roots_now = self.roots()
             write_watch_state(self.library.data_dir, roots_now)
             try:
                 self._on_roots(roots_now)
             except Exception:
                 log.exception("on_roots_changed callback failed")
-
-    def _watch(self, path: str) -> WatchedRoot:
-        reason = _network_fs(path)
-        if reason is None and self._native is None:
-            reason = f"native watching unavailable ({self._native_error})"
-        if reason is None and self._native is not None:
-            try:
-                watch = self._native.schedule(
-                    self._native_handler, path, recursive=True, event_filter=EVENTS
-                )
-            except OSError as exc:
-                reason = f"native watching failed: {_reason(exc)}"
-                log.warning("%s: %s; polling it instead", path, reason)
-            else:
-                self._watches[path] = (watch, self._native)
-                return WatchedRoot(path, NATIVE)
-        try:
-            if self._polling is None:
-                self._polling = self._polling_factory(self.config.poll_interval_s)
-                self._polling.start()
-            watch = self._polling.schedule(
-                self._polling_handler, path, recursive=True, event_filter=EVENTS
-            )
-        except OSError as exc:
-            return WatchedRoot(path, OFFLINE, f"cannot watch it ({_reason(exc)})")
-        self._watches[path] = (watch, self._polling)
-        return WatchedRoot(
-            path, POLLING, f"{reason}; polled every {self.config.poll_interval_s:g} s"
-        )
-
-    def _unwatch(self, path: str) -> None:
-        watch, observer = self._watches.pop(path)
-        try:
-            observer.unschedule(watch)
-        except (KeyError, OSError, RuntimeError) as exc:  # it may have stopped with the folder
-            log.debug("unscheduling %s: %s", path, exc)
-
-
-class _Handler(FileSystemEventHandler):
-    def __init__(self, watcher: Watcher, *, tracks_writes: bool) -> None:
-        self._watcher = watcher
-        self._tracks_writes = tracks_writes
-
-    def on_any_event(self, event: FileSystemEvent) -> None:
-        if type(event) in EVENTS:
-            self._watcher._event(event, self._tracks_writes)
-
-
-# watchdog rebuilds its watches when the kernel's inotify queue overflows, and says so
-# only in a log message: that is our cue to rescan everything, as events were lost.
-_OVERFLOW_LOGGER = logging.getLogger("watchdog.observers.inotify_c")
-
-
-class _OverflowListener(logging.Handler):
-    def __init__(self, watcher: Watcher) -> None:
-        super().__init__(logging.WARNING)
-        self._watcher = watcher
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if "overflow" in record.getMessage().lower():
-            self._watcher.rescan(None)
-
-
-def _reason(exc: OSError) -> str:
-    if exc.errno == errno.ENOSPC:
-        return "the system's inotify watch limit is reached (fs.inotify.max_user_watches)"
-    if exc.errno == errno.EMFILE:
-        return "the system's inotify instance limit is reached (fs.inotify.max_user_instances)"
-    return exc.strerror or str(exc)
-
-
-def _has_entries(path: str) -> bool:
-    try:
-        with os.scandir(path) as entries:
-            return next(entries, None) is not None
-    except OSError:
-        return False
-
-
-def _network_fs(path: str) -> str | None:
-    """Why `path` must be polled (a network file system), or None. Linux only."""
-    try:
-        with open("/proc/self/mounts", encoding="utf-8", errors="replace") as f:
-            mounts = [line.split()[1:3] for line in f if len(line.split()) >= 3]
-    except OSError:
-        return None
-    best, fstype = "", ""
-    for point, kind in mounts:
-        point = point.replace("\\040", " ")
-        if is_within(path, point) and len(point) > len(best):
-            best, fstype = point, kind
-    if fstype in NETWORK_FILESYSTEMS:
-        return f"network file system ({fstype}): changes made elsewhere are not signalled"
-    return None

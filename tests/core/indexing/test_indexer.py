@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from finder.core.indexing import indexer as indexer_module
+from finder.core.indexing import pipeline as pipeline_module
 from finder.core.library import Library
 from finder.core.types import IndexProgress, Modality, SearchKind
 from tests.conftest import CountingEmbedder
@@ -77,7 +78,8 @@ def test_rerun_with_nothing_changed_does_no_work(
     _index(library, root)
     counting_embedder.reset()
     hashed: list[str] = []
-    monkeypatch.setattr(indexer_module, "content_hash", lambda p: hashed.append(str(p)) or "")
+    for module in (indexer_module, pipeline_module):  # where files are hashed
+        monkeypatch.setattr(module, "content_hash", lambda p: hashed.append(str(p)) or "")
     report = library.indexer.run()
     assert report.unchanged == 7 and report.added == report.updated == 0
     assert counting_embedder.images == counting_embedder.texts == 0

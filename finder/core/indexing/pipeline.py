@@ -1,0 +1,298 @@
+"""The embedding half of an index run: decode in a small pool with bounded look-ahead,
+embed in batches, write each batch in one transaction.
+
+One read of a file serves its hash, its decode and its thumbnail. At most `lookahead`
+decoded files wait for the model, so memory stays flat however many files there are;
+a killed run loses at most the batch in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from finder.core.indexing.priority import BACKGROUND_NICE, lower_thread_priority
+from finder.core.ingest.extract import ExtractError, load_image, read_document, render_pdf_pages
+from finder.core.ingest.scanner import ScannedFile, content_hash
+from finder.core.ingest.thumbnails import ThumbnailCache
+from finder.core.models.embedder import Embedder
+from finder.core.store.catalog import Catalog
+from finder.core.store.model_store import ModelStore
+from finder.core.store.rows import FileRecord, NewItem, passages_to_items
+from finder.core.types import (
+    FileError,
+    FileKind,
+    FileStatus,
+    IndexProgress,
+    IndexReport,
+    Modality,
+    Passage,
+)
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[IndexProgress], None]
+
+
+@dataclass(frozen=True)
+class IndexerConfig:
+    image_batch: int = 32
+    text_batch: int = 64
+    decode_workers: int = 2
+    lookahead: int = 64  # decoded files waiting for the model, at most
+    save_every_s: float = 120.0  # save the vector index this often during long runs
+    decode_nice: int = BACKGROUND_NICE  # decode threads yield the CPU to the UI (Linux)
+
+
+@dataclass
+class Work:
+    """A file to read and embed."""
+
+    root_id: int
+    scanned: ScannedFile
+    existing: FileRecord | None
+    # Unchanged and embedded with another model: its items only need this model's vectors.
+    reuse: bool = False
+
+
+@dataclass
+class Prepared:
+    """A file read and decoded, ready for the model (or the reason it could not be)."""
+
+    work: Work
+    digest: str | None = None
+    image: Any = None  # the model's input tensor
+    passages: list[Any] = field(default_factory=list)
+    pages: list[tuple[int, Any]] = field(default_factory=list)  # PDF page pictures, as input
+    error: str | None = None
+    reuse_ids: list[int] | None = None  # the existing items the inputs above belong to
+
+
+class Pipeline:
+    """Reads, embeds and stores a list of files with one model."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        models: ModelStore,
+        embedder: Embedder,
+        config: IndexerConfig,
+        thumbnails: ThumbnailCache | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.models = models
+        self.embedder = embedder
+        self.config = config
+        self.thumbnails = thumbnails  # photos' previews are saved from the same decode
+
+    def run(
+        self,
+        work: list[Work],
+        report: IndexReport,
+        notify: ProgressCallback,
+        cancel: threading.Event,
+        started: float,
+    ) -> None:
+        self.embedder.load()  # model errors surface before any work starts
+        self.models.open()
+        total = len(work)
+        state = IndexProgress("embedding", total=total)
+        pending: list[Prepared] = []
+        last_save = time.monotonic()
+
+        def flush() -> None:
+            nonlocal last_save
+            if not pending:
+                return
+            self._write_batch(pending, report)
+            state.done += len(pending)
+            state.failed = len(report.errors)
+            state.elapsed_s = time.monotonic() - started
+            pending.clear()
+            notify(IndexProgress(**vars(state)))
+            if time.monotonic() - last_save > self.config.save_every_s:
+                self.models.save()
+                last_save = time.monotonic()
+
+        with ThreadPoolExecutor(
+            self.config.decode_workers,
+            "finder-decode",
+            initializer=lower_thread_priority,
+            initargs=(self.config.decode_nice,),
+        ) as pool:
+            in_flight: deque[Future[Prepared]] = deque()
+            queue = iter(work)
+            for item in queue:
+                in_flight.append(pool.submit(self._prepare, item))
+                if len(in_flight) >= self.config.lookahead:
+                    break
+            while in_flight:
+                prepared = in_flight.popleft().result()
+                if not cancel.is_set():
+                    next_item = next(queue, None)
+                    if next_item is not None:
+                        in_flight.append(pool.submit(self._prepare, next_item))
+                pending.append(prepared)
+                state.current = prepared.work.scanned.path
+                images = sum((p.image is not None) + len(p.pages) for p in pending)
+                passages = sum(len(p.passages) for p in pending)
+                if images >= self.config.image_batch or passages >= self.config.text_batch:
+                    flush()
+                if cancel.is_set():
+                    # Finish what is decoded (it is cheap to keep), drop the rest.
+                    for future in in_flight:
+                        future.cancel()
+                    done = [f.result() for f in in_flight if f.done() and not f.cancelled()]
+                    pending.extend(done)
+                    break
+            flush()
+
+    def _prepare(self, item: Work) -> Prepared:
+        """Runs in a worker thread: read, hash and decode one file. Never raises."""
+        path = item.scanned.path
+        prepared = Prepared(item)
+        try:
+            if item.scanned.size == 0:
+                raise ExtractError("empty file")
+            if item.reuse and self._prepare_reuse(prepared):
+                return prepared
+            prepared.digest = content_hash(path)
+            if item.scanned.kind is FileKind.PHOTO:
+                picture = load_image(path)
+                if self.thumbnails is not None:
+                    self.thumbnails.put(path, picture)
+                prepared.image = self.embedder.preprocess(picture)
+            else:
+                prepared.passages = read_document(Path(path))
+                if Path(path).suffix.lower() == ".pdf":
+                    prepared.pages = [
+                        (n, self.embedder.preprocess(picture))
+                        for n, picture in render_pdf_pages(Path(path))
+                    ]
+                if not prepared.passages and not prepared.pages:
+                    raise ExtractError("no text found")
+        except ExtractError as exc:
+            prepared.error = str(exc)
+        except PermissionError:
+            prepared.error = "permission denied"
+        except FileNotFoundError:
+            prepared.error = "file vanished before it could be read"
+        except OSError as exc:
+            prepared.error = f"cannot read file ({exc.strerror or exc})"
+        except Exception as exc:  # a decoder bug must cost one file, not the whole run
+            log.exception("unexpected error reading %s", path)
+            prepared.error = f"unexpected error: {type(exc).__name__}: {exc}"
+        if prepared.error is not None:
+            prepared.image, prepared.passages, prepared.pages = None, [], []
+        return prepared
+
+    def _prepare_reuse(self, prepared: Prepared) -> bool:
+        """The model inputs of a file's existing items (passages from the catalog, pictures
+        decoded again). False when the items do not have the expected shape: the file is
+        then extracted from scratch."""
+        work = prepared.work
+        assert work.existing is not None
+        path = work.scanned.path
+        items = self.catalog.file_items(work.existing.id)
+        texts = [(i, page, text) for i, modality, page, text in items if modality is Modality.TEXT]
+        pictures = [(i, page) for i, modality, page, _ in items if modality is Modality.IMAGE]
+        if work.scanned.kind is FileKind.PHOTO:
+            if texts or len(pictures) != 1 or pictures[0][1] is not None:
+                return False
+            prepared.image = self.embedder.preprocess(load_image(path))
+            prepared.reuse_ids = [pictures[0][0]]
+            return True
+        if not items or any(page is None for _, page in pictures):
+            return False
+        prepared.passages = [Passage(text or "", page) for _, page, text in texts]
+        if pictures:
+            wanted = [int(page) for _, page in pictures]  # type: ignore[arg-type]
+            rendered = dict(render_pdf_pages(Path(path), wanted))
+            if set(rendered) != set(wanted):
+                prepared.passages = []
+                return False
+            prepared.pages = [(page, self.embedder.preprocess(rendered[page])) for page in wanted]
+        prepared.reuse_ids = [i for i, _, _ in texts] + [i for i, _ in pictures]
+        return True
+
+    def _write_batch(self, batch: list[Prepared], report: IndexReport) -> None:
+        pictures = [p.image for p in batch if p.image is not None]
+        pictures += [tensor for p in batch for _, tensor in p.pages]
+        image_vectors = self.embedder.encode_images(pictures)
+        texts = [passage.text for p in batch for passage in p.passages]
+        text_vectors = self._encode_texts(texts)
+        model_id = self.models.model_id
+        added: dict[Modality, tuple[list[int], list[np.ndarray]]] = {m: ([], []) for m in Modality}
+        removed: list[int] = []
+        image_row = text_row = 0
+        page_row = sum(p.image is not None for p in batch)
+        with self.catalog.transaction() as tx:
+            for p in batch:
+                s = p.work.scanned
+                existing = p.work.existing if p.reuse_ids is not None else None
+                if existing is None:
+                    file_id, old_items = tx.upsert_file(
+                        root_id=p.work.root_id,
+                        path=s.path,
+                        size=s.size,
+                        mtime_ns=s.mtime_ns,
+                        content_hash=p.digest,
+                        kind=s.kind,
+                        status=FileStatus.ERROR if p.error else FileStatus.OK,
+                        error=p.error,
+                    )
+                    removed += old_items
+                if p.error is not None:
+                    report.errors.append(FileError(s.path, p.error))
+                    continue
+                if p.image is not None:
+                    new = [NewItem(Modality.IMAGE, image_vectors[image_row])]
+                    image_row += 1
+                else:
+                    count = len(p.passages)
+                    new = passages_to_items(p.passages, text_vectors[text_row : text_row + count])
+                    text_row += count
+                    # Page pictures come after the photos in image_vectors.
+                    for number, _ in p.pages:
+                        new.append(NewItem(Modality.IMAGE, image_vectors[page_row], page=number))
+                        page_row += 1
+                if existing is not None and p.reuse_ids is not None:
+                    ids = p.reuse_ids
+                    if not tx.add_vectors(existing.id, model_id, ids, [i.vector for i in new]):
+                        continue  # it changed meanwhile: the next run sees it again
+                    report.reembedded += 1
+                else:
+                    ids = tx.add_items(file_id, model_id, new)
+                for item_id, item in zip(ids, new, strict=True):
+                    added[item.modality][0].append(item_id)
+                    added[item.modality][1].append(item.vector)
+                report.items_embedded += len(new)
+                if existing is not None:
+                    pass
+                elif p.work.existing is None:
+                    report.added += 1
+                else:
+                    report.updated += 1
+        store = self.models.store
+        store.remove(removed)
+        for modality, (ids, vectors) in added.items():
+            if ids:
+                store.add(modality, np.asarray(ids, dtype=np.int64), np.stack(vectors))
+
+    def _encode_texts(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        size = self.config.text_batch
+        parts = [
+            self.embedder.encode_texts(texts[i : i + size]) for i in range(0, len(texts), size)
+        ]
+        return np.concatenate(parts)
