@@ -6,6 +6,7 @@ The window is shown before torch or the model load; both load in the background.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from finder import __version__, paths
-from finder.config import Settings
+from finder.config import Environment, Settings
 from finder.core.library import Library
 from finder.core.models.runtime import open_embedder
 from finder.core.models.spec import ModelSpec, ModelUnavailableError, resolve_model_spec
@@ -33,9 +34,14 @@ def app_icon() -> QIcon:
     return QIcon(str(RESOURCES / "finder.svg"))
 
 
-def open_library(data_dir: Path, spec: ModelSpec) -> tuple[Library, str]:
+def open_library(
+    data_dir: Path, spec: ModelSpec, environment: Environment | None = None
+) -> tuple[Library, str]:
     """The writable library, or a search-only one while another finder process indexes."""
-    embedder = open_embedder(spec, data_dir)
+    env = environment or Environment()
+    embedder = open_embedder(
+        spec, data_dir, precision=env.precision, backend=env.backend, hub=env.hub
+    )
     try:
         return Library(data_dir, embedder, writable=True), ""
     except DataDirLockedError as exc:
@@ -46,22 +52,29 @@ def open_library(data_dir: Path, spec: ModelSpec) -> tuple[Library, str]:
 
 
 def build(
-    settings: Settings, data_dir: Path, pool: QThreadPool | None = None
+    settings: Settings,
+    data_dir: Path,
+    pool: QThreadPool | None = None,
+    environment: Environment | None = None,
 ) -> tuple[MainWindow, Controller, str]:
+    env = environment or Environment()
     notice = ""
     try:
-        spec = resolve_model_spec(settings.model, settings.pretrained)
+        spec = resolve_model_spec(
+            settings.model or env.model, settings.pretrained or env.pretrained
+        )
     except ModelUnavailableError as exc:
         notice = f"{exc}; using the default model instead"
-        spec = resolve_model_spec(None, None)
-    library, locked = open_library(data_dir, spec)
+        spec = resolve_model_spec(env.model, env.pretrained)
+    library, locked = open_library(data_dir, spec, env)
     notice = notice or locked
     controller = Controller(
         library,
         settings,
         library.thumbnails,
         pool=pool,
-        library_factory=lambda s: open_library(data_dir, s)[0],
+        library_factory=lambda s: open_library(data_dir, s, env)[0],
+        environment=env,
     )
     window = MainWindow(controller)
     window.setWindowIcon(app_icon())
@@ -85,7 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
     try:
         window, controller, notice = build(
-            Settings.load(), paths.data_dir(), QThreadPool.globalInstance()
+            Settings.load(),
+            paths.data_dir(),
+            QThreadPool.globalInstance(),
+            Environment.from_environ(os.environ),
         )
     except CatalogError as exc:
         QMessageBox.critical(None, "finder cannot open its index", str(exc))

@@ -4,14 +4,23 @@ remove, model, models, compare. One module per command group; common.py at the b
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
 
 from finder import __version__
 from finder.cli import compare, library, models, watch
-from finder.cli.common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, Command, configure_logging
+from finder.cli.common import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    Command,
+    apply_environment,
+    configure_logging,
+)
 from finder.cli.common import resolve_spec as resolve_spec
+from finder.config import Environment
 from finder.core.ingest.extract import ExtractError
 from finder.core.library import FolderError
 from finder.core.models.cpu import PRECISIONS
@@ -99,6 +108,7 @@ def main(
         parser.print_help(out)
         return EXIT_OK
     configure_logging(args.verbose)
+    apply_environment(args, Environment.from_environ(os.environ))
     try:
         spec = resolve_spec(args)
         if spec.is_random and args.command in ("index", "search"):

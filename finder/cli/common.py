@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import threading
 import time
@@ -18,13 +17,14 @@ from types import FrameType
 from typing import Any, TextIO
 
 from finder import paths
+from finder.config import Environment
 from finder.core.library import Library
 from finder.core.models import catalogue
-from finder.core.models.download import DownloadProgress
 from finder.core.models.runtime import open_embedder, optimise, should_export
 from finder.core.models.spec import ModelSpec, resolve_model_spec
 from finder.core.models.switching import ModelChoice, ModelState, load_state, save_state
 from finder.core.models.torch_runtime import ClipEmbedder
+from finder.core.models.weights import DownloadProgress
 from finder.core.types import IndexProgress
 
 EXIT_OK = 0
@@ -39,16 +39,20 @@ Command = Callable[[argparse.Namespace, ModelSpec, TextIO, TextIO], int]
 # -- the model and the service -----------------------------------------------------------
 
 
+def apply_environment(args: argparse.Namespace, environment: Environment) -> None:
+    """What the flags left unset, the environment fills in (a flag wins); args.hub is
+    where weights are looked up and downloaded."""
+    args.model = args.model or environment.model
+    args.pretrained = args.pretrained or environment.pretrained
+    args.precision = args.precision or environment.precision
+    args.backend = getattr(args, "backend", None) or environment.backend
+    args.hub = environment.hub
+
+
 def resolve_spec(args: argparse.Namespace) -> ModelSpec:
-    """--model/--pretrained or their environment variables, else the data dir's active
-    model, else the default."""
-    explicit = (
-        args.model
-        or args.pretrained
-        or os.environ.get("FINDER_MODEL")
-        or os.environ.get("FINDER_PRETRAINED")
-    )
-    if not explicit:
+    """--model/--pretrained or their environment variables (apply_environment), else the
+    data dir's active model, else the default."""
+    if not (args.model or args.pretrained):
         state = load_state(paths.data_dir(args.data_dir))
         if state.active is not None:
             return state.active.spec()
@@ -78,14 +82,14 @@ def remember_first_model(data_dir: Path, spec: ModelSpec) -> None:
 def open_library(args: argparse.Namespace, spec: ModelSpec, *, writable: bool) -> Library:
     data_dir = paths.data_dir(args.data_dir)
     embedder = open_embedder(
-        spec, data_dir, precision=args.precision, backend=getattr(args, "backend", None)
+        spec, data_dir, precision=args.precision, backend=args.backend, hub=args.hub
     )
     return Library(data_dir, embedder, writable=writable)
 
 
 def run_faster(args: argparse.Namespace, library: Library, err: TextIO) -> None:
     """Before a long index run: export a torch model for ONNX Runtime (once per model)."""
-    if not should_export(library.embedder, library.data_dir, getattr(args, "backend", None)):
+    if not should_export(library.embedder, library.data_dir, args.backend):
         return
     if not args.quiet:
         print(
@@ -95,7 +99,7 @@ def run_faster(args: argparse.Namespace, library: Library, err: TextIO) -> None:
             flush=True,
         )
     started = time.monotonic()
-    faster = optimise(library.embedder, library.data_dir, getattr(args, "backend", None))
+    faster = optimise(library.embedder, library.data_dir, args.backend)
     if faster is not library.embedder:
         library.use_runtime(faster)
         if not args.quiet:

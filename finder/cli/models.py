@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import threading
+from pathlib import Path
 from typing import Any, TextIO
 
 from finder import paths
@@ -25,11 +26,11 @@ from finder.cli.common import (
     size,
 )
 from finder.core.library import ModelInUseError
-from finder.core.models import catalogue, download
-from finder.core.models.download import DownloadError
+from finder.core.models import catalogue
 from finder.core.models.spec import ModelSpec
 from finder.core.models.switching import ModelChoice, begin_switch, load_state, progress
 from finder.core.models.torch_runtime import ClipEmbedder
+from finder.core.models.weights import DownloadError, find_weights, plan_download
 
 EXPECTED_ERRORS = (DownloadError, ModelInUseError)
 
@@ -76,9 +77,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_model(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
-    embedder = ClipEmbedder(spec, precision=args.precision)
+    embedder = ClipEmbedder(spec, precision=args.precision, hub=args.hub)
     if args.action == "download":
-        path = embedder.download()
+        path = embedder.download(progress=DownloadBar(err))
         print(f"{spec.describe()}: weights at {path}", file=out)
         return EXIT_OK
     print(f"model      {spec.describe()}", file=out)
@@ -132,7 +133,7 @@ def _rows(args: argparse.Namespace, spec: ModelSpec) -> tuple[list[dict[str, Any
                 "note": m.note,
                 "tokenizer_needs_hub": m.needs_hub,
                 "hub_repos": [r for r in (m.hf_hub, m.hub_tokenizer, m.hub_text_config) if r],
-                "on_disk": catalogue.weights_on_disk(m),
+                "on_disk": _on_disk(find_weights(m.weights, args.hub.cache_dir)),
             }
         )
     known = {r["key"] for r in rows}
@@ -242,7 +243,7 @@ def _use(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) ->
         data_dir = library.data_dir
         current, new = ModelChoice.of(spec), ModelChoice.of(target)
         if not progress(library.catalog, new).complete:
-            embedder = ClipEmbedder(target, precision=args.precision)
+            embedder = ClipEmbedder(target, precision=args.precision, hub=args.hub)
             embedder.load()  # a model that cannot load is refused before anything changes
         state = begin_switch(data_dir, library.catalog, current, new)
         if state.target is None:
@@ -287,18 +288,17 @@ def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"{args.name} is not in the catalogue (`finder models`); for other "
             "tags use `finder model download --model NAME --pretrained TAG`"
         )
-    files = catalogue.remote_files(entry)
-    total = sum(f.size for f in files)
+    plan = plan_download(entry.weights, args.hub)
     print(
-        f"{entry.name} {entry.pretrained}: {size(total)} in {len(files)} file(s), into "
-        f"{download.hub_cache()}",
+        f"{entry.name} {entry.pretrained}: {size(plan.total_bytes)} in {len(plan.files)} "
+        f"file(s), into {plan.cache_dir}",
         file=out,
         flush=True,
     )
     cancel = threading.Event()
     with interrupt_sets(cancel):
-        paths_ = download.fetch_all(files, progress=DownloadBar(err), cancel=cancel)
-    print(f"Weights at {paths_[0]}", file=out)
+        path = plan.run(progress=DownloadBar(err), cancel=cancel)
+    print(f"Weights at {path}", file=out)
     return 0
 
 
@@ -334,3 +334,7 @@ def _pair(value: dict[str, float | None] | None) -> str:
     if not value or value.get("r1") is None or value.get("r5") is None:
         return ""
     return f"{100 * value['r1']:.1f}/{100 * value['r5']:.1f}"  # type: ignore[operator]
+
+
+def _on_disk(path: Path | None) -> str | None:
+    return None if path is None else str(path)

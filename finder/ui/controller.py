@@ -19,7 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThreadPool, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 
-from finder.config import Settings
+from finder.config import Environment, Settings
 from finder.core.indexing.ocr_pass import OcrReport
 from finder.core.indexing.watcher import WatchBatch, Watcher
 from finder.core.ingest.thumbnails import ThumbnailCache
@@ -77,8 +77,11 @@ class Controller(QObject):
         opener: Callable[[QUrl], object] = QDesktopServices.openUrl,
         library_factory: Callable[[ModelSpec], Library] | None = None,
         watch: bool = True,
+        environment: Environment | None = None,
     ) -> None:
         super().__init__()
+        # FINDER_PRECISION, FINDER_BACKEND and the Hugging Face hub (finder.config).
+        self.environment = environment or Environment()
         self.watch = watch  # follow the folders live once the first scan is done
         self.watcher: Watcher | None = None
         self.library = library
@@ -188,12 +191,13 @@ class Controller(QObject):
         from finder.core.models.runtime import optimise, should_export
 
         library = self.library
-        if not library.writable or not should_export(library.embedder, library.data_dir):
+        backend = self.environment.backend
+        if not library.writable or not should_export(library.embedder, library.data_dir, backend):
             return
         embedder = library.embedder
         start_task(
             self.pool,
-            lambda: optimise(embedder, library.data_dir),
+            lambda: optimise(embedder, library.data_dir, backend),
             self._on_faster_runtime,
             self.log.emit,
         )
@@ -241,7 +245,10 @@ class Controller(QObject):
         current = getattr(self.library.embedder, "spec", None)
         try:
             spec = resolve_model_spec(
-                str(config) if config.is_file() else (current.name if current else None), path
+                str(config)
+                if config.is_file()
+                else (current.name if current else self.environment.model),
+                path,
             )
         except ModelUnavailableError as exc:
             self._say(str(exc))
@@ -296,7 +303,9 @@ class Controller(QObject):
         self._switch_cancel = threading.Event()
         self._switch_spec = spec
         self.status.emit(f"Preparing {spec.describe()} in the background…")
-        embedder = ClipEmbedder(spec)
+        embedder = ClipEmbedder(
+            spec, precision=self.environment.precision, hub=self.environment.hub
+        )
         cancel = self._switch_cancel
         # Beside the watcher and index runs: each file keeps the current model's vectors.
         start_task(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -14,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from finder import cli
-from finder.core.models import download
-from finder.core.models.download import DownloadCancelled, DownloadError, DownloadProgress
+from finder.config import hub_from_environ
+from finder.core.models import weights
+from finder.core.models.weights import DownloadCancelled, DownloadError, DownloadProgress, Hub
 
 REPO = "acme/tiny-clip"
 DATA = bytes(range(256)) * 2048  # 512 KiB
@@ -68,6 +70,11 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
+def _hub() -> Hub:
+    """The hub the environment names (the fixtures set HF_ENDPOINT / HF_HUB_OFFLINE)."""
+    return hub_from_environ(os.environ)
+
+
 @pytest.fixture
 def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
     server = FakeHub(("127.0.0.1", 0), Handler)
@@ -85,10 +92,12 @@ def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
 def test_size_first_then_progress_into_the_standard_cache(hub: FakeHub, tmp_path: Path) -> None:
     from huggingface_hub import try_to_load_from_cache
 
-    remote = download.locate(REPO, ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"])
+    remote = weights.locate(
+        REPO, ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"], _hub()
+    )
     assert remote.size == len(DATA) and remote.etag == ETAG and remote.commit == COMMIT
     seen: list[DownloadProgress] = []
-    path = download.fetch(remote, cache_dir=tmp_path, progress=seen.append)
+    path = weights.fetch(remote, cache_dir=tmp_path, progress=seen.append)
     assert path.read_bytes() == DATA
     assert seen[-1].done == seen[-1].total == len(DATA)
     assert [p.done for p in seen] == sorted(p.done for p in seen) and len(seen) > 2
@@ -98,20 +107,20 @@ def test_size_first_then_progress_into_the_standard_cache(hub: FakeHub, tmp_path
 
 
 def test_a_cut_download_resumes_where_it_stopped(hub: FakeHub, tmp_path: Path) -> None:
-    remote = download.locate(REPO, ["open_clip_pytorch_model.bin"])
+    remote = weights.locate(REPO, ["open_clip_pytorch_model.bin"], _hub())
     hub.cut_at = 200_000
     with pytest.raises(DownloadError, match="run it again to continue"):
-        download.fetch(remote, cache_dir=tmp_path)
+        weights.fetch(remote, cache_dir=tmp_path)
     partial = next(tmp_path.rglob("*.incomplete"))
     kept = partial.stat().st_size
     assert 0 < kept < len(DATA)
-    path = download.fetch(remote, cache_dir=tmp_path)
+    path = weights.fetch(remote, cache_dir=tmp_path)
     assert path.read_bytes() == DATA
     assert hub.ranges == [None, f"bytes={kept}-"]  # the second request asked for the rest
 
 
 def test_cancel_keeps_the_partial_file_for_later(hub: FakeHub, tmp_path: Path) -> None:
-    remote = download.locate(REPO, ["open_clip_pytorch_model.bin"])
+    remote = weights.locate(REPO, ["open_clip_pytorch_model.bin"], _hub())
     cancel = threading.Event()
 
     def stop_early(p: DownloadProgress) -> None:
@@ -119,16 +128,18 @@ def test_cancel_keeps_the_partial_file_for_later(hub: FakeHub, tmp_path: Path) -
             cancel.set()
 
     with pytest.raises(DownloadCancelled):
-        download.fetch(remote, cache_dir=tmp_path, progress=stop_early, cancel=cancel)
+        weights.fetch(remote, cache_dir=tmp_path, progress=stop_early, cancel=cancel)
     assert next(tmp_path.rglob("*.incomplete")).stat().st_size < len(DATA)
-    assert download.fetch(remote, cache_dir=tmp_path).read_bytes() == DATA
+    assert weights.fetch(remote, cache_dir=tmp_path).read_bytes() == DATA
 
 
 def test_offline_says_so_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     started = time.monotonic()
     with pytest.raises(DownloadError, match="offline"):
-        download.locate("laion/CLIP-ViT-B-32-laion2B-s34B-b79K", ["open_clip_model.safetensors"])
+        weights.locate(
+            "laion/CLIP-ViT-B-32-laion2B-s34B-b79K", ["open_clip_model.safetensors"], _hub()
+        )
     err = io.StringIO()
     code = cli.main(["models", "download", "ViT-B-32"], stdout=io.StringIO(), stderr=err)
     assert code == cli.EXIT_FAILURE and "offline" in err.getvalue()
@@ -145,5 +156,5 @@ def test_unreachable_hub_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
     started = time.monotonic()
     with pytest.raises(DownloadError, match="cannot reach"):
-        download.locate(REPO, ["open_clip_pytorch_model.bin"])
+        weights.locate(REPO, ["open_clip_pytorch_model.bin"], _hub())
     assert time.monotonic() - started < 1.0

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from finder.config import hub_from_environ
 from finder.core.models.spec import (
     DEFAULT_MODEL,
     DEFAULT_PRETRAINED,
@@ -57,7 +59,9 @@ def test_missing_files_are_clear_errors(tmp_path: Path) -> None:
 
 def test_missing_weights_fail_fast_with_model_and_location() -> None:
     # HOME is a fresh temp dir (conftest), so the Hugging Face cache is empty.
-    embedder = ClipEmbedder(resolve_model_spec(DEFAULT_MODEL, DEFAULT_PRETRAINED))
+    embedder = ClipEmbedder(
+        resolve_model_spec(DEFAULT_MODEL, DEFAULT_PRETRAINED), hub=hub_from_environ(os.environ)
+    )
     started = time.monotonic()
     with pytest.raises(ModelUnavailableError) as info:
         embedder.load()

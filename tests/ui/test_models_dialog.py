@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QKeySequence
 
+from finder.config import hub_from_environ
 from finder.core.library import StoredModel
 from finder.core.models import catalogue
 from finder.ui.dialogs.models import COLUMNS, UNKNOWN, ModelsDialog, build_rows
@@ -153,7 +154,7 @@ def test_download_dialog_fetches_from_the_hub_with_progress(qtbot, hub) -> None:
     from tests.core.test_download import DATA, REPO
 
     entry = replace(catalogue.MODELS[0], hf_hub=REPO, hub_tokenizer=None, hub_text_config=None)
-    dialog = DownloadDialog(entry, None)
+    dialog = DownloadDialog(entry, None, hub=hub_from_environ(os.environ))
     qtbot.addWidget(dialog)
     seen: list[tuple[int, int]] = []
     dialog._signals.progress.connect(lambda done, total: seen.append((done, total)))
@@ -170,7 +171,7 @@ def test_download_dialog_says_why_it_failed(qtbot, monkeypatch) -> None:  # type
     from finder.ui.dialogs.models import DownloadDialog
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    dialog = DownloadDialog(catalogue.MODELS[0], None)
+    dialog = DownloadDialog(catalogue.MODELS[0], None, hub=hub_from_environ(os.environ))
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitUntil(lambda: dialog.result_text != "", timeout=10_000)

@@ -25,12 +25,10 @@ import logging
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from finder.core.models.cpu import cpu_has_native_bf16
-
-if TYPE_CHECKING:
-    from finder.core.models.download import RemoteFile
+from finder.core.models.weights import WeightsSource
 
 log = logging.getLogger(__name__)
 
@@ -39,18 +37,6 @@ SOURCE = (
     "open_clip docs/openclip_results.csv @f862f86 (ImageNet, params); "
     "docs/openclip_retrieval_results.csv @05e7db4 (Flickr30k, MSCOCO, GFLOPs); "
     "MobileCLIP: apple/ml-mobileclip results/*.jsonl @a2e4041"
-)
-
-# open_clip's file names for weights in a Hugging Face repo, preferred first.
-WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
-# Tokenizer and text-config files a hub tokenizer or text tower may need.
-HUB_TEXT_FILES = (
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-    "config.json",
-    "sentencepiece.bpe.model",
-    "spiece.model",
 )
 
 
@@ -84,6 +70,16 @@ class CatalogModel:
     @property
     def needs_hub(self) -> bool:
         return bool(self.hub_tokenizer or self.hub_text_config)
+
+    @property
+    def text_repos(self) -> tuple[str, ...]:
+        """Hub repos of the tokenizer or text-tower config it fetches besides its weights."""
+        return tuple(dict.fromkeys(r for r in (self.hub_tokenizer, self.hub_text_config) if r))
+
+    @property
+    def weights(self) -> WeightsSource:
+        """Where its weights (and tokenizer files) come from: finder.core.models.weights."""
+        return WeightsSource(self.hf_hub, text_repos=self.text_repos)
 
 
 MODELS: tuple[CatalogModel, ...] = (
@@ -223,20 +219,6 @@ def get(name: str, pretrained: str | None = None) -> CatalogModel:
     return found
 
 
-# -- on disk (the Hugging Face cache; no network, no torch) -------------------------------
-
-
-def weights_on_disk(model: CatalogModel, cache_dir: str | None = None) -> str | None:
-    """The cached weights file of a catalogue model, or None."""
-    from huggingface_hub import try_to_load_from_cache
-
-    for filename in WEIGHT_FILES:
-        found = try_to_load_from_cache(model.hf_hub, filename, cache_dir=cache_dir)
-        if isinstance(found, str):
-            return found
-    return None
-
-
 # -- measured speed on this machine (written by bench/model_speed.py) --------------------
 
 
@@ -335,20 +317,3 @@ def _memory_gb() -> float:
         return float(pages * size) / 2**30
     except (ValueError, OSError, AttributeError):
         return 0.0
-
-
-def remote_files(entry: CatalogModel) -> list[RemoteFile]:
-    """What downloading a catalogue model fetches: its weights, and the tokenizer or
-    text-tower files of models that need the hub for them. Asks the hub for sizes;
-    raises DownloadError (offline, unknown repo) with the reason."""
-    from finder.core.models import download
-
-    download.check_online()
-    files = [download.locate(entry.hf_hub, WEIGHT_FILES)]
-    for repo in filter(None, {entry.hub_tokenizer, entry.hub_text_config}):
-        for name in HUB_TEXT_FILES:
-            try:
-                files.append(download.locate(repo, [name]))
-            except download.DownloadError:
-                continue  # not every tokenizer has every file
-    return files

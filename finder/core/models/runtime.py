@@ -22,6 +22,7 @@ from finder.core.models.export import (
 from finder.core.models.onnx_runtime import OnnxEmbedder
 from finder.core.models.spec import ModelSpec, ModelUnavailableError
 from finder.core.models.torch_runtime import ClipEmbedder
+from finder.core.models.weights import Hub
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +41,16 @@ def resolve_backend(requested: str | None = None) -> str:
 
 
 def open_embedder(
-    spec: ModelSpec, data_dir: Path, *, precision: str | None = None, backend: str | None = None
+    spec: ModelSpec,
+    data_dir: Path,
+    *,
+    precision: str | None = None,
+    backend: str | None = None,
+    hub: Hub | None = None,
 ) -> Embedder:
     """The embedder a process should use for `spec`: ONNX Runtime when the model has been
-    exported and the setting allows it, else torch (ClipEmbedder)."""
+    exported and the setting allows it, else torch (ClipEmbedder, its weights looked up
+    and downloaded through `hub`)."""
     chosen = resolve_backend(backend)
     folder = find_export(data_dir, spec)
     if chosen == "onnx" and folder is None:
@@ -54,7 +61,7 @@ def open_embedder(
         and (chosen == "onnx" or resolve_precision(precision) == "fp32")
     ):
         return OnnxEmbedder(spec, folder)
-    return ClipEmbedder(spec, precision=precision)
+    return ClipEmbedder(spec, precision=precision, hub=hub)
 
 
 def should_export(embedder: Embedder, data_dir: Path, backend: str | None = None) -> bool:

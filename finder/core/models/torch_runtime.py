@@ -6,6 +6,7 @@ cheap commands and the GUI window start without paying for them.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Sequence
@@ -13,14 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from finder.core.models import catalogue
 from finder.core.models.cpu import cpu_has_native_bf16, resolve_precision
 from finder.core.models.embedder import SpecEmbedder, normalise
 from finder.core.models.query_cache import QUERY_CACHE_SIZE, QueryCache
 from finder.core.models.spec import ModelSpec, ModelUnavailableError, pretrained_tags
 from finder.core.models.weights import (
-    cached_weights,
-    first_line,
-    host_resolves,
+    DownloadCancelled,
+    DownloadError,
+    Hub,
+    ProgressCallback,
+    WeightsSource,
+    download,
+    find_weights,
     weights_location,
 )
 
@@ -42,6 +48,8 @@ class ClipEmbedder(SpecEmbedder):
     precision: auto | fp32 | bf16 (default $FINDER_PRECISION, else auto: bf16 where
     the CPU has native bf16, fp32 elsewhere). It does not change `key`: bf16 and fp32
     vectors of the same weights are interchangeable.
+    hub: where weights are looked up and downloaded (default: the Hugging Face hub and
+    huggingface_hub's cache).
     """
 
     backend = "torch"
@@ -51,14 +59,14 @@ class ClipEmbedder(SpecEmbedder):
         spec: ModelSpec,
         *,
         threads: int | None = None,
-        cache_dir: str | None = None,
+        hub: Hub | None = None,
         precision: str | None = None,
         query_cache_size: int = QUERY_CACHE_SIZE,
         query_threads: int | None = QUERY_THREADS,
     ) -> None:
         self.spec = spec
         self._threads = threads
-        self._cache_dir = cache_dir
+        self.hub = hub or Hub()
         self._precision = resolve_precision(precision)
         self._lock = threading.Lock()
         self._model: Any = None
@@ -166,20 +174,26 @@ class ClipEmbedder(SpecEmbedder):
         self._model = model
 
     def _fetch_weights(self, tag_cfg: dict[str, Any]) -> str:
-        path = cached_weights(tag_cfg, self._cache_dir)
+        source = WeightsSource.of_tag(tag_cfg)
+        path = find_weights(source, self.hub.cache_dir)
         if path is None:
             raise ModelUnavailableError(
                 f"CLIP weights for {self.spec.describe()} are not on disk (looked in "
-                f"{weights_location(tag_cfg, self._cache_dir)}). Download them once with "
+                f"{weights_location(source, self.hub.cache_dir)}). Download them once with "
                 f"`finder model download` (needs internet), or pass --pretrained "
                 f"/path/to/checkpoint (with --model NAME or a model-config JSON)."
             )
-        return path
+        return str(path)
 
-    def download(self) -> str:
-        """Explicitly download the weights of a pretrained tag (progress bars on stderr)."""
+    def download(
+        self,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> str:
+        """Download the weights of a pretrained tag unless they are on disk (weights.download,
+        the one download path); with a catalogue model's tokenizer files. Their path."""
         import open_clip
-        from open_clip.pretrained import download_pretrained
 
         spec = self.spec
         if spec.pretrained is None or spec.checkpoint_file is not None:
@@ -187,20 +201,16 @@ class ClipEmbedder(SpecEmbedder):
         tag_cfg = open_clip.get_pretrained_cfg(spec.name, spec.pretrained)
         if not tag_cfg:
             raise ModelUnavailableError(f"{spec.name} has no pretrained tag {spec.pretrained!r}")
-        cached = cached_weights(tag_cfg, self._cache_dir)
-        if cached is not None:
-            return cached
-        source = tag_cfg.get("hf_hub") or tag_cfg.get("url") or ""
-        if not host_resolves(source):
-            raise ModelUnavailableError(
-                f"cannot download {spec.describe()}: no network connection to {source}"
-            )
+        source = WeightsSource.of_tag(tag_cfg)
+        entry = catalogue.find(spec.name, spec.pretrained)
+        if entry is not None:
+            source = dataclasses.replace(source, text_repos=entry.text_repos)
         try:
-            return str(download_pretrained(tag_cfg, cache_dir=self._cache_dir))
-        except Exception as exc:  # any hub/network/disk failure ends the download the same way
-            raise ModelUnavailableError(
-                f"download of {spec.describe()} from {source} failed: {first_line(exc)}"
-            ) from exc
+            return str(download(source, self.hub, progress=progress, cancel=cancel))
+        except DownloadCancelled:
+            raise
+        except DownloadError as exc:
+            raise ModelUnavailableError(f"cannot download {spec.describe()}: {exc}") from exc
 
     # -- encoding ---------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from finder.core.library import ModelInUseError, StoredModel
 from finder.core.models import catalogue
 from finder.core.models.catalogue import CatalogModel
+from finder.core.models.weights import Hub, find_weights, plan_download
 from finder.ui.controller import Controller
 from finder.ui.dialogs.folders import row_table
 from finder.ui.workers import start_task
@@ -175,7 +176,8 @@ class ModelsDialog(QDialog):
         self.setWindowTitle("Models")
         self.resize(1040, 460)
         self.controller = controller
-        self._on_disk = on_disk or (lambda m: catalogue.weights_on_disk(m) is not None)
+        hub = controller.environment.hub
+        self._on_disk = on_disk or (lambda m: find_weights(m.weights, hub.cache_dir) is not None)
         self.rows: list[ModelRow] = []
         self._switching: str | None = None
 
@@ -364,7 +366,9 @@ class ModelsDialog(QDialog):
         row = self.selected_row()
         if row is None or row.entry is None or row.download_refusal() is not None:
             return
-        DownloadDialog(row.entry, self.controller.pool, self).exec()
+        DownloadDialog(
+            row.entry, self.controller.pool, self, hub=self.controller.environment.hub
+        ).exec()
         self.refresh()
 
     def _delete_selected(self) -> None:
@@ -437,12 +441,18 @@ class DownloadDialog(QDialog):
     so a later download resumes where this one stopped."""
 
     def __init__(
-        self, entry: CatalogModel, pool: QThreadPool | None, parent: QWidget | None = None
+        self,
+        entry: CatalogModel,
+        pool: QThreadPool | None,
+        parent: QWidget | None = None,
+        *,
+        hub: Hub | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Download {entry.name} {entry.pretrained}")
         self.entry = entry
         self.pool = pool
+        self.hub = hub or Hub()
         self.cancel = threading.Event()
         self.result_text = ""
         self.label = QLabel(f"Asking the Hugging Face hub for {entry.name}\u2026", self)
@@ -465,17 +475,13 @@ class DownloadDialog(QDialog):
 
     def _fetch(self) -> str:
         """On a pool thread: locate the files (sizes), then fetch them."""
-        from finder.core.models import download
-
-        files = catalogue.remote_files(self.entry)
-        total = sum(f.size for f in files)
-        self._signals.progress.emit(0, total)
-        paths = download.fetch_all(
-            files,
+        plan = plan_download(self.entry.weights, self.hub)
+        self._signals.progress.emit(0, plan.total_bytes)
+        path = plan.run(
             cancel=self.cancel,
             progress=lambda p: self._signals.progress.emit(p.overall_done, p.overall_total),
         )
-        return str(paths[0])
+        return str(path)
 
     def _on_progress(self, done: int, total: int) -> None:
         self.bar.setRange(0, 1000)
