@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from finder.config import hub_from_environ
+from finder.config import Environment, hub_from_environ
 from finder.core.models.spec import (
     DEFAULT_MODEL,
     DEFAULT_PRETRAINED,
@@ -26,7 +26,8 @@ def test_defaults_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (spec.name, spec.pretrained) == (DEFAULT_MODEL, DEFAULT_PRETRAINED)
     monkeypatch.setenv("FINDER_MODEL", str(TINY_CONFIG))
     monkeypatch.setenv("FINDER_PRETRAINED", "none")
-    spec = resolve_model_spec()
+    environment = Environment.from_environ(os.environ)  # the front ends' reading of it
+    spec = resolve_model_spec(environment.model, environment.pretrained)
     assert spec.name == "tiny-random" and spec.is_random
     assert spec.key == "tiny-random@random-seed0"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from finder.config import Environment
 from finder.core.library import Library
 from finder.core.models.export import export, export_dir, find_export
 from finder.core.models.onnx_runtime import OnnxEmbedder
@@ -76,7 +78,8 @@ def test_the_runtime_is_chosen_by_setting_and_export(
     # Where bf16 is native, torch's bf16 path is the faster one.
     assert isinstance(open_embedder(tiny_spec, tmp_path, precision="bf16"), ClipEmbedder)
     monkeypatch.setenv("FINDER_BACKEND", "torch")
-    assert isinstance(open_embedder(tiny_spec, tmp_path), ClipEmbedder)
+    backend = Environment.from_environ(os.environ).backend  # as the front ends read it
+    assert isinstance(open_embedder(tiny_spec, tmp_path, backend=backend), ClipEmbedder)
     # A half-written export (killed mid-way) is not used.
     (export_dir(tmp_path, tiny_spec) / "text.onnx").unlink()
     assert find_export(tmp_path, tiny_spec) is None

@@ -7,12 +7,14 @@ rounding): they change how fast vectors are made, never which vectors.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from finder.config import Environment
 from finder.core.models.cpu import cpu_has_native_bf16, resolve_precision
 from finder.core.models.spec import ModelSpec, ModelUnavailableError, resolve_model_spec
 from finder.core.models.torch_runtime import ClipEmbedder
@@ -51,11 +53,15 @@ def test_precision_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert resolve_precision("bf16", native_bf16=False) == "bf16"  # forced
     assert resolve_precision("FP32", native_bf16=True) == "fp32"
     monkeypatch.setenv("FINDER_PRECISION", "bf16")
-    assert resolve_precision(native_bf16=False) == "bf16"
-    assert resolve_precision("fp32") == "fp32"  # the flag wins over the environment
+
+    def setting(flag: str | None = None) -> str | None:  # as the front ends resolve it
+        return flag or Environment.from_environ(os.environ).precision
+
+    assert resolve_precision(setting(), native_bf16=False) == "bf16"
+    assert resolve_precision(setting("fp32")) == "fp32"  # the flag wins over the environment
     monkeypatch.setenv("FINDER_PRECISION", "fp8")
     with pytest.raises(ModelUnavailableError, match="auto, fp32, bf16"):
-        resolve_precision()
+        resolve_precision(setting())
 
 
 def test_precision_does_not_change_the_model_key(tiny_spec: ModelSpec) -> None:

@@ -8,7 +8,6 @@ bf16 is emulated and far slower, so "auto" picks it only where the CPU has it.
 
 from __future__ import annotations
 
-import os
 import sys
 
 from finder.core.models.spec import ModelUnavailableError
@@ -38,9 +37,9 @@ def cpu_has_native_bf16(cpuinfo: str | None = None) -> bool:
 
 
 def resolve_precision(requested: str | None = None, *, native_bf16: bool | None = None) -> str:
-    """The precision, "fp32" or "bf16", for a setting (auto | fp32 | bf16; default
-    $FINDER_PRECISION, else auto)."""
-    value = (requested or os.environ.get("FINDER_PRECISION") or PRECISION_AUTO).strip().lower()
+    """The precision, "fp32" or "bf16", for a setting (auto | fp32 | bf16; None: auto).
+    The front ends pass --precision, else FINDER_PRECISION (finder.config)."""
+    value = (requested or PRECISION_AUTO).strip().lower()
     if value not in PRECISIONS:
         raise ModelUnavailableError(
             f"unknown precision {value!r} (--precision or FINDER_PRECISION); "

@@ -7,7 +7,6 @@ native bf16, where torch's bf16 path is the faster one.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from finder.core.models.cpu import resolve_precision
@@ -30,8 +29,9 @@ BACKENDS = ("auto", "torch", "onnx")
 
 
 def resolve_backend(requested: str | None = None) -> str:
-    """auto | torch | onnx, from the setting or $FINDER_BACKEND (default auto)."""
-    value = (requested or os.environ.get("FINDER_BACKEND") or "auto").strip().lower()
+    """auto | torch | onnx (None: auto). The front ends pass --backend, else
+    FINDER_BACKEND (finder.config)."""
+    value = (requested or "auto").strip().lower()
     if value not in BACKENDS:
         raise ModelUnavailableError(
             f"unknown backend {value!r} (--backend or FINDER_BACKEND); choose one of "

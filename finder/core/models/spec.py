@@ -69,8 +69,8 @@ def resolve_model_spec(model: str | None = None, pretrained: str | None = None) 
     config JSON is given without it, a checkpoint beside the JSON with the same base
     name is used.
     """
-    model = model or os.environ.get("FINDER_MODEL") or DEFAULT_MODEL
-    pretrained = pretrained or os.environ.get("FINDER_PRETRAINED") or None
+    model = model or DEFAULT_MODEL
+    pretrained = pretrained or None
     config_path: Path | None = None
     name = model
     if model.endswith(".json") or _looks_like_path(model):

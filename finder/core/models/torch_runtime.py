@@ -45,8 +45,8 @@ QUERY_THREADS = 1
 class ClipEmbedder(SpecEmbedder):
     """Lazily loaded open_clip model; encode_* return L2-normalised float32 rows.
 
-    precision: auto | fp32 | bf16 (default $FINDER_PRECISION, else auto: bf16 where
-    the CPU has native bf16, fp32 elsewhere). It does not change `key`: bf16 and fp32
+    precision: auto | fp32 | bf16 (None: auto, bf16 where the CPU has native bf16,
+    fp32 elsewhere). It does not change `key`: bf16 and fp32
     vectors of the same weights are interchangeable.
     hub: where weights are looked up and downloaded (default: the Hugging Face hub and
     huggingface_hub's cache).

@@ -304,7 +304,10 @@ class CompareDialog(QDialog):
                 self._comparison.close()
             assert a.spec is not None and b.spec is not None
             self._comparison = Comparison(
-                library.data_dir, [a.spec, b.spec], embedders={active.key: active}
+                library.data_dir,
+                [a.spec, b.spec],
+                embedders={active.key: active},
+                precision=self.controller.environment.precision,
             )
             self._comparison_id = identity
         return self._comparison
