@@ -12,7 +12,7 @@ from finder.config import hub_from_environ
 from finder.core.library import StoredModel
 from finder.core.models import catalogue
 from finder.ui.dialogs.models import COLUMNS, UNKNOWN, ModelsDialog, build_rows
-from tests.core.test_download import hub  # noqa: F401, F811 - the fake hub fixture
+from tests.core.models.test_weights import hub  # noqa: F401, F811 - the fake hub fixture
 
 SCREENSHOT_DIR = (
     Path(os.environ["FINDER_SCREENSHOT_DIR"]) if os.environ.get("FINDER_SCREENSHOT_DIR") else None
@@ -146,12 +146,12 @@ def test_a_running_switch_shows_its_progress_and_can_be_cancelled(
 
 
 def test_download_dialog_fetches_from_the_hub_with_progress(qtbot, hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    # `hub`: the fake Hugging Face hub on 127.0.0.1 from tests/core/test_download.py.
+    # `hub`: the fake Hugging Face hub on 127.0.0.1 from tests/core/models/test_weights.py.
     from dataclasses import replace
 
     from finder.core.models import catalogue
     from finder.ui.dialogs.models import DownloadDialog
-    from tests.core.test_download import DATA, REPO
+    from tests.core.models.test_weights import DATA, REPO
 
     entry = replace(catalogue.MODELS[0], hf_hub=REPO, hub_tokenizer=None, hub_text_config=None)
     dialog = DownloadDialog(entry, None, hub=hub_from_environ(os.environ))

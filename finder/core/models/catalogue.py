@@ -256,8 +256,9 @@ def record_speed(data_dir: Path, key: str, speed: MeasuredSpeed) -> None:
         raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raw = {}
-    models = raw.get("models") if isinstance(raw.get("models"), dict) else {}
-    models[key] = asdict(speed)  # type: ignore[index]
+    stored = raw.get("models")
+    models: dict[str, Any] = stored if isinstance(stored, dict) else {}
+    models[key] = asdict(speed)
     data_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps({"version": 1, "models": models}, indent=2), encoding="utf-8")

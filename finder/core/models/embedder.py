@@ -55,4 +55,5 @@ class SpecEmbedder:
 def normalise(features: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (cosine = dot product), as float32."""
     norms = np.linalg.norm(features, axis=1, keepdims=True)
-    return (features / np.maximum(norms, 1e-12)).astype(np.float32)
+    unit: np.ndarray = (features / np.maximum(norms, 1e-12)).astype(np.float32)
+    return unit

@@ -222,7 +222,8 @@ def _towers(model: Any) -> tuple[Any, Any]:
             self.model = model
 
         def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-            return self.model.encode_image(pixels)  # type: ignore[no-any-return]
+            features: torch.Tensor = self.model.encode_image(pixels)
+            return features
 
     class TextCore(torch.nn.Module):
         """open_clip's CLIP.encode_text after the embedding lookup (done in numpy)."""
@@ -237,9 +238,11 @@ def _towers(model: Any) -> tuple[Any, Any]:
                 x = x + block.ls_2(block.mlp(block.ln_2(x)))
             x = model.ln_final(x)
             x = x[torch.arange(x.shape[0]), eot]
-            if isinstance(model.text_projection, torch.nn.Linear):
-                return model.text_projection(x)  # type: ignore[no-any-return]
-            return x @ model.text_projection  # type: ignore[no-any-return]
+            projection = model.text_projection
+            features: torch.Tensor = (
+                projection(x) if isinstance(projection, torch.nn.Linear) else x @ projection
+            )
+            return features
 
     from open_clip.transformer import ResidualAttentionBlock
 

@@ -43,7 +43,8 @@ class PreprocessConfig:
                 f"unsupported resize_mode {self.resize_mode!r} "
                 f"(supported: {', '.join(RESIZE_MODES)})"
             )
-        if len(self.size) != 2 or len(self.mean) != 3 or len(self.std) != 3:
+        # Checked at run time too: the values come from JSON (from_json).
+        if (len(self.size), len(self.mean), len(self.std)) != (2, 3, 3):
             raise ValueError(
                 f"bad preprocess config: size {self.size}, mean {self.mean}, std {self.std}"
             )
@@ -149,7 +150,8 @@ def _pad(image: Image.Image, ltrb: tuple[int, int, int, int], fill: int) -> Imag
     if image.mode == "P":
         palette = image.getpalette()
         padded = ImageOps.expand(image, border=ltrb, fill=fill_value)
-        padded.putpalette(palette)
+        if palette is not None:
+            padded.putpalette(palette)
         return padded
     return ImageOps.expand(image, border=ltrb, fill=fill_value)
 

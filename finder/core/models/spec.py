@@ -96,9 +96,9 @@ def resolve_model_spec(model: str | None = None, pretrained: str | None = None) 
                     f"open_clip has no pretrained weights for {model}; pass --pretrained"
                 )
             pretrained = tags[0]
-    if pretrained is not None and pretrained.lower() == RANDOM_WEIGHTS:
+    if pretrained.lower() == RANDOM_WEIGHTS:
         return ModelSpec(name, None, config_path)
-    if pretrained is not None and _looks_like_path(pretrained):
+    if _looks_like_path(pretrained):
         ckpt = Path(pretrained).expanduser().resolve()
         if not ckpt.is_file():
             raise ModelUnavailableError(f"checkpoint file {ckpt} does not exist")

@@ -218,7 +218,8 @@ class ClipEmbedder(SpecEmbedder):
         """The model's own resize/crop/normalise; safe to call from worker threads."""
         if self._preprocess is None:
             self.load()
-        return self._preprocess(image)  # type: ignore[no-any-return]
+        pixels: torch.Tensor = self._preprocess(image)
+        return pixels
 
     def encode_images(self, batch: Sequence[Any]) -> np.ndarray:
         """Embed preprocessed image tensors (from `preprocess`)."""
@@ -323,7 +324,7 @@ def _encode_text_short(model: Any, text: torch.Tensor) -> torch.Tensor:
         eot = (text == model.text_eos_id).int().argmax(dim=-1)
     length = int(eot.max()) + 1
     cast_dtype = model.transformer.get_cast_dtype()
-    x = model.token_embedding(text[:, :length]).to(cast_dtype)
+    x: torch.Tensor = model.token_embedding(text[:, :length]).to(cast_dtype)
     x = x + model.positional_embedding[:length].to(cast_dtype)
     x = model.transformer(x, attn_mask=model.attn_mask[:length, :length])
     x = model.ln_final(x)
@@ -333,4 +334,4 @@ def _encode_text_short(model: Any, text: torch.Tensor) -> torch.Tensor:
             x = model.text_projection(x)
         else:
             x = x @ model.text_projection
-    return x  # type: ignore[no-any-return]
+    return x

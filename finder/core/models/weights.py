@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlparse
+from urllib.parse import quote, urljoin, urlparse
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 CHUNK = 1 << 16
@@ -35,12 +35,8 @@ TIMEOUT_S = 15.0
 WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
 # Tokenizer and text-config files a hub tokenizer or text tower may need.
 HUB_TEXT_FILES = (
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-    "config.json",
-    "sentencepiece.bpe.model",
-    "spiece.model",
+    *("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "config.json"),
+    *("sentencepiece.bpe.model", "spiece.model"),
 )
 # Where open_clip keeps weights fetched from a plain URL (not the hub).
 URL_CACHE = "~/.cache/clip"
@@ -273,7 +269,7 @@ def locate(
             reason = getattr(exc, "reason", exc)
             raise DownloadError(f"cannot reach {base}: {reason}") from exc
         location = headers.get("Location")
-        target = urllib.request.urljoin(url, location) if status >= 300 and location else url
+        target = urljoin(url, location) if status >= 300 and location else url
         size = headers.get("X-Linked-Size") or headers.get("Content-Length")
         etag = headers.get("X-Linked-Etag") or headers.get("ETag") or ""
         commit = headers.get("X-Repo-Commit") or ""
@@ -392,18 +388,10 @@ def fetch_all(
 ) -> list[Path]:
     """Download located files one after the other, with progress over all of them."""
     total = sum(f.size for f in files)
-    done = 0
-    out = []
-    for remote in files:
-        out.append(
-            fetch(
-                remote,
-                cache_dir=cache_dir,
-                progress=progress,
-                cancel=cancel,
-                offset=done,
-                overall_total=total,
-            )
+    offsets = [sum(f.size for f in files[:i]) for i in range(len(files))]
+    return [
+        fetch(
+            f, cache_dir=cache_dir, progress=progress, cancel=cancel, offset=at, overall_total=total
         )
-        done += remote.size
-    return out
+        for f, at in zip(files, offsets, strict=True)
+    ]

@@ -1,4 +1,5 @@
-"""Reduced precision, the short text path and the query cache, on the tiny test model.
+"""The torch runtime (ClipEmbedder): weights on disk or a clear error, normalised
+embeddings, and reduced precision, the short text path and the query cache.
 
 bf16 and the short text path must give the fp32 reference's embeddings (to within
 rounding): they change how fast vectors are made, never which vectors.
@@ -6,19 +7,86 @@ rounding): they change how fast vectors are made, never which vectors.
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import shutil
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from finder.config import Environment
-from finder.core.models.cpu import cpu_has_native_bf16, resolve_precision
-from finder.core.models.spec import ModelSpec, ModelUnavailableError, resolve_model_spec
+from finder import cli
+from finder.config import hub_from_environ
+from finder.core.models.spec import (
+    DEFAULT_MODEL,
+    DEFAULT_PRETRAINED,
+    ModelSpec,
+    ModelUnavailableError,
+    resolve_model_spec,
+)
 from finder.core.models.torch_runtime import ClipEmbedder
 from tests.helpers import TINY_CONFIG
+
+
+def test_missing_weights_fail_fast_with_model_and_location() -> None:
+    # HOME is a fresh temp dir (conftest), so the Hugging Face cache is empty.
+    embedder = ClipEmbedder(
+        resolve_model_spec(DEFAULT_MODEL, DEFAULT_PRETRAINED), hub=hub_from_environ(os.environ)
+    )
+    started = time.monotonic()
+    with pytest.raises(ModelUnavailableError) as info:
+        embedder.load()
+    assert time.monotonic() - started < 30  # no network retries
+    message = str(info.value)
+    assert "ViT-B-32" in message and "laion2b_s34b_b79k" in message
+    assert "Hugging Face cache" in message and "--pretrained" in message
+    with pytest.raises(ModelUnavailableError, match="no network|download"):
+        embedder.download()  # HF_HUB_OFFLINE=1 in tests
+
+
+def test_unknown_tag_lists_known_ones() -> None:
+    with pytest.raises(ModelUnavailableError, match="known tags: .*laion2b"):
+        ClipEmbedder(ModelSpec("ViT-B-32", "no-such-tag")).load()
+
+
+def test_embeddings_are_normalised_float32(tiny_embedder: ClipEmbedder) -> None:
+    texts = tiny_embedder.encode_texts(["a red circle", "an invoice", "x"])
+    images = tiny_embedder.encode_images(
+        [tiny_embedder.preprocess(Image.new("RGB", (50, 80), c)) for c in ("red", "blue")]
+    )
+    for out, rows in ((texts, 3), (images, 2)):
+        assert out.dtype == np.float32 and out.shape == (rows, tiny_embedder.dim)
+        assert np.allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
+    assert tiny_embedder.encode_texts([]).shape == (0, tiny_embedder.dim)
+
+
+def test_random_weights_are_the_same_in_every_process(
+    tiny_spec: ModelSpec, tiny_embedder: ClipEmbedder
+) -> None:
+    # Indexing and searching run in different processes: the random model must match.
+    again = ClipEmbedder(tiny_spec)
+    np.testing.assert_allclose(
+        again.encode_texts(["hello"]), tiny_embedder.encode_texts(["hello"]), atol=1e-6
+    )
+
+
+def test_checkpoint_file_is_loaded(tmp_path: Path, tiny_embedder: ClipEmbedder) -> None:
+    import torch
+
+    config = tmp_path / "saved-tiny.json"
+    shutil.copy(TINY_CONFIG, config)
+    torch.save(tiny_embedder._model.state_dict(), tmp_path / "saved-tiny.pt")
+    loaded = ClipEmbedder(resolve_model_spec(str(config)))
+    np.testing.assert_allclose(
+        loaded.encode_texts(["a dog"]), tiny_embedder.encode_texts(["a dog"]), atol=1e-5
+    )
+    (tmp_path / "saved-tiny.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ModelUnavailableError, match="cannot load"):
+        ClipEmbedder(resolve_model_spec(str(config))).load()
+
 
 TEXTS = [
     "a dog",
@@ -37,31 +105,6 @@ def _pictures(embedder: ClipEmbedder) -> list[object]:
     images = [Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)) for _ in range(6)]
     images += [Image.new("RGB", (40, 30), c) for c in ("red", "navy", "white")]
     return [embedder.preprocess(img) for img in images]
-
-
-def test_cpu_flags_decide_native_bf16() -> None:
-    assert cpu_has_native_bf16("processor: 0\nflags\t: fpu sse avx2 avx512f avx512_bf16\n")
-    assert cpu_has_native_bf16("flags : fpu amx_bf16 amx_tile\n")
-    assert not cpu_has_native_bf16("flags : fpu sse avx2 avx512f avx512bw\n")
-    assert not cpu_has_native_bf16("no flags line here\n")
-
-
-def test_precision_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert resolve_precision("auto", native_bf16=True) == "bf16"
-    assert resolve_precision("auto", native_bf16=False) == "fp32"
-    assert resolve_precision(None, native_bf16=False) == "fp32"  # the safe default
-    assert resolve_precision("bf16", native_bf16=False) == "bf16"  # forced
-    assert resolve_precision("FP32", native_bf16=True) == "fp32"
-    monkeypatch.setenv("FINDER_PRECISION", "bf16")
-
-    def setting(flag: str | None = None) -> str | None:  # as the front ends resolve it
-        return flag or Environment.from_environ(os.environ).precision
-
-    assert resolve_precision(setting(), native_bf16=False) == "bf16"
-    assert resolve_precision(setting("fp32")) == "fp32"  # the flag wins over the environment
-    monkeypatch.setenv("FINDER_PRECISION", "fp8")
-    with pytest.raises(ModelUnavailableError, match="auto, fp32, bf16"):
-        resolve_precision(setting())
 
 
 def test_precision_does_not_change_the_model_key(tiny_spec: ModelSpec) -> None:
@@ -135,10 +178,6 @@ def test_recent_queries_come_from_the_cache(tiny_spec: ModelSpec) -> None:
 def test_status_and_model_info_say_which_precision(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import io
-
-    from finder import cli
-
     common = [
         "--data-dir",
         str(tmp_path / "data"),
@@ -178,30 +217,6 @@ def test_status_and_model_info_say_which_precision(
     err = io.StringIO()
     assert cli.main(["status", *common], stdout=io.StringIO(), stderr=err) == 1
     assert "unknown precision 'half'" in err.getvalue()
-
-
-def test_background_threads_run_at_lower_priority() -> None:
-    import os
-    import sys
-    import threading
-
-    from finder.core.indexing.priority import lower_thread_priority
-
-    seen: dict[str, object] = {}
-
-    def work() -> None:
-        seen["lowered"] = lower_thread_priority(7)
-        if sys.platform.startswith("linux"):
-            seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    before = os.getpriority(os.PRIO_PROCESS, 0) if hasattr(os, "getpriority") else None
-    thread = threading.Thread(target=work)
-    thread.start()
-    thread.join()
-    if sys.platform.startswith("linux"):
-        assert seen["lowered"] is True and int(seen["nice"]) >= 7  # type: ignore[call-overload]
-        assert os.getpriority(os.PRIO_PROCESS, 0) == before  # this thread is untouched
-    assert lower_thread_priority(0) is False
 
 
 def test_a_query_runs_on_its_own_thread_count(tiny_spec: ModelSpec) -> None:
