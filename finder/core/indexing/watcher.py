@@ -16,7 +16,9 @@ observers (watchdog) -> change queue (debounce, coalesce) -> one worker thread -
 - A folder that cannot be watched natively (inotify limit reached, network file system)
   is polled instead (observers.py), and `roots()` says so. A folder that disappears goes
   offline (its files kept, hidden); it is looked for every `recheck_s` and comes back
-  without re-embedding.
+  without re-embedding. A folder that is another one now under the same path (its file
+  system unmounted or mounted over, the folder replaced) is watched again and rescanned
+  (roots.py): a watch would go on following the old one, or nothing.
 
 The watcher sits below the service: it gets what it needs (catalog, indexer, the OCR
 pass) through a `WatchedLibrary`, which `finder.core.library.Library` is.
@@ -30,11 +32,9 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
 
 from watchdog.events import (
+    DirDeletedEvent,
     DirMovedEvent,
     FileClosedEvent,
     FileDeletedEvent,
@@ -44,8 +44,7 @@ from watchdog.events import (
 )
 from watchdog.observers.api import BaseObserver
 
-from finder.core.indexing.change_queue import Batch, ChangeQueue, QueueTiming
-from finder.core.indexing.indexer import Indexer
+from finder.core.indexing.change_queue import Batch, ChangeQueue
 from finder.core.indexing.observers import (
     NATIVE,
     OFFLINE,
@@ -56,13 +55,19 @@ from finder.core.indexing.observers import (
     WatchedRoot,
     native_observer,
 )
-from finder.core.indexing.ocr_pass import OcrReport
 from finder.core.indexing.roots import RootWatches
 from finder.core.indexing.watch_state import write_watch_state
+from finder.core.indexing.watch_types import (
+    BatchCallback,
+    ErrorCallback,
+    RootsCallback,
+    TextCallback,
+    WatchBatch,
+    WatchConfig,
+    WatchedLibrary,
+)
 from finder.core.models.embedder import Embedder
-from finder.core.store.catalog import Catalog
 from finder.core.store.errors import CatalogError
-from finder.core.types import IndexReport
 
 log = logging.getLogger(__name__)
 
@@ -76,61 +81,6 @@ __all__ = [
     "WatchedRoot",
     "Watcher",
 ]
-
-
-@dataclass(frozen=True)
-class WatchConfig:
-    quiet_s: float = 1.0  # a path is ready once no event touched it for this long
-    max_delay_s: float = 10.0  # during a burst, index what is ready at least this often
-    write_wait_s: float = 60.0  # longest wait for a writer to close a file (inotify)
-    poll_interval_s: float = 5.0  # folders that are polled instead of watched
-    recheck_s: float = 5.0  # look for offline folders coming back, and for new folders
-    save_every_s: float = 60.0  # save the vector index at most this often while watching
-    folder_paths: int = 32  # more changed paths than this in one folder: scan the folder
-    retry_s: float = 5.0  # after a failed batch (disk full...), first wait before retrying
-
-    @property
-    def timing(self) -> QueueTiming:
-        return QueueTiming(self.quiet_s, self.max_delay_s, self.write_wait_s, self.folder_paths)
-
-
-@dataclass
-class WatchBatch:
-    """What the watcher indexed in one go."""
-
-    paths: list[str]  # the changed files and folders scanned (empty for a full scan)
-    moves: list[tuple[str, str]]
-    report: IndexReport
-    full: bool = False  # a reconciliation of every folder
-
-    @property
-    def changed(self) -> bool:
-        r = self.report
-        return bool(
-            r.added or r.updated or r.moved or r.removed or r.errors or r.offline or r.back_online
-        )
-
-
-class WatchedLibrary(Protocol):
-    """What the watcher needs from the service that owns it (Library is one)."""
-
-    @property
-    def writable(self) -> bool: ...
-    @property
-    def data_dir(self) -> Path: ...
-    @property
-    def catalog(self) -> Catalog: ...
-    @property
-    def indexer(self) -> Indexer: ...  # read at each batch: a model switch replaces it
-
-    def use_embedder(self, embedder: Embedder) -> None: ...
-    def read_text_in_images(self, *, cancel: threading.Event | None = None) -> OcrReport: ...
-
-
-BatchCallback = Callable[[WatchBatch], None]
-ErrorCallback = Callable[[str], None]
-RootsCallback = Callable[[list[WatchedRoot]], None]
-TextCallback = Callable[[OcrReport], None]
 
 
 class Watcher:
@@ -171,8 +121,9 @@ class Watcher:
             observer_factory=observer_factory,
             polling_factory=polling_factory,
         )
-        self._roots = RootWatches(self._observers)  # used by the worker thread only
+        self._roots = RootWatches(self._observers)  # the worker's; made anew by start()
         self._modes: dict[str, WatchedRoot] = {}  # what roots() says; guarded by _cond
+        self._roots_due = False  # look at the folders before the next batch
         self._overflow = OverflowListener(lambda: self.rescan(None))
         self._last_save = time.monotonic()
         self._dirty = False
@@ -187,6 +138,7 @@ class Watcher:
         self._stop.clear()
         self._overflow.attach()
         self._observers.start()
+        self._roots = RootWatches(self._observers)
         with self._cond:
             self._queue.rescan_all()  # the reconciliation scan
             self._text_due = self.read_text  # also what earlier runs left unread
@@ -205,6 +157,7 @@ class Watcher:
                 log.warning("the watcher did not stop within %s s", timeout)
             self._thread = None
         self._observers.stop(timeout)
+        self._roots.close()
         self._overflow.detach()
         write_watch_state(self.library.data_dir, None)
 
@@ -276,6 +229,9 @@ class Watcher:
                 elif isinstance(event, FileClosedEvent | FileDeletedEvent):
                     writing = False
                 self._queue.changed(src, now, writing=writing)
+            if isinstance(event, DirDeletedEvent) and src in self._modes:
+                self._roots.lost(src)  # its watch ended with it: look again at once
+                self._roots_due = True
             self._text_cancel.set()  # index the change first; reading text goes on later
             self._cond.notify_all()
 
@@ -288,7 +244,8 @@ class Watcher:
         try:
             while not self._stop.is_set():
                 now = time.monotonic()
-                if now >= next_check:
+                if now >= next_check or self._roots_due:
+                    self._roots_due = False
                     self._check_roots()
                     next_check = now + self.config.recheck_s
                 with self._cond:

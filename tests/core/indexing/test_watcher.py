@@ -7,7 +7,6 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,72 +18,19 @@ from finder.core import library as library_module
 from finder.core.indexing import indexer as indexer_module
 from finder.core.indexing import pipeline as pipeline_module
 from finder.core.indexing.ocr_pass import OcrReport, read_text_in_images
-from finder.core.indexing.watcher import NATIVE, OFFLINE, POLLING, WatchBatch, WatchConfig, Watcher
+from finder.core.indexing.watcher import NATIVE, OFFLINE, POLLING, WatchBatch, Watcher
 from finder.core.library import Library
 from finder.core.models.spec import resolve_model_spec
 from finder.core.models.switching import ModelChoice, begin_switch, load_state
 from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.types import SearchKind
 from tests.conftest import CountingEmbedder
+from tests.core.indexing.watching import FAST, Recorder, indexed, start_watching, wait_for
 from tests.helpers import TINY_CONFIG, draw_photo, write_text
 
 TINY24_CONFIG = TINY_CONFIG.with_name("tiny-random-24.json")
 
-FAST = WatchConfig(
-    quiet_s=0.3, max_delay_s=3.0, recheck_s=0.3, poll_interval_s=0.2, save_every_s=0.5, retry_s=0.2
-)
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        time.sleep(0.02)
-
-
-@pytest.fixture(autouse=True)
-def _no_thread_left_behind() -> Iterator[None]:
-    before = set(threading.enumerate())
-    yield
-    left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
-    assert not left, f"threads left running: {left}"
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.batches: list[WatchBatch] = []
-        self.errors: list[str] = []
-
-    def batch(self, batch: WatchBatch) -> None:
-        self.batches.append(batch)
-
-    def error(self, message: str) -> None:
-        self.errors.append(message)
-
-
-@pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-def _watch(library: Library, recorder: Recorder, **kw: object) -> Watcher:
-    watcher = Watcher(
-        library,
-        on_batch_indexed=recorder.batch,
-        on_error=recorder.error,
-        config=kw.pop("config", FAST),
-        **kw,
-    )  # type: ignore[arg-type]
-    watcher.start()
-    wait_for(lambda: recorder.batches or recorder.errors, what="the reconciliation scan")
-    assert not recorder.errors
-    return watcher
-
-
-def _indexed(library: Library, path: Path) -> bool:
-    record = library.catalog.file_by_path(str(path))
-    return record is not None
+pytestmark = pytest.mark.usefixtures("no_thread_left_behind")
 
 
 def _text_of(library: Library, path: Path) -> str:
@@ -106,19 +52,19 @@ def test_reconciles_on_start_then_follows_changes(
     (root / "old.jpg").unlink()  # while finder was not running
     draw_photo(root / "offline-new.png", "blue")
     counting_embedder.reset()
-    watcher = _watch(library, recorder)
+    watcher = start_watching(library, recorder)
     try:
         assert recorder.batches[0].full
-        assert not _indexed(library, root / "old.jpg")
-        assert _indexed(library, root / "offline-new.png")
+        assert not indexed(library, root / "old.jpg")
+        assert indexed(library, root / "offline-new.png")
         assert [r.mode for r in watcher.roots()] == [NATIVE]
 
         draw_photo(root / "new" / "deep" / "green.jpg", "green")
-        wait_for(lambda: _indexed(library, root / "new" / "deep" / "green.jpg"))
+        wait_for(lambda: indexed(library, root / "new" / "deep" / "green.jpg"))
         write_text(root / "notes.txt", "sunset over the sea, a longer note than before")
         wait_for(lambda: "sunset" in _text_of(library, root / "notes.txt"))
         (root / "offline-new.png").unlink()
-        wait_for(lambda: not _indexed(library, root / "offline-new.png"))
+        wait_for(lambda: not indexed(library, root / "offline-new.png"))
         assert watcher.wait_idle(10)
         assert counting_embedder.images == 2 and counting_embedder.texts == 1
     finally:
@@ -132,7 +78,7 @@ def test_a_file_is_embedded_once_and_only_when_complete(
     root = tmp_path / "Downloads"
     root.mkdir()
     library.add_folder(root)
-    watcher = _watch(library, recorder)
+    watcher = start_watching(library, recorder)
     try:
         data = draw_photo(tmp_path / "source.png", "purple", size=(400, 300)).read_bytes()
         chunks = [
@@ -145,12 +91,12 @@ def test_a_file_is_embedded_once_and_only_when_complete(
                 f.flush()
             # While it is half written, another file comes and goes through a batch.
             draw_photo(root / "other.jpg", "red")
-            wait_for(lambda: _indexed(library, root / "other.jpg"))
-            assert not _indexed(library, target), "a half-written file was indexed"
+            wait_for(lambda: indexed(library, root / "other.jpg"))
+            assert not indexed(library, target), "a half-written file was indexed"
             for chunk in chunks[25:]:
                 f.write(chunk)
                 f.flush()
-        wait_for(lambda: _indexed(library, target))
+        wait_for(lambda: indexed(library, target))
         assert watcher.wait_idle(10)
         record = library.catalog.file_by_path(str(target))
         assert record is not None and record.error is None
@@ -165,7 +111,7 @@ def test_save_via_rename_reembeds_once(
     root = tmp_path / "Documents"
     write_text(root / "essay.md", "first draft about mountains")
     library.add_folder(root)
-    watcher = _watch(library, recorder)
+    watcher = start_watching(library, recorder)
     try:
         counting_embedder.reset()
         # An editor's save: write a temporary file, then rename it over the original.
@@ -190,7 +136,7 @@ def test_a_moved_folder_is_relinked_by_path(
     for i in range(40):
         draw_photo(root / "2023" / "trip" / f"{i:03d}.png", "blue", size=(32, 32))
     library.add_folder(root)
-    watcher = _watch(library, recorder)
+    watcher = start_watching(library, recorder)
     try:
         counting_embedder.reset()
         hashed: list[str] = []
@@ -201,7 +147,7 @@ def test_a_moved_folder_is_relinked_by_path(
             )
         (root / "2023" / "trip").rename(root / "holidays")
         (root / "2023").rename(root / "archive-2023")
-        wait_for(lambda: _indexed(library, root / "holidays" / "039.png"))
+        wait_for(lambda: indexed(library, root / "holidays" / "039.png"))
         assert watcher.wait_idle(10)
         assert library.catalog.counts()["photos"] == 40
         assert not library.catalog.files_within(library.catalog.roots()[0].id, str(root / "2023"))
@@ -218,7 +164,7 @@ def test_bursts_are_coalesced(
     for i in range(10):
         write_text(root / "docs" / f"chapter{i}.md", f"chapter {i} of the old manual")
     library.add_folder(root)
-    watcher = _watch(library, recorder)
+    watcher = start_watching(library, recorder)
     try:
         counting_embedder.reset()
         before = len(recorder.batches)
@@ -233,8 +179,8 @@ def test_bursts_are_coalesced(
         wait_for(
             lambda: (
                 library.catalog.counts()["photos"] == 150
-                and _indexed(library, root / "docs" / "appendix.md")
-                and not _indexed(library, root / "docs" / "chapter9.md")
+                and indexed(library, root / "docs" / "appendix.md")
+                and not indexed(library, root / "docs" / "chapter9.md")
             ),
             timeout=60,
         )
@@ -260,14 +206,14 @@ def test_falls_back_to_polling_and_says_so(
     root = tmp_path / "Share"
     draw_photo(root / "a.jpg", "red")
     library.add_folder(root)
-    watcher = _watch(library, recorder, observer_factory=_ExhaustedInotify)
+    watcher = start_watching(library, recorder, observer_factory=_ExhaustedInotify)
     try:
         (mode,) = watcher.roots()
         assert mode.mode == POLLING and "inotify watch limit" in mode.reason
         folder = library.status().folders[0]
         assert folder.watch == POLLING and "inotify watch limit" in folder.watch_reason
         draw_photo(root / "b.jpg", "blue")
-        wait_for(lambda: _indexed(library, root / "b.jpg"))
+        wait_for(lambda: indexed(library, root / "b.jpg"))
         # `finder status` in another process reads it too.
         import io
 
@@ -302,7 +248,7 @@ def test_an_unplugged_folder_goes_offline_and_comes_back(
     draw_photo(home / "blue.jpg", "blue")
     library.add_folder(usb)
     library.add_folder(home)
-    watcher = _watch(library, recorder)
+    watcher = start_watching(library, recorder)
 
     def usb_results() -> list[str]:
         return [
@@ -327,7 +273,7 @@ def test_an_unplugged_folder_goes_offline_and_comes_back(
         assert [r.mode for r in watcher.roots()] == [NATIVE, NATIVE]
         assert counting_embedder.images == 0  # nothing embedded again
         draw_photo(usb / "yellow.jpg", "yellow")  # and it is watched again
-        wait_for(lambda: _indexed(library, usb / "yellow.jpg"))
+        wait_for(lambda: indexed(library, usb / "yellow.jpg"))
     finally:
         watcher.stop()
     library.remove_folder(usb)  # only an explicit remove drops them
@@ -342,7 +288,7 @@ def test_a_failing_batch_is_reported_and_retried(
     root = tmp_path / "Pictures"
     root.mkdir()
     library.add_folder(root)
-    watcher = _watch(library, recorder)
+    watcher = start_watching(library, recorder)
     try:
         real_run = library.indexer.run
         failures = [StorageError("cannot write the index: the disk is full")]
@@ -354,7 +300,7 @@ def test_a_failing_batch_is_reported_and_retried(
 
         monkeypatch.setattr(library.indexer, "run", flaky_run)
         draw_photo(root / "a.jpg")
-        wait_for(lambda: _indexed(library, root / "a.jpg"))
+        wait_for(lambda: indexed(library, root / "a.jpg"))
         assert recorder.errors == ["cannot write the index: the disk is full"]
         assert watcher.running
     finally:
@@ -367,7 +313,7 @@ def test_lost_events_lead_to_a_full_rescan(
     root = tmp_path / "Pictures"
     draw_photo(root / "a.jpg")
     library.add_folder(root)
-    watcher = _watch(library, recorder)
+    watcher = start_watching(library, recorder)
     try:
         before = len(recorder.batches)
         # What watchdog logs when the kernel's inotify queue overflowed.
@@ -405,7 +351,7 @@ def test_new_pictures_get_their_text_read(
     draw_photo(root / "plain.png", "blue")
     library.add_folder(root)
     reports: list[OcrReport] = []
-    watcher = _watch(library, recorder, read_text=True, on_text_read=reports.append)
+    watcher = start_watching(library, recorder, read_text=True, on_text_read=reports.append)
     try:
         _text_picture(["Walrus lighthouse"]).save(root / "shot.jpg", quality=90)
         wait_for(
@@ -523,7 +469,7 @@ def test_a_switch_beside_the_watcher_leaves_changed_files_to_it(
         for key in (counting_embedder.key, b.key):
             assert _embedded(library, key) == {"a.png", "note.txt"}
 
-        watcher = _watch(library, recorder)
+        watcher = start_watching(library, recorder)
         try:
             watcher.use_embedder(b)  # as `finder watch` does once the switch took over
             draw_photo(root / "later.png", "green")
