@@ -290,6 +290,7 @@ class Indexer:
                 and record.status is FileStatus.OK
                 and (record.id in embedded or record.id in others)
                 and record.size == scanned.size
+                and record.kind is scanned.kind
             )
             if not touched and (record is not None or scanned.size not in vanished_sizes):
                 remaining.append(item)
@@ -307,9 +308,16 @@ class Indexer:
                 else:  # same bytes, embedded with another model: add this one's vectors
                     remaining.append(Work(item.root_id, scanned, record, reuse=True))
                 continue
-            candidates = by_hash.get(digest) if record is None else None
+            # The same bytes under a name of another kind (note.txt -> note.jpg) are not a
+            # move: the old file is removed, and the new one read as what its name says.
+            candidates = (
+                [gone for gone in by_hash.get(digest, []) if gone.kind is scanned.kind]
+                if record is None
+                else []
+            )
             if candidates:
-                moved = candidates.pop()
+                moved = candidates[-1]
+                by_hash[digest].remove(moved)
                 del vanished[moved.path]
                 with self.catalog.transaction() as tx:
                     tx.move_file(
@@ -330,6 +338,8 @@ class Indexer:
 
 def _unchanged(record: FileRecord, scanned: ScannedFile, embedded: set[int]) -> bool:
     if record.size != scanned.size or record.mtime_ns != scanned.mtime_ns:
+        return False
+    if record.kind is not scanned.kind:  # kept under another kind (an older finder's move)
         return False
     # A file that failed stays failed until it changes; a good one needs this model's vectors.
     return record.status is FileStatus.ERROR or record.id in embedded

@@ -11,7 +11,7 @@ from PIL import Image
 from finder.core.indexing import indexer as indexer_module
 from finder.core.indexing import pipeline as pipeline_module
 from finder.core.library import Library
-from finder.core.types import IndexProgress, Modality, SearchKind
+from finder.core.types import FileKind, FileStatus, IndexProgress, Modality, SearchKind
 from tests.conftest import CountingEmbedder
 from tests.helpers import draw_photo, write_encrypted_pdf, write_pdf, write_text
 
@@ -240,3 +240,59 @@ def test_folder_errors(library: Library, tmp_path: Path, data_dir: Path) -> None
         library.add_folder(write_text(tmp_path / "f.txt", "x"))
     with pytest.raises(FolderError, match="not a watched folder"):
         library.remove_folder(tmp_path)
+
+
+def _items_text(library: Library, path: Path) -> str:
+    record = library.catalog.file_by_path(str(path))
+    if record is None:
+        return ""
+    rows = library.catalog.items(library.catalog.item_ids_of_files([record.id]))
+    return " ".join(row.text or "" for row in rows.values())
+
+
+def test_a_changed_extension_is_a_new_file_of_the_new_kind(
+    library: Library, tmp_path: Path, counting_embedder: CountingEmbedder
+) -> None:
+    root = tmp_path / "Notes"
+    write_text(root / "note.txt", "a shopping list: apples and pears")
+    draw_photo(root / "photo.png", "red")
+    _index(library, root)
+    counting_embedder.reset()
+    (root / "note.txt").rename(root / "note.jpg")  # the same bytes, now named a picture
+    (root / "photo.png").rename(root / "photo.jpg")  # another picture name: still a move
+    report = library.indexer.run()
+    assert report.moved == 1 and report.removed == 1 and report.added == 0
+    reasons = {Path(e.path).name: e.reason for e in report.errors}
+    assert reasons == {"note.jpg": "not a readable image (unknown or corrupt format)"}
+    note = library.catalog.file_by_path(str(root / "note.jpg"))
+    assert note is not None and note.kind is FileKind.PHOTO and note.status is FileStatus.ERROR
+    assert note.error and "shopping" not in _items_text(library, root / "note.jpg")
+    assert library.catalog.file_by_path(str(root / "note.txt")) is None
+    assert counting_embedder.texts == counting_embedder.images == 0
+    counts = library.catalog.counts()
+    assert (counts["photos"], counts["documents"], counts["errors"]) == (1, 0, 1)
+    # And back: a document again, read again.
+    (root / "note.jpg").rename(root / "note.md")
+    report = library.indexer.run()
+    assert report.added == 1 and report.moved == 0 and report.removed == 1
+    assert "shopping" in _items_text(library, root / "note.md")
+
+
+def test_a_file_kept_under_the_wrong_kind_is_read_again(library: Library, tmp_path: Path) -> None:
+    """What an earlier finder left after `mv note.txt note.jpg`: the document's row and text
+    moved to the new name. A full re-index puts it right."""
+    root = tmp_path / "Notes"
+    write_text(root / "note.txt", "a shopping list: apples and pears")
+    _index(library, root)
+    record = library.catalog.file_by_path(str(root / "note.txt"))
+    assert record is not None
+    moved = (root / "note.txt").rename(root / "note.jpg")
+    stat = moved.stat()
+    with library.catalog.transaction() as tx:  # the old, kind-blind relink
+        tx.move_file(record.id, record.root_id, str(moved), stat.st_size, stat.st_mtime_ns)
+    report = library.indexer.run()
+    assert [Path(e.path).name for e in report.errors] == ["note.jpg"]
+    note = library.catalog.file_by_path(str(moved))
+    assert note is not None and note.kind is FileKind.PHOTO and note.status is FileStatus.ERROR
+    assert "shopping" not in _items_text(library, moved)
+    assert library.catalog.counts()["documents"] == 0

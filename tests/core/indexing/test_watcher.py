@@ -23,7 +23,7 @@ from finder.core.library import Library
 from finder.core.models.spec import resolve_model_spec
 from finder.core.models.switching import ModelChoice, begin_switch, load_state
 from finder.core.models.torch_runtime import ClipEmbedder
-from finder.core.types import SearchKind
+from finder.core.types import FileKind, FileStatus, SearchKind
 from tests.conftest import CountingEmbedder
 from tests.core.indexing.watching import FAST, Recorder, indexed, start_watching, wait_for
 from tests.helpers import TINY_CONFIG, draw_photo, write_text
@@ -153,6 +153,38 @@ def test_a_moved_folder_is_relinked_by_path(
         assert not library.catalog.files_within(library.catalog.roots()[0].id, str(root / "2023"))
         assert counting_embedder.images == 0 and hashed == []  # not embedded, not even read
         assert sum(b.report.moved for b in recorder.batches) == 40
+    finally:
+        watcher.stop()
+
+
+def test_a_rename_to_another_kind_is_not_a_move(
+    library: Library, tmp_path: Path, counting_embedder: CountingEmbedder, recorder: Recorder
+) -> None:
+    root = tmp_path / "Notes"
+    write_text(root / "note.txt", "a shopping list: apples and pears")
+    library.add_folder(root)
+    watcher = start_watching(library, recorder)
+    try:
+        counting_embedder.reset()
+        (root / "note.txt").rename(root / "note.jpg")
+
+        def kind_and_status() -> tuple[object, object] | None:
+            record = library.catalog.file_by_path(str(root / "note.jpg"))
+            return None if record is None else (record.kind, record.status)
+
+        wait_for(
+            lambda: kind_and_status() == (FileKind.PHOTO, FileStatus.ERROR),
+            what="note.jpg read as a picture (and failing)",
+        )
+        assert watcher.wait_idle(10)
+        assert not indexed(library, root / "note.txt")
+        assert "shopping" not in _text_of(library, root / "note.jpg")
+        assert sum(b.report.moved for b in recorder.batches) == 0
+        errors = [e for b in recorder.batches for e in b.report.errors]
+        assert [(Path(e.path).name, e.reason) for e in errors] == [
+            ("note.jpg", "not a readable image (unknown or corrupt format)")
+        ]
+        assert counting_embedder.texts == counting_embedder.images == 0
     finally:
         watcher.stop()
 
