@@ -259,7 +259,11 @@ class Pipeline:
                     image_row += 1
                 else:
                     count = len(p.passages)
-                    new = passages_to_items(p.passages, text_vectors[text_row : text_row + count])
+                    new = passages_to_items(
+                        p.passages,
+                        text_vectors[text_row : text_row + count],
+                        unique=existing is None,
+                    )
                     text_row += count
                     # Page pictures come after the photos in image_vectors.
                     for number, _ in p.pages:

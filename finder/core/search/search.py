@@ -188,7 +188,9 @@ class Search:
             results = _group(self.catalog.items([int(i) for i in ids]), ids, scores, k, kind)
             if len(results) >= k or fetch >= available:
                 return results
-            fetch *= 4  # many passages (or pages) of few files: look further
+            # Many passages (or pages) of few files: look further, at last at every item,
+            # which the store answers exactly: every file with an item is reached.
+            fetch = min(fetch * 4, available)
 
     def _keyword(
         self,

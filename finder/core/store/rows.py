@@ -94,8 +94,24 @@ def to_blob(vector: np.ndarray) -> bytes:
     return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
 
 
-def passages_to_items(passages: Sequence[Passage], vectors: np.ndarray) -> list[NewItem]:
-    return [
-        NewItem(Modality.TEXT, vectors[i], page=p.page, chunk=i, text=p.text)
-        for i, p in enumerate(passages)
-    ]
+def passages_to_items(
+    passages: Sequence[Passage], vectors: np.ndarray, *, unique: bool = True
+) -> list[NewItem]:
+    """A document's passages as items, in order (`chunk` is the passage's place).
+
+    `unique`: a passage equal to an earlier one of the same document (a header, a footer,
+    boilerplate repeated thousands of times) is stored once, at its first page and place.
+    Copies would add nothing to a search but crowd other files out of it. `unique=False`
+    keeps every passage: for new vectors of items already stored, one per item.
+    """
+    seen: set[str] = set()
+    items = []
+    for i, passage in enumerate(passages):
+        if unique:
+            if passage.text in seen:
+                continue
+            seen.add(passage.text)
+        items.append(
+            NewItem(Modality.TEXT, vectors[i], page=passage.page, chunk=i, text=passage.text)
+        )
+    return items

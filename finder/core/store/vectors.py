@@ -1,4 +1,5 @@
-"""hnswlib vector store: one approximate-kNN index per modality, saved atomically.
+"""hnswlib vector store: one approximate-kNN index per modality (hnsw.py), saved
+atomically.
 
 The store is a cache of the catalog's `vectors` table. On open it is checked against
 the catalog and brought in line (missing vectors added, stale ones removed); if it is
@@ -15,13 +16,12 @@ import os
 import shutil
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import hnswlib
 import numpy as np
 
 from finder.core.store.catalog import Catalog
+from finder.core.store.hnsw import HnswIndex, HnswParams
 from finder.core.types import Modality
 
 log = logging.getLogger(__name__)
@@ -30,68 +30,8 @@ FORMAT_VERSION = 1
 _CURRENT = "CURRENT"
 
 
-@dataclass(frozen=True)
-class HnswParams:
-    """Chosen with bench/hnsw_params.py (512-d CLIP-like vectors, recall@10 against exact
-    search): at 100k items M=16/ef_construction=100/ef=128 finds 99.7% of the true top
-    10 in ~0.4 ms a query (10k: 99.8%). ef_construction=200 gave the same recall for
-    1.6x the build time; M=32 no better at this ef; ef=64 drops to 99.5%. A query's
-    cost is dominated by the text encoder (~15-45 ms), so ef is set for recall."""
-
-    m: int = 16
-    ef_construction: int = 100
-    ef_search: int = 128
-
-
 class IndexCorruptError(Exception):
     pass
-
-
-class _ModalityIndex:
-    def __init__(self, dim: int, params: HnswParams, saved: Path | None = None) -> None:
-        self.index = hnswlib.Index(space="ip", dim=dim)  # vectors are L2-normalised: ip = cosine
-        if saved is None:
-            self.index.init_index(
-                max_elements=1024, ef_construction=params.ef_construction, M=params.m
-            )
-        else:
-            self.index.load_index(str(saved))
-        self.index.set_ef(params.ef_search)
-        self.live: set[int] = set()
-        self.deleted = 0
-
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        if len(ids) == 0:
-            return
-        needed = self.index.element_count + len(ids)
-        if needed > self.index.get_max_elements():
-            self.index.resize_index(max(needed, int(self.index.get_max_elements() * 1.5)))
-        # Re-adding a deleted label un-deletes it and replaces its vector.
-        self.index.add_items(vectors.astype(np.float32, copy=False), ids.astype(np.int64))
-        self.live.update(int(i) for i in ids)
-
-    def remove(self, ids: list[int]) -> None:
-        for item_id in ids:
-            if item_id in self.live:
-                self.index.mark_deleted(item_id)
-                self.live.discard(item_id)
-                self.deleted += 1
-
-    def query(self, vector: np.ndarray, k: int, ef: int) -> tuple[np.ndarray, np.ndarray]:
-        k = min(k, len(self.live))
-        if k <= 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        self.index.set_ef(max(ef, k))
-        try:
-            labels, distances = self.index.knn_query(vector.reshape(1, -1), k=k)
-        except RuntimeError:
-            # Many deleted neighbours can leave hnswlib short of k results: widen the search.
-            self.index.set_ef(max(ef, k) * 4)
-            try:
-                labels, distances = self.index.knn_query(vector.reshape(1, -1), k=k)
-            except RuntimeError:
-                labels, distances = self.index.knn_query(vector.reshape(1, -1), k=max(1, k // 2))
-        return labels[0].astype(np.int64), (1.0 - distances[0]).astype(np.float32)
 
 
 class VectorStore:
@@ -101,7 +41,7 @@ class VectorStore:
         self.directory = directory
         self.dim = dim
         self.params = params or HnswParams()
-        self._parts = {m: _ModalityIndex(dim, self.params) for m in Modality}
+        self._parts = {m: HnswIndex(dim, self.params) for m in Modality}
         # hnswlib does not allow a resize or a delete during a query: the app searches on
         # one thread while it indexes on another.
         self._lock = threading.RLock()
@@ -118,11 +58,11 @@ class VectorStore:
                 part.remove(ids)
 
     def count(self, modality: Modality) -> int:
-        return len(self._parts[modality].live)
+        return len(self._parts[modality])
 
     def ids(self, modality: Modality) -> set[int]:
         with self._lock:
-            return set(self._parts[modality].live)
+            return self._parts[modality].labels()
 
     @property
     def deleted_fraction(self) -> float:
@@ -154,13 +94,16 @@ class VectorStore:
         for modality, part in self._parts.items():
             index_file = tmp / f"{modality.value}.hnsw"
             ids_file = tmp / f"{modality.value}-ids.npy"
+            aliases_file = tmp / f"{modality.value}-aliases.npy"
             part.index.save_index(str(index_file))
             np.save(ids_file, np.fromiter(part.live, dtype=np.int64, count=len(part.live)))
-            _fsync_file(index_file)
-            _fsync_file(ids_file)
+            np.save(aliases_file, part.alias_pairs())
+            for written in (index_file, ids_file, aliases_file):
+                _fsync_file(written)
             parts[modality.value] = {
                 "index_bytes": index_file.stat().st_size,
                 "ids_bytes": ids_file.stat().st_size,
+                "aliases_bytes": aliases_file.stat().st_size,
                 "deleted": part.deleted,
             }
         manifest = {"format": FORMAT_VERSION, "dim": self.dim, "parts": parts}
@@ -191,15 +134,20 @@ class VectorStore:
             meta = manifest["parts"][modality.value]
             index_file = gen_dir / f"{modality.value}.hnsw"
             ids_file = gen_dir / f"{modality.value}-ids.npy"
+            # Generations saved before equal vectors were stored once have no aliases file
+            # (and may hold equal vectors in the graph: queries tolerate them).
+            aliases_file = gen_dir / f"{modality.value}-aliases.npy"
             try:
-                if (
-                    index_file.stat().st_size != meta["index_bytes"]
-                    or ids_file.stat().st_size != meta["ids_bytes"]
-                ):
+                sizes = {index_file: meta["index_bytes"], ids_file: meta["ids_bytes"]}
+                if "aliases_bytes" in meta:
+                    sizes[aliases_file] = meta["aliases_bytes"]
+                if any(path.stat().st_size != size for path, size in sizes.items()):
                     raise IndexCorruptError(f"{index_file} is truncated")
-                part = _ModalityIndex(dim, store.params, saved=index_file)
+                part = HnswIndex(dim, store.params, saved=index_file)
                 store._parts[modality] = part
                 part.live = {int(i) for i in np.load(ids_file)}
+                if "aliases_bytes" in meta:
+                    part.set_aliases((int(a), int(b)) for a, b in np.load(aliases_file))
                 part.deleted = int(meta["deleted"])
             except (OSError, RuntimeError, ValueError, KeyError) as exc:
                 raise IndexCorruptError(f"cannot read {index_file}: {exc}") from exc

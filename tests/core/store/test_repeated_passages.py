@@ -1,0 +1,49 @@
+"""Documents that repeat themselves (boilerplate, headers, footers, licence text) neither
+break a search nor crowd other files out of it (issues #14 item 2, #15 item 1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from finder.core.library import Library
+from finder.core.store.rows import passages_to_items
+from finder.core.types import Modality, Passage, SearchKind
+from tests.helpers import write_text
+
+REPEATED = "lorem ipsum " * 7500  # 15,000 words: hundreds of equal passages
+
+
+def test_repetitive_documents_are_stored_once_and_crowd_nothing_out(
+    library: Library, tmp_path: Path
+) -> None:
+    root = tmp_path / "docs"
+    for name in ("manual.txt", "licence.txt", "terms.txt"):
+        write_text(root / name, REPEATED)
+    write_text(root / "receipts.txt", "tax receipts for the hardware store, March")
+    write_text(root / "note.md", "call the plumber about the kitchen sink")
+    library.add_folder(root)
+    library.indexer.run()
+
+    for query in ("tax receipts", "kitchen sink", "lorem ipsum", "anything at all"):
+        results = library.search.text(query, SearchKind.DOCS, k=50)
+        names = sorted(Path(r.path).name for r in results)
+        assert names == ["licence.txt", "manual.txt", "note.md", "receipts.txt", "terms.txt"]
+        assert len(library.search.text(query, SearchKind.ALL, k=50)) == 5
+
+    # Equal passages of a file are stored once: the repeated one (and the last, shorter).
+    for record in library.catalog.files_under(library.catalog.roots()[0].id).values():
+        texts = [text for _, _, _, text in library.catalog.file_items(record.id)]
+        assert len(texts) == len(set(texts)) <= 2
+    assert library.models.store.count(Modality.TEXT) <= 8
+
+
+def test_the_first_of_equal_passages_is_kept_with_its_page() -> None:
+    passages = [Passage("a", 1), Passage("b", 1), Passage("a", 2), Passage("c", 3)]
+    vectors = [[float(i)] for i in range(4)]
+    items = passages_to_items(passages, np.asarray(vectors))
+    assert [(i.text, i.page, i.chunk) for i in items] == [("a", 1, 0), ("b", 1, 1), ("c", 3, 3)]
+    assert [float(i.vector[0]) for i in items] == [0.0, 1.0, 3.0]
+    every = passages_to_items(passages, np.asarray(vectors), unique=False)
+    assert len(every) == 4  # new vectors for items already stored: one per item
