@@ -1,23 +1,25 @@
 """What finder can read, and reading it: images decoded small, documents as passages.
 
 Every reader raises ExtractError with a reason a person understands; the indexer
-records it against the file and moves on.
+records it against the file and moves on. Every reader is bounded: inputs whose decoded
+size would be unbounded are refused before decoding, and documents are read under a
+Budget (time, text kept).
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import warnings
-import zipfile
 from collections.abc import Sequence
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
+from finder.core.ingest.budget import Budget
+from finder.core.ingest.errors import ExtractCancelled, ExtractError
+from finder.core.ingest.html import html_text
+from finder.core.ingest.office import docx_text, odf_text, pptx_slides
 from finder.core.types import FileKind, Passage
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
@@ -25,9 +27,14 @@ DOCUMENT_SUFFIXES = frozenset(
     {".txt", ".md", ".markdown", ".pdf", ".html", ".htm", ".docx", ".pptx", ".odt", ".odp", ".rtf"}
 )
 
-# Refuse decompression bombs: 100 MP is far beyond any camera we expect; Pillow raises
-# DecompressionBombError above twice this, and we turn its warning into an error too.
+# Refused before decoding (the README promises it): 100 MP is far beyond any camera we
+# expect, and decoding one takes ~300-400 MB. Pillow is told the same limit (its warning
+# above it is turned into an error; it refuses outright above twice it).
 MAX_IMAGE_PIXELS = 100_000_000
+# Refused before decoding too: a 9,900,000 x 10 strip is 99 MP in a 280 KB PNG, and
+# scaling its short side to the model's 224 px would take gigabytes. Panoramas stay
+# well inside (a 360-degree one is ~2:1 to 10:1; 20000 x 1000 is 20:1).
+MAX_ASPECT_RATIO = 50
 # The model sees ~224 px; decode JPEGs at a reduced scale of at least this size.
 DECODE_SIZE = 256
 MAX_TEXT_BYTES = 4 << 20  # a huge text file is read up to this much
@@ -41,6 +48,11 @@ MAX_PASSAGES = 2000
 # CLIP's text context is 77 tokens; English averages ~1.3 BPE tokens per word.
 PASSAGE_WORDS = 40
 PASSAGE_OVERLAP = 10
+# A passage also stops at this many characters (40 English words are ~250), and a run
+# without spaces longer than MAX_WORD_CHARS (a base64 blob, a 60,000-letter "word") is
+# cut into pieces of that length: BPE is quadratic in the length of one word.
+PASSAGE_CHARS = 400
+MAX_WORD_CHARS = 100
 
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -49,10 +61,6 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False
 # PDFium is not thread-safe, not even across documents: one call at a time in the
 # process, or it crashes (pypdfium2's docs). Every use of pypdfium2 holds this lock.
 PDFIUM_LOCK = threading.RLock()
-
-
-class ExtractError(Exception):
-    """A file could not be read; str(exc) is the reason shown to the user."""
 
 
 def kind_of(path: Path) -> FileKind | None:
@@ -73,18 +81,14 @@ def load_image(path: Path | str, size: int = DECODE_SIZE) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as img:
-                if img.width * img.height > MAX_IMAGE_PIXELS:
-                    raise ExtractError(
-                        f"image too large ({img.width}x{img.height} pixels; "
-                        f"the limit is {MAX_IMAGE_PIXELS // 1_000_000} megapixels)"
-                    )
+                check_dimensions(img.width, img.height)
                 if img.format == "JPEG":
                     # DCT scaling: decoding at 1/2..1/8 size is several times faster.
                     img.draft("RGB", (size, size))
                 img.seek(0)  # first frame of GIF/animated WebP/multi-page TIFF
+                orientation = img.getexif().get(_ORIENTATION)
                 img.load()
-                upright = ImageOps.exif_transpose(img)
-                rgb = _to_rgb(upright)
+                rgb = _to_rgb(_reduced(img, size))
     except ExtractError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -104,13 +108,54 @@ def load_image(path: Path | str, size: int = DECODE_SIZE) -> Image.Image:
         scale = size * 2 / short
         new_size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
         rgb = rgb.resize(new_size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    if orientation in _TRANSPOSE:
+        rgb = rgb.transpose(_TRANSPOSE[orientation])
     return rgb
+
+
+def check_dimensions(width: int, height: int) -> None:
+    """ExtractError unless an image of this size may be decoded (asked before decoding)."""
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ExtractError(
+            f"image too large ({width}x{height} pixels; "
+            f"the limit is {MAX_IMAGE_PIXELS // 1_000_000} megapixels)"
+        )
+    if max(width, height) > MAX_ASPECT_RATIO * max(1, min(width, height)):
+        raise ExtractError(
+            f"image too elongated to show or search ({width}x{height} pixels; "
+            f"the limit is {MAX_ASPECT_RATIO}:1)"
+        )
+
+
+_ORIENTATION = 0x0112  # EXIF: how to turn the stored pixels to display them upright
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_REDUCIBLE_MODES = frozenset({"L", "LA", "RGB", "RGBA", "RGBa", "La", "I", "F"})
+
+
+def _reduced(img: Image.Image, size: int) -> Image.Image:
+    """A decoded image shrunk by a whole factor, keeping its short side >= 2 * size,
+    before any conversion: a large picture is then held once at full size, not three
+    times (decoded, converted to RGB, turned upright)."""
+    factor = min(img.size) // (size * 2)
+    if factor < 2:
+        return img
+    if img.mode not in _REDUCIBLE_MODES:  # palette, 1-bit, CMYK...: one conversion first
+        img = img.convert("RGBA" if "transparency" in img.info or img.mode == "PA" else "RGB")
+    return img.reduce(factor)
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
     if img.mode == "RGB":
         return img.copy()
-    if img.mode in ("RGBA", "LA", "P", "PA") or "transparency" in img.info:
+    if img.mode in ("RGBA", "LA", "P", "PA", "RGBa", "La") or "transparency" in img.info:
         rgba = img.convert("RGBA")
         white = Image.new("RGB", rgba.size, (255, 255, 255))
         white.paste(rgba, mask=rgba.getchannel("A"))
@@ -121,25 +166,16 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 # -- documents --------------------------------------------------------------------
 
 
-def read_document(path: Path) -> list[Passage]:
-    """A document's text as overlapping passages that fit CLIP's context."""
-    suffix = path.suffix.lower()
+def read_document(path: Path, budget: Budget | None = None) -> list[Passage]:
+    """A document's text as overlapping passages that fit CLIP's context.
+
+    Read under `budget` (by default: EXTRACT_SECONDS, MAX_TEXT_CHARS; give it the run's
+    cancel Event to stop between chunks): ExtractError once its time is up.
+    """
+    budget = budget or Budget()
     try:
-        if suffix == ".pdf":
-            pages = _pdf_pages(path)
-        elif suffix in (".html", ".htm"):
-            pages = [(None, _html_text(_read_text(path)))]
-        elif suffix == ".docx":
-            pages = [(None, _docx_text(path))]
-        elif suffix == ".pptx":
-            pages = _pptx_slides(path)
-        elif suffix in (".odt", ".odp"):
-            pages = [(None, _odf_text(path))]
-        elif suffix == ".rtf":
-            pages = [(None, _rtf_text(_read_text(path)))]
-        else:
-            pages = [(None, _read_text(path))]
-    except ExtractError:
+        pages = _pages(path, path.suffix.lower(), budget)
+    except (ExtractError, ExtractCancelled):
         raise
     except PermissionError as exc:
         raise ExtractError("permission denied") from exc
@@ -149,24 +185,72 @@ def read_document(path: Path) -> list[Passage]:
         raise ExtractError(f"cannot read file ({exc})") from exc
     passages: list[Passage] = []
     for page, text in pages:
-        for chunk in chunk_text(text):
-            passages.append(Passage(chunk, page))
-            if len(passages) >= MAX_PASSAGES:
-                return passages
+        budget.check()
+        chunks = chunk_text(text, limit=MAX_PASSAGES - len(passages))
+        passages += [Passage(chunk, page) for chunk in chunks]
+        if len(passages) >= MAX_PASSAGES:
+            break
     return passages
 
 
-def chunk_text(text: str, words: int = PASSAGE_WORDS, overlap: int = PASSAGE_OVERLAP) -> list[str]:
-    """Split text into passages of about `words` words, consecutive ones overlapping."""
-    tokens = text.split()
-    if not tokens:
-        return []
-    step = max(1, words - overlap)
-    out = []
-    for start in range(0, len(tokens), step):
-        out.append(" ".join(tokens[start : start + words]))
-        if start + words >= len(tokens):
+def _pages(path: Path, suffix: str, budget: Budget) -> list[tuple[int | None, str]]:
+    """(page or slide number, text) of each part of a document."""
+    if suffix == ".pdf":
+        return _pdf_pages(path, budget)
+    if suffix in (".html", ".htm"):
+        return [(None, html_text(_read_text(path), budget))]
+    if suffix == ".docx":
+        return [(None, docx_text(path, budget))]
+    if suffix == ".pptx":
+        return pptx_slides(path, budget)
+    if suffix in (".odt", ".odp"):
+        return [(None, odf_text(path, budget))]
+    if suffix == ".rtf":
+        return [(None, budget.take(_rtf_text(_read_text(path))))]
+    return [(None, budget.take(_read_text(path)))]
+
+
+def chunk_text(
+    text: str,
+    words: int = PASSAGE_WORDS,
+    overlap: int = PASSAGE_OVERLAP,
+    max_chars: int = PASSAGE_CHARS,
+    limit: int | None = None,
+) -> list[str]:
+    """Split text into passages of at most `words` words and about `max_chars` characters,
+    consecutive ones overlapping by about `overlap` words; at most `limit` of them.
+
+    Linear in the text: a run without spaces longer than MAX_WORD_CHARS counts as words
+    of that length.
+    """
+    tokens = _bounded_words(text)
+    out: list[str] = []
+    start = 0
+    while start < len(tokens) and (limit is None or len(out) < limit):
+        end, size = start, 0
+        while end < len(tokens) and end - start < words:
+            size += len(tokens[end]) + 1
+            if size > max_chars + 1 and end > start:
+                break
+            end += 1
+        out.append(" ".join(tokens[start:end]))
+        if end >= len(tokens):
             break
+        taken = end - start
+        start += max(1, taken - overlap * taken // words)  # overlap in proportion
+    return out
+
+
+def _bounded_words(text: str) -> list[str]:
+    words = text.split()
+    if all(len(word) <= MAX_WORD_CHARS for word in words):
+        return words
+    out: list[str] = []
+    for word in words:
+        if len(word) <= MAX_WORD_CHARS:
+            out.append(word)
+        else:
+            out += [word[i : i + MAX_WORD_CHARS] for i in range(0, len(word), MAX_WORD_CHARS)]
     return out
 
 
@@ -192,19 +276,22 @@ def _open_pdf(path: Path) -> Any:
         raise ExtractError(f"not a readable PDF ({exc})") from exc
 
 
-def _pdf_pages(path: Path) -> list[tuple[int, str]]:
+def _pdf_pages(path: Path, budget: Budget) -> list[tuple[int | None, str]]:
     import pypdfium2 as pdfium
 
     with PDFIUM_LOCK:
         pdf = _open_pdf(path)
-        pages: list[tuple[int, str]] = []
+        pages: list[tuple[int | None, str]] = []
         try:
             for index in range(min(len(pdf), MAX_PDF_PAGES)):
+                budget.check()
+                if budget.full:
+                    break
                 page = pdf[index]
                 try:
                     textpage = page.get_textpage()
                     try:
-                        pages.append((index + 1, textpage.get_text_bounded()))
+                        pages.append((index + 1, budget.take(textpage.get_text_bounded())))
                     finally:
                         textpage.close()
                 finally:
@@ -217,18 +304,22 @@ def _pdf_pages(path: Path) -> list[tuple[int, str]]:
 
 
 def render_pdf_pages(
-    path: Path, pages: Sequence[int] | None = None, side: int = PAGE_IMAGE_SIDE
+    path: Path,
+    pages: Sequence[int] | None = None,
+    side: int = PAGE_IMAGE_SIDE,
+    budget: Budget | None = None,
 ) -> list[tuple[int, Image.Image]]:
     """PDF pages as RGB pictures whose long side is `side` px: (1-based page, picture).
 
-    `pages` picks pages (1-based); by default the first MAX_PAGE_IMAGES.
+    `pages` picks pages (1-based); by default the first MAX_PAGE_IMAGES. The budget's
+    deadline is checked between pages.
     """
     with PDFIUM_LOCK:
-        return _render_pdf_pages_locked(path, pages, side)
+        return _render_pdf_pages_locked(path, pages, side, budget or Budget())
 
 
 def _render_pdf_pages_locked(
-    path: Path, pages: Sequence[int] | None, side: int
+    path: Path, pages: Sequence[int] | None, side: int, budget: Budget
 ) -> list[tuple[int, Image.Image]]:
     import pypdfium2 as pdfium
 
@@ -237,6 +328,7 @@ def _render_pdf_pages_locked(
     try:
         wanted = list(pages) if pages is not None else range(1, MAX_PAGE_IMAGES + 1)
         for number in wanted:
+            budget.check()
             if not 1 <= number <= min(len(pdf), MAX_PDF_PAGES):
                 continue
             page = pdf[number - 1]
@@ -253,98 +345,6 @@ def _render_pdf_pages_locked(
     finally:
         pdf.close()
     return out
-
-
-class _TextOfHtml(HTMLParser):
-    _SKIP = frozenset({"script", "style", "noscript", "template"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self._skipping += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP and self._skipping:
-            self._skipping -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
-
-
-def _html_text(html: str) -> str:
-    parser = _TextOfHtml()
-    parser.feed(html)
-    parser.close()
-    return " ".join(parser.parts)
-
-
-_W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-
-
-def _docx_text(path: Path) -> str:
-    """Paragraph text of a .docx (a zip of XML); the stdlib is enough for reading text."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            info = archive.getinfo("word/document.xml")
-            if info.file_size > 64 * MAX_TEXT_BYTES:
-                raise ExtractError("document.xml is implausibly large")
-            root = ElementTree.fromstring(archive.read(info))
-    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError) as exc:
-        raise ExtractError(f"not a readable .docx ({exc})") from exc
-    paragraphs = []
-    for para in root.iter(f"{_W_NS}p"):
-        paragraphs.append("".join(t.text or "" for t in para.iter(f"{_W_NS}t")))
-    return re.sub(r"\n{2,}", "\n", "\n".join(paragraphs))
-
-
-def _zip_xml(path: Path, member: str, what: str) -> ElementTree.Element:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            info = archive.getinfo(member)
-            if info.file_size > 64 * MAX_TEXT_BYTES:
-                raise ExtractError(f"{member} is implausibly large")
-            return ElementTree.fromstring(archive.read(info))
-    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError) as exc:
-        raise ExtractError(f"not a readable {what} ({exc})") from exc
-
-
-_A_NS = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
-
-
-def _pptx_slides(path: Path) -> list[tuple[int | None, str]]:
-    """Text of each slide of a .pptx (a zip of XML, like .docx): slide n is page n."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = [n for n in archive.namelist() if re.fullmatch(r"ppt/slides/slide\d+\.xml", n)]
-    except zipfile.BadZipFile as exc:
-        raise ExtractError(f"not a readable .pptx ({exc})") from exc
-    slides: list[tuple[int | None, str]] = []
-    for name in sorted(names, key=lambda n: int(re.sub(r"\D", "", n))):
-        root = _zip_xml(path, name, ".pptx")
-        paragraphs = [
-            "".join(t.text or "" for t in para.iter(f"{_A_NS}t")) for para in root.iter(f"{_A_NS}p")
-        ]
-        slides.append((int(re.sub(r"\D", "", name)), "\n".join(paragraphs)))
-    return slides
-
-
-_TEXT_NS = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
-
-
-def _odf_text(path: Path) -> str:
-    """Paragraphs and headings of an OpenDocument text or presentation (content.xml)."""
-    root = _zip_xml(path, "content.xml", "OpenDocument file")
-    parts = [
-        " ".join("".join(el.itertext()).split())
-        for el in root.iter()
-        if el.tag in (f"{_TEXT_NS}p", f"{_TEXT_NS}h")
-    ]
-    return "\n".join(p for p in parts if p)
 
 
 def _rtf_text(rtf: str) -> str:

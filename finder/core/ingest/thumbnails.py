@@ -112,7 +112,8 @@ def _render_pdf_page_locked(source: str, index: int, size: int) -> Image.Image |
             bitmap = page.render(scale=scale)
             try:
                 # A copy: the bitmap's memory is PDFium's, freed here, under the lock.
-                return bitmap.to_pil().convert("RGB")
+                picture: Image.Image = bitmap.to_pil().convert("RGB")
+                return picture
             finally:
                 bitmap.close()
         finally:

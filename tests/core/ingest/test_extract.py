@@ -3,18 +3,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
 from finder.core.ingest.extract import (
+    MAX_ASPECT_RATIO,
+    MAX_IMAGE_PIXELS,
     MAX_PASSAGES,
     MAX_TEXT_BYTES,
+    MAX_WORD_CHARS,
+    PASSAGE_CHARS,
     ExtractError,
+    check_dimensions,
     chunk_text,
     kind_of,
     load_image,
     read_document,
 )
 from finder.core.types import FileKind
+from tests.core.ingest.bounded import finishes
 from tests.helpers import draw_photo, write_docx, write_encrypted_pdf, write_pdf, write_text
 
 
@@ -149,3 +155,93 @@ def test_pdfs_read_from_many_threads_at_once(tmp_path: Path) -> None:
     with ThreadPoolExecutor(8) as pool:
         counts = list(pool.map(work, pdfs * 4))
     assert counts == [60] * 48
+
+
+# -- bounded: refused before decoding, linear in the input ------------------------------
+
+
+def _blank_png(path: Path, width: int, height: int) -> Path:
+    """A one-colour RGB PNG compressed as it is written (a few hundred KB for 99 MP)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    packer = zlib.compressobj(9)
+    row = b"\0" + bytes(width * 3)
+    data = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def test_an_absurdly_elongated_image_is_refused_before_decoding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 9,900,000 x 10 is 99 MP (under the pixel limit) in 280 KB: it took 7.2 GB and 32 s.
+    path = _blank_png(tmp_path / "strip.png", 9_900_000, 10)
+    assert path.stat().st_size < 1 << 20
+
+    def no_decoding(self: Image.Image) -> None:
+        raise AssertionError("decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    with pytest.raises(ExtractError, match=r"too elongated .*9900000x10 pixels.*50:1"):
+        load_image(path)
+
+
+def test_panoramas_are_kept(tmp_path: Path) -> None:
+    Image.new("RGB", (20_000, 1000), "navy").save(tmp_path / "pano.jpg")
+    img = load_image(tmp_path / "pano.jpg")
+    assert img.width > 10 * img.height and min(img.size) >= 256
+
+
+def test_the_pixel_limit_is_the_readme_s_100_megapixels() -> None:
+    assert MAX_IMAGE_PIXELS == 100_000_000 and Image.MAX_IMAGE_PIXELS == MAX_IMAGE_PIXELS
+    check_dimensions(10_000, 10_000)
+    check_dimensions(20_000, 1000)
+    with pytest.raises(ExtractError, match="the limit is 100 megapixels"):
+        check_dimensions(10_000, 10_001)
+    with pytest.raises(ExtractError, match="elongated"):
+        check_dimensions(1000, 1000 * MAX_ASPECT_RATIO + 1)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "P", "L", "1", "CMYK", "I;16"])
+def test_large_images_of_every_mode_come_out_small_rgb(tmp_path: Path, mode: str) -> None:
+    source = Image.new("RGB", (3000, 2000), (10, 200, 30)).convert(mode)
+    suffix = ".tif" if mode == "CMYK" else ".png"
+    source.save(tmp_path / f"big{suffix}")
+    img = load_image(tmp_path / f"big{suffix}", size=256)
+    assert img.mode == "RGB" and 512 <= min(img.size) < 1024 and img.width > img.height
+
+
+def test_long_words_make_bounded_passages() -> None:
+    # One 60,000-letter "word" was one passage, and BPE on it quadratic (136 s to index).
+    word = "".join(chr(ord("a") + i % 26) for i in range(60_000))
+    passages = chunk_text(f"start {word} end")
+    assert all(len(p) <= PASSAGE_CHARS for p in passages)
+    assert all(len(w) <= MAX_WORD_CHARS for p in passages for w in p.split())
+    assert passages[0].startswith("start ") and passages[-1].endswith(" end")
+    pieces = [w for w in " ".join(passages).split() if w not in ("start", "end")]
+    assert word.startswith(pieces[0]) and word.endswith(pieces[-1])
+
+
+def test_ordinary_prose_is_chunked_as_before() -> None:
+    words = [f"word{i}" for i in range(1000)]
+    chunks = chunk_text(" ".join(words))
+    assert [len(c.split()) for c in chunks[:-1]] == [40] * (len(chunks) - 1)
+    assert [c.split()[0] for c in chunks[:3]] == ["word0", "word30", "word60"]
+    assert len(chunk_text(" ".join(words), limit=5)) == 5
+
+
+def test_a_long_word_file_reads_in_linear_time(tmp_path: Path) -> None:
+    path = tmp_path / "word.txt"
+    path.write_text("".join(chr(ord("a") + (i * 7) % 26) for i in range(1_000_000)))
+    passages = finishes(lambda: read_document(path))
+    assert 0 < len(passages) <= MAX_PASSAGES
+    assert max(len(p.text) for p in passages) <= PASSAGE_CHARS
