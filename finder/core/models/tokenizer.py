@@ -3,6 +3,11 @@
 A port of open_clip 3.3.0's `SimpleTokenizer` with its defaults (clean="lower", plain
 truncation): importing `open_clip` imports torch (~730 MB, ~3 s), which is the very cost the
 ONNX path avoids. Token ids are identical (tests compare them on varied text).
+
+Tokenising is linear in the input, unlike the reference: BPE merges through a heap (the
+reference rescans the whole word per merge: a 60,000-letter word took minutes), encoding
+stops once the context is full, and text past MAX_TOKENIZE_CHARS is never looked at.
+`bound_text` bounds the input of any other tokenizer (open_clip's, on the torch path).
 """
 
 # Ported from open_clip/tokenizer.py (from openai/CLIP), MIT License, (c) 2021 OpenAI.
@@ -10,6 +15,7 @@ ONNX path avoids. Token ids are identical (tests compare them on varied text).
 from __future__ import annotations
 
 import gzip
+import heapq
 import html
 import importlib.util
 from collections.abc import Callable, Sequence
@@ -24,6 +30,13 @@ DEFAULT_CONTEXT_LENGTH = 77
 _N_MERGES = 49152 - 256 - 2  # the merges OpenAI CLIP's vocabulary was built from
 _SPECIAL_TOKENS = ("<start_of_text>", "<end_of_text>")
 _CACHE_LIMIT = 50_000  # open_clip's cache is unbounded; a long-running app clears ours
+# Text read per input, once runs of whitespace are collapsed: 77 tokens cover at most
+# 77 x 33 characters (the longest BPE symbol is 32), so the rest could never be used.
+MAX_TOKENIZE_CHARS = 8192
+# For tokenizers whose BPE is quadratic in the length of one word (open_clip's): runs of
+# letters or of punctuation longer than this are cut into pieces. Its cost per character
+# is ~15 us at 32, ~40 us at 48, ~120 us at 100; the longest English words are ~45.
+MAX_RUN_CHARS = 48
 
 
 def default_vocab_path() -> Path:
@@ -55,9 +68,32 @@ def bytes_to_unicode() -> dict[int, str]:
     return dict(zip(bs, (chr(c) for c in cs), strict=True))
 
 
-def get_pairs(word: tuple[str, ...]) -> set[tuple[str, str]]:
-    """Adjacent symbol pairs of a word."""
-    return set(zip(word, word[1:], strict=False))
+def collapse(text: str, max_chars: int = MAX_TOKENIZE_CHARS) -> str:
+    """`text` itself when short; else its first `max_chars` characters once runs of
+    whitespace are one space (what every tokenizer's cleaning does first anyway)."""
+    if len(text) <= max_chars:
+        return text
+    return " ".join(text[: max_chars * 4].split())[:max_chars]
+
+
+def bound_text(text: str, max_chars: int = MAX_TOKENIZE_CHARS) -> str:
+    """`text` made cheap for any tokenizer: collapsed and cut to `max_chars`, and runs of
+    letters or punctuation longer than MAX_RUN_CHARS split by spaces. Ordinary text
+    comes back unchanged."""
+    split = str(_long_runs().sub(lambda run: _pieces(run.group()), collapse(text, max_chars)))
+    return split[:max_chars]
+
+
+@lru_cache(maxsize=1)
+def _long_runs() -> Any:
+    import regex  # the tokenizer's own character classes (\p{L}, \p{N})
+
+    longer = MAX_RUN_CHARS + 1
+    return regex.compile(rf"[\p{{L}}]{{{longer},}}|[^\s\p{{L}}\p{{N}}]{{{longer},}}")
+
+
+def _pieces(run: str) -> str:
+    return " ".join(run[i : i + MAX_RUN_CHARS] for i in range(0, len(run), MAX_RUN_CHARS))
 
 
 class ClipTokenizer:
@@ -104,45 +140,60 @@ class ClipTokenizer:
         cached = self._cache.get(token)
         if cached is not None:
             return cached
-        word: tuple[str, ...] = (*token[:-1], token[-1] + "</w>")
-        pairs = get_pairs(word)
-        while pairs:
-            bigram = min(pairs, key=lambda pair: self.bpe_ranks.get(pair, float("inf")))
-            if bigram not in self.bpe_ranks:
-                break
-            first, second = bigram
-            new_word: list[str] = []
-            i = 0
-            while i < len(word):
-                try:
-                    j = word.index(first, i)
-                except ValueError:
-                    new_word.extend(word[i:])
-                    break
-                new_word.extend(word[i:j])
-                i = j
-                if i < len(word) - 1 and word[i + 1] == second:
-                    new_word.append(first + second)
-                    i += 2
-                else:
-                    new_word.append(word[i])
-                    i += 1
-            word = tuple(new_word)
-            if len(word) == 1:
-                break
-            pairs = get_pairs(word)
-        result = " ".join(word)
+        result = " ".join(self._merge([*token[:-1], token[-1] + "</w>"]))
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache = dict(self._special_cache)
         self._cache[token] = result
         return result
 
-    def encode(self, text: str) -> list[int]:
-        """Token ids of one text, without start/end tokens or truncation."""
+    def _merge(self, symbols: list[str]) -> list[str]:
+        """Apply the merges to a word's symbols, lowest rank first, in O(n log n).
+
+        The reference finds the lowest-ranked adjacent pair and merges all its
+        occurrences left to right, then starts again over the whole word: O(n^2). A heap
+        of (rank, position) pops the same merges in the same order: a merge's result only
+        takes part in later-ranked merges, so all occurrences of one rank are merged, left
+        to right, before any higher rank. Entries made stale by a merge are skipped.
+        """
+        ranks = self.bpe_ranks
+        count = len(symbols)
+        after = [*range(1, count), -1]  # linked list over the positions still in use
+        before = list(range(-1, count - 1))
+        heap = [
+            (rank, i)
+            for i in range(count - 1)
+            if (rank := ranks.get((symbols[i], symbols[i + 1]))) is not None
+        ]
+        heapq.heapify(heap)
+        while heap:
+            rank, i = heapq.heappop(heap)
+            j = after[i]
+            if symbols[i] == "" or j < 0 or ranks.get((symbols[i], symbols[j])) != rank:
+                continue  # this pair changed since it was pushed
+            symbols[i] += symbols[j]
+            symbols[j] = ""  # merged away
+            k = after[i] = after[j]
+            if k >= 0:
+                before[k] = i
+                right = ranks.get((symbols[i], symbols[k]))
+                if right is not None:
+                    heapq.heappush(heap, (right, i))
+            if before[i] >= 0:
+                left = ranks.get((symbols[before[i]], symbols[i]))
+                if left is not None:
+                    heapq.heappush(heap, (left, before[i]))
+        return [symbol for symbol in symbols if symbol]
+
+    def encode(self, text: str, limit: int | None = None) -> list[int]:
+        """Token ids of one text (its first MAX_TOKENIZE_CHARS), without start/end tokens;
+        only the first `limit` or more of them when a limit is given (the rest of the text
+        is never tokenised)."""
         ids: list[int] = []
-        for token in self._pat.findall(self.clean(text)):
-            chars = "".join(self.byte_encoder[b] for b in token.encode("utf-8"))
+        for token in self._pat.finditer(self.clean(collapse(text))):
+            chars = "".join(self.byte_encoder[b] for b in token.group().encode("utf-8"))
             ids.extend(self.encoder[symbol] for symbol in self.bpe(chars).split(" "))
+            if limit is not None and len(ids) >= limit:
+                break
         return ids
 
     def __call__(self, texts: str | Sequence[str]) -> np.ndarray:
@@ -151,7 +202,9 @@ class ClipTokenizer:
             texts = [texts]
         result = np.zeros((len(texts), self.context_length), dtype=np.int64)
         for row, text in enumerate(texts):
-            tokens = [self.sot_token_id, *self.encode(text), self.eot_token_id]
+            # Past context_length - 1 ids, the row is the same whatever follows.
+            ids = self.encode(text, limit=self.context_length - 1)
+            tokens = [self.sot_token_id, *ids, self.eot_token_id]
             if len(tokens) > self.context_length:
                 tokens = tokens[: self.context_length]
                 tokens[-1] = self.eot_token_id

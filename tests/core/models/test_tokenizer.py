@@ -121,3 +121,51 @@ def _run(script: str) -> str:
     return subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     ).stdout.strip()
+
+
+# -- linear in the input (issue 15: a 60,000-letter word took 136 s, a 100,000-character
+# query 219 s: the reference BPE rescans the whole word for every merge) -----------------
+
+
+def _letters(n: int, seed: int = 0) -> str:
+    import random
+
+    rng = random.Random(seed)
+    return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(n))
+
+
+def test_long_words_match_open_clip_exactly(ours: ClipTokenizer) -> None:
+    import open_clip
+
+    theirs = open_clip.get_tokenizer("ViT-B-32")
+    texts = [_letters(n, seed=n) for n in (40, 150, 400, 900)]
+    texts += ["ab" * 300, "!?" * 200, "東京の夜景" * 40, "é" * 300, "x" * 1000]
+    assert ours(texts).tolist() == theirs(texts).numpy().tolist()
+    for text in texts[:4]:  # the merges themselves, not only the first 77 tokens
+        word = "".join(ours.byte_encoder[b] for b in text.encode())
+        assert ours.bpe(word) == theirs.bpe(word)
+
+
+@pytest.mark.parametrize("letters", [10_000, 60_000, 100_000])
+def test_a_giant_word_is_tokenised_in_linear_time(ours: ClipTokenizer, letters: int) -> None:
+    from tests.core.ingest.bounded import finishes
+
+    text = _letters(letters, seed=letters)
+    row = finishes(lambda: ours([text]))[0]
+    assert row[0] == ours.sot_token_id and row[-1] == ours.eot_token_id
+    ids = finishes(lambda: ours.encode(text))  # the whole of what is read, not only 77
+    assert len(ids) > 1000
+
+
+def test_bound_text_leaves_ordinary_text_alone_and_bounds_the_rest() -> None:
+    from finder.core.models.tokenizer import MAX_RUN_CHARS, MAX_TOKENIZE_CHARS, bound_text
+
+    for text in TEXTS[:-1]:  # all but the 500-letter word
+        assert bound_text(text) == text
+    bounded = bound_text(_letters(100_000))
+    assert len(bounded) <= MAX_TOKENIZE_CHARS
+    assert max(len(w) for w in bounded.split()) == MAX_RUN_CHARS
+    assert bound_text("a   b\n" * 5000) == ("a b " * 5000)[:MAX_TOKENIZE_CHARS]
+    assert bound_text("see https://example.com/a/very/long/path/with/many/parts") == (
+        "see https://example.com/a/very/long/path/with/many/parts"  # short runs: unchanged
+    )
