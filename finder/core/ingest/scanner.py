@@ -51,39 +51,93 @@ def scan(root: Path, skipped: list[SkippedPath] | None = None) -> Iterator[Scann
     while stack:
         folder = stack.pop()
         try:
-            entries = list(os.scandir(folder))
-        except OSError as exc:
-            if skipped is not None and folder != str(root):
-                skipped.append(
-                    SkippedPath(folder, f"cannot list folder ({exc.strerror})", unlistable=True)
-                )
+            entries = _open_folder(folder)
+        except _ClosedFolder as closed:
+            # (A root that cannot be listed at all is the indexer's: it goes offline.)
+            if skipped is not None and (folder != str(root) or closed.listed):
+                skipped.append(SkippedPath(folder, closed.reason, unlistable=True))
             continue
-        for entry in entries:
-            name = entry.name
-            if name.startswith(".") or name in SKIPPED_DIRS:
-                continue
-            if not _storable(entry.path):
-                if skipped is not None:
-                    skipped.append(
-                        SkippedPath(
-                            repr(entry.path)[1:-1],
-                            "file name is not valid Unicode; rename it to index it",
-                        )
-                    )
-                continue
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-                    continue
-                kind = kind_of(Path(name))
-                if kind is None:
-                    continue
-                st = entry.stat(follow_symlinks=True)
-            except OSError:
-                continue  # broken symlink, or vanished while we looked: nothing to index
-            if not stat.S_ISREG(st.st_mode):
-                continue
-            yield ScannedFile(entry.path, st.st_size, st.st_mtime_ns, kind)
+        found: list[ScannedFile] = []
+        subfolders = len(stack)
+        try:
+            for entry in entries:
+                scanned = _scanned(entry, stack, skipped)
+                if scanned is not None:
+                    found.append(scanned)
+        except PermissionError as exc:
+            # Listed but not entered after all: what we knew of the folder is kept.
+            del stack[subfolders:]
+            if skipped is not None:
+                skipped.append(SkippedPath(folder, _closed_reason(exc), unlistable=True))
+            continue
+        yield from found
+
+
+class _ClosedFolder(Exception):
+    """A folder that cannot be listed, or listed but not entered."""
+
+    def __init__(self, reason: str, listed: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.listed = listed  # its names could be read (it is there), not its files
+
+
+def _open_folder(folder: str, *, list_it: bool = True) -> list[os.DirEntry[str]]:
+    """The folder's entries (none unless `list_it`); _ClosedFolder saying why not.
+
+    Listing needs read permission; reaching the entries needs execute (search)
+    permission too, which a folder of mode 644 lacks: its names list, every look at
+    them fails, and its files would seem deleted.
+    """
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing) if list_it else []
+    except OSError as exc:
+        raise _ClosedFolder(f"cannot list folder ({exc.strerror or exc})", False) from exc
+    try:
+        os.stat(os.path.join(folder, os.curdir))  # "." looked up inside: needs execute
+    except OSError as exc:
+        raise _ClosedFolder(_closed_reason(exc), True) from exc
+    return entries
+
+
+def _closed_reason(exc: OSError) -> str:
+    return f"cannot open folder ({exc.strerror or exc})"
+
+
+def _scanned(
+    entry: os.DirEntry[str], stack: list[str], skipped: list[SkippedPath] | None
+) -> ScannedFile | None:
+    """The entry as a file to index; a folder is pushed on `stack`. PermissionError when
+    the entry's own folder cannot be entered."""
+    name = entry.name
+    if name.startswith(".") or name in SKIPPED_DIRS:
+        return None
+    if not _storable(entry.path):
+        if skipped is not None:
+            skipped.append(
+                SkippedPath(
+                    repr(entry.path)[1:-1], "file name is not valid Unicode; rename it to index it"
+                )
+            )
+        return None
+    try:
+        if entry.is_dir(follow_symlinks=False):
+            stack.append(entry.path)
+            return None
+        kind = kind_of(Path(name))
+        if kind is None:
+            return None
+        st = entry.stat(follow_symlinks=True)
+    except PermissionError:
+        if not entry.is_symlink():
+            raise  # a plain entry we listed but may not look at: its folder is closed
+        return None  # a symlink into a place we may not enter: nothing to index here
+    except OSError:
+        return None  # broken symlink, or vanished while we looked: nothing to index
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return ScannedFile(entry.path, st.st_size, st.st_mtime_ns, kind)
 
 
 def is_within(path: str, folder: str) -> bool:
@@ -134,12 +188,10 @@ def scan_subtree(
         return  # gone: nothing there to index
     if stat.S_ISDIR(st.st_mode):
         try:
-            os.scandir(sub).close()
-        except OSError as exc:
+            _open_folder(str(sub), list_it=False)
+        except _ClosedFolder as closed:
             if skipped is not None:
-                skipped.append(
-                    SkippedPath(str(sub), f"cannot list folder ({exc.strerror})", unlistable=True)
-                )
+                skipped.append(SkippedPath(str(sub), closed.reason, unlistable=True))
             return
         yield from scan(sub, skipped)
         return
