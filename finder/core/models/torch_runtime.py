@@ -19,6 +19,7 @@ from finder.core.models.cpu import cpu_has_native_bf16, resolve_precision
 from finder.core.models.embedder import SpecEmbedder, normalise
 from finder.core.models.query_cache import QUERY_CACHE_SIZE, QueryCache
 from finder.core.models.spec import ModelSpec, ModelUnavailableError, pretrained_tags
+from finder.core.models.tokenizer import bound_text
 from finder.core.models.weights import (
     DownloadCancelled,
     DownloadError,
@@ -276,7 +277,8 @@ class ClipEmbedder(SpecEmbedder):
     def _encode_texts(self, texts: Sequence[str], *, short: bool) -> np.ndarray:
         import torch
 
-        tokens = self._tokenizer(list(texts))
+        # open_clip's BPE is quadratic in a word's length: bound what it is given.
+        tokens = self._tokenizer([bound_text(text) for text in texts])
         with torch.inference_mode():
             if short:
                 features = _encode_text_short(self._model, tokens)

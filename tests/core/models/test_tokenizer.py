@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -169,3 +170,11 @@ def test_bound_text_leaves_ordinary_text_alone_and_bounds_the_rest() -> None:
     assert bound_text("see https://example.com/a/very/long/path/with/many/parts") == (
         "see https://example.com/a/very/long/path/with/many/parts"  # short runs: unchanged
     )
+
+
+def test_the_torch_runtime_bounds_what_open_clip_tokenises(tiny_embedder: Any) -> None:
+    from tests.core.ingest.bounded import finishes
+
+    query = _letters(100_000, seed=7)  # took 219 s as a query
+    vectors = finishes(lambda: tiny_embedder.encode_texts([query, "a dog"]))
+    assert vectors.shape[0] == 2
