@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from itertools import chain
 from pathlib import Path
 
+from finder.core.indexing.attempts import JOURNAL_DIR, STUCK_REASON, Attempts, Suspect
 from finder.core.indexing.pipeline import IndexerConfig, Pipeline, ProgressCallback, Work
 from finder.core.ingest.extract import kind_of
 from finder.core.ingest.scanner import (
@@ -87,12 +88,20 @@ class Indexer:
         written.
         """
         with self._run_lock:
+            attempts = Attempts(
+                self.catalog.path.parent / JOURNAL_DIR, heartbeat_s=self.config.heartbeat_s
+            )
+            suspects = attempts.open()  # what runs that died were reading
             try:
-                return self._run(roots, subtrees, moves, progress, cancel, save, vectors_only)
+                return self._run(
+                    roots, subtrees, moves, progress, cancel, save, vectors_only, attempts, suspects
+                )
             except OSError as exc:
                 if exc.errno in _STORAGE_ERRNOS:  # reading user files never raises here
                     raise storage_error(self.catalog.path.parent, exc) from exc
                 raise
+            finally:
+                attempts.close()
 
     def _run(
         self,
@@ -103,6 +112,8 @@ class Indexer:
         cancel: threading.Event | None,
         save: bool,
         vectors_only: bool,
+        attempts: Attempts,
+        suspects: dict[str, Suspect],
     ) -> IndexReport:
         started = time.monotonic()
         report = IndexReport()
@@ -163,24 +174,48 @@ class Indexer:
             report.removed = len(vanished)
             self._store_remove(removed_items)
 
-        if work and not cancel.is_set():
+        work, deferred = self._triage(work, suspects, vectors_only)
+        if (work or deferred) and not cancel.is_set():
             pipeline = Pipeline(
-                self.catalog, self.models, self.embedder, self.config, self.thumbnails
+                self.catalog, self.models, self.embedder, self.config, self.thumbnails, attempts
             )
-            pipeline.run(work, report, notify, cancel, started)
+            pipeline.run(work, report, notify, cancel, started, deferred)
+        if roots is None and subtrees is None and not vectors_only and not cancel.is_set():
+            listed = {w.scanned.path for w in chain(work, deferred)}
+            for path in suspects.keys() - listed:  # gone, or changed back: nothing to read
+                attempts.resolved(path)
         report.cancelled = cancel.is_set()
+        total = len(work) + len(deferred)
         if self.models.is_open and save:
-            notify(
-                IndexProgress("saving", len(work), len(work), elapsed_s=time.monotonic() - started)
-            )
+            notify(IndexProgress("saving", total, total, elapsed_s=time.monotonic() - started))
             self.models.save()
         report.elapsed_s = time.monotonic() - started
-        notify(
-            IndexProgress(
-                "done", len(work), len(work), len(report.errors), elapsed_s=report.elapsed_s
-            )
-        )
+        notify(IndexProgress("done", total, total, len(report.errors), elapsed_s=report.elapsed_s))
         return report
+
+    def _triage(
+        self, work: list[Work], suspects: dict[str, Suspect], vectors_only: bool
+    ) -> tuple[list[Work], list[Work]]:
+        """(work now, work last). A file that was being read when a run died is skipped
+        and recorded as an error if it had stalled that run or was read when two runs died;
+        else it is read again, last, once the rest is written."""
+        if not suspects:
+            return work, []
+        now: list[Work] = []
+        last: list[Work] = []
+        for item in work:
+            suspect = suspects.get(item.scanned.path)
+            if suspect is None:
+                now.append(item)
+            elif suspect.skipped(self.config.stalled_after_s):
+                log.warning("%s: %s", suspect.path, STUCK_REASON)
+                if not vectors_only:  # a switch leaves recording it to the folders' indexer
+                    item.skip = STUCK_REASON
+                    now.append(item)
+            else:
+                item.deaths = suspect.deaths
+                last.append(item)
+        return now, last
 
     def save(self) -> None:
         """Save the vector index now (after runs with `save=False`)."""

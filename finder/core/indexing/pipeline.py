@@ -12,14 +12,16 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from finder.core.indexing.attempts import Attempts
 from finder.core.indexing.priority import BACKGROUND_NICE, lower_thread_priority
 from finder.core.ingest.extract import ExtractError, load_image, read_document, render_pdf_pages
 from finder.core.ingest.scanner import ScannedFile, content_hash
@@ -51,6 +53,9 @@ class IndexerConfig:
     lookahead: int = 64  # decoded files waiting for the model, at most
     save_every_s: float = 120.0  # save the vector index this often during long runs
     decode_nice: int = BACKGROUND_NICE  # decode threads yield the CPU to the UI (Linux)
+    # A file a killed run had been reading this long is skipped by the next (attempts.py).
+    stalled_after_s: float = 5.0
+    heartbeat_s: float = 1.0  # how often a run waiting for a file says it is alive
 
 
 @dataclass
@@ -62,6 +67,8 @@ class Work:
     existing: FileRecord | None
     # Unchanged and embedded with another model: its items only need this model's vectors.
     reuse: bool = False
+    deaths: int = 0  # runs that died while reading it (attempts.py)
+    skip: str | None = None  # not read: recorded as an error with this reason
 
 
 @dataclass
@@ -87,12 +94,14 @@ class Pipeline:
         embedder: Embedder,
         config: IndexerConfig,
         thumbnails: ThumbnailCache | None = None,
+        attempts: Attempts | None = None,
     ) -> None:
         self.catalog = catalog
         self.models = models
         self.embedder = embedder
         self.config = config
         self.thumbnails = thumbnails  # photos' previews are saved from the same decode
+        self.attempts = attempts  # which file is being read, should the process die
 
     def run(
         self,
@@ -101,10 +110,13 @@ class Pipeline:
         notify: ProgressCallback,
         cancel: threading.Event,
         started: float,
+        deferred: Sequence[Work] = (),
     ) -> None:
+        """Read, embed and store `work`, then `deferred` (files a run was reading when it
+        died: read last, once everything else is written)."""
         self.embedder.load()  # model errors surface before any work starts
         self.models.open()
-        total = len(work)
+        total = len(work) + len(deferred)
         state = IndexProgress("embedding", total=total)
         pending: list[Prepared] = []
         last_save = time.monotonic()
@@ -114,6 +126,10 @@ class Pipeline:
             if not pending:
                 return
             self._write_batch(pending, report)
+            if self.attempts is not None:
+                for p in pending:
+                    if p.work.skip is not None:  # recorded: no longer a suspect
+                        self.attempts.resolved(p.work.scanned.path)
             state.done += len(pending)
             state.failed = len(report.errors)
             state.elapsed_s = time.monotonic() - started
@@ -129,35 +145,69 @@ class Pipeline:
             initializer=lower_thread_priority,
             initargs=(self.config.decode_nice,),
         ) as pool:
-            in_flight: deque[Future[Prepared]] = deque()
-            queue = iter(work)
-            for item in queue:
-                in_flight.append(pool.submit(self._prepare, item))
-                if len(in_flight) >= self.config.lookahead:
-                    break
-            while in_flight:
-                prepared = in_flight.popleft().result()
-                if not cancel.is_set():
-                    next_item = next(queue, None)
-                    if next_item is not None:
-                        in_flight.append(pool.submit(self._prepare, next_item))
-                pending.append(prepared)
-                state.current = prepared.work.scanned.path
-                images = sum((p.image is not None) + len(p.pages) for p in pending)
-                passages = sum(len(p.passages) for p in pending)
-                if images >= self.config.image_batch or passages >= self.config.text_batch:
-                    flush()
-                if cancel.is_set():
-                    # Finish what is decoded (it is cheap to keep), drop the rest.
-                    for future in in_flight:
-                        future.cancel()
-                    done = [f.result() for f in in_flight if f.done() and not f.cancelled()]
-                    pending.extend(done)
-                    break
-            flush()
+            # Suspects go one at a time, each written before the next is read: should one
+            # kill the process again, no other file was being read with it.
+            for items, lookahead in ((work, self.config.lookahead), (deferred, 1)):
+                if not items or cancel.is_set():
+                    continue
+                in_flight: deque[Future[Prepared]] = deque()
+                queue = iter(items)
+                for item in queue:
+                    in_flight.append(pool.submit(self._prepare, item))
+                    if len(in_flight) >= lookahead:
+                        break
+                while in_flight:
+                    prepared = self._result(in_flight.popleft())
+                    pending.append(prepared)
+                    state.current = prepared.work.scanned.path
+                    images = sum((p.image is not None) + len(p.pages) for p in pending)
+                    passages = sum(len(p.passages) for p in pending)
+                    if (
+                        lookahead == 1
+                        or images >= self.config.image_batch
+                        or passages >= self.config.text_batch
+                    ):
+                        flush()
+                    if not cancel.is_set():
+                        next_item = next(queue, None)
+                        if next_item is not None:
+                            in_flight.append(pool.submit(self._prepare, next_item))
+                    if cancel.is_set():
+                        # Finish what is decoded (it is cheap to keep), drop the rest.
+                        for future in in_flight:
+                            future.cancel()
+                        done = [f.result() for f in in_flight if f.done() and not f.cancelled()]
+                        pending.extend(done)
+                        break
+                flush()
+
+    def _result(self, future: Future[Prepared]) -> Prepared:
+        """Wait for a file being read, saying now and then that the run is alive: how long
+        it had been read is known should the process be killed meanwhile."""
+        if self.attempts is None:
+            return future.result()
+        while True:
+            try:
+                return future.result(timeout=self.config.heartbeat_s)
+            except FutureTimeout:
+                self.attempts.alive()
 
     def _prepare(self, item: Work) -> Prepared:
-        """Runs in a worker thread: read, hash and decode one file. Never raises."""
+        """Runs in a worker thread: one file read (its reading kept in the journal, should
+        the process die meanwhile), or its skip. Never raises."""
+        path = item.scanned.path
+        if item.skip is not None:
+            return Prepared(item, error=item.skip)
+        if self.attempts is None:
+            return self._read(item)
+        self.attempts.started(path, item.deaths)
+        try:
+            return self._read(item)
+        finally:
+            self.attempts.ended(path)
+
+    def _read(self, item: Work) -> Prepared:
+        """Read, hash and decode one file; what fails is recorded as its error."""
         path = item.scanned.path
         prepared = Prepared(item)
         try:
