@@ -3,12 +3,22 @@
 Used by the end-to-end ranking tests and by bench/quality.py, so later changes
 (quantisation, new models, chunking, fusion) are compared with the same numbers.
 Everything goes through the real Library: indexing, the vector store and search.
+
+`make_named_folders` / `evaluate_names` add the cases fusion must get right when file
+names speak: photos named by what they show beside photos named like a camera's
+(IMG_5749.png), which only meaning finds, and invoices told apart by their number or a
+quoted phrase, which only keywords find.
+
+    python -m tools.ranking_eval [--model tests/models/finder-tiny.json] [--seed 4242]
 """
 
 from __future__ import annotations
 
+import argparse
 import io
+import json
 import random
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,8 +26,16 @@ from pathlib import Path
 from PIL import Image
 
 from finder.core.library import Library
+from finder.core.models.spec import resolve_model_spec
+from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.types import SearchKind, SearchResult
-from tools.synthetic_data import Sample, make_document_folder, make_photo_folder
+from tools.synthetic_data import Sample, caption, make_document_folder, make_photo_folder
+
+# Photos named like a camera's files among photos named by content: the four of the issue.
+CAMERA_SHOTS = (("red", "circle"), ("blue", "square"), ("green", "triangle"), ("yellow", "circle"))
+NAMED_COLORS = ("red", "blue", "green", "yellow")  # x 5 shapes: 20 photos
+INVOICE_NUMBERS = (4470, 4471, 4472, 4473, 4474)
+REMINDER = "second reminder"  # a quoted phrase only one invoice holds
 
 
 @dataclass
@@ -196,3 +214,94 @@ def mixed_view(library: Library, folders: Folders, k: int = 10) -> dict[str, flo
         "both_kinds_in_top_k": round(both_kinds / n, 3),
         "photo_and_document_in_top3": round(both_top3 / n, 3),
     }
+
+
+@dataclass
+class NamedFolders:
+    camera: list[Sample]  # photos named IMG_xxxx: nothing in their names says what they show
+    invoices: dict[int, Path]  # invoice number -> its document (named note_xxxx.txt)
+    reminder: Path  # the one invoice holding REMINDER
+
+
+def make_named_folders(root: Path, seed: int) -> NamedFolders:
+    """20 shape photos named by content (red_square.png), 4 of them (CAMERA_SHOTS) renamed
+    like a camera's; invoices that differ only by number, one holding REMINDER, and a few
+    receipts, all with neutral names."""
+    rng = random.Random(f"named-{seed}")
+    camera = []
+    for sample in make_photo_folder(root / "photos", seed, colors=NAMED_COLORS):
+        if (sample.color, sample.shape) in CAMERA_SHOTS:
+            target = sample.path.with_name(f"IMG_{rng.randrange(1000, 10000)}.png")
+            camera.append(replace(sample, path=sample.path.rename(target)))
+    documents = root / "documents"
+    documents.mkdir(parents=True, exist_ok=True)
+    invoices = {}
+    names = rng.sample(range(10000), len(INVOICE_NUMBERS) + 3)
+    for number, name in zip(INVOICE_NUMBERS, names, strict=False):
+        days = rng.randint(5, 60)
+        text = f"invoice number {number}, payment due in {days} days. Sent by the office team."
+        if number == INVOICE_NUMBERS[-1]:
+            text = f"invoice number {number}, {REMINDER}: payment due in {days} days."
+        invoices[number] = documents / f"note_{name:04d}.txt"
+        invoices[number].write_text(text, encoding="utf-8")
+    for name in names[len(INVOICE_NUMBERS) :]:
+        total = f"{rng.randint(1, 999)}.{rng.randint(10, 99)}"
+        text = f"receipt: total paid {total}, thank you for shopping"
+        (documents / f"note_{name:04d}.txt").write_text(text, encoding="utf-8")
+    return NamedFolders(camera, invoices, invoices[INVOICE_NUMBERS[-1]])
+
+
+def evaluate_names(library: Library, folders: NamedFolders, k: int = 10) -> dict[str, CaseResult]:
+    """Meaning against names that share a word, and keywords where only they can tell."""
+    search = library.search
+    cases: dict[str, CaseResult] = {}
+    for view in (SearchKind.PHOTOS, SearchKind.ALL):
+        case = cases[f"text->photo beside named photos ({view.value})"] = CaseResult(view.value)
+        for sample in folders.camera:
+            query = caption(sample.color or "", sample.shape or "")
+            case.add(query, rank_of(search.text(query, view, k), sample.path))
+    for view in (SearchKind.DOCS, SearchKind.ALL):
+        case = cases[f"invoice number ({view.value})"] = CaseResult(view.value)
+        for number, path in folders.invoices.items():
+            query = f"invoice {number}"
+            case.add(query, rank_of(search.text(query, view, k), path))
+        case = cases[f"quoted phrase ({view.value})"] = CaseResult(view.value)
+        query = f'invoice "{REMINDER}"'
+        case.add(query, rank_of(search.text(query, view, k), folders.reminder))
+    return cases
+
+
+def main() -> None:
+    """Index fresh folders with a model and print every case's figures as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    default = Path(__file__).resolve().parent.parent / "tests" / "models" / "finder-tiny.json"
+    parser.add_argument("--model", default=str(default))
+    parser.add_argument("--pretrained", default=None)
+    parser.add_argument("--seed", type=int, default=4242)
+    parser.add_argument("-k", type=int, default=10)
+    args = parser.parse_args()
+    embedder = ClipEmbedder(resolve_model_spec(args.model, args.pretrained), threads=2)
+    report: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        folders, _ = make_folders(root / "library", args.seed)
+        named = make_named_folders(root / "named", args.seed)
+        for name, build in (("neutral names", "library"), ("speaking names", "named")):
+            library = Library(root / f"data-{build}", embedder, writable=True)
+            try:
+                library.add_folder(root / build)
+                library.indexer.run()
+                if build == "library":
+                    cases = evaluate(library, folders, root / "scratch", args.k, args.seed)
+                    report["mixed view"] = mixed_view(library, folders, args.k)
+                else:
+                    cases = evaluate_names(library, named, args.k)
+            finally:
+                library.close()
+            report[name] = {case: result.summary() for case, result in cases.items()}
+            report[f"{name}: misses"] = {c: r.misses for c, r in cases.items() if r.misses}
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,4 +1,7 @@
-"""Keyword index (FTS5), hybrid ranking, PDF pages as pictures, OCR, more document kinds."""
+"""Keyword index (FTS5), hybrid search, PDF pages as pictures, OCR, more document kinds.
+
+(Fusion and keyword parsing alone: tests/core/search.)
+"""
 
 from __future__ import annotations
 
@@ -16,88 +19,8 @@ from PIL import Image, ImageDraw, ImageFont
 from finder.core.ingest.extract import read_document, render_pdf_pages
 from finder.core.library import Library
 from finder.core.search import search as search_module
-from finder.core.search.keywords import parse
-from finder.core.search.ranking import RRF_K, fuse
-from finder.core.types import FileKind, SearchKind, SearchResult
+from finder.core.types import SearchKind
 from tests.helpers import draw_photo, write_encrypted_pdf, write_pdf, write_text
-
-
-def _r(
-    path: str,
-    score: float = 0.5,
-    *,
-    signal: str = "passage",
-    page: int | None = None,
-    snippet: str | None = None,
-    terms: tuple[str, ...] = (),
-) -> SearchResult:
-    return SearchResult(
-        path=path,
-        kind=FileKind.DOCUMENT,
-        score=score,
-        snippet=snippet,
-        page=page,
-        matched_terms=terms,
-        signals=(signal,),
-    )
-
-
-# -- fusion --------------------------------------------------------------------------------
-
-
-def test_fusion_rewards_files_found_by_several_signals() -> None:
-    keyword = [_r("b", 1.0, signal="keyword", terms=("4471",)), _r("c", 1.0, signal="keyword")]
-    meaning = [
-        _r("a", 0.9),
-        _r("c", 0.8),
-        _r("x", 0.75),
-        _r("b", 0.7, snippet="best passage", page=3),
-    ]
-    fused = fuse({"keyword": keyword, "meaning": meaning}, k=10)
-    assert [r.path for r in fused] == ["c", "b", "a", "x"]  # c: ranks 1+1 > b: 0+3 > a: 0
-    b = fused[1]
-    assert b.signals == ("keyword", "passage") and b.matched_terms == ("4471",)
-    assert b.snippet == "best passage" and b.page == 3  # borrowed from the passage entry
-    assert fuse({"keyword": [], "meaning": []}, 5) == []
-    assert len(fuse({"meaning": meaning}, 2)) == 2
-
-
-def test_fusion_weighs_keyword_hits_by_the_share_of_words_found() -> None:
-    keyword = [_r("half", 0.5, signal="keyword"), _r("all", 1.0, signal="keyword")]
-    fused = fuse({"keyword": keyword}, 5)
-    assert [r.path for r in fused] == ["all", "half"]
-    # A single list keeps its order, ties keep the order of the lists.
-    assert [r.path for r in fuse({"image": [_r("x"), _r("y")]}, 5)] == ["x", "y"]
-    tie = fuse({"keyword": [_r("k", 1.0, signal="keyword")], "meaning": [_r("m")]}, 5)
-    assert [r.path for r in tie] == ["k", "m"] and RRF_K > 0
-
-
-def test_keyword_queries_become_fts_expressions() -> None:
-    q = parse('invoice 4471 "due date" Walr')
-    assert q.terms == ("invoice", "4471") and q.phrases == (("due", "date"),)
-    assert q.prefix == "walr"
-    assert q.match_expression() == '"invoice" OR "4471" OR "walr"* OR "due date"'
-    assert q.matched("Walrus Ltd invoice_4471.pdf; due date: May") == [
-        "invoice",
-        "4471",
-        "walr",
-        "due date",
-    ]
-    assert parse("the a of").empty and parse("r_d").empty
-    assert parse('say "hi"').match_expression() == '"say" OR "hi"'  # quotes are escaped away
-
-
-def test_rows_with_every_word_come_first_and_common_words_match_names_only() -> None:
-    q = parse("invoice 4471 walr")
-    assert q.match_all_expression() == '"invoice" AND "4471" AND "walr"*'
-    assert parse("invoice").match_all_expression() is None  # one word: the OR pass says it
-    assert q.match_expression(names_only={("invoice", False)}, left_out={("walr", True)}) == (
-        '{name folder}: "invoice" OR "4471"'
-    )
-    assert parse("invoice ").match_expression(left_out={("invoice", False)}) == ""
-    # Plain ASCII takes a shortcut; text with accents still loses them.
-    assert parse("Café Zürich").matched("cafe in ZURICH") == ["cafe", "zurich"]
-
 
 # -- with the tiny (random) model -------------------------------------------------------------
 

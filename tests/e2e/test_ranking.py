@@ -21,7 +21,19 @@ from finder.core.models.runtime import optimise
 from finder.core.models.spec import resolve_model_spec
 from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.types import FileKind, SearchKind
-from tools.ranking_eval import Folders, evaluate, make_folders, mixed_view, rank_of
+from tools.ranking_eval import (
+    CAMERA_SHOTS,
+    REMINDER,
+    Folders,
+    NamedFolders,
+    evaluate,
+    evaluate_names,
+    make_folders,
+    make_named_folders,
+    mixed_view,
+    rank_of,
+)
+from tools.synthetic_data import caption
 
 MODEL = Path(__file__).resolve().parent.parent / "models" / "finder-tiny.json"
 SEED = 4242  # training used other seeds: new positions, sizes and backgrounds
@@ -133,3 +145,55 @@ def test_cli_with_the_trained_model(
     assert cli.main(["search", photo.query, "--kind", "photos", "--json", "-k", "3", *common]) == 0
     results = json.loads(capsys.readouterr().out)
     assert results[0]["path"] == str(photo.path) and results[0]["kind"] == FileKind.PHOTO.value
+
+
+# -- when file names speak ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def named(
+    trained: ClipEmbedder, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Library, NamedFolders]]:
+    """20 shape photos named by what they show, 4 of them named like a camera's files;
+    invoices that differ by number and a receipt or two, with neutral names."""
+    root = tmp_path_factory.mktemp("named")
+    folders = make_named_folders(root / "library", SEED)
+    library = Library(root / "data", trained, writable=True, ocr=False)
+    library.add_folder(root / "library")
+    assert not library.indexer.run().errors
+    yield library, folders
+    library.close()
+
+
+def test_a_meaning_match_is_not_buried_under_names_sharing_a_word(
+    named: tuple[Library, NamedFolders],
+) -> None:
+    library, folders = named
+    assert len(folders.camera) == len(CAMERA_SHOTS) and not library.search.random_weights
+    for view in (SearchKind.PHOTOS, SearchKind.ALL):
+        for sample in folders.camera:  # IMG_5749.png showing a red circle, ...
+            query = caption(sample.color or "", sample.shape or "")
+            results = library.search.text(query, view, 10)
+            assert rank_of(results, sample.path) == 1, (query, [Path(r.path).name for r in results])
+            assert results[0].match == "strong"
+            # red_square.png shares a word with "a red circle": a weak match, below.
+            sharing = [r for r in results if r.matched_terms]
+            assert sharing and all(r.match == "weak" for r in sharing)
+            scores = [r.score for r in results]
+            assert scores == sorted(scores, reverse=True)  # the numbers shown agree
+
+
+def test_an_invoice_number_or_a_quoted_phrase_still_wins(
+    named: tuple[Library, NamedFolders],
+) -> None:
+    library, folders = named
+    for view in (SearchKind.DOCS, SearchKind.ALL):
+        for number, path in folders.invoices.items():
+            results = library.search.text(f"invoice {number}", view, 10)
+            assert rank_of(results, path) == 1, (number, view)
+            assert results[0].match == "strong" and "keyword" in results[0].signals
+        phrase = library.search.text(f'invoice "{REMINDER}"', view, 10)
+        assert rank_of(phrase, folders.reminder) == 1
+    report = {name: case.summary() for name, case in evaluate_names(library, folders).items()}
+    print("\nranking quality, speaking names:", json.dumps(report))
+    assert all(case["recall@1"] == 1.0 for case in report.values()), report

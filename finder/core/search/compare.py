@@ -206,7 +206,7 @@ class Comparison:
         started = time.monotonic()
         try:
             results = self._search(spec, catalog, embedder).by_vector(
-                _encode(embedder, query), kind, k
+                _encode(embedder, query), kind, k, picture=not isinstance(query, str)
             )
         except COLUMN_ERRORS as exc:
             return ComparedColumn(spec.key, label, error=f"search failed: {_first_line(exc)}")

@@ -4,6 +4,11 @@ Words are split the way FTS5's unicode61 tokenizer splits them (letters and digi
 "_", "-", "." and "/" separate), so "invoice_4471.pdf" holds "invoice" and "4471".
 A "quoted phrase" must match as a phrase; the last word also matches as a prefix, for
 search as you type.
+
+What a file holds of a query is weighed by where (`KeywordQuery.weight`): a word in its
+text counts fully, a word only in its name or folder NAME_SHARE of that (a camera's
+IMG_0042 says nothing, and "red" in red_square.jpg says little about "a red circle");
+an exact part (a number, a code, a quoted phrase) counts fully wherever it is.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ STOPWORDS = frozenset(
     }
 )
 MAX_TERMS = 12
+NAME_SHARE = 0.5  # what a word found only in a file's name or folder counts
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,22 @@ class KeywordQuery:
         joined = " " + " ".join(words) + " "
         out += [" ".join(p) for p in self.phrases if " " + " ".join(p) + " " in joined]
         return out
+
+    def weight(self, found: Collection[str], in_text: Collection[str]) -> float:
+        """How much of the query a file holds, 0..1: the parts `found` (as `matched`
+        names them), each counting fully when it is `in_text` (a passage, the words read
+        in a picture) or exact (a number, a code, a quoted phrase), NAME_SHARE when it is
+        only in the file's name or folder."""
+        if self.empty:
+            return 0.0
+        exact = {" ".join(p) for p in self.phrases}
+        counted = sum(
+            1.0
+            if part in in_text or part in exact or any(c.isdigit() for c in part)
+            else NAME_SHARE
+            for part in set(found)
+        )
+        return min(counted / self.size, 1.0)
 
 
 def _fts_term(word: str, prefix: bool) -> str:

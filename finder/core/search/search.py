@@ -2,13 +2,17 @@
 
 CLIP's text-text similarities sit far above its text-image ones (and image-image above
 image-text), so one raw top-k over both modalities would return a single kind. Each
-modality is searched on its own; the "all" view merges them on scores standardised
-within each modality's candidate pool.
+modality is searched on its own and calibrated against its own candidate pool
+(finder.core.search.relevance), which puts every kind on one scale.
 
 A typed query is also matched by keywords (SQLite FTS5, BM25: names, folders, passages,
-text read in pictures), and the two rankings are fused (finder.core.search.ranking). A dropped
-image is compared with photos and PDF page pictures, with passages, and the text read in
-it (OCR) is matched by keywords.
+text read in pictures), and the signals are fused on their evidence
+(finder.core.search.ranking). A dropped image is compared with photos and PDF page
+pictures, with passages, and the text read in it (OCR) is matched by keywords.
+
+Every result of a model search carries its fused score, relevance and match, computed
+here once for every front end; a model with random weights never calls a result strong
+(`Search.random_weights` says why, for the front ends to say it loudly).
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ from PIL import Image
 from finder.core.ingest.extract import load_image
 from finder.core.ingest.ocr import Ocr, OcrUnavailableError, searchable
 from finder.core.models.embedder import Embedder
+from finder.core.models.spec import ModelSpec
 from finder.core.search.keywords import KeywordQuery, parse
-from finder.core.search.ranking import fuse
-from finder.core.search.relevance import calibrate
+from finder.core.search.ranking import fuse, keyword_relevance
+from finder.core.search.relevance import STRONG, WEAK, calibrate
 from finder.core.store.catalog import Catalog
 from finder.core.store.model_store import ModelStore
 from finder.core.store.rows import ItemRow
@@ -36,8 +41,8 @@ log = logging.getLogger(__name__)
 
 # A document has several passages; fetch this many per wanted result before grouping.
 PASSAGES_PER_RESULT = 8
-# Size of the candidate pool whose score distribution standardises a modality in "all",
-# and of each signal's list before fusion.
+# Size of the candidate pool whose score distribution calibrates a modality, and of each
+# signal's list before fusion.
 POOL = 50
 COMMON_WORD_ROWS = 5000  # BM25 of this many rows: about 6 ms
 MIN_SPREAD = 0.02  # floor for the pool's standard deviation (tiny pools, ties)
@@ -62,42 +67,29 @@ class Search:
     def text(
         self, query: str, kind: SearchKind = SearchKind.ALL, k: int = 20
     ) -> list[SearchResult]:
-        """Meaning (embeddings) and keywords (BM25), fused per file."""
+        """Meaning (embeddings) and keywords (BM25), fused per file on their evidence."""
         query = query.strip()
         if not query:
             return []
         vector = self.embedder.encode_texts([query])[0]
-        pool = max(k, POOL)
-        if kind is not SearchKind.ALL:
-            meaning = self.by_vector(vector, kind, pool)
-            return fuse(
-                {"keyword": self._keyword_hits(query, _KINDS.get(kind), pool), "meaning": meaning},
-                k,
-            )
-        # Fused per kind, then merged: keyword hits are nearly all documents (photos have
-        # only names and OCR text), so one fusion across kinds would list documents first.
         self._pick_up_writes()
-        groups = []
-        for file_kind, (found, scores) in (
-            (FileKind.PHOTO, self._photos(vector, pool)),
-            (FileKind.DOCUMENT, self._documents(vector, pool)),
-        ):
-            meaning = calibrate(found, scores)
-            fused = fuse(
-                {"keyword": self._keyword_hits(query, file_kind, pool), "meaning": meaning}, pool
-            )
-            groups.append((fused, scores))
-        return merge_fused_kinds(groups, k)
+        pool = max(k, POOL)
+        words = parse(query)
+        meaning: list[SearchResult] = []
+        keyword: list[SearchResult] = []
+        # Each kind's pool calibrates its own candidates, and gets its own keyword hits
+        # (documents hold most words: across kinds they would crowd photos out).
+        for file_kind in _file_kinds(kind):
+            meaning += self._meaning(vector, file_kind, pool)[0]
+            keyword += self._keyword(words, file_kind, pool, "keyword")
+        return self._finish(fuse({"keyword": keyword, "meaning": meaning}, k))
 
-    def _keyword_hits(self, query: str, kind: FileKind | None, k: int) -> list[SearchResult]:
-        hits = self._keyword(parse(query), kind, k, "keyword")
-        # A keyword hit is as relevant as the share of the query's words it holds.
-        return [
-            dataclasses.replace(
-                r, relevance=round(r.score, 3), match="strong" if r.score >= 1.0 else "weak"
-            )
-            for r in hits
-        ]
+    @property
+    def random_weights(self) -> bool:
+        """The model has random weights (--pretrained none): its similarities mean
+        nothing, so no result is labelled strong and front ends should say so loudly."""
+        key = self.embedder.key
+        return ModelSpec(key.partition("@")[0], None).key == key
 
     def image(
         self, image: Path | str | Image.Image, kind: SearchKind = SearchKind.ALL, k: int = 20
@@ -120,15 +112,16 @@ class Search:
         vector = self.embedder.encode_images([self.embedder.preprocess(picture)])[0]
         self._pick_up_writes()
         pool = max(k, POOL)
-        lists = {"image": self._nearest(Modality.IMAGE, vector, _KINDS.get(kind), pool, 4)}
+        pictures = self._nearest(Modality.IMAGE, vector, _KINDS.get(kind), pool, 4)
+        lists = {"image": calibrate(pictures, _scores(pictures), pictures=True)}
         if kind is not SearchKind.PHOTOS:
-            lists["passage"] = self._documents(vector, pool)[0]
-        yield fuse(lists, k)
+            lists["passage"] = self._meaning(vector, FileKind.DOCUMENT, pool)[0]
+        yield self._finish(fuse(lists, k))
         words = searchable(self.read_text(picture))
         if words:
             query = parse(words, typed=False, max_terms=OCR_QUERY_TERMS)
             lists["ocr keyword"] = self._keyword(query, _KINDS.get(kind), pool, "keyword")
-            yield fuse(lists, k)
+            yield self._finish(fuse(lists, k))
 
     def read_text(self, picture: Image.Image) -> str:
         """The text in a query image, "" when there is none or OCR is not available."""
@@ -146,24 +139,52 @@ class Search:
     ) -> list[SearchResult]:
         """Without a model: files whose name, folder or text holds the query's words.
 
-        Ranked by BM25; the score is the share of the query's words found.
+        With nothing to weigh the words against, a file's score and relevance are the
+        share of the query's words it holds (all of them: a strong match); more of them
+        first, then by BM25.
         """
         self._pick_up_writes()
-        return self._keyword(parse(query), _KINDS.get(kind), k, "keyword", only_signal=True)
+        hits = self._keyword(parse(query), _KINDS.get(kind), k, "keyword", only_signal=True)
+        return sorted(
+            (
+                dataclasses.replace(
+                    r, relevance=round(r.score, 3), match=STRONG if r.score >= 1.0 else WEAK
+                )
+                for r in hits
+            ),
+            key=lambda r: -r.score,
+        )
 
-    def by_vector(self, vector: np.ndarray, kind: SearchKind, k: int) -> list[SearchResult]:
+    def by_vector(
+        self, vector: np.ndarray, kind: SearchKind, k: int, *, picture: bool = False
+    ) -> list[SearchResult]:
+        """By meaning alone (a model comparison): each kind calibrated against its own
+        pool (finder.core.search.relevance); `picture`: `vector` is a picture's."""
         self._pick_up_writes()
-        # Each result is calibrated against its own modality's pool (finder.core.search.relevance).
-        if kind is SearchKind.PHOTOS:
-            return calibrate(*self._photos(vector, max(k, POOL)))[:k]
-        if kind is SearchKind.DOCS:
-            return calibrate(*self._documents(vector, max(k, POOL)))[:k]
-        photos, photo_pool = self._photos(vector, max(k, POOL))
-        documents, doc_pool = self._documents(vector, max(k, POOL))
-        photos, documents = calibrate(photos, photo_pool), calibrate(documents, doc_pool)
-        return merge_modalities([(photos, photo_pool), (documents, doc_pool)], k)
+        pool = max(k, POOL)
+        groups = [
+            self._meaning(vector, file_kind, pool, picture=picture)
+            for file_kind in _file_kinds(kind)
+        ]
+        return self._finish(fuse({"meaning": merge_modalities(groups, k)}, k))
 
     # -- per signal ----------------------------------------------------------------------
+
+    def _finish(self, results: list[SearchResult]) -> list[SearchResult]:
+        if not self.random_weights:
+            return results
+        return [dataclasses.replace(r, match=WEAK) if r.match == STRONG else r for r in results]
+
+    def _meaning(
+        self, vector: np.ndarray, kind: FileKind, k: int, *, picture: bool = False
+    ) -> tuple[list[SearchResult], np.ndarray]:
+        """The `k` files of `kind` nearest to `vector`, calibrated against each other, and
+        their similarities; `picture`: `vector` is a picture's (so are photos')."""
+        if kind is FileKind.PHOTO:
+            found, scores = self._photos(vector, k)
+            return calibrate(found, scores, pictures=picture), scores
+        found, scores = self._documents(vector, k)
+        return calibrate(found, scores), scores
 
     def _photos(self, vector: np.ndarray, k: int) -> tuple[list[SearchResult], np.ndarray]:
         results = self._nearest(Modality.IMAGE, vector, FileKind.PHOTO, k, 1)
@@ -202,10 +223,12 @@ class Search:
         only_signal: bool = False,
     ) -> list[SearchResult]:
         """Files matching the query's words, best BM25 first; a document shows its best
-        matching passage."""
+        matching passage. Score: the share of the query's words and phrases a file holds;
+        relevance: that share weighed by where they are (ranking.keyword_relevance)."""
         if query.empty:
             return []
         best: dict[int, SearchResult] = {}
+        in_text: dict[int, set[str]] = {}  # the parts found in a file's passages or OCR text
         for row, _, names in self._keyword_rows(
             query, kind, k * PASSAGES_PER_RESULT, only_signal=only_signal
         ):
@@ -213,6 +236,7 @@ class Search:
             if found is None and len(best) >= k:
                 continue
             terms = tuple(query.matched(f"{names} {row.text or ''}"))
+            in_text.setdefault(row.file_id, set()).update(query.matched(row.text or ""))
             if found is None:
                 best[row.file_id] = _result(row, len(terms) / query.size, signal, terms)
                 continue
@@ -224,7 +248,15 @@ class Search:
             best[row.file_id] = dataclasses.replace(
                 found, matched_terms=union, score=len(union) / query.size
             )
-        return list(best.values())
+        return [
+            dataclasses.replace(
+                r,
+                relevance=keyword_relevance(
+                    r.score, query.weight(r.matched_terms, in_text[file_id])
+                ),
+            )
+            for file_id, r in best.items()
+        ]
 
     def _keyword_rows(
         self, query: KeywordQuery, kind: FileKind | None, limit: int, *, only_signal: bool
@@ -311,36 +343,14 @@ def _group(
     return list(best.values())
 
 
-def merge_fused_kinds(
-    groups: list[tuple[list[SearchResult], np.ndarray]], k: int
-) -> list[SearchResult]:
-    """Merge per-kind fused lists, each with its kind's embedding scores (best first).
-
-    A kind keeps its fused order; the i-th result of a kind stands where that kind's
-    i-th best embedding score stands (merge_modalities), so the kinds interleave by how
-    well the query's meaning matches each kind.
-    """
-    slotted: list[tuple[list[SearchResult], np.ndarray]] = []
-    originals: dict[int, SearchResult] = {}
-    for results, scores in groups:
-        ordered = np.sort(scores)[::-1] if len(scores) else np.zeros(1, dtype=np.float32)
-        stand_ins = []
-        for i, result in enumerate(results):
-            slot = float(ordered[min(i, len(ordered) - 1)])
-            stand_in = dataclasses.replace(result, score=slot)
-            originals[id(stand_in)] = result
-            stand_ins.append(stand_in)
-        slotted.append((stand_ins, scores))
-    return [originals[id(r)] for r in merge_modalities(slotted, k)]
-
-
 def merge_modalities(
     groups: list[tuple[list[SearchResult], np.ndarray]], k: int
 ) -> list[SearchResult]:
-    """Merge per-modality result lists on scores standardised within each pool.
+    """Merge per-modality result lists on their standing within their own pool.
 
     A result's standing is how far it rises above the other candidates of its own
-    modality, which is comparable across modalities where raw cosine is not.
+    modality, which is comparable across modalities where raw cosine is not: its
+    calibrated relevance where it has one, else its score standardised within the pool.
     """
     merged: list[tuple[float, SearchResult]] = []
     for results, pool in groups:
@@ -348,6 +358,18 @@ def merge_modalities(
             continue
         mean = float(np.mean(pool)) if len(pool) else 0.0
         spread = max(float(np.std(pool)) if len(pool) > 1 else 0.0, MIN_SPREAD)
-        merged += [((r.score - mean) / spread, r) for r in results]
+        merged += [
+            (r.relevance if r.relevance is not None else (r.score - mean) / spread, r)
+            for r in results
+        ]
     merged.sort(key=lambda pair: pair[0], reverse=True)
     return [r for _, r in merged[:k]]
+
+
+def _file_kinds(kind: SearchKind) -> tuple[FileKind, ...]:
+    wanted = _KINDS.get(kind)
+    return (wanted,) if wanted is not None else (FileKind.PHOTO, FileKind.DOCUMENT)
+
+
+def _scores(results: list[SearchResult]) -> np.ndarray:
+    return np.asarray([r.score for r in results], dtype=np.float32)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import shutil
 from pathlib import Path
 
@@ -118,3 +119,55 @@ def test_keyword_fallback_matches_names_and_text_without_the_model(indexed: Libr
     photos = indexed.search.keyword("GREEN", SearchKind.PHOTOS, k=10)  # by file name
     assert [Path(r.path).name for r in photos] == ["green.png"]
     assert indexed.search.keyword("r_d", SearchKind.ALL) == []  # "_" is no LIKE wildcard here
+
+
+_LEVEL = {"tail": 0, "weak": 1, "strong": 2}
+
+
+def test_every_result_says_how_relevant_it_is_in_the_order_shown(indexed: Library) -> None:
+    """Text, picture ("find similar") and model-comparison answers all carry a relevance
+    and a match, and the numbers shown never disagree with the order."""
+    picture = Path(indexed.catalog.roots()[0].path) / "green.png"
+    vector = indexed.embedder.encode_texts(["the hardware store receipt"])[0]
+    answers = []
+    for kind in SearchKind:
+        answers += [
+            indexed.search.text("red receipt", kind, 10),
+            indexed.search.image(picture, kind, 10),
+            *indexed.search.image_stages(picture, kind, 10),
+            indexed.search.by_vector(vector, kind, 10),
+        ]
+    for results in answers:
+        assert results
+        for above, below in itertools.pairwise(results):
+            assert above.score >= below.score
+            assert (above.relevance or 0.0) >= (below.relevance or 0.0)
+            assert _LEVEL[above.match] >= _LEVEL[below.match]
+        assert all(r.relevance is not None and r.match in _LEVEL for r in results)
+
+
+def test_a_model_with_random_weights_never_calls_a_result_strong(
+    indexed: Library, tmp_path: Path
+) -> None:
+    assert indexed.search.random_weights
+    copy = shutil.copy(tmp_path / "stuff" / "green.png", tmp_path / "query.png")
+    results = indexed.search.image(copy, SearchKind.ALL, k=10)
+    assert results[0].score == pytest.approx(1.0, abs=1e-4)  # the picture itself...
+    assert results[0].match == "weak"  # ...but nothing this model says is strong
+    everything = [
+        *results,
+        *indexed.search.text("the hardware store receipt", SearchKind.ALL, 10),
+        *indexed.search.by_vector(
+            indexed.embedder.encode_texts(["red"])[0], SearchKind.ALL, 10, picture=False
+        ),
+    ]
+    assert "strong" not in {r.match for r in everything}
+
+
+def test_without_a_model_more_of_the_query_comes_first(indexed: Library) -> None:
+    results = indexed.search.keyword("sunset receipt hardware", SearchKind.ALL, k=10)
+    assert [Path(r.path).name for r in results] == ["long.txt", "short.md"]
+    assert [r.score for r in results] == pytest.approx([2 / 3, 1 / 3])
+    assert [r.relevance for r in results] == pytest.approx([0.667, 0.333], abs=1e-3)
+    assert {r.match for r in results} == {"weak"}
+    assert indexed.search.keyword("hardware receipt")[0].match == "strong"
