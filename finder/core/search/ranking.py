@@ -23,13 +23,15 @@ A file's level is the highest level any of its signals gives it: hints add up wi
 level and never lift a file into the next one. So a strong match by meaning (IMG_0042.jpg
 showing a red circle) is never outranked by a weak one (red_square.jpg, which shares
 "red" with "a red circle", plus a middling meaning), while an exact number, phrase or
-every word of the query in a passage stays on top, where meaning alone reaches only
-about 3.5 spreads above the candidates. Within its level a file stands at the noisy-OR of
-its signals' positions in that level, 1 - prod(1 - w * q): independent evidence adds up
-without passing the level's top, so a file found by two signals beats one found by
-either alone. A signal of a lower level nudges (HINT of its relevance). The weights `w`
-(WEIGHTS) say how far a signal is trusted: CLIP reads text in pictures poorly, so a
-passage matched to a picture counts half.
+every word of the query in a passage stays on top: to pass it by meaning alone, a file
+would have to stand about 3.5 spreads above the candidates.
+
+Within its level a file stands at the noisy-OR of its signals' positions in that level,
+1 - prod(1 - w * q): independent evidence adds up without passing the level's top, so a
+file found by two signals beats one found by either alone. A signal of a lower level
+nudges (HINT of its relevance). The weights `w` (WEIGHTS) say how far a signal is
+trusted: CLIP reads text in pictures poorly, so a passage matched to a picture counts
+half.
 
 A fused result's score is that standing on the shared scale (its relevance is the same,
 rounded, and its match the level): the order, the number and the word shown always agree.
