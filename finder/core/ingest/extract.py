@@ -20,6 +20,7 @@ from finder.core.ingest.budget import Budget
 from finder.core.ingest.errors import ExtractCancelled, ExtractError
 from finder.core.ingest.html import html_text
 from finder.core.ingest.office import docx_text, odf_text, pptx_slides
+from finder.core.ingest.rtf import rtf_text
 from finder.core.types import FileKind, Passage
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
@@ -206,7 +207,7 @@ def _pages(path: Path, suffix: str, budget: Budget) -> list[tuple[int | None, st
     if suffix in (".odt", ".odp"):
         return [(None, odf_text(path, budget))]
     if suffix == ".rtf":
-        return [(None, budget.take(_rtf_text(_read_text(path))))]
+        return [(None, rtf_text(_read_text(path), budget))]
     return [(None, budget.take(_read_text(path)))]
 
 
@@ -345,14 +346,3 @@ def _render_pdf_pages_locked(
     finally:
         pdf.close()
     return out
-
-
-def _rtf_text(rtf: str) -> str:
-    from striprtf.striprtf import rtf_to_text
-
-    if not rtf.lstrip().startswith("{\\rtf"):
-        raise ExtractError("not an RTF document")
-    try:
-        return str(rtf_to_text(rtf, errors="ignore"))
-    except (ValueError, IndexError) as exc:
-        raise ExtractError(f"not a readable RTF document ({exc})") from exc
