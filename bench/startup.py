@@ -34,7 +34,7 @@ def say(event, **extra):
 app = QApplication(sys.argv[:1])
 from finder.app import build
 from finder.config import Settings
-from finder.ui.controller import ModelState
+from finder.ui.controller import ModelPhase
 
 window, controller, _ = build(Settings(model=sys.argv[1], pretrained=sys.argv[2]),
                               Path(sys.argv[3]))
@@ -58,7 +58,7 @@ def on_state(state, message):
     say("model_" + state.value, message=message)
     QTimer.singleShot(1500, lambda: (say("idle", rss_mb=rss_mb()), after_an_image()))
 
-controller.model_state_changed.connect(on_state)
+controller.model_phase_changed.connect(on_state)
 QTimer.singleShot(0, controller.start)
 app.exec()
 """

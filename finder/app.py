@@ -17,7 +17,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from finder import __version__, paths
 from finder.config import Environment, Settings
 from finder.core.library import Library
-from finder.core.models.runtime import open_embedder
 from finder.core.models.spec import ModelSpec, ModelUnavailableError, resolve_model_spec
 from finder.core.store.errors import CatalogError
 from finder.core.store.lock import DataDirLockedError
@@ -39,16 +38,22 @@ def open_library(
 ) -> tuple[Library, str]:
     """The writable library, or a search-only one while another finder process indexes."""
     env = environment or Environment()
-    embedder = open_embedder(
-        spec, data_dir, precision=env.precision, backend=env.backend, hub=env.hub
-    )
-    try:
-        return Library(data_dir, embedder, writable=True), ""
-    except DataDirLockedError as exc:
-        return (
-            Library(data_dir, embedder, writable=False),
-            f"Search only: {exc}. New files are indexed by that process.",
+
+    def library(writable: bool) -> Library:
+        return Library.open(
+            data_dir,
+            spec,
+            writable=writable,
+            precision=env.precision,
+            backend=env.backend,
+            hub=env.hub,
         )
+
+    try:
+        return library(writable=True), ""
+    except DataDirLockedError as exc:
+        notice = f"Search only: {exc}. New files are indexed by that process."
+        return library(writable=False), notice
 
 
 def build(

@@ -12,18 +12,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
 from finder import paths
 from finder.config import Environment
 from finder.core.library import Library
+from finder.core.model_switch import active_model
 from finder.core.models import catalogue
-from finder.core.models.runtime import open_embedder, optimise, should_export
 from finder.core.models.spec import ModelSpec, resolve_model_spec
-from finder.core.models.switching import ModelChoice, ModelState, load_state, save_state
-from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.models.weights import DownloadProgress
 from finder.core.types import IndexProgress
 
@@ -53,9 +50,9 @@ def resolve_spec(args: argparse.Namespace) -> ModelSpec:
     """--model/--pretrained or their environment variables (apply_environment), else the
     data dir's active model, else the default."""
     if not (args.model or args.pretrained):
-        state = load_state(paths.data_dir(args.data_dir))
-        if state.active is not None:
-            return state.active.spec()
+        active = active_model(paths.data_dir(args.data_dir))
+        if active is not None:
+            return active
     return resolve_model_spec(args.model, args.pretrained)
 
 
@@ -70,49 +67,32 @@ def parse_model(text: str, pretrained: str | None = None) -> ModelSpec:
     return resolve_model_spec(name, pretrained)
 
 
-def remember_first_model(data_dir: Path, spec: ModelSpec) -> None:
-    """The first model a data dir is indexed with becomes its active model."""
-    if load_state(data_dir).active is None:
-        try:
-            save_state(data_dir, ModelState(ModelChoice.of(spec), None))
-        except OSError as exc:  # a full or read-only disk: indexing says so in its own words
-            logging.getLogger(__name__).warning("cannot record the model in %s: %s", data_dir, exc)
-
-
 def open_library(args: argparse.Namespace, spec: ModelSpec, *, writable: bool) -> Library:
-    data_dir = paths.data_dir(args.data_dir)
-    embedder = open_embedder(
-        spec, data_dir, precision=args.precision, backend=args.backend, hub=args.hub
+    return Library.open(
+        paths.data_dir(args.data_dir),
+        spec,
+        writable=writable,
+        precision=args.precision,
+        backend=args.backend,
+        hub=args.hub,
     )
-    return Library(data_dir, embedder, writable=writable)
 
 
 def run_faster(args: argparse.Namespace, library: Library, err: TextIO) -> None:
     """Before a long index run: export a torch model for ONNX Runtime (once per model)."""
-    if not should_export(library.embedder, library.data_dir, args.backend):
+    if not library.wants_faster_runtime():
         return
     if not args.quiet:
         print(
-            f"Preparing {library.embedder.description} for ONNX Runtime (once; faster "
+            f"Preparing {library.model_description} for ONNX Runtime (once; faster "
             "queries and less memory from now on)...",
             file=err,
             flush=True,
         )
     started = time.monotonic()
-    faster = optimise(library.embedder, library.data_dir, args.backend)
-    if faster is not library.embedder:
-        library.use_runtime(faster)
-        if not args.quiet:
-            print(f"  done in {time.monotonic() - started:.0f} s", file=err, flush=True)
-
-
-def precision_line(embedder: object) -> str:
-    backend = getattr(embedder, "backend", "")
-    if backend == "onnxruntime":
-        return "fp32 (ONNX Runtime)"
-    if not isinstance(embedder, ClipEmbedder):
-        return "fp32"
-    return f"{embedder.precision_in_use} (torch; {embedder.precision_reason})"
+    adopted = library.adopt_faster_runtime(library.export_faster_runtime())
+    if adopted and not args.quiet:
+        print(f"  done in {time.monotonic() - started:.0f} s", file=err, flush=True)
 
 
 # -- arguments, logging, Ctrl+C -----------------------------------------------------------

@@ -9,9 +9,8 @@ from typing import Any, TextIO
 
 from finder import paths
 from finder.cli.common import Command, parse_model
-from finder.core.library import ModelInUseError
+from finder.core.model_shelf import ModelInUseError, compare
 from finder.core.models.spec import ModelSpec, ModelUnavailableError
-from finder.core.search.compare import compare
 from finder.core.types import SearchKind
 
 

@@ -19,16 +19,11 @@ from finder.cli.common import (
     interrupt_sets,
     open_library,
     positive_int,
-    precision_line,
-    remember_first_model,
     run_faster,
 )
 from finder.core.library import FolderError, Library
-from finder.core.models.spec import ModelSpec, ModelUnavailableError
-from finder.core.models.switching import load_state
-from finder.core.models.torch_runtime import ClipEmbedder
-from finder.core.search.relevance import relevant
-from finder.core.types import IndexReport, SearchKind, SearchResult
+from finder.core.models.spec import ModelSpec
+from finder.core.types import IndexReport, SearchKind, SearchResult, SwitchOutcome
 
 
 def add_index_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -79,18 +74,16 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 def cmd_index(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
     library = open_library(args, spec, writable=True)
     try:
-        remember_first_model(library.data_dir, spec)
+        library.switch.remember_first(spec)
         roots = [library.add_folder(folder) for folder in args.folders]
         run_faster(args, library, err)
         cancel = threading.Event()
         with interrupt_sets(cancel, cancel_on_interrupt(cancel, err)):
             printer = None if args.quiet else ProgressPrinter(err)
-            report = library.indexer.run(
-                [Path(r.path) for r in roots] if roots else None, progress=printer, cancel=cancel
-            )
+            report = library.index([r.path for r in roots], progress=printer, cancel=cancel)
             print_report(report, out)
             if not report.cancelled:
-                report.cancelled = _continue_switch(args, library, printer, cancel, out)
+                report.cancelled = _continue_switch(library, printer, cancel, out)
             if not report.cancelled and not args.no_ocr:
                 # The second, slower pass: text in photos and scanned pages (OCR).
                 ocr = library.read_text_in_images(cancel=cancel)
@@ -109,26 +102,24 @@ def cmd_index(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextI
 
 
 def _continue_switch(
-    args: argparse.Namespace,
-    library: Library,
-    printer: ProgressPrinter | None,
-    cancel: threading.Event,
-    out: TextIO,
+    library: Library, printer: ProgressPrinter | None, cancel: threading.Event, out: TextIO
 ) -> bool:
     """A model switch in progress: embed what the new model still lacks. True if stopped."""
-    target = load_state(library.data_dir).target
-    if target is None or target.key == library.embedder.key:
+    pending = library.switch.pending()
+    if pending is None:
         return False
-    try:
-        embedder = ClipEmbedder(target.spec(), precision=args.precision)
-        report = library.embed_with(embedder, progress=printer, cancel=cancel)
-    except ModelUnavailableError as exc:
-        print(f"Switching to {target.label} is on hold: {exc}", file=out)
+    if pending.on_hold:
+        print(f"Switching to {pending.label} is on hold: {pending.on_hold}", file=out)
         return False
-    taken = load_state(library.data_dir).active
-    done = "it now answers searches" if taken and taken.key == target.key else "not complete yet"
-    print(f"Switching to {target.label}: {report.reembedded:,} files re-embedded; {done}", file=out)
-    return report.cancelled
+    run = library.switch.run(progress=printer, cancel=cancel)
+    if run is None:
+        return False
+    if run.outcome is SwitchOutcome.ON_HOLD:
+        print(f"Switching to {run.label} is on hold: {run.reason}", file=out)
+        return False
+    done = "it now answers searches" if run.taken_over else "not complete yet"
+    print(f"Switching to {run.label}: {run.reembedded:,} files re-embedded; {done}", file=out)
+    return run.cancelled
 
 
 def cmd_search(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
@@ -142,10 +133,9 @@ def cmd_search(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
             image = Path(args.image).expanduser()
             if not image.is_file():
                 raise FolderError(f"{image}: no such image file")
-            results = library.search.image(image, kind, args.k)
+            results = library.search_image(image, kind, args.k, tail=args.show_all)
         else:
-            results = library.search.text(args.query, kind, args.k)
-        results = relevant(results, args.show_all)
+            results = library.search_text(args.query, kind, args.k, tail=args.show_all)
         if args.json:
             json.dump([r.to_json() for r in results], out, indent=2, ensure_ascii=False)
             out.write("\n")
@@ -162,14 +152,10 @@ def cmd_status(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
         status = library.status()
     finally:
         library.close()
+    runtime = library.runtime()
     if args.json:
-        precision = getattr(library.embedder, "precision_in_use", "fp32")
         json.dump(
-            {
-                **asdict(status),
-                "precision": precision,
-                "runtime": getattr(library.embedder, "backend", "torch"),
-            },
+            {**asdict(status), "precision": runtime.precision, "runtime": runtime.runtime},
             out,
             indent=2,
             ensure_ascii=False,
@@ -185,7 +171,7 @@ def cmd_status(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
             "is complete (`finder index` or `finder watch` continues it)",
             file=out,
         )
-    print(f"precision  {precision_line(library.embedder)}", file=out)
+    print(f"precision  {runtime.detail}", file=out)
     print(
         f"indexed    {status.photos:,} photos, {status.documents:,} documents, "
         f"{status.items:,} items; {status.errors:,} files could not be read",

@@ -22,15 +22,18 @@ from finder.cli.common import (
     interrupt_sets,
     open_library,
     parse_model,
-    precision_line,
     size,
 )
-from finder.core.library import ModelInUseError
+from finder.core.model_shelf import (
+    ModelInUseError,
+    StandaloneModel,
+    plan_weights_download,
+    weights_on_disk,
+)
 from finder.core.models import catalogue
-from finder.core.models.spec import ModelSpec
-from finder.core.models.switching import ModelChoice, begin_switch, load_state, progress
-from finder.core.models.torch_runtime import ClipEmbedder
-from finder.core.models.weights import DownloadError, find_weights, plan_download
+from finder.core.models.spec import ModelSpec, ModelUnavailableError
+from finder.core.models.weights import DownloadError
+from finder.core.types import SwitchOutcome
 
 EXPECTED_ERRORS = (DownloadError, ModelInUseError)
 
@@ -77,16 +80,16 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_model(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
-    embedder = ClipEmbedder(spec, precision=args.precision, hub=args.hub)
+    model = StandaloneModel(spec, precision=args.precision, hub=args.hub)
     if args.action == "download":
-        path = embedder.download(progress=DownloadBar(err))
+        path = model.download(progress=DownloadBar(err))
         print(f"{spec.describe()}: weights at {path}", file=out)
         return EXIT_OK
     print(f"model      {spec.describe()}", file=out)
     print(f"key        {spec.key}", file=out)
-    print(f"precision  {precision_line(embedder)}", file=out)
-    embedder.load()
-    print(f"dimension  {embedder.dim}", file=out)
+    print(f"precision  {model.runtime.detail}", file=out)
+    dim = model.load()
+    print(f"dimension  {dim}", file=out)
     return EXIT_OK
 
 
@@ -106,14 +109,13 @@ def cmd_models(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
 
 def _rows(args: argparse.Namespace, spec: ModelSpec) -> tuple[list[dict[str, Any]], Any]:
     data_dir = paths.data_dir(args.data_dir)
-    state = load_state(data_dir)
-    active = state.active.key if state.active else spec.key
-    target = state.target.key if state.target else None
     library = open_library(args, spec, writable=False)
     try:
+        chosen = library.switch.chosen()
         stored = {m.key: m for m in library.stored_models()}
     finally:
         library.close()
+    active, target = chosen.active or spec.key, chosen.target
     speeds = catalogue.measured_speeds(data_dir)
     rows: list[dict[str, Any]] = []
     for m in catalogue.MODELS:
@@ -133,7 +135,7 @@ def _rows(args: argparse.Namespace, spec: ModelSpec) -> tuple[list[dict[str, Any
                 "note": m.note,
                 "tokenizer_needs_hub": m.needs_hub,
                 "hub_repos": [r for r in (m.hf_hub, m.hub_tokenizer, m.hub_text_config) if r],
-                "on_disk": _on_disk(find_weights(m.weights, args.hub.cache_dir)),
+                "on_disk": _on_disk(weights_on_disk(m, args.hub)),
             }
         )
     known = {r["key"] for r in rows}
@@ -240,43 +242,39 @@ def _use(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) ->
     target = parse_model(args.name, args.use_pretrained)
     library = open_library(args, spec, writable=True)
     try:
-        data_dir = library.data_dir
-        current, new = ModelChoice.of(spec), ModelChoice.of(target)
-        if not progress(library.catalog, new).complete:
-            embedder = ClipEmbedder(target, precision=args.precision, hub=args.hub)
-            embedder.load()  # a model that cannot load is refused before anything changes
-        state = begin_switch(data_dir, library.catalog, current, new)
-        if state.target is None:
-            print(f"Now using {new.label}: its index is complete.", file=out)
+        # A model that cannot load is refused before anything changes.
+        choice = library.switch.choose(target, load_first=True)
+        if choice.immediate:
+            print(f"Now using {choice.label}: its index is complete.", file=out)
             return 0
-        done = progress(library.catalog, new)
         print(
-            f"Switching to {new.label}: {done.embedded:,}/{done.total:,} files have its "
-            f"vectors; searches use {current.label} until it is complete. Ctrl+C stops; "
-            "`finder index` or this command again continues.",
+            f"Switching to {choice.label}: {choice.embedded:,}/{choice.total:,} files have "
+            f"its vectors; searches use {choice.current} until it is complete. Ctrl+C "
+            "stops; `finder index` or this command again continues.",
             file=out,
             flush=True,
         )
         cancel = threading.Event()
         with interrupt_sets(cancel):
-            report = library.embed_with(
-                embedder, cancel=cancel, progress=None if args.quiet else ProgressPrinter(err)
+            run = library.switch.run(
+                cancel=cancel, progress=None if args.quiet else ProgressPrinter(err)
             )
-        after = load_state(data_dir)
-        if after.active is not None and after.active.key == new.key:
+        assert run is not None  # just chosen
+        if run.outcome is SwitchOutcome.ON_HOLD:
+            raise ModelUnavailableError(run.reason)
+        if run.taken_over:
             print(
-                f"Now using {new.label} ({report.reembedded:,} files re-embedded, "
-                f"{report.elapsed_s:.1f} s).",
+                f"Now using {choice.label} ({run.reembedded:,} files re-embedded, "
+                f"{run.elapsed_s:.1f} s).",
                 file=out,
             )
             return 0
-        left = progress(library.catalog, new)
         print(
-            f"Stopped at {left.embedded:,}/{left.total:,} files; searches still use "
-            f"{current.label}.",
+            f"Stopped at {run.embedded:,}/{run.total:,} files; searches still use "
+            f"{choice.current}.",
             file=out,
         )
-        return 130 if report.cancelled else 1
+        return 130 if run.cancelled else 1
     finally:
         library.close()
 
@@ -288,7 +286,7 @@ def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"{args.name} is not in the catalogue (`finder models`); for other "
             "tags use `finder model download --model NAME --pretrained TAG`"
         )
-    plan = plan_download(entry.weights, args.hub)
+    plan = plan_weights_download(entry, args.hub)
     print(
         f"{entry.name} {entry.pretrained}: {size(plan.total_bytes)} in {len(plan.files)} "
         f"file(s), into {plan.cache_dir}",

@@ -18,13 +18,11 @@ from typing import Any, TextIO
 
 from finder.cli.common import EXIT_FAILURE, EXIT_OK, Command, open_library
 from finder.core.indexing.ocr_pass import OcrReport
-from finder.core.indexing.watcher import WatchBatch, WatchedRoot, Watcher
+from finder.core.indexing.watcher import WatchBatch, WatchedRoot
 from finder.core.library import Library
-from finder.core.models.spec import ModelSpec, ModelUnavailableError
-from finder.core.models.switching import ModelChoice, load_state
-from finder.core.models.torch_runtime import ClipEmbedder
+from finder.core.models.spec import ModelSpec
 from finder.core.store.errors import CatalogError
-from finder.core.types import IndexProgress
+from finder.core.types import IndexProgress, SwitchOutcome, SwitchRun
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +50,7 @@ def cmd_watch(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextI
     try:
         for folder in args.folders:
             library.add_folder(folder)
-        if not library.catalog.roots():
+        if not library.folders():
             print("finder: error: no folders to watch; run `finder watch FOLDER`", file=err)
             return EXIT_FAILURE
         return EXIT_OK if watch(args, library, out, err) else EXIT_FAILURE
@@ -74,15 +72,15 @@ def watch(args: argparse.Namespace, library: Library, out: TextIO, err: TextIO) 
         if switch is not None and batch.changed:
             switch.files_changed()
 
-    watcher = Watcher(
-        library,
+    watcher = library.watch(
         on_batch_indexed=on_batch,
         on_error=lambda m: _Printer(err)(f"finder: error: {m}"),
         on_roots_changed=lambda roots: _print_roots(roots, say),
         read_text=not args.no_ocr,
         on_text_read=lambda r: _print_text(r, say),
     )
-    switch = _switch_to_continue(library, watcher, args.precision, say)
+    pending = library.switch.pending()
+    switch = SwitchThread(library, pending.label, say) if pending is not None else None
     previous = {}
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -90,7 +88,7 @@ def watch(args: argparse.Namespace, library: Library, out: TextIO, err: TextIO) 
     try:
         watcher.start()
         print(
-            f"Watching {len(library.catalog.roots())} folder(s); Ctrl+C stops.",
+            f"Watching {len(library.folders())} folder(s); Ctrl+C stops.",
             file=err,
             flush=True,
         )
@@ -111,36 +109,14 @@ def watch(args: argparse.Namespace, library: Library, out: TextIO, err: TextIO) 
     return True
 
 
-def _switch_to_continue(
-    library: Library, watcher: Watcher, precision: str | None, say: Callable[[str], None]
-) -> SwitchThread | None:
-    target = load_state(library.data_dir).target
-    if target is None or target.key == library.embedder.key:
-        return None
-    return SwitchThread(library, watcher, target, precision, say)
-
-
 class SwitchThread:
-    """Embeds what a switch's target model still lacks while the watcher serves the
-    active model, then hands the watcher the target once it has taken over.
+    """Finishes a switch (Library.switch.run beside indexing) in a thread while the
+    watcher serves the active model; once the target has taken over, the library and
+    its watcher index and search with it. Says how it went."""
 
-    Each run adds the target's vectors to files as the active model indexed them
-    (`vectors_only`): files that change meanwhile are the watcher's, and the next run
-    picks them up. Runs repeat until one ends with the target complete.
-    """
-
-    def __init__(
-        self,
-        library: Library,
-        watcher: Watcher,
-        target: ModelChoice,
-        precision: str | None,
-        say: Callable[[str], None],
-    ) -> None:
+    def __init__(self, library: Library, label: str, say: Callable[[str], None]) -> None:
         self.library = library
-        self.watcher = watcher
-        self.target = target
-        self.precision = precision
+        self.label = label
         self.say = say
         self.cancel = threading.Event()
         self._changed = threading.Event()  # the watcher indexed changes since the last run
@@ -149,7 +125,7 @@ class SwitchThread:
 
     def start(self) -> None:
         self.say(
-            f"switching to {self.target.label}: embedding in the background; searches "
+            f"switching to {self.label}: embedding in the background; searches "
             "use the current model until it is complete"
         )
         self._thread.start()
@@ -163,45 +139,42 @@ class SwitchThread:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        label = self.target.label
+        label = self.label
         try:
-            self._embed_until_complete()
-        except ModelUnavailableError as exc:
-            self.say(f"Switching to {label} is on hold: {exc}")
+            run = self.library.switch.run(
+                beside_indexing=True,
+                adopt=True,
+                progress=self._progress,
+                cancel=self.cancel,
+                wake=self._changed,
+                retry_s=RETRY_SWITCH_S,
+            )
         except (CatalogError, OSError) as exc:
             self.say(f"finder: error: switching to {label} stopped: {exc}")
+            return
         except Exception as exc:  # a bug must be seen; watching goes on
             log.exception("switching to %s failed", label)
             self.say(f"finder: error: switching to {label} stopped: {type(exc).__name__}: {exc}")
+            return
+        if run is not None:
+            self._say_how(run)
 
-    def _embed_until_complete(self) -> None:
-        label, done = self.target.label, 0
-        embedder = ClipEmbedder(self.target.spec(), precision=self.precision)
-        while not self.cancel.is_set():
-            self._changed.clear()
-            report = self.library.embed_with(
-                embedder, progress=self._progress, cancel=self.cancel, vectors_only=True
+    def _say_how(self, run: SwitchRun) -> None:
+        label, done = run.label, run.reembedded
+        if run.outcome is SwitchOutcome.ON_HOLD:
+            self.say(f"Switching to {label} is on hold: {run.reason}")
+        elif run.outcome is SwitchOutcome.CANCELLED:
+            self.say(
+                f"switching to {label}: stopped, {done:,} files re-embedded; it goes "
+                "on next time (`finder watch` or `finder index`)"
             )
-            done += report.reembedded
-            if report.cancelled:
-                self.say(
-                    f"switching to {label}: stopped, {done:,} files re-embedded; it goes "
-                    "on next time (`finder watch` or `finder index`)"
-                )
-                return
-            state = load_state(self.library.data_dir)
-            if state.active is not None and state.active.key == self.target.key:
-                self.watcher.use_embedder(embedder)
-                self.say(
-                    f"{label} now answers searches ({done:,} files re-embedded); new "
-                    "files are indexed with it"
-                )
-                return
-            if state.target is None or state.target.key != self.target.key:
-                self.say(f"switching to {label}: cancelled")
-                return
-            if not report.reembedded:  # what is missing is still being indexed
-                self._changed.wait(RETRY_SWITCH_S)
+        elif run.taken_over:
+            self.say(
+                f"{label} now answers searches ({done:,} files re-embedded); new "
+                "files are indexed with it"
+            )
+        elif run.outcome is SwitchOutcome.ABANDONED:
+            self.say(f"switching to {label}: cancelled")
 
     def _progress(self, p: IndexProgress) -> None:
         now = time.monotonic()
@@ -209,7 +182,7 @@ class SwitchThread:
             return
         if self._last_progress:  # the first batch is too early to say much
             self.say(
-                f"switching to {self.target.label}: {p.done:,}/{p.total:,} files "
+                f"switching to {self.label}: {p.done:,}/{p.total:,} files "
                 f"embedded ({p.rate:.1f} files/s)"
             )
         self._last_progress = now

@@ -1,30 +1,77 @@
-"""The service object the CLI and the app talk to: one data dir, one model."""
+"""The service the CLI and the app talk to: one data dir, one model.
+
+Every use case both front ends need is a method here: folders, indexing, watching,
+searching, status, choosing and switching the model (model_switch.py), comparing
+models, the models stored here and their files (model_shelf.py). The front ends get
+plain result types back (finder.core.types) and never reach past it into the catalog,
+the vector store, the indexer or the switch state. Settings (precision, runtime, the
+Hugging Face hub) come in as parameters from finder.config at the edge.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+from PIL import Image
 
 from finder.core.indexing.indexer import Indexer, IndexerConfig, ProgressCallback
 from finder.core.indexing.ocr_pass import OcrReport, read_text_in_images
-from finder.core.indexing.watch_state import read_watch_state
+from finder.core.indexing.watcher import (
+    BatchCallback,
+    ErrorCallback,
+    RootsCallback,
+    TextCallback,
+    WatchConfig,
+    Watcher,
+)
 from finder.core.ingest.ocr import Ocr
 from finder.core.ingest.thumbnails import THUMBNAIL_DIR, ThumbnailCache
+from finder.core.library_status import library_status
+from finder.core.model_shelf import (
+    DownloadCallback,
+    ModelInUseError,
+    delete_model,
+    download_model,
+    runtime_of,
+    stored_models,
+)
+from finder.core.model_switch import ModelSwitch
 from finder.core.models.embedder import Embedder
-from finder.core.models.export import export_dir
-from finder.core.models.switching import cancel_switch, load_state, take_over_if_complete
+from finder.core.models.runtime import open_embedder, optimise, should_export
+from finder.core.models.spec import ModelSpec
+from finder.core.models.switching import take_over_if_complete
+from finder.core.models.torch_runtime import ClipEmbedder
+from finder.core.models.weights import Hub
+from finder.core.search.compare import Candidate, Comparison, candidates
+from finder.core.search.relevance import relevant
 from finder.core.search.search import Search
 from finder.core.store.catalog import Catalog
 from finder.core.store.errors import storage_error
 from finder.core.store.layout import CATALOG_FILE, INDEX_DIR
 from finder.core.store.lock import WriterLock
-from finder.core.store.model_store import ModelStore, index_dir
+from finder.core.store.model_store import ModelStore
 from finder.core.store.rows import Root
-from finder.core.types import IndexReport, Modality
+from finder.core.types import (
+    IndexReport,
+    LibraryStatus,
+    RuntimeInfo,
+    SearchKind,
+    SearchResult,
+    StoredModel,
+)
+
+__all__ = [
+    "CATALOG_FILE",
+    "INDEX_DIR",
+    "FolderError",
+    "Library",
+    "ModelInUseError",
+    "StoredModel",
+]
 
 log = logging.getLogger(__name__)
 
@@ -33,68 +80,12 @@ class FolderError(Exception):
     pass
 
 
-@dataclass
-class FolderStatus:
-    path: str
-    present: bool
-    photos: int
-    documents: int
-    errors: int
-    offline: bool = False  # not found when last looked at: its files are kept, hidden
-    watch: str = ""  # how a running watcher follows it: "native", "polling", "offline"
-    watch_reason: str = ""  # why it is polled (inotify limit, network file system)
-
-
-@dataclass
-class LibraryStatus:
-    data_dir: str
-    model: str
-    model_key: str
-    schema_version: int
-    folders: list[FolderStatus] = field(default_factory=list)
-    photos: int = 0
-    documents: int = 0
-    errors: int = 0
-    items: int = 0
-    vectors: dict[str, int] = field(default_factory=dict)
-    index_state: str = ""
-    recent_errors: list[tuple[str, str]] = field(default_factory=list)
-    watcher_pid: int | None = None  # the process watching the folders, if one is
-    switching_to: str | None = None  # the model being switched to (models.json), if any
-    switching_key: str | None = None
-    switch_embedded: int = 0  # files with the new model's vectors so far
-    switch_total: int = 0  # files it needs
-
-
-class ModelInUseError(Exception):
-    """The model cannot be deleted: searches use it."""
-
-
-@dataclass(frozen=True)
-class StoredModel:
-    """A model with vectors in this data dir, and what it takes on disk."""
-
-    key: str
-    dim: int
-    vectors: int
-    files_embedded: int
-    files_total: int
-    index_bytes: int  # its hnswlib index directory and its ONNX export, if any
-    vector_bytes: int  # its vectors inside the catalog (float32, without SQLite overhead)
-
-    @property
-    def complete(self) -> bool:
-        return self.files_embedded >= self.files_total
-
-    @property
-    def bytes(self) -> int:
-        return self.index_bytes + self.vector_bytes
-
-
 class Library:
     """Catalog + vector store + search (+ indexer when writable) over one data dir.
 
-    A writable library holds the data dir's writer lock until `close()`.
+    A writable library holds the data dir's writer lock until `close()`. `precision`,
+    `backend` and `hub` say how models it loads itself run (a switch's target, a
+    compared model, the ONNX export of its own).
     """
 
     def __init__(
@@ -105,10 +96,14 @@ class Library:
         writable: bool,
         indexer_config: IndexerConfig | None = None,
         ocr: bool = True,
+        precision: str | None = None,
+        backend: str | None = None,
+        hub: Hub | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.embedder = embedder
         self.writable = writable
+        self._precision, self._backend, self._hub = precision, backend, hub
         self._lock: WriterLock | None = None
         if writable:
             self._lock = WriterLock(data_dir)
@@ -125,11 +120,109 @@ class Library:
         self.models = ModelStore(self.catalog, embedder, data_dir / INDEX_DIR, writable=writable)
         # OCR (text in query images, and in indexed ones after embedding) loads lazily.
         self.search = Search(self.catalog, self.models, embedder, Ocr() if ocr else None)
-        self.ocr_enabled = ocr
+        self._ocr = ocr
         self.thumbnails = ThumbnailCache(data_dir / THUMBNAIL_DIR)
         self.indexer = Indexer(self.catalog, self.models, embedder, indexer_config, self.thumbnails)
+        # Choosing, resuming, cancelling a model switch: library.switch.choose(...) etc.
+        self.switch = ModelSwitch(
+            data_dir,
+            self.catalog,
+            serving=lambda: self.embedder,
+            embed=self.embed_with,
+            load=self._model_for,
+            adopt=self._adopt,
+        )
+        self._watcher: Watcher | None = None
+
+    @classmethod
+    def open(
+        cls,
+        data_dir: Path,
+        spec: ModelSpec,
+        *,
+        writable: bool,
+        precision: str | None = None,
+        backend: str | None = None,
+        hub: Hub | None = None,
+    ) -> Library:
+        """The library of `data_dir`, searching with `spec` as these settings run it
+        (its ONNX export when there is one and they allow it)."""
+        embedder = open_embedder(spec, data_dir, precision=precision, backend=backend, hub=hub)
+        return cls(
+            data_dir, embedder, writable=writable, precision=precision, backend=backend, hub=hub
+        )
+
+    # -- the model it searches with -----------------------------------------------------
+
+    @property
+    def model_description(self) -> str:
+        return self.embedder.description
+
+    @property
+    def model_key(self) -> str:
+        return self.embedder.key
+
+    @property
+    def model_spec(self) -> ModelSpec | None:
+        """None for a model that is no ModelSpec's (a test's stand-in)."""
+        return getattr(self.embedder, "spec", None)
+
+    def runtime(self) -> RuntimeInfo:
+        return runtime_of(self.embedder)
+
+    def load_model(self) -> None:
+        """Load the model now (slow: call it off the GUI thread); ModelUnavailableError
+        when its weights are missing."""
+        self.embedder.load()
+
+    def download_model(
+        self, *, progress: DownloadCallback | None = None, cancel: threading.Event | None = None
+    ) -> str:
+        """Download the weights of the model searches use; their path."""
+        return download_model(self.embedder, progress=progress, cancel=cancel)
+
+    def wants_faster_runtime(self) -> bool:
+        """A torch model these settings would run faster exported for ONNX Runtime."""
+        return self.writable and should_export(self.embedder, self.data_dir, self._backend)
+
+    def export_faster_runtime(self) -> Embedder:
+        """Export the model for ONNX Runtime (once; slow, off the GUI thread) and return
+        it so; the model itself when it cannot or need not be (adopt_faster_runtime)."""
+        return optimise(self.embedder, self.data_dir, self._backend)
+
+    def adopt_faster_runtime(self, embedder: Embedder) -> bool:
+        """Run with `embedder` (what export_faster_runtime gave) when it is this model
+        run another way; False when nothing changed (not exported, or the model was
+        switched meanwhile)."""
+        if embedder is self.embedder or embedder.key != self.embedder.key:
+            return False
+        self.use_runtime(embedder)
+        return True
+
+    def use_runtime(self, embedder: Embedder) -> None:
+        """Run the same model another way (its ONNX export instead of torch): the same
+        key, so the same vectors and index; nothing is reopened."""
+        if embedder.key != self.embedder.key:
+            raise ValueError(f"{embedder.key} is another model than {self.embedder.key}")
+        self.embedder = self.search.embedder = self.indexer.embedder = embedder
+        self.models.embedder = embedder
+
+    def use_embedder(self, embedder: Embedder) -> None:
+        """Serve searches (and index) with another model from now on (after a switch)."""
+        self.embedder = embedder
+        self.models = ModelStore(
+            self.catalog, embedder, self.data_dir / INDEX_DIR, writable=self.writable
+        )
+        self.search = Search(self.catalog, self.models, embedder, Ocr() if self._ocr else None)
+        self.indexer = Indexer(
+            self.catalog, self.models, embedder, self.indexer.config, self.thumbnails
+        )
 
     # -- folders ------------------------------------------------------------------------
+
+    def folders(self) -> list[str]:
+        """The watched folders."""
+        return [root.path for root in self.catalog.roots()]
 
     def add_folder(self, folder: str | os.PathLike[str]) -> Root:
         path = Path(folder).expanduser()
@@ -154,6 +247,19 @@ class Library:
                 return len(removed)
         raise FolderError(f"{path} is not a watched folder")
 
+    # -- indexing and watching ------------------------------------------------------------
+
+    def index(
+        self,
+        folders: Sequence[str | os.PathLike[str]] | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> IndexReport:
+        """Bring the index up to date with the folders (these ones, else all of them)."""
+        paths = [Path(folder) for folder in folders] if folders else None
+        return self.indexer.run(paths, progress=progress, cancel=cancel)
+
     def read_text_in_images(
         self,
         *,
@@ -163,82 +269,101 @@ class Library:
     ) -> OcrReport:
         """The OCR pass, after indexing: text in photos and scanned PDF pages becomes
         keyword-searchable. Files already looked at are skipped."""
-        if not self.ocr_enabled:
+        if not self._ocr:
             return OcrReport()
         return read_text_in_images(
             self.catalog, Ocr(threads=2), cancel=cancel, progress=progress, limit=limit
         )
 
+    def watch(
+        self,
+        *,
+        on_batch_indexed: BatchCallback | None = None,
+        on_error: ErrorCallback | None = None,
+        on_roots_changed: RootsCallback | None = None,
+        read_text: bool = False,
+        on_text_read: TextCallback | None = None,
+        config: WatchConfig | None = None,
+    ) -> Watcher:
+        """A watcher keeping the index following the folders once `start()`ed, until
+        `stop()`. Its callbacks run on its own thread."""
+        self._watcher = Watcher(
+            self,
+            on_batch_indexed=on_batch_indexed,
+            on_error=on_error,
+            on_roots_changed=on_roots_changed,
+            read_text=read_text,
+            on_text_read=on_text_read,
+            config=config,
+        )
+        return self._watcher
+
+    # -- searching --------------------------------------------------------------------------
+
+    def search_text(
+        self, text: str, kind: SearchKind = SearchKind.ALL, k: int = 20, *, tail: bool = True
+    ) -> list[SearchResult]:
+        """By meaning and keywords. `tail=False` leaves out the clearly irrelevant tail."""
+        return relevant(self.search.text(text, kind, k), tail)
+
+    def search_image(
+        self,
+        image: Path | str | Image.Image,
+        kind: SearchKind = SearchKind.ALL,
+        k: int = 20,
+        *,
+        tail: bool = True,
+    ) -> list[SearchResult]:
+        """With a picture (a file, or one in memory), and the text read in it."""
+        return relevant(self.search.image(image, kind, k), tail)
+
+    def search_image_stages(
+        self, image: Path | str | Image.Image, kind: SearchKind = SearchKind.ALL, k: int = 20
+    ) -> Iterator[list[SearchResult]]:
+        """`search_image` in two answers: by the picture alone at once, then with the
+        text read in it (when there is any)."""
+        return self.search.image_stages(image, kind, k)
+
+    def search_similar(
+        self, path: str, kind: SearchKind = SearchKind.ALL, k: int = 20
+    ) -> list[SearchResult]:
+        """Files like an indexed picture."""
+        return self.search_image(Path(path), kind, k)
+
+    def search_keyword(
+        self, text: str, kind: SearchKind = SearchKind.ALL, k: int = 20
+    ) -> list[SearchResult]:
+        """Without the model (its weights missing): file names, folders and text."""
+        return self.search.keyword(text, kind, k)
+
     # -- status ---------------------------------------------------------------------------
 
     def status(self, *, check_index: bool = True) -> LibraryStatus:
-        counts = self.catalog.counts()
-        status = LibraryStatus(
-            data_dir=str(self.data_dir),
-            model=self.embedder.description,
-            model_key=self.embedder.key,
-            schema_version=self.catalog.schema_version,
-            photos=counts["photos"],
-            documents=counts["documents"],
-            errors=counts["errors"],
-            items=counts["items"],
-            recent_errors=self.catalog.errors(limit=10),
+        """Folders and counts, the model and its index's health, a switch in progress
+        and a watcher running in another process. `check_index` opens the index."""
+        return library_status(
+            self.data_dir, self.catalog, self.models, self.switch, check_index=check_index
         )
-        watching = read_watch_state(self.data_dir)
-        if watching is not None:
-            status.watcher_pid = int(watching.get("pid", 0)) or None
-        watched = watching.get("roots", {}) if watching else {}
-        for root in self.catalog.roots():
-            per = self.catalog.root_counts(root.id)
-            how = watched.get(root.path, {})
-            status.folders.append(
-                FolderStatus(
-                    root.path,
-                    Path(root.path).is_dir(),
-                    **per,
-                    offline=root.offline,
-                    watch=str(how.get("mode", "")),
-                    watch_reason=str(how.get("reason", "")),
-                )
-            )
-        if check_index:
-            status.index_state, status.vectors = self._index_health()
-        self._switch_status(status)
-        return status
-
-    def _switch_status(self, status: LibraryStatus) -> None:
-        target = load_state(self.data_dir).target
-        if target is not None:
-            done, total = self.catalog.model_progress(target.key)
-            status.switching_to, status.switching_key = target.label, target.key
-            status.switch_embedded, status.switch_total = done, total
-
-    def _index_health(self) -> tuple[str, dict[str, int]]:
-        model_id = self.catalog.find_model_id(self.embedder.key)
-        if model_id is None:
-            return "empty (nothing indexed with this model yet)", {}
-        store = self.models.store
-        return self.models.open_state, {m.value: store.count(m) for m in Modality}
 
     # -- models: each has its own vectors and index; switching re-embeds the items --------
 
     def stored_models(self) -> list[StoredModel]:
-        out = []
-        for key, dim, count in self.catalog.stored_models():
-            done, total = self.catalog.model_progress(key)
-            out.append(
-                StoredModel(
-                    key,
-                    dim,
-                    count,
-                    done,
-                    total,
-                    _tree_bytes(index_dir(self.data_dir / INDEX_DIR, key))
-                    + _tree_bytes(export_dir(self.data_dir, key)),
-                    count * dim * 4,
-                )
-            )
-        return out
+        return stored_models(self.catalog, self.data_dir)
+
+    def delete_model(self, key: str) -> int:
+        """Delete a model's vectors and index (not the one searches use); bytes freed."""
+        if not self.writable:
+            raise RuntimeError("deleting a model needs a writable library")
+        return delete_model(self.catalog, self.data_dir, key, self.embedder.key)
+
+    def _adopt(self, embedder: Embedder) -> None:
+        if self._watcher is not None and self._watcher.running:
+            self._watcher.use_embedder(embedder)  # it saves the old index and rescans
+        else:
+            self.use_embedder(embedder)
+
+    def _model_for(self, spec: ModelSpec) -> Embedder:
+        return ClipEmbedder(spec, precision=self._precision, hub=self._hub)
 
     def embed_with(
         self,
@@ -267,73 +392,21 @@ class Library:
             take_over_if_complete(self.data_dir, self.catalog)
         return report
 
-    def embed_until_taken_over(
-        self,
-        embedder: Embedder,
-        *,
-        cancel: threading.Event | None = None,
-        progress: ProgressCallback | None = None,
-        retry_s: float = 5.0,
-    ) -> IndexReport:
-        """A switch beside live indexing (the app's watcher and index runs): `embed_with`
-        with `vectors_only`, so files changed meanwhile keep the active model's vectors,
-        repeated until `embedder` takes over, the switch is cancelled or `cancel` is set."""
-        cancel = cancel or threading.Event()
-        while True:
-            report = self.embed_with(embedder, progress=progress, cancel=cancel, vectors_only=True)
-            state = load_state(self.data_dir)
-            if report.cancelled or state.target is None or state.target.key != embedder.key:
-                return report
-            if not report.reembedded and cancel.wait(retry_s):  # the rest is being indexed
-                report.cancelled = True
-                return report
+    # -- comparing models -------------------------------------------------------------------
 
-    def use_runtime(self, embedder: Embedder) -> None:
-        """Run the same model another way (its ONNX export instead of torch): the same
-        key, so the same vectors and index; nothing is reopened."""
-        if embedder.key != self.embedder.key:
-            raise ValueError(f"{embedder.key} is another model than {self.embedder.key}")
-        self.embedder = self.search.embedder = self.indexer.embedder = embedder
-        self.models.embedder = embedder
+    def compare_candidates(self) -> list[Candidate]:
+        """Models with vectors here: the one searches use first, then the newest."""
+        return candidates(self.catalog, self.data_dir, self.model_spec)
 
-    def use_embedder(self, embedder: Embedder) -> None:
-        """Serve searches (and index) with another model from now on (after a switch)."""
-        self.embedder = embedder
-        self.models = ModelStore(
-            self.catalog, embedder, self.data_dir / INDEX_DIR, writable=self.writable
+    def comparison(self, specs: Sequence[ModelSpec]) -> Comparison:
+        """Searches of these models kept open between queries (`close()` releases the
+        ones it loaded); the model searches use is lent, not loaded twice."""
+        return Comparison(
+            self.data_dir,
+            specs,
+            embedders={self.embedder.key: self.embedder},
+            precision=self._precision,
         )
-        self.search = Search(
-            self.catalog, self.models, embedder, Ocr() if self.ocr_enabled else None
-        )
-        self.indexer = Indexer(
-            self.catalog, self.models, embedder, self.indexer.config, self.thumbnails
-        )
-
-    def delete_model(self, key: str) -> int:
-        """Delete a model's vectors, its catalog entry and its index; returns the bytes
-        freed (index files, plus the vectors' share of the catalog, which SQLite reuses
-        for later writes). The active model and the one this library uses are refused;
-        deleting the target of a switch cancels the switch."""
-        if not self.writable:
-            raise RuntimeError("deleting a model needs a writable library")
-        state = load_state(self.data_dir)
-        active = state.active.key if state.active else None
-        if key in (active, self.embedder.key):
-            raise ModelInUseError(
-                f"{key} answers searches; switch to another model first (`finder models use NAME`)"
-            )
-        stored = {m.key: m for m in self.stored_models()}
-        directory = index_dir(self.data_dir / INDEX_DIR, key)
-        if key not in stored and not directory.exists():
-            raise ModelInUseError(f"no model {key} in {self.data_dir}")
-        if state.target is not None and state.target.key == key:
-            cancel_switch(self.data_dir)
-        freed = stored[key].vector_bytes if key in stored else 0
-        self.catalog.delete_model(key)
-        for folder in (directory, export_dir(self.data_dir, key)):  # index, ONNX export
-            freed += _tree_bytes(folder)
-            shutil.rmtree(folder, ignore_errors=True)
-        return freed
 
     def close(self) -> None:
         catalog = getattr(self, "catalog", None)
@@ -342,17 +415,6 @@ class Library:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
-
-
-def _tree_bytes(path: Path) -> int:
-    total = 0
-    for folder, _, names in os.walk(path):
-        for name in names:
-            try:
-                total += os.lstat(os.path.join(folder, name)).st_size
-            except OSError:
-                continue
-    return total
 
 
 def _is_inside(path: Path, folder: Path) -> bool:

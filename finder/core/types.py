@@ -116,3 +116,120 @@ class IndexReport:
     back_online: list[str] = field(default_factory=list)  # offline folders found again
     cancelled: bool = False
     elapsed_s: float = 0.0
+
+
+# -- what the service (finder.core.library) answers ----------------------------------------
+
+
+@dataclass
+class FolderStatus:
+    path: str
+    present: bool
+    photos: int
+    documents: int
+    errors: int
+    offline: bool = False  # not found when last looked at: its files are kept, hidden
+    watch: str = ""  # how a running watcher follows it: "native", "polling", "offline"
+    watch_reason: str = ""  # why it is polled (inotify limit, network file system)
+
+
+@dataclass
+class LibraryStatus:
+    data_dir: str
+    model: str
+    model_key: str
+    schema_version: int
+    folders: list[FolderStatus] = field(default_factory=list)
+    photos: int = 0
+    documents: int = 0
+    errors: int = 0
+    items: int = 0
+    vectors: dict[str, int] = field(default_factory=dict)
+    index_state: str = ""
+    recent_errors: list[tuple[str, str]] = field(default_factory=list)
+    watcher_pid: int | None = None  # the process watching the folders, if one is
+    switching_to: str | None = None  # the model being switched to (models.json), if any
+    switching_key: str | None = None
+    switch_embedded: int = 0  # files with the new model's vectors so far
+    switch_total: int = 0  # files it needs
+
+
+@dataclass(frozen=True)
+class StoredModel:
+    """A model with vectors in this data dir, and what it takes on disk."""
+
+    key: str
+    dim: int
+    vectors: int
+    files_embedded: int
+    files_total: int
+    index_bytes: int  # its hnswlib index directory and its ONNX export, if any
+    vector_bytes: int  # its vectors inside the catalog (float32, without SQLite overhead)
+
+    @property
+    def complete(self) -> bool:
+        return self.files_embedded >= self.files_total
+
+    @property
+    def bytes(self) -> int:
+        return self.index_bytes + self.vector_bytes
+
+
+@dataclass(frozen=True)
+class ChosenModels:
+    """Which models a data dir uses: the one answering searches, and a switch's target."""
+
+    serving: str  # the key of the model this library searches with
+    active: str | None  # the data dir's active model (models.json); None: never recorded
+    target: str | None  # being switched to; None when no switch is running
+
+
+@dataclass(frozen=True)
+class SwitchChoice:
+    """What choosing a model did."""
+
+    label: str  # the chosen model
+    current: str  # the model that answered searches when it was chosen
+    immediate: bool  # it answers searches now (its index was complete, or it was current)
+    embedded: int = 0  # files with its vectors
+    total: int = 0  # files it needs
+
+
+class SwitchOutcome(enum.StrEnum):
+    TAKEN_OVER = "taken over"  # the target is complete and answers searches now
+    NOT_COMPLETE = "not complete"  # one run ended with files still missing (index, use)
+    CANCELLED = "cancelled"  # stopped by the caller during a run; resumable
+    STOPPED = "stopped"  # stopped by the caller between runs, nothing in flight; resumable
+    ABANDONED = "abandoned"  # the switch was cancelled, or another chosen, meanwhile
+    ON_HOLD = "on hold"  # the target could not be loaded (`reason`)
+
+
+@dataclass(frozen=True)
+class SwitchRun:
+    """What running a switch did."""
+
+    label: str
+    key: str
+    outcome: SwitchOutcome
+    reembedded: int = 0  # files given the target's vectors, over every run
+    elapsed_s: float = 0.0
+    embedded: int = 0  # files with its vectors afterwards
+    total: int = 0  # files it needs
+    reason: str = ""  # ON_HOLD: why
+
+    @property
+    def taken_over(self) -> bool:
+        return self.outcome is SwitchOutcome.TAKEN_OVER
+
+    @property
+    def cancelled(self) -> bool:
+        return self.outcome in (SwitchOutcome.CANCELLED, SwitchOutcome.STOPPED)
+
+
+@dataclass(frozen=True)
+class RuntimeInfo:
+    """How a model runs here."""
+
+    precision: str  # "fp32" or "bf16"
+    runtime: str  # "torch" or "onnxruntime"
+    detail: str  # a line for people: "bf16 (torch; the CPU has native bf16)"

@@ -1,15 +1,15 @@
 """Background work for the window: searching, indexing, model loading, thumbnails.
 
 Long-lived workers are QObjects moved to their own QThread; they hand plain data (or
-QImage) back through signals. Short tasks are QRunnables on an injectable pool.
+QImage) back through signals. Short tasks are QRunnables on an injectable pool. A
+failure is reported as the exception itself, traceback included (napari's
+`_qt/qthreading.py` does the same): the controller logs it and shows one line.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 import traceback
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,8 +23,6 @@ from finder.core.ingest.thumbnails import ThumbnailCache
 from finder.core.library import FolderError, Library
 from finder.core.types import IndexProgress, SearchKind, SearchResult
 from finder.ui.views.results_model import ResultsModel
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,7 +54,7 @@ class SearchWorker(QObject):
 
     finished = Signal(int, list)  # request id, list[SearchResult]
     partial = Signal(int, list)  # a first answer to the same request; `finished` follows
-    failed = Signal(int, str)
+    failed = Signal(int, object)  # request id, the exception (with its traceback)
 
     def __init__(self, library: Library) -> None:
         super().__init__()
@@ -76,23 +74,22 @@ class SearchWorker(QObject):
                 return  # the user typed on; answer only the latest question
         try:
             if request.keyword_only:
-                results = self.library.search.keyword(request.text, request.kind, request.k)
+                results = self.library.search_keyword(request.text, request.kind, request.k)
             elif request.image is not None:
                 results = self._image(request)
                 if results is None:
                     return
             else:
-                results = self.library.search.text(request.text, request.kind, request.k)
-        except Exception as exc:  # shown in the status bar, never swallowed
-            log.warning("search failed: %s", traceback.format_exc())
-            self.failed.emit(request.request_id, f"Search failed: {exc}")
+                results = self.library.search_text(request.text, request.kind, request.k)
+        except Exception as exc:  # the controller logs it and shows it; never swallowed
+            self.failed.emit(request.request_id, exc)
             return
         self.finished.emit(request.request_id, results)
 
     def _image(self, request: SearchRequest) -> list[SearchResult] | None:
         """The picture's own matches at once; the final list once its text is read.
         None: a newer request came meanwhile."""
-        stages = self.library.search.image_stages(request.image, request.kind, request.k)
+        stages = self.library.search_image_stages(request.image, request.kind, request.k)
         first = next(stages)
         self.partial.emit(request.request_id, first)
         refined = list(stages)  # reads the text in the picture
@@ -107,7 +104,7 @@ class IndexWorker(QObject):
 
     progress = Signal(object)  # IndexProgress
     finished = Signal(object)  # IndexReport, or None when only folders changed
-    failed = Signal(str)
+    failed = Signal(object)  # the exception (with its traceback)
     folders_changed = Signal()
     folder_error = Signal(str)
 
@@ -144,7 +141,7 @@ class IndexWorker(QObject):
             if not job.index:
                 self.finished.emit(None)
                 return
-            report = self.library.indexer.run(None, progress=self._on_progress, cancel=self._cancel)
+            report = self.library.index(progress=self._on_progress, cancel=self._cancel)
             if not report.cancelled and self.library.writable:
                 # Second, slower pass: text in screenshots and scans becomes searchable.
                 ocr = self.library.read_text_in_images(
@@ -153,8 +150,7 @@ class IndexWorker(QObject):
                 if ocr.unavailable:
                     self.folder_error.emit(f"Text in pictures is not read: {ocr.unavailable}")
         except Exception as exc:  # the model may be missing, the disk full...
-            log.warning("indexing failed: %s", traceback.format_exc())
-            self.failed.emit(str(exc))
+            self.failed.emit(exc)
             return
         self.finished.emit(report)
 
@@ -184,16 +180,12 @@ class IndexWorker(QObject):
 class WorkerThread:
     """A QObject worker living in its own QThread, stopped and joined by `stop()`."""
 
-    # Every one ever started, so tests can check that none is left running.
-    started: weakref.WeakSet[QThread] = weakref.WeakSet()
-
     def __init__(self, worker: QObject, name: str) -> None:
         self.worker = worker
         self.thread = QThread()
         self.thread.setObjectName(name)
         worker.moveToThread(self.thread)
         self.thread.start()
-        WorkerThread.started.add(self.thread)
 
     def stop(self, timeout_ms: int = 30_000) -> bool:
         self.thread.quit()
@@ -205,7 +197,7 @@ class WorkerThread:
 
 class TaskSignals(QObject):
     done = Signal(object)
-    failed = Signal(str)
+    failed = Signal(object)  # the exception (with its traceback)
 
 
 class Task(QRunnable):
@@ -219,8 +211,8 @@ class Task(QRunnable):
     def run(self) -> None:
         try:
             result = self.fn()
-        except Exception as exc:  # reported to the caller, which shows it
-            self.signals.failed.emit(str(exc))
+        except Exception as exc:  # reported to the caller, which logs and shows it
+            self.signals.failed.emit(exc)
             return
         self.signals.done.emit(result)
 
@@ -229,7 +221,7 @@ def start_task(
     pool: QThreadPool | None,
     fn: Callable[[], Any],
     on_done: Callable[[Any], None] | None = None,
-    on_failed: Callable[[str], None] | None = None,
+    on_failed: Callable[[Exception], None] | None = None,
 ) -> Task:
     """Run fn in the pool (or at once, synchronously, when pool is None: tests)."""
     task = Task(fn)
@@ -242,6 +234,16 @@ def start_task(
     else:
         pool.start(task)
     return task
+
+
+def one_line(exc: BaseException) -> str:
+    """What a failure says, for the status bar or a dialog."""
+    return str(exc) or type(exc).__name__
+
+
+def with_traceback(message: str, exc: BaseException) -> str:
+    """`message`, then the failure's traceback: for the Log window."""
+    return message + "\n" + "".join(traceback.format_exception(exc)).rstrip()
 
 
 class ThumbnailSignals(QObject):

@@ -14,7 +14,7 @@ from finder.core.models.onnx_runtime import OnnxEmbedder
 from finder.core.models.spec import resolve_model_spec
 from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.types import FileKind, SearchKind
-from finder.ui.controller import ModelState
+from finder.ui.model_lifecycle import ModelPhase
 from finder.ui.views.main_window import PAGE_MESSAGE, PAGE_RESULTS, PAGE_WELCOME, MainWindow
 
 SCREENSHOT_DIR = (
@@ -27,7 +27,7 @@ SCREENSHOT_DIR = (
 def _indexed_window(make_window, tiny_embedder, photo_folder, qtbot):  # type: ignore[no-untyped-def]
     window, controller = make_window(tiny_embedder)
     controller.start()
-    assert controller.model_state is ModelState.READY
+    assert controller.model_phase is ModelPhase.READY
     with qtbot.waitSignal(controller.indexing_finished, timeout=60_000):
         controller.add_folder(str(photo_folder))
     return window, controller
@@ -59,17 +59,17 @@ def test_typing_a_query_fills_the_grid(
     # Once loaded, the model was exported and now runs on ONNX Runtime (same vectors).
     assert isinstance(controller.library.embedder, OnnxEmbedder)
     qtbot.keyClicks(window.query_bar.edit, "a red circle")
-    qtbot.waitUntil(lambda: controller.model.rowCount() == 7, timeout=10_000)
-    assert {r.kind for r in controller.model.results()} == {FileKind.PHOTO, FileKind.DOCUMENT}
+    qtbot.waitUntil(lambda: controller.results.rowCount() == 7, timeout=10_000)
+    assert {r.kind for r in controller.results.results()} == {FileKind.PHOTO, FileKind.DOCUMENT}
     assert "results in" in window.status_label.text()
     # The Photos tab narrows the grid.
     window.query_bar.tabs.setCurrentIndex(1)
-    qtbot.waitUntil(lambda: controller.model.rowCount() == 5, timeout=10_000)
+    qtbot.waitUntil(lambda: controller.results.rowCount() == 5, timeout=10_000)
     assert controller.kind is SearchKind.PHOTOS
     # Thumbnails load from the disk cache into the model.
     qtbot.waitUntil(
         lambda: all(
-            controller.model.data(controller.model.index(r), Qt.ItemDataRole.DecorationRole)
+            controller.results.data(controller.results.index(r), Qt.ItemDataRole.DecorationRole)
             is not None
             for r in range(5)
         ),
@@ -83,7 +83,7 @@ def test_typing_a_query_fills_the_grid(
     window.query_bar.edit.setFocus()
     qtbot.keyClick(window.query_bar.edit, Qt.Key.Key_Return)
     qtbot.keyClick(window.query_bar.edit, Qt.Key.Key_Escape)
-    assert window.query_bar.text() == "" and controller.model.rowCount() == 0
+    assert window.query_bar.text() == "" and controller.results.rowCount() == 0
     qtbot.keyClick(window.query_bar.edit, Qt.Key.Key_Up)
     assert window.query_bar.text() == "a red circle"
 
@@ -105,11 +105,11 @@ def test_dropping_an_image_searches_with_it(
     # its thread, and pytest-qt would stop its timer from there.)
     qtbot.waitUntil(lambda: any(s.endswith(" ms") for s in said), timeout=10_000)
     assert any("reading the text in the image" in s for s in said)
-    assert controller.model.rowCount() > 0
-    assert Path(controller.model.result(0).path).name == "blue-circle.jpg"
+    assert controller.results.rowCount() > 0
+    assert Path(controller.results.result(0).path).name == "blue-circle.jpg"
     # Removing the chip clears the image query.
     window.query_bar.chip.click()
-    assert controller.query_image is None and controller.model.rowCount() == 0
+    assert controller.query_image is None and controller.results.rowCount() == 0
 
 
 def test_a_pasted_screenshot_searches_with_it(
@@ -120,7 +120,7 @@ def test_a_pasted_screenshot_searches_with_it(
     QApplication.clipboard().setImage(image)
     window.paste_image()
     assert window.query_bar.chip.text().startswith("pasted image")
-    qtbot.waitUntil(lambda: controller.model.rowCount() > 0, timeout=10_000)
+    qtbot.waitUntil(lambda: controller.results.rowCount() > 0, timeout=10_000)
 
 
 def test_dropping_a_non_image_explains_why_nothing_happened(
@@ -156,7 +156,7 @@ def test_adding_a_folder_through_the_dialog_indexes_it(
     assert window.pages.currentIndex() == PAGE_RESULTS
     qtbot.keyClicks(window.query_bar.edit, "tax")
     qtbot.keyClick(window.query_bar.edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: controller.model.rowCount() == 7, timeout=10_000)
+    qtbot.waitUntil(lambda: controller.results.rowCount() == 7, timeout=10_000)
     # Removing it drops it from the index, never the files.
     monkeypatch.setattr(
         "finder.ui.dialogs.folders.QMessageBox.question", staticmethod(lambda *a, **k: dialog_yes())
@@ -177,17 +177,19 @@ def dialog_yes():  # type: ignore[no-untyped-def]
 def test_opening_and_acting_on_a_result(make_window, tiny_embedder, photo_folder, qtbot) -> None:  # type: ignore[no-untyped-def]
     window, controller = _indexed_window(make_window, tiny_embedder, photo_folder, qtbot)
     controller.search_text("green")
-    qtbot.waitUntil(lambda: controller.model.rowCount() > 0, timeout=10_000)
-    first = controller.model.result(0)
-    window.results.activated.emit(controller.model.index(0))  # double click / Enter
+    qtbot.waitUntil(lambda: controller.results.rowCount() > 0, timeout=10_000)
+    first = controller.results.result(0)
+    window.results.activated.emit(controller.results.index(0))  # double click / Enter
     assert make_window.opened[-1] == QUrl.fromLocalFile(first.path)
     controller.copy_path(first)
     assert QApplication.clipboard().text() == first.path
-    photo = next(r for r in controller.model.results() if r.kind is FileKind.PHOTO)
+    photo = next(r for r in controller.results.results() if r.kind is FileKind.PHOTO)
     controller.find_similar(photo)
     assert window.query_bar.has_image()
     qtbot.waitUntil(
-        lambda: controller.model.rowCount() > 0 and controller.model.result(0).path == photo.path,
+        lambda: (
+            controller.results.rowCount() > 0 and controller.results.result(0).path == photo.path
+        ),
         timeout=10_000,
     )
 
@@ -216,13 +218,13 @@ def test_missing_model_offers_download_and_keeps_keyword_search(
     missing = ClipEmbedder(resolve_model_spec("ViT-B-32", "laion2b_s34b_b79k"))
     window, controller = make_window(missing)
     controller.start()
-    assert controller.model_state is ModelState.MISSING
+    assert controller.model_phase is ModelPhase.MISSING
     assert window.banner.isVisible()
     assert "ViT-B-32" in window.banner_text.text()
     assert window.download_button.isVisible() and window.checkpoint_button.isVisible()
     controller.search_text("receipt")
-    qtbot.waitUntil(lambda: controller.model.rowCount() == 1, timeout=10_000)
-    assert controller.model.result(0).path.endswith("receipt.txt")
+    qtbot.waitUntil(lambda: controller.results.rowCount() == 1, timeout=10_000)
+    assert controller.results.result(0).path.endswith("receipt.txt")
     assert window.pages.currentIndex() == PAGE_RESULTS and window.banner.isVisible()
     controller.search_text("no such words anywhere")
     qtbot.waitUntil(lambda: window.pages.currentIndex() == PAGE_MESSAGE, timeout=10_000)
@@ -239,15 +241,15 @@ def test_new_files_appear_live_while_the_window_is_open(
     controller.watcher.wait_idle(30)  # the reconciliation scan after start
     window.query_bar.tabs.setCurrentIndex(1)
     controller.search_text("a teal circle")
-    qtbot.waitUntil(lambda: controller.model.rowCount() == 5, timeout=10_000)
+    qtbot.waitUntil(lambda: controller.results.rowCount() == 5, timeout=10_000)
     draw_photo(photo_folder / "new" / "teal-circle.png", "teal")
     qtbot.waitUntil(
-        lambda: any(r.path.endswith("teal-circle.png") for r in controller.model.results()),
+        lambda: any(r.path.endswith("teal-circle.png") for r in controller.results.results()),
         timeout=30_000,
     )
     (photo_folder / "green-square.jpg").unlink()
     qtbot.waitUntil(
-        lambda: not any(r.path.endswith("green-square.jpg") for r in controller.model.results()),
+        lambda: not any(r.path.endswith("green-square.jpg") for r in controller.results.results()),
         timeout=30_000,
     )
     window.show_folders()
@@ -271,12 +273,12 @@ def test_loading_a_checkpoint_file_switches_the_model(
     torch.save(tiny_embedder._model.state_dict(), tmp_path / "my-clip.pt")
     controller.library_factory = lambda spec: Library(data_dir, ClipEmbedder(spec), writable=True)
     controller.use_checkpoint(str(tmp_path / "my-clip.pt"))  # as "Load checkpoint file..."
-    assert controller.model_state is ModelState.READY
+    assert controller.model_phase is ModelPhase.READY
     assert controller.library.embedder.key.startswith("my-clip@file-")
     assert controller.settings.model == str(config)
     qtbot.waitUntil(lambda: not controller.indexing, timeout=60_000)
     controller.search_text("a red circle")
-    qtbot.waitUntil(lambda: controller.model.rowCount() == 7, timeout=10_000)
+    qtbot.waitUntil(lambda: controller.results.rowCount() == 7, timeout=10_000)
 
 
 def test_a_model_switch_runs_beside_searches_and_resumes_after_a_restart(

@@ -24,14 +24,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from finder.core.search.compare import Candidate, ComparedColumn, Comparison, candidates
+from finder.core.search.compare import Candidate, ComparedColumn, Comparison
 from finder.core.types import SearchKind, SearchResult
 from finder.ui.controller import Controller
 from finder.ui.dialogs.preview import PreviewDialog
 from finder.ui.drop_zone import NotAnImageError, image_from_file, pil_to_qimage
 from finder.ui.views.compare_column import ColumnView
 from finder.ui.views.query_bar import QueryBar
-from finder.ui.workers import start_task
+from finder.ui.workers import one_line, start_task
 
 RESULTS = 24  # per model: enough to judge, few enough to scan
 LETTERS = ("A", "B")
@@ -71,7 +71,7 @@ class CompareDialog(QDialog):
         self.enough = False  # two models with an index here
         self.query_image: Image.Image | None = None
         self._comparison: Comparison | None = None
-        self._comparison_id: tuple[frozenset[str], int] | None = None
+        self._comparison_id: tuple[object, ...] | None = None
         self._request = 0
         self.running = False
         self._steps = _Steps()
@@ -187,10 +187,8 @@ class CompareDialog(QDialog):
         self.refresh_models()
 
     def refresh_models(self) -> None:
-        library = self.controller.library
-        active = getattr(library.embedder, "spec", None)
         chosen = [self._chosen(i) for i in range(2)]
-        self.candidates = candidates(library.catalog, library.data_dir, active)
+        self.candidates = self.controller.compare_candidates()
         usable = [c for c in self.candidates if c.spec is not None]
         for picker in self.pickers:
             picker.blockSignals(True)
@@ -294,21 +292,15 @@ class CompareDialog(QDialog):
         start_task(self.pool, work, self._on_done, self._on_failed)
 
     def _comparison_for(self, a: Candidate, b: Candidate) -> Comparison:
-        """The open comparison while the pair (either way round) and the active model
-        stay; a new one otherwise, the old one released."""
+        """The open comparison while the pair (either way round) and the model searches
+        use (and how it runs) stay; a new one otherwise, the old one released."""
         library = self.controller.library
-        active = library.embedder
-        identity = (frozenset((a.key, b.key)), id(active))
+        identity = (frozenset((a.key, b.key)), id(library), library.runtime())
         if self._comparison is None or self._comparison_id != identity:
             if self._comparison is not None:
                 self._comparison.close()
             assert a.spec is not None and b.spec is not None
-            self._comparison = Comparison(
-                library.data_dir,
-                [a.spec, b.spec],
-                embedders={active.key: active},
-                precision=self.controller.environment.precision,
-            )
+            self._comparison = self.controller.comparison([a.spec, b.spec])
             self._comparison_id = identity
         return self._comparison
 
@@ -328,8 +320,9 @@ class CompareDialog(QDialog):
         for i, column in enumerate(self.columns):
             column.show_column(pair[i], pair[1 - i], LETTERS[1 - i], BUILD_HINT)
 
-    def _on_failed(self, message: str) -> None:
-        self._finish(f"Comparing failed: {message}")
+    def _on_failed(self, exc: Exception) -> None:
+        self.controller.report_failure("Comparing failed", exc, show=False)  # the Log
+        self._finish(f"Comparing failed: {one_line(exc)}")
 
     def _finish(self, text: str) -> None:
         self.running = False

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from finder.core.library import FolderStatus
+from finder.core.types import FolderStatus
 
 COLUMNS = ["Folder", "Photos", "Documents", "Errors", "Status"]
 

@@ -29,12 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from finder.core.types import IndexProgress
-from finder.ui.controller import Controller, ModelState
+from finder.ui.controller import Controller
 from finder.ui.dialogs.compare import CompareDialog
 from finder.ui.dialogs.folders import FoldersDialog
 from finder.ui.dialogs.models import ModelsDialog
 from finder.ui.dialogs.preview import PreviewDialog
 from finder.ui.drop_zone import NotAnImageError, accepts, image_from_mime, pil_to_qimage
+from finder.ui.model_lifecycle import ModelPhase
 from finder.ui.views.query_bar import QueryBar
 from finder.ui.views.results_view import ResultsView
 
@@ -70,7 +71,7 @@ class MainWindow(QMainWindow):
         top.addWidget(compare_button)
 
         self.results = ResultsView(self)
-        self.results.setModel(controller.model)
+        self.results.setModel(controller.results)
         self.pages = QStackedWidget(self)
         self.pages.addWidget(self._welcome_page())
         self.pages.addWidget(self.results)
@@ -229,7 +230,7 @@ class MainWindow(QMainWindow):
         c.log.connect(self.log_view.appendPlainText)
         c.progress.connect(self._on_progress)
         c.indexing_finished.connect(self._on_indexing_finished)
-        c.model_state_changed.connect(self._on_model_state)
+        c.model_phase_changed.connect(self._on_model_phase)
         c.folders_changed.connect(self._on_folders_changed)
         c.image_query_set.connect(self._on_image_query)
 
@@ -248,8 +249,8 @@ class MainWindow(QMainWindow):
         else:
             self._show_start_page()
 
-    def _on_model_state(self, state: ModelState, message: str) -> None:
-        missing = state is ModelState.MISSING
+    def _on_model_phase(self, phase: ModelPhase, message: str) -> None:
+        missing = phase is ModelPhase.MISSING
         self.banner.setVisible(missing)
         if missing:
             self.banner_text.setText(message)
