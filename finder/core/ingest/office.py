@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 from xml.etree import ElementTree
@@ -38,7 +38,7 @@ _SLIDE = re.compile(r"ppt/slides/slide(\d+)\.xml")
 def docx_text(path: Path, budget: Budget) -> str:
     """Paragraph text of a .docx."""
     with _open(path, ".docx") as archive:
-        paragraphs = _paragraphs(archive, "word/document.xml", ".docx", budget, *_DOCX)
+        paragraphs = _paragraphs(archive, "word/document.xml", ".docx", budget, _DOCX)
         return "\n".join(p for p in paragraphs if p)
 
 
@@ -54,7 +54,7 @@ def pptx_slides(path: Path, budget: Budget) -> list[tuple[int | None, str]]:
         for number, name in sorted(numbered):
             if budget.full:
                 break
-            paragraphs = _paragraphs(archive, name, ".pptx", budget, *_PPTX)
+            paragraphs = _paragraphs(archive, name, ".pptx", budget, _PPTX)
             slides.append((number, "\n".join(paragraphs)))
         return slides
 
@@ -62,7 +62,7 @@ def pptx_slides(path: Path, budget: Budget) -> list[tuple[int | None, str]]:
 def odf_text(path: Path, budget: Budget) -> str:
     """Paragraphs and headings of an OpenDocument text or presentation (content.xml)."""
     with _open(path, "OpenDocument file") as archive:
-        paragraphs = _paragraphs(archive, "content.xml", "OpenDocument file", budget, *_ODF)
+        paragraphs = _paragraphs(archive, "content.xml", "OpenDocument file", budget, _ODF)
         return "\n".join(p for p in paragraphs if p)
 
 
@@ -90,44 +90,70 @@ def _open(path: Path, what: str) -> _Archive:
         raise ExtractError(f"not a readable {what} ({exc})") from exc
 
 
+@dataclass(frozen=True)
+class _Format:
+    """Which elements are paragraphs, and which text in them counts."""
+
+    paragraphs: frozenset[str]
+    text_tag: str | None  # only the text of these elements (runs); None: all text
+    normalise: bool  # runs of whitespace made one space (ODF keeps its layout in spaces)
+
+
+_DOCX = _Format(frozenset({f"{_W_NS}p"}), f"{_W_NS}t", normalise=False)
+_PPTX = _Format(frozenset({f"{_A_NS}p"}), f"{_A_NS}t", normalise=False)
+_ODF = _Format(frozenset({f"{_TEXT_NS}p", f"{_TEXT_NS}h"}), None, normalise=True)
+
+
 def _paragraphs(
-    archive: _Archive,
-    member: str,
-    what: str,
-    budget: Budget,
-    tags: Collection[str],
-    text_of: Callable[[ElementTree.Element], str],
+    archive: _Archive, member: str, what: str, budget: Budget, form: _Format
 ) -> list[str]:
-    """`text_of` each outermost element whose tag is in `tags`, in document order, until
-    the budget's text is full. Elements are dropped from the tree as soon as they end."""
+    """The text of each outermost paragraph, in document order, until the budget's text is
+    full. The tree never holds more than the open elements and one child of each: each
+    element is dropped once its text and the text after it have been taken."""
     try:
         info = archive.zip.getinfo(member)
     except KeyError as exc:
         raise ExtractError(f"not a readable {what} (no {member} inside)") from exc
     _refuse_bombs(info, archive.xml_left)
     out: list[str] = []
+    parts: list[str] = []  # the open paragraph's text so far
+    opened: list[ElementTree.Element] = []
+    last_child: dict[ElementTree.Element, ElementTree.Element] = {}
+    inside = 0  # depth inside the outermost open paragraph
     try:
         with archive.zip.open(info) as raw:  # streaming: nothing is decompressed ahead
-            stream = _Counted(raw, archive, budget)
-            open_elements: list[ElementTree.Element] = []
-            inside = 0  # depth inside elements whose text is being taken
-            for event, element in ElementTree.iterparse(stream, events=("start", "end")):
+            for event, element in ElementTree.iterparse(
+                _Counted(raw, archive, budget), events=("start", "end")
+            ):
                 if event == "start":
-                    open_elements.append(element)
-                    if inside or element.tag in tags:
+                    parent = opened[-1] if opened else None
+                    before = last_child.pop(parent, None) if parent is not None else None
+                    if inside and form.text_tag is None and parent is not None:
+                        parts.append((before.tail if before is not None else parent.text) or "")
+                    if before is not None and parent is not None:
+                        parent.remove(before)  # done with, the text after it too
+                    if parent is not None:
+                        last_child[parent] = element
+                    opened.append(element)
+                    if inside or element.tag in form.paragraphs:
                         inside += 1
                     continue
-                open_elements.pop()
+                opened.pop()
+                last = last_child.pop(element, None)
                 if inside:
+                    if form.text_tag is None:
+                        parts.append((last.tail if last is not None else element.text) or "")
+                    elif element.tag == form.text_tag:
+                        parts.append(element.text or "")
                     inside -= 1
-                    if inside:
-                        continue  # part of a paragraph still open: read with it
-                    out.append(budget.take(text_of(element)))
-                    if budget.full:
-                        break
-                element.clear()
-                if open_elements:
-                    open_elements[-1].remove(element)  # the last child: found at once
+                    if not inside:
+                        text = "".join(parts)
+                        parts = []
+                        out.append(budget.take(" ".join(text.split()) if form.normalise else text))
+                        if budget.full:
+                            break
+                if last is not None:
+                    element.remove(last)
     except ElementTree.ParseError as exc:
         raise ExtractError(f"not a readable {what} ({exc})") from exc
     except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
@@ -166,19 +192,3 @@ class _Counted:
         if self.archive.xml_left < 0:
             raise ExtractError(f"too much XML to read (over {MAX_XML_BYTES >> 20} MB)")
         return data
-
-
-def _runs_text(run_tag: str) -> Callable[[ElementTree.Element], str]:
-    def text_of(paragraph: ElementTree.Element) -> str:
-        return "".join(t.text or "" for t in paragraph.iter(run_tag))
-
-    return text_of
-
-
-def _all_text(paragraph: ElementTree.Element) -> str:
-    return " ".join("".join(paragraph.itertext()).split())
-
-
-_DOCX = ({f"{_W_NS}p"}, _runs_text(f"{_W_NS}t"))
-_PPTX = ({f"{_A_NS}p"}, _runs_text(f"{_A_NS}t"))
-_ODF = ({f"{_TEXT_NS}p", f"{_TEXT_NS}h"}, _all_text)

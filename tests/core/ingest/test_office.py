@@ -150,3 +150,18 @@ def test_broken_archives_are_reasons(tmp_path: Path, suffix: str) -> None:
     else:
         with pytest.raises(ExtractError, match="not a readable"):
             read_document(empty)
+
+
+def test_one_huge_paragraph_is_not_held_whole(tmp_path: Path) -> None:
+    rng = random.Random(4)
+    runs = [f"<w:r><w:t>{rng.randrange(16**6):06x}</w:t></w:r>" for _ in range(200_000)]
+    body = [f"<w:document {W}><w:body><w:p>", *runs, "</w:p></w:body></w:document>"]
+    path = zipped(tmp_path / "one.docx", {"word/document.xml": body})  # 5.6 MB of XML
+    tracemalloc.start()
+    try:
+        text = docx_text(path, Budget(seconds=120))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(text) == 6 * 200_000
+    assert peak < 20 << 20  # its 400,000 elements held at once take several times that
