@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from finder import paths
 from finder.config import Environment
 from finder.core.library import Library
+from finder.core.model_shelf import can_download
 from finder.core.model_switch import active_model
 from finder.core.models import catalogue
 from finder.core.models.spec import ModelSpec, resolve_model_spec
@@ -93,6 +94,19 @@ def run_faster(args: argparse.Namespace, library: Library, err: TextIO) -> None:
     adopted = library.adopt_faster_runtime(library.export_faster_runtime())
     if adopted and not args.quiet:
         print(f"  done in {time.monotonic() - started:.0f} s", file=err, flush=True)
+
+
+def model_missing_note(spec: ModelSpec, reason: str) -> str:
+    """What a command done without the model says: what works now, how to get the model."""
+    get = "Get the model"
+    if can_download(spec):
+        get = f"Download it once with `finder models download {spec.name}@{spec.pretrained}`"
+    return (
+        "Meaning search waits for the CLIP model: file names, document text and text in "
+        f"pictures are indexed and found by keywords now. {get} (or pass --pretrained "
+        "/path/to/checkpoint); then `finder index` adds only its vectors.\n"
+        f"  ({reason})"
+    )
 
 
 # -- arguments, logging, Ctrl+C -----------------------------------------------------------

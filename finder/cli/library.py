@@ -17,12 +17,13 @@ from finder.cli.common import (
     ProgressPrinter,
     cancel_on_interrupt,
     interrupt_sets,
+    model_missing_note,
     open_library,
     positive_int,
     run_faster,
 )
 from finder.core.library import FolderError, Library
-from finder.core.models.spec import ModelSpec
+from finder.core.models.spec import ModelSpec, ModelUnavailableError
 from finder.core.types import IndexReport, SearchKind, SearchResult, SwitchOutcome
 
 
@@ -82,6 +83,8 @@ def cmd_index(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextI
             printer = None if args.quiet else ProgressPrinter(err)
             report = library.index([r.path for r in roots], progress=printer, cancel=cancel)
             print_report(report, out)
+            if report.model_missing:
+                print(model_missing_note(spec, report.model_missing), file=out)
             if not report.cancelled:
                 report.cancelled = _continue_switch(library, printer, cancel, out)
             if not report.cancelled and not args.no_ocr:
@@ -135,7 +138,7 @@ def cmd_search(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
                 raise FolderError(f"{image}: no such image file")
             results = library.search_image(image, kind, args.k, tail=args.show_all)
         else:
-            results = library.search_text(args.query, kind, args.k, tail=args.show_all)
+            results = _search_text(library, spec, args, kind, err)
         if args.json:
             json.dump([r.to_json() for r in results], out, indent=2, ensure_ascii=False)
             out.write("\n")
@@ -144,6 +147,21 @@ def cmd_search(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
         return EXIT_OK
     finally:
         library.close()
+
+
+def _search_text(
+    library: Library, spec: ModelSpec, args: argparse.Namespace, kind: SearchKind, err: TextIO
+) -> list[SearchResult]:
+    """By meaning and keywords; by keywords alone (file names, text) while the model is
+    missing, saying so."""
+    missing = library.model_missing()
+    if not missing:
+        try:
+            return library.search_text(args.query, kind, args.k, tail=args.show_all)
+        except ModelUnavailableError as exc:
+            missing = str(exc)
+    print(model_missing_note(spec, missing), file=err)
+    return library.search_keyword(args.query, kind, args.k)
 
 
 def cmd_status(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:

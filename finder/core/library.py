@@ -40,6 +40,7 @@ from finder.core.model_shelf import (
     stored_models,
 )
 from finder.core.model_switch import ModelSwitch
+from finder.core.models.availability import missing_weights
 from finder.core.models.embedder import Embedder
 from finder.core.models.runtime import open_embedder, optimise, should_export
 from finder.core.models.spec import ModelSpec
@@ -170,6 +171,11 @@ class Library:
     def runtime(self) -> RuntimeInfo:
         return runtime_of(self.embedder)
 
+    def model_missing(self) -> str:
+        """Why the model cannot be loaded, found without trying (its weights are not on
+        disk): "" when they are there or only loading can tell. Quick: no torch."""
+        return missing_weights(self.embedder) or ""
+
     def load_model(self) -> None:
         """Load the model now (slow: call it off the GUI thread); ModelUnavailableError
         when its weights are missing."""
@@ -183,7 +189,11 @@ class Library:
 
     def wants_faster_runtime(self) -> bool:
         """A torch model these settings would run faster exported for ONNX Runtime."""
-        return self.writable and should_export(self.embedder, self.data_dir, self._backend)
+        return (
+            self.writable
+            and should_export(self.embedder, self.data_dir, self._backend)
+            and not self.model_missing()
+        )
 
     def export_faster_runtime(self) -> Embedder:
         """Export the model for ONNX Runtime (once; slow, off the GUI thread) and return
@@ -256,9 +266,13 @@ class Library:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> IndexReport:
-        """Bring the index up to date with the folders (these ones, else all of them)."""
+        """Bring the index up to date with the folders (these ones, else all of them).
+        Without the model (report.model_missing says why) names, passages and text are
+        indexed; once it is there, the next run adds only its vectors."""
         paths = [Path(folder) for folder in folders] if folders else None
-        return self.indexer.run(paths, progress=progress, cancel=cancel)
+        return self.indexer.run(
+            paths, progress=progress, cancel=cancel, model_missing=self.model_missing()
+        )
 
     def read_text_in_images(
         self,

@@ -116,6 +116,9 @@ class IndexReport:
     back_online: list[str] = field(default_factory=list)  # offline folders found again
     cancelled: bool = False
     elapsed_s: float = 0.0
+    # Why the model could not be used: names, passages and text were stored without its
+    # vectors (meaning search waits for the model; a later run adds only the vectors).
+    model_missing: str = ""
 
 
 # -- what the service (finder.core.library) answers ----------------------------------------

@@ -31,6 +31,7 @@ from finder.core.ingest.scanner import (
 )
 from finder.core.ingest.thumbnails import ThumbnailCache
 from finder.core.models.embedder import Embedder
+from finder.core.models.spec import ModelUnavailableError
 from finder.core.store.catalog import Catalog
 from finder.core.store.errors import storage_error
 from finder.core.store.model_store import ModelStore
@@ -73,6 +74,7 @@ class Indexer:
         cancel: threading.Event | None = None,
         save: bool = True,
         vectors_only: bool = False,
+        model_missing: str = "",
     ) -> IndexReport:
         """Bring the catalog up to date with `roots` (all watched roots when None).
 
@@ -84,8 +86,11 @@ class Indexer:
         `vectors_only=True` only adds this model's vectors to unchanged files another
         model indexed, leaving new, changed, moved and deleted files to the indexer that
         follows the folders (a watcher's): two indexers replacing the same file's items
-        would drop each other's vectors. Raises StorageError when the data dir cannot be
-        written.
+        would drop each other's vectors. `model_missing`: why the model cannot be loaded,
+        known before trying (its weights are not on disk). Then, and when loading it fails,
+        names, passages and text are stored without vectors (report.model_missing says
+        why); a later run with the model adds only the vectors. Raises StorageError when
+        the data dir cannot be written.
         """
         with self._run_lock:
             attempts = Attempts(
@@ -94,7 +99,16 @@ class Indexer:
             suspects = attempts.open()  # what runs that died were reading
             try:
                 return self._run(
-                    roots, subtrees, moves, progress, cancel, save, vectors_only, attempts, suspects
+                    roots,
+                    subtrees,
+                    moves,
+                    progress,
+                    cancel,
+                    save,
+                    vectors_only,
+                    attempts,
+                    suspects,
+                    model_missing,
                 )
             except OSError as exc:
                 if exc.errno in _STORAGE_ERRNOS:  # reading user files never raises here
@@ -114,6 +128,7 @@ class Indexer:
         vectors_only: bool,
         attempts: Attempts,
         suspects: dict[str, Suspect],
+        model_missing: str,
     ) -> IndexReport:
         started = time.monotonic()
         report = IndexReport()
@@ -125,9 +140,10 @@ class Indexer:
             self._apply_moves(moves, report)
         model_id = self.catalog.find_model_id(self.embedder.key)
         embedded = self.catalog.embedded_file_ids(model_id) if model_id is not None else set()
-        # Files another model embedded: items are model-independent, so an unchanged one
-        # only gets this model's vectors (the other models' vectors stay).
-        others = self.catalog.embedded_by_any() - embedded
+        # Files another model embedded, or stored while the model was missing: items are
+        # model-independent, so an unchanged one only gets this model's vectors (the other
+        # models' vectors stay).
+        others = (self.catalog.embedded_by_any() | self.catalog.stored_without_vectors()) - embedded
 
         work: list[Work] = []
         vanished: dict[str, FileRecord] = {}
@@ -175,9 +191,20 @@ class Indexer:
             self._store_remove(removed_items)
 
         work, deferred = self._triage(work, suspects, vectors_only)
+        if (work or deferred) and not cancel.is_set() and not model_missing:
+            model_missing = self._load_model(vectors_only)
+        if model_missing:
+            report.model_missing = model_missing
+            work, deferred = _needing_text(work, report), _needing_text(deferred, report)
         if (work or deferred) and not cancel.is_set():
             pipeline = Pipeline(
-                self.catalog, self.models, self.embedder, self.config, self.thumbnails, attempts
+                self.catalog,
+                self.models,
+                self.embedder,
+                self.config,
+                self.thumbnails,
+                attempts,
+                embed=not model_missing,
             )
             pipeline.run(work, report, notify, cancel, started, deferred)
         if roots is None and subtrees is None and not vectors_only and not cancel.is_set():
@@ -192,6 +219,18 @@ class Indexer:
         report.elapsed_s = time.monotonic() - started
         notify(IndexProgress("done", total, total, len(report.errors), elapsed_s=report.elapsed_s))
         return report
+
+    def _load_model(self, vectors_only: bool) -> str:
+        """Load the model before reading any file; why it cannot be, else "". A run that
+        only adds vectors has nothing to do without it: the error is raised."""
+        try:
+            self.embedder.load()
+        except ModelUnavailableError as exc:
+            if vectors_only:
+                raise
+            log.warning("indexing names and text only: %s", exc)
+            return str(exc)
+        return ""
 
     def _triage(
         self, work: list[Work], suspects: dict[str, Suspect], vectors_only: bool
@@ -369,6 +408,14 @@ class Indexer:
         if item_ids and self.models.is_open:
             self.models.store.remove(item_ids)
         # When the store is not open yet, it syncs with the catalog when it opens.
+
+
+def _needing_text(work: list[Work], report: IndexReport) -> list[Work]:
+    """Without the model: the files whose items are not stored yet. Those stored (they
+    only lack this model's vectors) wait for it, unchanged."""
+    stored = sum(item.reuse for item in work)
+    report.unchanged += stored
+    return [item for item in work if not item.reuse]
 
 
 def _unchanged(record: FileRecord, scanned: ScannedFile, embedded: set[int]) -> bool:

@@ -1,6 +1,10 @@
 """The embedding half of an index run: decode in a small pool with bounded look-ahead,
 embed in batches, write each batch in one transaction.
 
+Without the model (`embed=False`: its weights are missing) the same run stores names,
+passages and page/photo items without vectors, so keyword search works at once; a later
+run with the model adds only the vectors (the indexer's `reuse`).
+
 One read of a file serves its hash, its decode and its thumbnail. At most `lookahead`
 decoded files wait for the model, so memory stays flat however many files there are;
 a killed run loses at most the batch in flight.
@@ -95,11 +99,14 @@ class Pipeline:
         config: IndexerConfig,
         thumbnails: ThumbnailCache | None = None,
         attempts: Attempts | None = None,
+        *,
+        embed: bool = True,
     ) -> None:
         self.catalog = catalog
         self.models = models
         self.embedder = embedder
         self.config = config
+        self.embed = embed  # False: the model is missing; items are stored without vectors
         self.thumbnails = thumbnails  # photos' previews are saved from the same decode
         self.attempts = attempts  # which file is being read, should the process die
 
@@ -114,8 +121,9 @@ class Pipeline:
     ) -> None:
         """Read, embed and store `work`, then `deferred` (files a run was reading when it
         died: read last, once everything else is written)."""
-        self.embedder.load()  # model errors surface before any work starts
-        self.models.open()
+        if self.embed:
+            self.embedder.load()  # model errors surface before any work starts
+            self.models.open()
         total = len(work) + len(deferred)
         state = IndexProgress("embedding", total=total)
         pending: list[Prepared] = []
@@ -135,7 +143,7 @@ class Pipeline:
             state.elapsed_s = time.monotonic() - started
             pending.clear()
             notify(IndexProgress(**vars(state)))
-            if time.monotonic() - last_save > self.config.save_every_s:
+            if self.embed and time.monotonic() - last_save > self.config.save_every_s:
                 self.models.save()
                 last_save = time.monotonic()
 
@@ -165,6 +173,7 @@ class Pipeline:
                     if (
                         lookahead == 1
                         or images >= self.config.image_batch
+                        or (not self.embed and len(pending) >= self.config.image_batch)
                         or passages >= self.config.text_batch
                     ):
                         flush()
@@ -220,12 +229,13 @@ class Pipeline:
                 picture = load_image(path)
                 if self.thumbnails is not None:
                     self.thumbnails.put(path, picture)
-                prepared.image = self.embedder.preprocess(picture)
+                if self.embed:
+                    prepared.image = self.embedder.preprocess(picture)
             else:
                 prepared.passages = read_document(Path(path))
                 if Path(path).suffix.lower() == ".pdf":
                     prepared.pages = [
-                        (n, self.embedder.preprocess(picture))
+                        (n, self.embedder.preprocess(picture) if self.embed else None)
                         for n, picture in render_pdf_pages(Path(path))
                     ]
                 if not prepared.passages and not prepared.pages:
@@ -275,6 +285,9 @@ class Pipeline:
         return True
 
     def _write_batch(self, batch: list[Prepared], report: IndexReport) -> None:
+        if not self.embed:
+            self._write_unembedded(batch, report)
+            return
         pictures = [p.image for p in batch if p.image is not None]
         pictures += [tensor for p in batch for _, tensor in p.pages]
         image_vectors = self.embedder.encode_images(pictures)
@@ -319,16 +332,17 @@ class Pipeline:
                     for number, _ in p.pages:
                         new.append(NewItem(Modality.IMAGE, image_vectors[page_row], page=number))
                         page_row += 1
+                vectors = [i.vector for i in new if i.vector is not None]
                 if existing is not None and p.reuse_ids is not None:
                     ids = p.reuse_ids
-                    if not tx.add_vectors(existing.id, model_id, ids, [i.vector for i in new]):
+                    if not tx.add_vectors(existing.id, model_id, ids, vectors):
                         continue  # it changed meanwhile: the next run sees it again
                     report.reembedded += 1
                 else:
                     ids = tx.add_items(file_id, model_id, new)
-                for item_id, item in zip(ids, new, strict=True):
+                for item_id, item, vector in zip(ids, new, vectors, strict=True):
                     added[item.modality][0].append(item_id)
-                    added[item.modality][1].append(item.vector)
+                    added[item.modality][1].append(vector)
                 report.items_embedded += len(new)
                 if existing is not None:
                     pass
@@ -341,6 +355,40 @@ class Pipeline:
         for modality, (ids, vectors) in added.items():
             if ids:
                 store.add(modality, np.asarray(ids, dtype=np.int64), np.stack(vectors))
+
+    def _write_unembedded(self, batch: list[Prepared], report: IndexReport) -> None:
+        """The model is missing: each file's items (its photo, passages, PDF pages) are
+        stored without vectors; names and text are searchable, OCR can read the pictures."""
+        removed: list[int] = []
+        with self.catalog.transaction() as tx:
+            for p in batch:
+                s = p.work.scanned
+                file_id, old_items = tx.upsert_file(
+                    root_id=p.work.root_id,
+                    path=s.path,
+                    size=s.size,
+                    mtime_ns=s.mtime_ns,
+                    content_hash=p.digest,
+                    kind=s.kind,
+                    status=FileStatus.ERROR if p.error else FileStatus.OK,
+                    error=p.error,
+                )
+                removed += old_items
+                if p.error is not None:
+                    report.errors.append(FileError(s.path, p.error))
+                    continue
+                if s.kind is FileKind.PHOTO:
+                    new = [NewItem(Modality.IMAGE, None)]
+                else:
+                    new = passages_to_items(p.passages, None)
+                    new += [NewItem(Modality.IMAGE, None, page=n) for n, _ in p.pages]
+                tx.add_items(file_id, None, new)
+                if p.work.existing is None:
+                    report.added += 1
+                else:
+                    report.updated += 1
+        if removed and self.models.is_open:
+            self.models.store.remove(removed)
 
     def _encode_texts(self, texts: list[str]) -> np.ndarray:
         if not texts:

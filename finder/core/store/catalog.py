@@ -164,6 +164,16 @@ class Catalog(KeywordQueries):
         vectors without being extracted again."""
         return {int(r[0]) for r in self._db.execute("SELECT DISTINCT file_id FROM embedded")}
 
+    def stored_without_vectors(self) -> set[int]:
+        """Files whose items were stored while the model was missing (an item with no
+        model's vector): like embedded_by_any's, they take a model's vectors without being
+        extracted again."""
+        rows = self._db.execute(
+            "SELECT DISTINCT i.file_id FROM items i WHERE NOT EXISTS "
+            "(SELECT 1 FROM vectors v WHERE v.item_id = i.id)"
+        )
+        return {int(r[0]) for r in rows}
+
     def file_items(self, file_id: int) -> list[tuple[int, Modality, int | None, str | None]]:
         """A file's items in the order the indexer makes them: (id, modality, page, text);
         passages (by chunk) before page pictures (by page)."""

@@ -44,10 +44,12 @@ class ItemRow:
 
 @dataclass(frozen=True)
 class NewItem:
-    """An item to store with its vector: an image, or one passage of a document."""
+    """An item to store with its vector: an image, or one passage of a document. Without
+    a vector (None) while the model is missing: its name and text are searchable, and a
+    later run adds the model's vectors."""
 
     modality: Modality
-    vector: np.ndarray
+    vector: np.ndarray | None
     page: int | None = None
     chunk: int = 0
     text: str | None = None
@@ -95,7 +97,7 @@ def to_blob(vector: np.ndarray) -> bytes:
 
 
 def passages_to_items(
-    passages: Sequence[Passage], vectors: np.ndarray, *, unique: bool = True
+    passages: Sequence[Passage], vectors: np.ndarray | None, *, unique: bool = True
 ) -> list[NewItem]:
     """A document's passages as items, in order (`chunk` is the passage's place).
 
@@ -103,6 +105,7 @@ def passages_to_items(
     boilerplate repeated thousands of times) is stored once, at its first page and place.
     Copies would add nothing to a search but crowd other files out of it. `unique=False`
     keeps every passage: for new vectors of items already stored, one per item.
+    `vectors` None: the items are stored without (the model is missing).
     """
     seen: set[str] = set()
     items = []
@@ -112,6 +115,12 @@ def passages_to_items(
                 continue
             seen.add(passage.text)
         items.append(
-            NewItem(Modality.TEXT, vectors[i], page=passage.page, chunk=i, text=passage.text)
+            NewItem(
+                Modality.TEXT,
+                None if vectors is None else vectors[i],
+                page=passage.page,
+                chunk=i,
+                text=passage.text,
+            )
         )
     return items

@@ -71,7 +71,9 @@ class Tx:
         )
         return file_id, old
 
-    def add_items(self, file_id: int, model_id: int, items: Sequence[NewItem]) -> list[int]:
+    def add_items(self, file_id: int, model_id: int | None, items: Sequence[NewItem]) -> list[int]:
+        """A file's items with the model's vectors; `model_id` None: without vectors (the
+        model is missing; a later run adds them with add_vectors)."""
         ids: list[int] = []
         for item in items:
             cur = self._db.execute(
@@ -79,14 +81,19 @@ class Tx:
                 (file_id, item.modality.value, item.page, item.chunk, item.text),
             )
             item_id = int(cur.lastrowid or 0)
-            self._db.execute(
-                "INSERT INTO vectors(item_id, model_id, vector) VALUES (?,?,?)",
-                (item_id, model_id, to_blob(item.vector)),
-            )
+            if model_id is not None:
+                if item.vector is None:
+                    raise ValueError(f"item {item_id} of file {file_id} has no vector")
+                self._db.execute(
+                    "INSERT INTO vectors(item_id, model_id, vector) VALUES (?,?,?)",
+                    (item_id, model_id, to_blob(item.vector)),
+                )
             ids.append(item_id)
-        self._db.execute(
-            "INSERT OR IGNORE INTO embedded(file_id, model_id) VALUES (?, ?)", (file_id, model_id)
-        )
+        if model_id is not None:
+            self._db.execute(
+                "INSERT OR IGNORE INTO embedded(file_id, model_id) VALUES (?, ?)",
+                (file_id, model_id),
+            )
         return ids
 
     def add_vectors(
