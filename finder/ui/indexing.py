@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Signal
 from finder.core.indexing.ocr_pass import OcrReport
 from finder.core.indexing.watcher import WatchBatch, Watcher
 from finder.core.types import IndexProgress, IndexReport
+from finder.ui.model_lifecycle import ModelPhase
 from finder.ui.workers import IndexJob
 
 if TYPE_CHECKING:
@@ -35,8 +36,10 @@ class IndexJobs(QObject):
         self._watch_error.connect(lambda message: self.c.say(f"Watching: {message}"))
 
     def queue(self, job: IndexJob) -> None:
-        """Folder changes and rescans run on the index thread, one after another."""
-        job.index = self.c.model_ready
+        """Folder changes and rescans run on the index thread, one after another. Not
+        while the model loads (it reindexes once loaded); without the model, names and
+        text are indexed and its vectors added once it is here."""
+        job.index = self.c.model_phase is not ModelPhase.LOADING
         if self.indexing:
             if self._pending is None:
                 self._pending = job
@@ -90,6 +93,8 @@ class IndexJobs(QObject):
             )
             if report.errors:
                 summary += f", {len(report.errors):,} could not be read (see Log)"
+            if report.model_missing:
+                summary += " \u2014 searching names and text until the model is here"
             c.status.emit(summary)
             if changed:
                 c.search_again()  # show what was just indexed

@@ -48,8 +48,14 @@ class ModelLifecycle(QObject):
     # -- loading ----------------------------------------------------------------------------
 
     def load(self) -> None:
-        """Load the model in the background; the window is already up."""
+        """Load the model in the background; the window is already up. Weights that are
+        not on disk are said at once (nothing to load), and the folders are indexed
+        without them: names and text now, the model's vectors once it is here."""
         library = self.c.library
+        missing = library.model_missing()
+        if missing:
+            self._on_failed(ModelUnavailableError(missing))
+            return
         self.phase = ModelPhase.LOADING
         self.c.status.emit(f"Loading {library.model_description}\u2026")
         # Bound methods, not lambdas: Qt then delivers the result on this object's thread.
@@ -72,6 +78,8 @@ class ModelLifecycle(QObject):
         c.model_phase_changed.emit(ModelPhase.MISSING, _model_missing_text(one_line(exc)))
         c.status.emit("The CLIP model is not available: searching file names and text only")
         c.report_failure("", exc, show=False)
+        if c.has_folders():
+            c.reindex()  # names, passages and text are searchable without the model
         c.search_again()
 
     def _prepare_faster_runtime(self) -> None:
