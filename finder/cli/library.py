@@ -24,7 +24,13 @@ from finder.cli.common import (
 )
 from finder.core.library import FolderError, Library
 from finder.core.models.spec import ModelSpec, ModelUnavailableError
-from finder.core.types import IndexReport, SearchKind, SearchResult, SwitchOutcome
+from finder.core.types import (
+    IndexReport,
+    SearchKind,
+    SearchResult,
+    SwitchOutcome,
+    display_path,
+)
 
 
 def add_index_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -172,12 +178,12 @@ def cmd_status(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
         library.close()
     runtime = library.runtime()
     if args.json:
-        json.dump(
+        text = json.dumps(
             {**asdict(status), "precision": runtime.precision, "runtime": runtime.runtime},
-            out,
             indent=2,
             ensure_ascii=False,
         )
+        out.write(display_path(text))  # a name that is not valid UTF-8 shows U+FFFD
         out.write("\n")
         return EXIT_OK
     print(f"data dir   {status.data_dir} (schema v{status.schema_version})", file=out)
@@ -217,7 +223,7 @@ def cmd_status(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
             file=out,
         )
     for path, reason in status.recent_errors:
-        print(f"error      {path}: {reason}", file=out)
+        print(f"error      {display_path(path)}: {reason}", file=out)
     return EXIT_OK
 
 
@@ -256,7 +262,7 @@ def print_report(report: IndexReport, out: TextIO) -> None:
     if report.errors:
         print(f"{len(report.errors):,} could not be indexed:", file=out)
         for error in report.errors[:20]:
-            print(f"  {error.path}: {error.reason}", file=out)
+            print(f"  {display_path(error.path)}: {error.reason}", file=out)
         if len(report.errors) > 20:
             print(f"  ... and {len(report.errors) - 20:,} more (see `finder status`)", file=out)
     for path in report.offline:
@@ -277,8 +283,9 @@ def print_results(results: list[SearchResult], out: TextIO) -> None:
         return
     for rank, r in enumerate(results, 1):
         page = f"  (page {r.page})" if r.page else ""
+        path = display_path(r.path)
         print(
-            f"{rank:3d}. {r.score:6.3f}  {r.match or '':<6}  {r.kind.value:<8}  {r.path}{page}",
+            f"{rank:3d}. {r.score:6.3f}  {r.match or '':<6}  {r.kind.value:<8}  {path}{page}",
             file=out,
         )
         if r.snippet:

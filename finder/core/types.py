@@ -6,6 +6,13 @@ import enum
 from dataclasses import dataclass, field
 
 
+def display_path(path: str) -> str:
+    """`path` fit to show or print: a name that is not valid UTF-8 (held with surrogate
+    escapes, as os.fsdecode gives it) shows its undecodable bytes as U+FFFD. Open files by
+    the path itself, never by this."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 class FileKind(enum.StrEnum):
     PHOTO = "photo"
     DOCUMENT = "document"
@@ -61,7 +68,7 @@ class SearchResult:
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {
-            "path": self.path,
+            "path": display_path(self.path),
             "kind": self.kind.value,
             "score": round(float(self.score), 6),
         }

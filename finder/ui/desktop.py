@@ -3,13 +3,17 @@ its path. Never touches the file itself."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QGuiApplication
+
+from finder.core.types import display_path
 
 Opener = Callable[[QUrl], object]  # QDesktopServices.openUrl, or a test's recorder
 
@@ -18,7 +22,7 @@ def open_file(path: str, opener: Opener) -> bool:
     """Open it with its default application; False when it is no longer there."""
     if not Path(path).exists():
         return False
-    opener(QUrl.fromLocalFile(path))
+    opener(file_url(path))
     return True
 
 
@@ -29,11 +33,23 @@ def reveal(path: str, opener: Opener) -> None:
     elif sys.platform == "win32":
         subprocess.Popen(["explorer", "/select,", path])
     elif not _show_in_file_manager(path):
-        opener(QUrl.fromLocalFile(str(Path(path).parent)))
+        opener(file_url(str(Path(path).parent)))
+
+
+def file_url(path: str) -> QUrl:
+    """The file's URL by its real name. A name that is not valid UTF-8 (surrogate escapes)
+    is sent as its bytes, percent-encoded: QString, hence QUrl.fromLocalFile, would lose
+    them."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        quoted = urllib.parse.quote_from_bytes(os.fsencode(os.path.abspath(path)))
+        return QUrl.fromEncoded(b"file://" + quoted.encode("ascii"))
+    return QUrl.fromLocalFile(path)
 
 
 def copy_path(path: str) -> None:
-    QGuiApplication.clipboard().setText(path)
+    QGuiApplication.clipboard().setText(display_path(path))  # text holds no raw bytes
 
 
 def _show_in_file_manager(path: str) -> bool:
@@ -53,5 +69,6 @@ def _show_in_file_manager(path: str) -> bool:
     )
     if not iface.isValid():
         return False
-    reply = iface.call("ShowItems", [QUrl.fromLocalFile(path).toString()], "")
+    url = file_url(path).toString(QUrl.ComponentFormattingOption.FullyEncoded)
+    reply = iface.call("ShowItems", [url], "")
     return not reply.errorMessage()

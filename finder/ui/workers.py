@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import Image
-from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, Signal, Slot
+from PySide6.QtCore import (
+    QDeadlineTimer,
+    QObject,
+    QRunnable,
+    Qt,
+    QThread,
+    QThreadPool,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QImage
 
 from finder.core.indexing.priority import lower_thread_priority
@@ -187,9 +196,11 @@ class WorkerThread:
         worker.moveToThread(self.thread)
         self.thread.start()
 
-    def stop(self, timeout_ms: int = 30_000) -> bool:
+    def stop(self, deadline: QDeadlineTimer | None = None) -> bool:
+        """Ask the thread to end after its current job; False if it is still running at
+        `deadline` (default: 30 s from now)."""
         self.thread.quit()
-        return self.thread.wait(timeout_ms)
+        return self.thread.wait(deadline if deadline is not None else QDeadlineTimer(30_000))
 
 
 # -- short tasks -----------------------------------------------------------------------
@@ -247,7 +258,9 @@ def with_traceback(message: str, exc: BaseException) -> str:
 
 
 class ThumbnailSignals(QObject):
-    loaded = Signal(str, QImage)  # key, image (QImage is safe off the GUI thread)
+    # key, image (QImage is safe off the GUI thread); the key as an object: a QString
+    # would lose a path that is not UTF-8
+    loaded = Signal(object, QImage)
 
 
 class ThumbnailTask(QRunnable):
@@ -284,7 +297,7 @@ class ThumbnailFeeder(QObject):
         # Queued: a thumbnail request may come from inside a paint.
         model.thumbnail_wanted.connect(self.load, Qt.ConnectionType.QueuedConnection)
 
-    @Slot(str, str, object)
+    @Slot(object, object, object)
     def load(self, key: str, path: str, page: int | None) -> None:
         task = ThumbnailTask(self.cache, key, path, page, self.signals)
         if self.pool is None:

@@ -44,8 +44,8 @@ def scan(root: Path, skipped: list[SkippedPath] | None = None) -> Iterator[Scann
     """Every indexable file under `root`, skipping hidden and system folders.
 
     Symlinked folders are not followed (no loops, no leaving the root); symlinked files
-    are. Paths that cannot be stored (names that are not valid Unicode) or read are
-    reported through `skipped`.
+    are. Folders that cannot be read are reported through `skipped`. A name that is not
+    valid UTF-8 is kept as os.fsdecode gives it (surrogate escapes): the real name.
     """
     stack = [str(root)]
     while stack:
@@ -113,14 +113,6 @@ def _scanned(
     name = entry.name
     if name.startswith(".") or name in SKIPPED_DIRS:
         return None
-    if not _storable(entry.path):
-        if skipped is not None:
-            skipped.append(
-                SkippedPath(
-                    repr(entry.path)[1:-1], "file name is not valid Unicode; rename it to index it"
-                )
-            )
-        return None
     try:
         if entry.is_dir(follow_symlinks=False):
             stack.append(entry.path)
@@ -156,11 +148,11 @@ def outermost(paths: Iterable[str]) -> list[str]:
 
 def indexable(path: str, root: str) -> bool:
     """Whether `scan(root)` would reach `path`: no hidden or system folder on the way,
-    no symlinked folder, and a name we can store. (The file kind is not checked.)"""
+    no symlinked folder. (The file kind is not checked.)"""
     rel = os.path.relpath(path, root)
     if rel == ".":
         return True
-    if rel.startswith(".." + os.sep) or rel == ".." or not _storable(path):
+    if rel.startswith(".." + os.sep) or rel == "..":
         return False
     parts = rel.split(os.sep)
     if any(p.startswith(".") or p in SKIPPED_DIRS for p in parts):
@@ -204,14 +196,6 @@ def scan_subtree(
         return
     if stat.S_ISREG(st.st_mode):
         yield ScannedFile(str(sub), st.st_size, st.st_mtime_ns, kind)
-
-
-def _storable(path: str) -> bool:
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def content_hash(path: str | Path, chunk: int = 1 << 20) -> str:

@@ -17,6 +17,7 @@ import numpy as np
 
 from finder.core.store.errors import CatalogError
 from finder.core.store.keywords import KeywordQueries
+from finder.core.store.path_text import real_path, stored_path
 from finder.core.store.rows import (
     FILE_SELECT,
     ITEM_COLUMNS,
@@ -42,7 +43,9 @@ class Catalog(KeywordQueries):
             if _is_within(path, root.path):
                 return root
         with self.transaction() as tx:
-            cur = tx.execute("INSERT INTO roots(path, added_at) VALUES (?, ?)", (path, time.time()))
+            cur = tx.execute(
+                "INSERT INTO roots(path, added_at) VALUES (?, ?)", (stored_path(path), time.time())
+            )
             new_id = int(cur.lastrowid or 0)
             for root in self.roots():
                 if root.id != new_id and _is_within(root.path, path):
@@ -60,7 +63,7 @@ class Catalog(KeywordQueries):
         rows = self._db.execute(
             "SELECT id, path, offline_since IS NOT NULL FROM roots ORDER BY path"
         ).fetchall()
-        return [Root(int(r[0]), r[1], bool(r[2])) for r in rows]
+        return [Root(int(r[0]), real_path(r[1]), bool(r[2])) for r in rows]
 
     def set_root_offline(self, root_id: int, offline: bool) -> list[int]:
         """Hide (or show again) a root's files; returns the ids of the items concerned."""
@@ -188,23 +191,24 @@ class Catalog(KeywordQueries):
 
     def files_under(self, root_id: int) -> dict[str, FileRecord]:
         rows = self._db.execute(FILE_SELECT + " WHERE root_id = ?", (root_id,)).fetchall()
-        return {r[2]: file_record(r) for r in rows}
+        return {record.path: record for record in map(file_record, rows)}
 
     def files_within(self, root_id: int, folder: str) -> dict[str, FileRecord]:
         """The files of a root at `folder` or below it (a file path names just that file)."""
+        folder = stored_path(folder)
         low, high = prefix_range(folder)
         rows = self._db.execute(
             FILE_SELECT + " WHERE root_id = ? AND (path = ? OR (path >= ? AND path < ?))",
             (root_id, folder, low, high),
         ).fetchall()
-        return {r[2]: file_record(r) for r in rows}
+        return {record.path: record for record in map(file_record, rows)}
 
     def has_files(self, root_id: int) -> bool:
         row = self._db.execute("SELECT 1 FROM files WHERE root_id = ? LIMIT 1", (root_id,))
         return row.fetchone() is not None
 
     def file_by_path(self, path: str) -> FileRecord | None:
-        row = self._db.execute(FILE_SELECT + " WHERE path = ?", (path,)).fetchone()
+        row = self._db.execute(FILE_SELECT + " WHERE path = ?", (stored_path(path),)).fetchone()
         return None if row is None else file_record(row)
 
     def embedded_file_ids(self, model_id: int) -> set[int]:
@@ -222,6 +226,18 @@ class Catalog(KeywordQueries):
                 for r in self._db.execute(f"SELECT id FROM items WHERE file_id IN ({marks})", chunk)
             ]
         return out
+
+    def is_empty(self) -> bool:
+        """Nothing was ever kept here: no folder, no file, no model."""
+        return not self._db.execute(
+            "SELECT EXISTS (SELECT 1 FROM roots) OR EXISTS (SELECT 1 FROM files) "
+            "OR EXISTS (SELECT 1 FROM models)"
+        ).fetchone()[0]
+
+    def items_issued(self) -> int:
+        """The largest item id ever given out (ids are never reused; see the schema)."""
+        row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'items'").fetchone()
+        return 0 if row is None else int(row[0])
 
     def counts(self) -> dict[str, int]:
         q = self._db.execute
@@ -256,7 +272,7 @@ class Catalog(KeywordQueries):
         rows = self._db.execute(
             "SELECT path, error FROM files WHERE status = 'error' ORDER BY path LIMIT ?", (limit,)
         )
-        return [(r[0], r[1] or "") for r in rows]
+        return [(real_path(r[0]), r[1] or "") for r in rows]
 
     # -- items and vectors ----------------------------------------------------
 

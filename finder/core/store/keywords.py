@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from finder.core.store.connection import Database
+from finder.core.store.path_text import real_path, stored_path
 from finder.core.store.rows import ITEM_COLUMNS, ItemRow, item_row
 from finder.core.types import FileKind
 
@@ -115,7 +116,7 @@ class KeywordQueries(Database):
             "ORDER BY f.id LIMIT ?",
             (limit,),
         ).fetchall()
-        return [(int(r[0]), r[1], FileKind(r[2])) for r in rows]
+        return [(int(r[0]), real_path(r[1]), FileKind(r[2])) for r in rows]
 
     def ocr_targets(self, file_id: int) -> list[tuple[int, int | None]]:
         """A file's image items that need OCR: (item id, page); pages with a text layer
@@ -129,5 +130,7 @@ class KeywordQueries(Database):
         return [(int(r[0]), r[1]) for r in rows]
 
     def ocr_state(self, path: str) -> str | None:
-        row = self._db.execute("SELECT ocr_state FROM files WHERE path = ?", (path,)).fetchone()
+        row = self._db.execute(
+            "SELECT ocr_state FROM files WHERE path = ?", (stored_path(path),)
+        ).fetchone()
         return None if row is None else row[0]

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from finder.core.store.path_text import real_path
 from finder.core.types import FileKind, FileStatus, Modality, Passage
 
 
@@ -69,7 +70,7 @@ def item_row(r: Sequence[Any]) -> ItemRow:
     return ItemRow(
         id=int(r[0]),
         file_id=int(r[1]),
-        path=str(r[2]),
+        path=real_path(str(r[2])),
         kind=FileKind(r[3]),
         modality=Modality(r[4]),
         page=None if r[5] is None else int(r[5]),
@@ -82,7 +83,7 @@ def file_record(r: Sequence[Any]) -> FileRecord:
     return FileRecord(
         id=int(r[0]),
         root_id=int(r[1]),
-        path=str(r[2]),
+        path=real_path(str(r[2])),
         size=int(r[3]),
         mtime_ns=int(r[4]),
         content_hash=None if r[5] is None else str(r[5]),

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from finder.core.store.path_text import stored_path
 from finder.core.store.rows import NewItem, to_blob
 from finder.core.types import FileKind, FileStatus
 
@@ -48,6 +49,7 @@ class Tx:
         error: str | None,
     ) -> tuple[int, list[int]]:
         """Insert or replace a file row, dropping its old items: (file_id, old item ids)."""
+        path = stored_path(path)
         row = self._db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
         now = time.time()
         if row is None:
@@ -140,7 +142,7 @@ class Tx:
     ) -> None:
         self._db.execute(
             "UPDATE files SET root_id = ?, path = ?, size = ?, mtime_ns = ? WHERE id = ?",
-            (root_id, new_path, size, mtime_ns, file_id),
+            (root_id, stored_path(new_path), size, mtime_ns, file_id),
         )
 
     def move_path(self, src: str, dst: str, root_id: int) -> tuple[int, list[int]]:
@@ -149,6 +151,7 @@ class Tx:
         Rows already at `dst` are stale (a rename replaced them) and are dropped.
         Returns (files moved, item ids dropped with the stale rows).
         """
+        src, dst = stored_path(src), stored_path(dst)
         low, high = prefix_range(src)
         if (
             self._db.execute(
