@@ -268,9 +268,12 @@ def ranks_by_path(results: Sequence[SearchResult]) -> dict[str, int]:
 
 def _encode(embedder: Embedder, query: Query) -> np.ndarray:
     if isinstance(query, str):
-        return embedder.encode_texts([query])[0]
-    picture = query if isinstance(query, Image.Image) else load_image(query)
-    return embedder.encode_images([embedder.preprocess(picture.convert("RGB"))])[0]
+        vectors = embedder.encode_texts([query])
+    else:
+        picture = query if isinstance(query, Image.Image) else load_image(query)
+        vectors = embedder.encode_images([embedder.preprocess(picture.convert("RGB"))])
+    first: np.ndarray = vectors[0]
+    return first
 
 
 def _first_line(exc: BaseException) -> str:
