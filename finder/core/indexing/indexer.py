@@ -18,6 +18,7 @@ from pathlib import Path
 
 from finder.core.indexing.attempts import JOURNAL_DIR, STUCK_REASON, Attempts, Suspect
 from finder.core.indexing.pipeline import IndexerConfig, Pipeline, ProgressCallback, Work
+from finder.core.indexing.without_model import load_or_why_not, needing_text
 from finder.core.ingest.extract import kind_of
 from finder.core.ingest.scanner import (
     ScannedFile,
@@ -31,7 +32,6 @@ from finder.core.ingest.scanner import (
 )
 from finder.core.ingest.thumbnails import ThumbnailCache
 from finder.core.models.embedder import Embedder
-from finder.core.models.spec import ModelUnavailableError
 from finder.core.store.catalog import Catalog
 from finder.core.store.errors import storage_error
 from finder.core.store.model_store import ModelStore
@@ -192,10 +192,10 @@ class Indexer:
 
         work, deferred = self._triage(work, suspects, vectors_only)
         if (work or deferred) and not cancel.is_set() and not model_missing:
-            model_missing = self._load_model(vectors_only)
+            model_missing = load_or_why_not(self.embedder, vectors_only)
         if model_missing:
             report.model_missing = model_missing
-            work, deferred = _needing_text(work, report), _needing_text(deferred, report)
+            work, deferred = needing_text(work, report), needing_text(deferred, report)
         if (work or deferred) and not cancel.is_set():
             pipeline = Pipeline(
                 self.catalog,
@@ -219,18 +219,6 @@ class Indexer:
         report.elapsed_s = time.monotonic() - started
         notify(IndexProgress("done", total, total, len(report.errors), elapsed_s=report.elapsed_s))
         return report
-
-    def _load_model(self, vectors_only: bool) -> str:
-        """Load the model before reading any file; why it cannot be, else "". A run that
-        only adds vectors has nothing to do without it: the error is raised."""
-        try:
-            self.embedder.load()
-        except ModelUnavailableError as exc:
-            if vectors_only:
-                raise
-            log.warning("indexing names and text only: %s", exc)
-            return str(exc)
-        return ""
 
     def _triage(
         self, work: list[Work], suspects: dict[str, Suspect], vectors_only: bool
@@ -408,14 +396,6 @@ class Indexer:
         if item_ids and self.models.is_open:
             self.models.store.remove(item_ids)
         # When the store is not open yet, it syncs with the catalog when it opens.
-
-
-def _needing_text(work: list[Work], report: IndexReport) -> list[Work]:
-    """Without the model: the files whose items are not stored yet. Those stored (they
-    only lack this model's vectors) wait for it, unchanged."""
-    stored = sum(item.reuse for item in work)
-    report.unchanged += stored
-    return [item for item in work if not item.reuse]
 
 
 def _unchanged(record: FileRecord, scanned: ScannedFile, embedded: set[int]) -> bool:
