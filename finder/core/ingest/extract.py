@@ -93,7 +93,11 @@ def load_image(path: Path | str, size: int = DECODE_SIZE) -> Image.Image:
     except ExtractError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ExtractError(f"image too large to decode safely ({exc})") from exc
+        # (Pillow's own message names its limit, twice ours: say ours.)
+        raise ExtractError(
+            "image too large to decode safely "
+            f"(the limit is {MAX_IMAGE_PIXELS // 1_000_000} megapixels)"
+        ) from exc
     except UnidentifiedImageError as exc:
         raise ExtractError("not a readable image (unknown or corrupt format)") from exc
     except PermissionError as exc:
