@@ -51,6 +51,7 @@ from finder.core.search.compare import Candidate, Comparison, candidates
 from finder.core.search.relevance import relevant
 from finder.core.search.search import Search
 from finder.core.store.catalog import Catalog
+from finder.core.store.catalog_loss import check_kept
 from finder.core.store.errors import storage_error
 from finder.core.store.layout import CATALOG_FILE, INDEX_DIR
 from finder.core.store.lock import WriterLock
@@ -115,6 +116,7 @@ class Library:
                 raise storage_error(data_dir, exc) from exc
         try:
             self.catalog = Catalog(data_dir / CATALOG_FILE)
+            check_kept(self.catalog, data_dir / INDEX_DIR)
         except Exception:
             self.close()
             raise

@@ -12,6 +12,8 @@ import errno
 import sqlite3
 from pathlib import Path
 
+from finder.core.store.layout import INDEX_DIR
+
 # SQLite's primary result codes (https://sqlite.org/rescode.html); an extended code
 # keeps its primary one in its low 8 bits (SQLITE_IOERR_WRITE is SQLITE_IOERR | 3 << 8).
 SQLITE_READONLY = 8
@@ -47,6 +49,10 @@ class StorageError(CatalogError):
 class CatalogDamagedError(CatalogError):
     """The catalog file is damaged (a bad page, not a database): it must be repaired or
     rebuilt before finder can use it."""
+
+
+class CatalogLostError(CatalogError):
+    """The catalog is empty while a model's vector index still holds what it had."""
 
 
 def primary_code(exc: sqlite3.Error) -> int | None:
@@ -85,8 +91,10 @@ def storage_error(where: Path, exc: BaseException) -> StorageError:
 
 def damaged_error(catalog: Path, detail: str) -> CatalogDamagedError:
     """One line: what is wrong with the catalog file and what the user can do."""
+    detail = "; ".join(line.strip() for line in detail.splitlines() if line.strip())[:300]
     return CatalogDamagedError(
-        f"the catalog {catalog} is damaged ({detail}). Move it aside and run `finder index` "
-        "to rebuild it from your folders (for example: mv "
-        f"{catalog} {catalog}.damaged), or restore it from a backup"
+        f"the catalog {catalog} is damaged ({detail}). Restore it from a backup, or start "
+        f"over: move it and the vector index aside (mv {catalog} {catalog}.damaged; "
+        f"mv {catalog.parent / INDEX_DIR} {catalog.parent / INDEX_DIR}.old) and index your "
+        "folders again with `finder index FOLDER...`"
     )

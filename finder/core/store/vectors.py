@@ -154,6 +154,23 @@ class VectorStore:
         return store
 
 
+def saved_labels(directory: Path) -> np.ndarray:
+    """The item ids a saved index holds (both modalities), read without loading it;
+    empty when there is no readable saved index."""
+    try:
+        generation = (directory / _CURRENT).read_text().strip()
+        gen_dir = directory / generation
+        manifest = json.loads((gen_dir / "manifest.json").read_text())
+        parts = []
+        for modality in Modality:
+            parts.append(np.load(gen_dir / f"{modality.value}-ids.npy"))
+            if "aliases_bytes" in manifest["parts"][modality.value]:
+                parts.append(np.load(gen_dir / f"{modality.value}-aliases.npy")[:, 0])
+    except (OSError, ValueError, KeyError, IndexError):
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate(parts).astype(np.int64)
+
+
 def open_store(
     directory: Path, catalog: Catalog, model_id: int, dim: int, params: HnswParams | None = None
 ) -> tuple[VectorStore, str]:

@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from finder.core.library import Library
+from finder.core.store.catalog import Catalog
+from finder.core.store.layout import CATALOG_FILE
 from finder.core.store.rows import passages_to_items
-from finder.core.types import Modality, Passage, SearchKind
+from finder.core.types import Passage, SearchKind
 from tests.helpers import write_text
 
 REPEATED = "lorem ipsum " * 7500  # 15,000 words: hundreds of equal passages
@@ -24,19 +26,23 @@ def test_repetitive_documents_are_stored_once_and_crowd_nothing_out(
     write_text(root / "receipts.txt", "tax receipts for the hardware store, March")
     write_text(root / "note.md", "call the plumber about the kitchen sink")
     library.add_folder(root)
-    library.indexer.run()
+    library.index()
 
     for query in ("tax receipts", "kitchen sink", "lorem ipsum", "anything at all"):
-        results = library.search.text(query, SearchKind.DOCS, k=50)
+        results = library.search_text(query, SearchKind.DOCS, k=50)
         names = sorted(Path(r.path).name for r in results)
         assert names == ["licence.txt", "manual.txt", "note.md", "receipts.txt", "terms.txt"]
-        assert len(library.search.text(query, SearchKind.ALL, k=50)) == 5
+        assert len(library.search_text(query, SearchKind.ALL, k=50)) == 5
 
     # Equal passages of a file are stored once: the repeated one (and the last, shorter).
-    for record in library.catalog.files_under(library.catalog.roots()[0].id).values():
-        texts = [text for _, _, _, text in library.catalog.file_items(record.id)]
-        assert len(texts) == len(set(texts)) <= 2
-    assert library.models.store.count(Modality.TEXT) <= 8
+    catalog = Catalog(library.data_dir / CATALOG_FILE)
+    try:
+        for record in catalog.files_under(catalog.roots()[0].id).values():
+            texts = [text for _, _, _, text in catalog.file_items(record.id)]
+            assert len(texts) == len(set(texts)) <= 2
+        assert catalog.counts()["items"] <= 8
+    finally:
+        catalog.close()
 
 
 def test_the_first_of_equal_passages_is_kept_with_its_page() -> None:
