@@ -26,7 +26,7 @@ from finder.ui import desktop
 from finder.ui.drop_zone import DroppedImage, NotAnImageError, image_from_file
 from finder.ui.indexing import IndexJobs
 from finder.ui.model_lifecycle import LibraryFactory, ModelLifecycle, ModelPhase
-from finder.ui.views.results_model import ResultsModel
+from finder.ui.views.results_model import ResultsModel, count_text
 from finder.ui.workers import (
     IndexJob,
     IndexWorker,
@@ -81,7 +81,7 @@ class Controller(QObject):
         self.thumbnails = thumbnails
         self.pool = pool  # None: run short tasks synchronously (tests)
         self.opener = opener
-        self.results = ResultsModel(self)
+        self.results = ResultsModel(self, fold_weaker=True)
         self.kind = (
             SearchKind(settings.search_kind)
             if settings.search_kind in {k.value for k in SearchKind}
@@ -89,13 +89,20 @@ class Controller(QObject):
         )
         self.query_text = ""
         self.query_image: object | None = None  # PIL image of an image query
+        self._shown: list[SearchResult] = []  # the last answer, as it came
         self.shut_down = False
         self._request_id = 0
         self._sent_at = 0.0
+        # The question each request asked, and the one whose answer is shown: an answer
+        # to the same question (a refresh after indexing) keeps the grid's place.
+        self._questions: dict[int, tuple[object, ...]] = {}
+        self._shown_question: tuple[object, ...] | None = None
         self.lifecycle = ModelLifecycle(self, library_factory)
         self.jobs = IndexJobs(self, watch=watch)
         self._thumbnail_feeder = self.feed_thumbnails(self.results)
         self._attach(library)
+        # A folder added or removed, or an index run over: the grid shows the index now.
+        self.folders_changed.connect(self.refresh_results)
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -270,11 +277,27 @@ class Controller(QObject):
     def has_query(self) -> bool:
         return bool(self.query_text) or self.query_image is not None
 
+    @property
+    def random_weights(self) -> bool:
+        """The model has random weights: its results mean nothing (the window says so)."""
+        spec = self.library.model_spec
+        return spec is not None and spec.is_random
+
+    def refresh_results(self) -> None:
+        """The index changed (a folder added or removed, a run finished): ask again."""
+        if self.has_query():
+            self.search_again()
+
+    def _question(self) -> tuple[object, ...]:
+        return (self.query_text, id(self.query_image), self.kind)
+
     def search_again(self) -> None:
         """Ask the current question again (the kind, the index or the model changed)."""
         if not self.has_query():
             self._request_id += 1  # anything in flight is now stale
+            self._shown_question, self._shown = None, []
             self.results.set_results([])
+            self.status.emit("")  # no count left over from the last question
             self.results_changed.emit(0, "")
             return
         phase = self.model_phase
@@ -293,6 +316,7 @@ class Controller(QObject):
             image=self.query_image,  # type: ignore[arg-type]
             keyword_only=phase is ModelPhase.MISSING,
         )
+        self._questions = {self._request_id: self._question()}
         self.search_worker.note_request(self._request_id)
         self._sent_at = time.monotonic()
         if self.query_image is not None:
@@ -308,15 +332,19 @@ class Controller(QObject):
     ) -> None:
         if request_id != self._request_id:
             return  # an answer to a question nobody is asking any more
-        if results != self.results.results():  # the final list often equals the first one
-            self.results.set_results(results)
+        question = self._questions.get(request_id)
+        if results != self._shown:  # the final list often equals the first one
+            same = question is not None and question == self._shown_question
+            self._shown = list(results)
+            self.results.set_results(results, same_question=same)
             self.results.forget_thumbnails()
+        self._shown_question = question
         elapsed_ms = (time.monotonic() - self._sent_at) * 1000
+        shown = len(self.results.results())
         if results:
-            noun = "result" if len(results) == 1 else "results"
             more = "" if final else " \u2014 reading the text in the image\u2026"
-            self.status.emit(f"{len(results):,} {noun} in {elapsed_ms:.0f} ms{more}")
-            self.results_changed.emit(len(results), "")
+            self.status.emit(count_text(results, elapsed_ms, RESULT_LIMIT) + more)
+            self.results_changed.emit(shown, "")
         elif final:
             self.results_changed.emit(0, self._no_results_text())
 

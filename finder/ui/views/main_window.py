@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -63,6 +64,10 @@ class MainWindow(QMainWindow):
         compare_button = QPushButton("Compare\u2026", self)
         compare_button.setToolTip("Two models' results for this query side by side (Ctrl+Shift+C)")
         compare_button.clicked.connect(self.show_compare)
+        for button in (folders_button, models_button, compare_button):
+            # In a narrow window the buttons give way before the search field does.
+            button.setMinimumWidth(24)
+            button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         top = QHBoxLayout()
         top.setContentsMargins(10, 10, 10, 4)
         top.addWidget(self.query_bar, 1)
@@ -158,11 +163,33 @@ class MainWindow(QMainWindow):
         row.addWidget(self.banner_text, 1)
         row.addLayout(buttons)
         self.banner.setVisible(False)
+        # Loud as the CLI's warning: a random-weights model's results mean nothing.
+        self.random_banner = QLabel(
+            "\u26a0 This model has random weights: results are meaningless. "
+            "Choose a trained model in Models\u2026",
+            self,
+        )
+        self.random_banner.setObjectName("randomWeightsBanner")
+        self.random_banner.setWordWrap(True)
+        self.random_banner.setStyleSheet(
+            "#randomWeightsBanner { background: #b3261e; color: white; font-weight: bold;"
+            " border-radius: 6px; padding: 6px 10px; }"
+        )
+        self.random_banner.setVisible(False)
         holder = QWidget(self)
         outer = QVBoxLayout(holder)
         outer.setContentsMargins(10, 0, 10, 4)
+        outer.addWidget(self.random_banner)
         outer.addWidget(self.banner)
+        self.banner_area = holder  # hidden with no banner: no empty band under the bar
+        holder.setVisible(False)
         return holder
+
+    def _update_banners(self) -> None:
+        self.random_banner.setVisible(
+            self.controller.model_ready and self.controller.random_weights
+        )
+        self.banner_area.setVisible(not self.random_banner.isHidden() or not self.banner.isHidden())
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -220,6 +247,9 @@ class MainWindow(QMainWindow):
         self.query_bar.text_query.connect(c.search_text)
         self.query_bar.kind_changed.connect(c.set_kind)
         self.query_bar.image_cleared.connect(c.clear_image)
+        self.query_bar.image_pasted.connect(self.paste_image)
+        self.query_bar.enter_results = self.results.enter_from_search
+        QWidget.setTabOrder(self.query_bar.edit, self.results)
         self.results.open_requested.connect(c.open_result)
         self.results.reveal_requested.connect(c.reveal_result)
         self.results.copy_path_requested.connect(c.copy_path)
@@ -243,6 +273,7 @@ class MainWindow(QMainWindow):
             self.pages.setCurrentIndex(PAGE_RESULTS)
 
     def _on_results(self, count: int, message: str) -> None:
+        self._update_banners()
         if count == 0 and message and self.controller.has_folders():
             self.message.setText(message)
             self.pages.setCurrentIndex(PAGE_MESSAGE)
@@ -255,6 +286,7 @@ class MainWindow(QMainWindow):
         if missing:
             self.banner_text.setText(message)
             self.download_button.setVisible(self.controller.can_download())
+        self._update_banners()
         self._show_start_page()
 
     def _on_progress(self, p: IndexProgress) -> None:

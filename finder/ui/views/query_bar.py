@@ -2,32 +2,54 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QIcon, QKeyEvent, QPixmap
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QIcon, QKeyEvent, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLineEdit,
+    QSizePolicy,
     QTabBar,
     QToolButton,
     QWidget,
 )
 
+from finder.core.ingest.extract import IMAGE_SUFFIXES
 from finder.core.types import SearchKind
 
 DEBOUNCE_MS = 250
 HISTORY_LIMIT = 50
 KIND_TABS = [(SearchKind.ALL, "All"), (SearchKind.PHOTOS, "Photos"), (SearchKind.DOCS, "Documents")]
+MIN_EDIT_WIDTH = 180  # the field stays usable in a narrow window; buttons give way first
+
+
+def holds_image(mime: QMimeData | None) -> bool:
+    """A pasted screenshot, or a copied image file of this computer."""
+    if mime is None:
+        return False
+    if mime.hasImage():
+        return True
+    return mime.hasUrls() and any(
+        u.isLocalFile() and Path(u.toLocalFile()).suffix.lower() in IMAGE_SUFFIXES
+        for u in mime.urls()
+    )
 
 
 class QueryBar(QWidget):
     text_query = Signal(str)  # debounced, or at once on Enter
     image_cleared = Signal()
     kind_changed = Signal(object)  # SearchKind
+    image_pasted = Signal()  # Ctrl+V of an image in the search box: search with it
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.history: list[str] = []
         self._history_pos: int | None = None
+        # Down from the box: move into the results; False when there are none to enter.
+        self.enter_results: Callable[[], bool] = lambda: False
 
         self.chip = QToolButton(self)
         self.chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -42,6 +64,7 @@ class QueryBar(QWidget):
         )
         self.edit.setClearButtonEnabled(True)
         self.edit.setAccessibleName("Search")
+        self.edit.setMinimumWidth(MIN_EDIT_WIDTH)
         self.edit.installEventFilter(self)
         self.edit.textEdited.connect(self._on_edited)
         self.edit.returnPressed.connect(self.submit)
@@ -50,6 +73,7 @@ class QueryBar(QWidget):
         for _, label in KIND_TABS:
             self.tabs.addTab(label)
         self.tabs.setDrawBase(False)
+        self.tabs.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.tabs.currentChanged.connect(lambda i: self.kind_changed.emit(KIND_TABS[i][0]))
 
         self._debounce = QTimer(self)
@@ -130,10 +154,26 @@ class QueryBar(QWidget):
                 self._debounce.stop()
                 self._emit_text()
                 return True
-            if key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and self.history:
-                self._walk_history(-1 if key == Qt.Key.Key_Up else 1)
+            if isinstance(event, QKeyEvent) and self._on_key(event):
                 return True
         return super().eventFilter(watched, event)
+
+    def _on_key(self, event: QKeyEvent) -> bool:
+        """Down enters the results; Up (or Ctrl+Up/Down) walks the history; pasting an
+        image searches with it. True: the key was taken."""
+        key = event.key()
+        ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        if event.matches(QKeySequence.StandardKey.Paste):
+            if holds_image(QApplication.clipboard().mimeData()):
+                self.image_pasted.emit()
+                return True
+            return False  # text: the box types it
+        if key == Qt.Key.Key_Down and not ctrl and self.enter_results():
+            return True
+        if key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and self.history:
+            self._walk_history(-1 if key == Qt.Key.Key_Up else 1)
+            return True
+        return False
 
     def _walk_history(self, step: int) -> None:
         pos = len(self.history) if self._history_pos is None else self._history_pos

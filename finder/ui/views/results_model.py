@@ -44,6 +44,18 @@ def thumbnail_key(result: SearchResult) -> str:
     return f"{result.path}\0{result.page or 0}"
 
 
+def count_text(results: list[SearchResult], elapsed_ms: float, limit: int) -> str:
+    """How many results, said plainly: the weaker ones folded away and any cap."""
+    relevant = sum(1 for r in results if r.match != "tail")
+    weaker = len(results) - relevant
+    text = f"{relevant:,} {'result' if relevant == 1 else 'results'} in {elapsed_ms:.0f} ms"
+    if weaker:
+        text += f" (+{weaker:,} weaker)"
+    if len(results) >= limit:
+        text += f" \u2014 first {limit:,} shown"
+    return text
+
+
 class ResultsModel(QAbstractListModel):
     """Rows are SearchResults. Asking for a row's picture requests its thumbnail once.
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QWidget
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPoint, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QListView, QMenu, QToolTip, QWidget
 
 from finder.core.types import FileKind, SearchResult
-from finder.ui.views.results_model import ResultRole
+from finder.ui.views.results_model import MoreRole, ResultRole, ResultsModel
 from finder.ui.views.thumbnail_delegate import TILE, ThumbnailDelegate
 
 
@@ -20,6 +20,9 @@ class ResultsView(QListView):
 
     def __init__(self, parent: QWidget | None = None, tile: QSize = TILE) -> None:
         super().__init__(parent)
+        self._tile = tile
+        self._delegate = ThumbnailDelegate(self, tile)
+        self._kept_row = -1  # the current row before a refresh of the same question
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
@@ -32,22 +35,94 @@ class ResultsView(QListView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setLayoutMode(QListView.LayoutMode.Batched)
         self.setBatchSize(200)
-        self.setItemDelegate(ThumbnailDelegate(self, tile))
+        self.setItemDelegate(self._delegate)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._context_menu)
         self.activated.connect(self._activated)  # double click or Enter
+        self.clicked.connect(self._clicked)
         self.setAccessibleName("Search results")
-        for text, shortcut, signal in (
-            ("Reveal in folder", "Ctrl+Shift+R", self.reveal_requested),
+        self.actions_by_name: dict[str, QAction] = {}
+        for name, text, shortcut, signal in (
+            ("reveal", "Reveal in folder", "Ctrl+Shift+R", self.reveal_requested),
             # Ctrl+C: the window's Ctrl+Shift+C compares models.
-            ("Copy path", QKeySequence.StandardKey.Copy, self.copy_path_requested),
-            ("Preview", "Space", self.preview_requested),
+            ("copy", "Copy path", QKeySequence.StandardKey.Copy, self.copy_path_requested),
+            ("similar", "Find similar", "Ctrl+Shift+S", self.similar_requested),
+            ("preview", "Preview", "Space", self.preview_requested),
         ):
             action = QAction(text, self)
             action.setShortcut(QKeySequence(shortcut))
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            action.setShortcutVisibleInContextMenu(True)
             action.triggered.connect(lambda _=False, s=signal: self._emit_current(s))
             self.addAction(action)
+            self.actions_by_name[name] = action
+
+    # -- keeping the grid in step with its rows ------------------------------------------
+
+    def setModel(self, model: QAbstractItemModel | None) -> None:
+        super().setModel(model)
+        if model is not None:
+            model.modelAboutToBeReset.connect(self._before_reset)
+            model.modelReset.connect(self._after_reset)
+
+    def _before_reset(self) -> None:
+        self._kept_row = self.currentIndex().row()
+
+    def _after_reset(self) -> None:
+        """A new question starts at the top with its first result current; the same
+        question answered again (after indexing) keeps its place."""
+        QToolTip.hideText()  # it described a tile of the previous rows
+        model = self.model()
+        if model.rowCount() == 0:
+            return
+        same = isinstance(model, ResultsModel) and model.same_question
+        row = self._kept_row if same and 0 <= self._kept_row < model.rowCount() else 0
+        index = model.index(row, 0)
+        self.selectionModel().setCurrentIndex(
+            index, self.selectionModel().SelectionFlag.ClearAndSelect
+        )
+        if row == 0:
+            self.scrollToTop()
+        else:
+            self.scrollTo(index)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._fit_columns()
+        super().resizeEvent(event)
+
+    def _fit_columns(self) -> None:
+        """Tiles share the row's width, so no empty strip is left at its right."""
+        width = self.viewport().width()
+        columns = max(1, width // self._tile.width())
+        cell = QSize(max(self._tile.width(), width // columns), self._tile.height())
+        if cell != self.gridSize():
+            self._delegate.tile = cell
+            self.setGridSize(cell)
+
+    def updateGeometries(self) -> None:
+        super().updateGeometries()  # sets its own steps; one notch should be one row
+        # Qt scrolls wheelScrollLines() single steps a notch: together, about one row.
+        lines = max(1, QApplication.wheelScrollLines())
+        self.verticalScrollBar().setSingleStep(max(1, self._tile.height() // lines))
+        self._fit_columns()
+
+    # -- acting on results -----------------------------------------------------------------
+
+    def enter_from_search(self) -> bool:
+        """Down from the search box: focus the grid with a current result (the first
+        unless one is current); False when there is nothing to enter."""
+        model = self.model()
+        if model is None or model.rowCount() == 0 or not self.isVisible():
+            return False
+        index = self.currentIndex()
+        if not index.isValid():
+            index = model.index(0, 0)
+        self.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.selectionModel().setCurrentIndex(
+            index, self.selectionModel().SelectionFlag.ClearAndSelect
+        )
+        self.scrollTo(index)
+        return True
 
     def current_result(self) -> SearchResult | None:
         index = self.currentIndex()
@@ -58,19 +133,43 @@ class ResultsView(QListView):
         if result is not None:
             signal.emit(result)  # type: ignore[attr-defined]
 
+    def _reveal_weaker(self, index: QModelIndex) -> bool:
+        model = self.model()
+        if not index.data(MoreRole) or not isinstance(model, ResultsModel):
+            return False
+        row = index.row()
+        model.reveal_weaker()
+        self.setCurrentIndex(model.index(row, 0))
+        return True
+
+    def _clicked(self, index: QModelIndex) -> None:
+        self._reveal_weaker(index)  # the last row is a button: one click
+
     def _activated(self, index: QModelIndex) -> None:
-        self.open_requested.emit(index.data(ResultRole))
+        if not self._reveal_weaker(index):
+            self.open_requested.emit(index.data(ResultRole))
+
+    def menu_for(self, index: QModelIndex) -> QMenu | None:
+        """The context menu of a result (it becomes the current one), each entry with
+        its shortcut."""
+        if not index.isValid() or index.data(MoreRole):
+            return None
+        result: SearchResult = index.data(ResultRole)
+        self.setCurrentIndex(index)
+        menu = QMenu(self)
+        open_action = menu.addAction("Open", lambda: self.open_requested.emit(result))
+        open_action.setShortcut(QKeySequence(Qt.Key.Key_Return))  # the view's Enter
+        open_action.setShortcutVisibleInContextMenu(True)
+        actions = self.actions_by_name
+        menu.addAction(actions["reveal"])
+        menu.addAction(actions["copy"])
+        menu.addAction(actions["similar"])
+        actions["similar"].setEnabled(result.kind is FileKind.PHOTO)
+        menu.addAction(actions["preview"])
+        menu.aboutToHide.connect(lambda: actions["similar"].setEnabled(True))
+        return menu
 
     def _context_menu(self, pos: QPoint) -> None:
-        index = self.indexAt(pos)
-        if not index.isValid():
-            return
-        result: SearchResult = index.data(ResultRole)
-        menu = QMenu(self)
-        menu.addAction("Open", lambda: self.open_requested.emit(result))
-        menu.addAction("Reveal in folder", lambda: self.reveal_requested.emit(result))
-        menu.addAction("Copy path", lambda: self.copy_path_requested.emit(result))
-        similar = menu.addAction("Find similar", lambda: self.similar_requested.emit(result))
-        similar.setEnabled(result.kind is FileKind.PHOTO)
-        menu.addAction("Preview", lambda: self.preview_requested.emit(result))
-        menu.exec(self.viewport().mapToGlobal(pos))
+        menu = self.menu_for(self.indexAt(pos))
+        if menu is not None:
+            menu.exec(self.viewport().mapToGlobal(pos))

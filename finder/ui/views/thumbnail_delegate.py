@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 from finder.ui.views.results_model import (
     DetailRole,
     KindRole,
+    MoreRole,
     PageRole,
     ScoreRole,
     ThumbnailStateRole,
@@ -42,6 +43,10 @@ class ThumbnailDelegate(QStyledItemDelegate):
         rect: QRect = option.rect  # type: ignore[attr-defined]
         state = option.state  # type: ignore[attr-defined]
         tile = rect.adjusted(4, 4, -4, -4)
+        if index.data(MoreRole):
+            self._more_button(painter, tile, palette, state, index)
+            painter.restore()
+            return
         if state & QStyle.StateFlag.State_Selected:
             painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 2))
             painter.setBrush(
@@ -56,6 +61,13 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(tile, 8, 8)
+        if state & QStyle.StateFlag.State_HasFocus:
+            # Keyboard users see where they are, selected or not.
+            painter.setPen(
+                QPen(palette.color(QPalette.ColorRole.Highlight), 1, Qt.PenStyle.DashLine)
+            )
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(tile.adjusted(1, 1, -1, -1), 7, 7)
 
         picture = QRect(
             tile.left() + (tile.width() - PICTURE) // 2, tile.top() + 6, PICTURE, PICTURE
@@ -113,6 +125,29 @@ class ThumbnailDelegate(QStyledItemDelegate):
                 metrics.elidedText(line, Qt.TextElideMode.ElideRight, name_rect.width()),
             )
         painter.restore()
+
+    @staticmethod
+    def _more_button(
+        painter: QPainter,
+        tile: QRect,
+        palette: QPalette,
+        state: QStyle.StateFlag,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        """The last tile: "Show N weaker matches", drawn as a button."""
+        box = tile.adjusted(10, tile.height() // 2 - 24, -10, -(tile.height() // 2 - 24))
+        focused = bool(state & (QStyle.StateFlag.State_HasFocus | QStyle.StateFlag.State_Selected))
+        painter.setPen(
+            QPen(palette.color(QPalette.ColorRole.Highlight if focused else QPalette.ColorRole.Mid))
+        )
+        painter.setBrush(palette.color(QPalette.ColorRole.Button))
+        painter.drawRoundedRect(box, 6, 6)
+        painter.setPen(palette.color(QPalette.ColorRole.ButtonText))
+        painter.drawText(
+            box,
+            Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+            str(index.data(Qt.ItemDataRole.DisplayRole)),
+        )
 
     @staticmethod
     def _placeholder(
