@@ -84,6 +84,13 @@ def test_ctrl_v_of_an_image_in_the_search_box_searches_with_it(qtbot) -> None:  
     QApplication.clipboard().setText("a red circle")
     qtbot.keySequence(bar.edit, QKeySequence.StandardKey.Paste)
     assert pasted == [True] and bar.edit.text() == "a red circle"
+    # A box nobody searches pasted images with (the Compare window's) leaves it be.
+    other = QueryBar()
+    _keep.append(other)
+    QApplication.clipboard().setImage(image)
+    qtbot.keySequence(other.edit, QKeySequence.StandardKey.Paste)
+    assert other.edit.text() == "" and not other.has_image()
+    assert bar._takes_pasted_images() and not other._takes_pasted_images()
 
 
 def test_context_menu_entries_show_their_shortcuts(qtbot) -> None:  # type: ignore[no-untyped-def]

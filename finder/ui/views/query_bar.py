@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import SIGNAL, QEvent, QMimeData, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QKeyEvent, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
@@ -163,7 +163,7 @@ class QueryBar(QWidget):
         image searches with it. True: the key was taken."""
         key = event.key()
         ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
-        if event.matches(QKeySequence.StandardKey.Paste):
+        if event.matches(QKeySequence.StandardKey.Paste) and self._takes_pasted_images():
             if holds_image(QApplication.clipboard().mimeData()):
                 self.image_pasted.emit()
                 return True
@@ -174,6 +174,10 @@ class QueryBar(QWidget):
             self._walk_history(-1 if key == Qt.Key.Key_Up else 1)
             return True
         return False
+
+    def _takes_pasted_images(self) -> bool:
+        """Only where someone searches with a pasted image (a box without that types)."""
+        return self.receivers(SIGNAL("image_pasted()")) > 0
 
     def _walk_history(self, step: int) -> None:
         pos = len(self.history) if self._history_pos is None else self._history_pos
