@@ -92,7 +92,12 @@ class ResultsView(QListView):
 
     def _fit_columns(self) -> None:
         """Tiles share the row's width, so no empty strip is left at its right."""
-        width = self.viewport().width()
+        # QListView lays out in the widest viewport less the room for a scroll bar that
+        # may appear (QListViewPrivate::prepareItemsLayout): fill that width exactly.
+        width = self.maximumViewportSize().width()
+        if self.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAsNeeded:
+            width -= self.verticalScrollBar().sizeHint().width()
+        width -= 1  # a tile ending exactly at the edge would wrap
         columns = max(1, width // self._tile.width())
         cell = QSize(max(self._tile.width(), width // columns), self._tile.height())
         if cell != self.gridSize():
