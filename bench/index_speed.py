@@ -157,7 +157,7 @@ def index_folder(
         library = Library(data_dir, embedder, writable=True, indexer_config=config)
         try:
             library.add_folder(folder)
-            report = library.indexer.run()
+            report = library.index()
         finally:
             library.close()
     finally:

@@ -133,7 +133,7 @@ def index(embedder: ClipEmbedder, folder: Path, *, ocr: bool) -> dict[str, Any]:
         try:
             library.add_folder(folder)
             with Timer() as embed:
-                report = library.indexer.run()
+                report = library.index()
             with Timer() as reading:
                 ocr_report = library.read_text_in_images()
         finally:

@@ -45,7 +45,7 @@ def main() -> None:
         library = Library(root / "data", embedder, writable=True)
         try:
             library.add_folder(root / "library")
-            report = library.indexer.run()
+            report = library.index()
             cases = evaluate(library, folders, root / "scratch", k=args.k, seed=args.seed)
             mixed = mixed_view(library, folders, k=args.k)
         finally:

@@ -104,7 +104,7 @@ def one_size(
                 image_vectors = fill_catalog(library, size, embedder.dim, data_dir)
             out["catalog_fill_s"] = round(t.s, 1)
             with Timer() as t:
-                library.models.open()  # builds the index from the catalog and saves it
+                library._models.open()  # builds the index from the catalog and saves it
             out["index_build_and_save_s"] = round(t.s, 1)
         finally:
             library.close()
@@ -114,9 +114,9 @@ def one_size(
             reader = Library(data_dir, embedder, writable=False)
             try:
                 with Timer() as t:
-                    reader.models.open()
+                    reader._models.open()
                 loads.append(t.s)
-                state = reader.models.open_state
+                state = reader._models.open_state
             finally:
                 reader.close()
         out["index_open_s"] = {
@@ -138,7 +138,7 @@ def one_size(
 
 def fill_catalog(library: Library, size: int, dim: int, folder: Path) -> np.ndarray:
     """`size` items: 80% photos (one item each), 20% passages of documents."""
-    catalog = library.catalog
+    catalog = library._catalog
     root = catalog.add_root(str(folder))
     model_id = catalog.model_id(library.embedder.key, dim)
     photos = int(size * 0.8)
@@ -192,9 +192,9 @@ def fill_catalog(library: Library, size: int, dim: int, folder: Path) -> np.ndar
 
 
 def latencies(library: Library, count: int, query_photo: Path) -> dict[str, Any]:
-    search = library.search
+    search = library._search
     rng = np.random.default_rng(1)
-    size = library.catalog.counts()["items"]  # new queries for each size: no cache hits
+    size = library._catalog.counts()["items"]  # new queries for each size: no cache hits
     texts = [
         f"{' '.join(WORDS[j] for j in rng.integers(0, len(WORDS), 4))} {i} {size}"
         for i in range(count + 5)
@@ -236,7 +236,7 @@ def latencies(library: Library, count: int, query_photo: Path) -> dict[str, Any]
 
 def recall(library: Library, image_vectors: np.ndarray, count: int) -> dict[str, Any]:
     """recall@10 of the photo index against exact (brute-force) search."""
-    store = library.models.store
+    store = library._models.store
     ids = np.fromiter(sorted(store.ids(Modality.IMAGE)), dtype=np.int64)
     # Item ids were given in insertion order, so row i of image_vectors is ids[i].
     queries = clip_like_vectors(count, image_vectors.shape[1], seed=3)

@@ -6,6 +6,7 @@ import sys
 
 
 def main() -> int:
+    # Imported here, not at the top: a command must not wait for Qt (finder.app) to load.
     if len(sys.argv) > 1:
         from finder import cli
 

@@ -107,10 +107,10 @@ def index_with_two_models(
     library = Library(data_dir, first, writable=True, ocr=False)
     try:
         library.add_folder(folder)
-        library.indexer.run()
+        library._indexer.run()
         a, b = ModelChoice.of(first.spec), ModelChoice.of(second.spec)
-        begin_switch(data_dir, library.catalog, a, b)
+        begin_switch(data_dir, library._catalog, a, b)
         library.embed_with(second)  # complete: b takes over
-        begin_switch(data_dir, library.catalog, b, a)  # a's index is complete: at once
+        begin_switch(data_dir, library._catalog, b, a)  # a's index is complete: at once
     finally:
         library.close()

@@ -136,7 +136,6 @@ def evaluate(
     library: Library, folders: Folders, scratch: Path, k: int = 10, seed: int = 0
 ) -> dict[str, CaseResult]:
     """Run every query family against an indexed library; nothing is asserted here."""
-    search = library.search
     cases: dict[str, CaseResult] = {}
 
     def case(
@@ -151,7 +150,7 @@ def evaluate(
     case(
         "text->photo",
         [
-            (s.query, lambda s=s: search.text(s.query, SearchKind.PHOTOS, k), s.path)
+            (s.query, lambda s=s: library.search_text(s.query, SearchKind.PHOTOS, k), s.path)
             for s in folders.photos
         ],
     )
@@ -160,7 +159,7 @@ def evaluate(
         [
             (
                 s.path.name,
-                lambda s=s: search.image(s.path, SearchKind.DOCS, k),
+                lambda s=s: library.search_image(s.path, SearchKind.DOCS, k),
                 docs_by_label[s.label].path,
             )
             for s in folders.photos
@@ -172,7 +171,7 @@ def evaluate(
         [
             (
                 s.path.name,
-                lambda s=s: search.image(s.path, SearchKind.DOCS, k),
+                lambda s=s: library.search_image(s.path, SearchKind.DOCS, k),
                 docs_by_label[s.label].path,
             )
             for s in folders.scans
@@ -187,7 +186,7 @@ def evaluate(
     case(
         "image->photo near-duplicate",
         [
-            (dup.name, lambda dup=dup: search.image(dup, SearchKind.PHOTOS, k), s.path)
+            (dup.name, lambda dup=dup: library.search_image(dup, SearchKind.PHOTOS, k), s.path)
             for s, dup in duplicates
         ],
     )
@@ -200,7 +199,7 @@ def mixed_view(library: Library, folders: Folders, k: int = 10) -> dict[str, flo
     both_kinds = both_top3 = 0
     docs_by_label = {s.label: s for s in folders.texts}
     for photo in folders.photos:
-        results = library.search.text(photo.query, SearchKind.ALL, k)
+        results = library.search_text(photo.query, SearchKind.ALL, k)
         kinds = {r.kind for r in results}
         both_kinds += len(kinds) == 2
         doc = docs_by_label.get(photo.label)
@@ -253,21 +252,20 @@ def make_named_folders(root: Path, seed: int) -> NamedFolders:
 
 def evaluate_names(library: Library, folders: NamedFolders, k: int = 10) -> dict[str, CaseResult]:
     """Meaning against names that share a word, and keywords where only they can tell."""
-    search = library.search
     cases: dict[str, CaseResult] = {}
     for view in (SearchKind.PHOTOS, SearchKind.ALL):
         case = cases[f"text->photo beside named photos ({view.value})"] = CaseResult(view.value)
         for sample in folders.camera:
             query = caption(sample.color or "", sample.shape or "")
-            case.add(query, rank_of(search.text(query, view, k), sample.path))
+            case.add(query, rank_of(library.search_text(query, view, k), sample.path))
     for view in (SearchKind.DOCS, SearchKind.ALL):
         case = cases[f"invoice number ({view.value})"] = CaseResult(view.value)
         for number, path in folders.invoices.items():
             query = f"invoice {number}"
-            case.add(query, rank_of(search.text(query, view, k), path))
+            case.add(query, rank_of(library.search_text(query, view, k), path))
         case = cases[f"quoted phrase ({view.value})"] = CaseResult(view.value)
         query = f'invoice "{REMINDER}"'
-        case.add(query, rank_of(search.text(query, view, k), folders.reminder))
+        case.add(query, rank_of(library.search_text(query, view, k), folders.reminder))
     return cases
 
 
@@ -290,7 +288,7 @@ def main() -> None:
             library = Library(root / f"data-{build}", embedder, writable=True)
             try:
                 library.add_folder(root / build)
-                library.indexer.run()
+                library.index()
                 if build == "library":
                     cases = evaluate(library, folders, root / "scratch", args.k, args.seed)
                     report["mixed view"] = mixed_view(library, folders, args.k)

@@ -15,6 +15,7 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -31,6 +32,7 @@ from finder.core.indexing.watcher import (
 from finder.core.ingest.ocr import Ocr
 from finder.core.ingest.thumbnails import THUMBNAIL_DIR, ThumbnailCache
 from finder.core.library_status import library_status
+from finder.core.library_watch import WatchedParts
 from finder.core.model_shelf import (
     DownloadCallback,
     ModelInUseError,
@@ -44,7 +46,6 @@ from finder.core.models.availability import missing_weights
 from finder.core.models.embedder import Embedder
 from finder.core.models.runtime import open_embedder, optimise, should_export
 from finder.core.models.spec import ModelSpec
-from finder.core.models.switching import take_over_if_complete
 from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.models.weights import Hub
 from finder.core.search.compare import Candidate, Comparison, candidates
@@ -115,23 +116,26 @@ class Library:
                 self._lock = None
                 raise storage_error(data_dir, exc) from exc
         try:
-            self.catalog = Catalog(data_dir / CATALOG_FILE)
-            check_kept(self.catalog, data_dir / INDEX_DIR)
+            self._catalog = Catalog(data_dir / CATALOG_FILE)
+            check_kept(self._catalog, data_dir / INDEX_DIR)
         except Exception:
             self.close()
             raise
-        self.models = ModelStore(self.catalog, embedder, data_dir / INDEX_DIR, writable=writable)
+        self._models = ModelStore(self._catalog, embedder, data_dir / INDEX_DIR, writable=writable)
         # OCR (text in query images, and in indexed ones after embedding) loads lazily.
-        self.search = Search(self.catalog, self.models, embedder, Ocr() if ocr else None)
+        self._search = Search(self._catalog, self._models, embedder, Ocr() if ocr else None)
         self._ocr = ocr
         self.thumbnails = ThumbnailCache(data_dir / THUMBNAIL_DIR)
-        self.indexer = Indexer(self.catalog, self.models, embedder, indexer_config, self.thumbnails)
+        self._indexer = Indexer(
+            self._catalog, self._models, embedder, indexer_config, self.thumbnails
+        )
         # Choosing, resuming, cancelling a model switch: library.switch.choose(...) etc.
         self.switch = ModelSwitch(
             data_dir,
-            self.catalog,
+            self._catalog,
+            writable=writable,
+            indexer_config=self._indexer.config,
             serving=lambda: self.embedder,
-            embed=self.embed_with,
             load=self._model_for,
             adopt=self._adopt,
         )
@@ -216,25 +220,25 @@ class Library:
         key, so the same vectors and index; nothing is reopened."""
         if embedder.key != self.embedder.key:
             raise ValueError(f"{embedder.key} is another model than {self.embedder.key}")
-        self.embedder = self.search.embedder = self.indexer.embedder = embedder
-        self.models.embedder = embedder
+        self.embedder = self._search.embedder = self._indexer.embedder = embedder
+        self._models.embedder = embedder
 
     def use_embedder(self, embedder: Embedder) -> None:
         """Serve searches (and index) with another model from now on (after a switch)."""
         self.embedder = embedder
-        self.models = ModelStore(
-            self.catalog, embedder, self.data_dir / INDEX_DIR, writable=self.writable
+        self._models = ModelStore(
+            self._catalog, embedder, self.data_dir / INDEX_DIR, writable=self.writable
         )
-        self.search = Search(self.catalog, self.models, embedder, Ocr() if self._ocr else None)
-        self.indexer = Indexer(
-            self.catalog, self.models, embedder, self.indexer.config, self.thumbnails
+        self._search = Search(self._catalog, self._models, embedder, Ocr() if self._ocr else None)
+        self._indexer = Indexer(
+            self._catalog, self._models, embedder, self._indexer.config, self.thumbnails
         )
 
     # -- folders ------------------------------------------------------------------------
 
     def folders(self) -> list[str]:
         """The watched folders."""
-        return [root.path for root in self.catalog.roots()]
+        return [root.path for root in self._catalog.roots()]
 
     def add_folder(self, folder: str | os.PathLike[str]) -> Root:
         path = Path(folder).expanduser()
@@ -245,17 +249,17 @@ class Library:
         path = path.resolve()
         if _is_inside(path, self.data_dir):
             raise FolderError(f"{path}: that is finder's own data folder")
-        return self.catalog.add_root(str(path))
+        return self._catalog.add_root(str(path))
 
     def remove_folder(self, folder: str | os.PathLike[str]) -> int:
         """Forget a watched folder and its index entries; the files are not touched."""
         path = str(Path(folder).expanduser().resolve())
-        for root in self.catalog.roots():
+        for root in self._catalog.roots():
             if root.path == path:
-                removed = self.catalog.remove_root(root.id)
-                if self.models.is_open:
-                    self.models.store.remove(removed)
-                    self.models.save()
+                removed = self._catalog.remove_root(root.id)
+                if self._models.is_open:
+                    self._models.store.remove(removed)
+                    self._models.save()
                 return len(removed)
         raise FolderError(f"{path} is not a watched folder")
 
@@ -272,7 +276,7 @@ class Library:
         Without the model (report.model_missing says why) names, passages and text are
         indexed; once it is there, the next run adds only its vectors."""
         paths = [Path(folder) for folder in folders] if folders else None
-        return self.indexer.run(
+        return self._indexer.run(
             paths, progress=progress, cancel=cancel, model_missing=self.model_missing()
         )
 
@@ -288,7 +292,7 @@ class Library:
         if not self._ocr:
             return OcrReport()
         return read_text_in_images(
-            self.catalog, Ocr(threads=2), cancel=cancel, progress=progress, limit=limit
+            self._catalog, Ocr(threads=2), cancel=cancel, progress=progress, limit=limit
         )
 
     def watch(
@@ -300,17 +304,20 @@ class Library:
         read_text: bool = False,
         on_text_read: TextCallback | None = None,
         config: WatchConfig | None = None,
+        **observers: Any,
     ) -> Watcher:
         """A watcher keeping the index following the folders once `start()`ed, until
-        `stop()`. Its callbacks run on its own thread."""
+        `stop()`. Its callbacks run on its own thread. `observers`: the watcher's
+        observer factories (tests fake the file system's events)."""
         self._watcher = Watcher(
-            self,
+            WatchedParts(self),
             on_batch_indexed=on_batch_indexed,
             on_error=on_error,
             on_roots_changed=on_roots_changed,
             read_text=read_text,
             on_text_read=on_text_read,
             config=config,
+            **observers,
         )
         return self._watcher
 
@@ -320,7 +327,7 @@ class Library:
         self, text: str, kind: SearchKind = SearchKind.ALL, k: int = 20, *, tail: bool = True
     ) -> list[SearchResult]:
         """By meaning and keywords. `tail=False` leaves out the clearly irrelevant tail."""
-        return relevant(self.search.text(text, kind, k), tail)
+        return relevant(self._search.text(text, kind, k), tail)
 
     def search_image(
         self,
@@ -331,14 +338,14 @@ class Library:
         tail: bool = True,
     ) -> list[SearchResult]:
         """With a picture (a file, or one in memory), and the text read in it."""
-        return relevant(self.search.image(image, kind, k), tail)
+        return relevant(self._search.image(image, kind, k), tail)
 
     def search_image_stages(
         self, image: Path | str | Image.Image, kind: SearchKind = SearchKind.ALL, k: int = 20
     ) -> Iterator[list[SearchResult]]:
         """`search_image` in two answers: by the picture alone at once, then with the
         text read in it (when there is any)."""
-        return self.search.image_stages(image, kind, k)
+        return self._search.image_stages(image, kind, k)
 
     def search_similar(
         self, path: str, kind: SearchKind = SearchKind.ALL, k: int = 20
@@ -350,7 +357,7 @@ class Library:
         self, text: str, kind: SearchKind = SearchKind.ALL, k: int = 20
     ) -> list[SearchResult]:
         """Without the model (its weights missing): file names, folders and text."""
-        return self.search.keyword(text, kind, k)
+        return self._search.keyword(text, kind, k)
 
     # -- status ---------------------------------------------------------------------------
 
@@ -358,19 +365,19 @@ class Library:
         """Folders and counts, the model and its index's health, a switch in progress
         and a watcher running in another process. `check_index` opens the index."""
         return library_status(
-            self.data_dir, self.catalog, self.models, self.switch, check_index=check_index
+            self.data_dir, self._catalog, self._models, self.switch, check_index=check_index
         )
 
     # -- models: each has its own vectors and index; switching re-embeds the items --------
 
     def stored_models(self) -> list[StoredModel]:
-        return stored_models(self.catalog, self.data_dir)
+        return stored_models(self._catalog, self.data_dir)
 
     def delete_model(self, key: str) -> int:
         """Delete a model's vectors and index (not the one searches use); bytes freed."""
         if not self.writable:
             raise RuntimeError("deleting a model needs a writable library")
-        return delete_model(self.catalog, self.data_dir, key, self.embedder.key)
+        return delete_model(self._catalog, self.data_dir, key, self.embedder.key)
 
     def _adopt(self, embedder: Embedder) -> None:
         if self._watcher is not None and self._watcher.running:
@@ -389,30 +396,16 @@ class Library:
         cancel: threading.Event | None = None,
         vectors_only: bool = False,
     ) -> IndexReport:
-        """Give every file `embedder`'s vectors (its own index, beside the active one's),
-        then let it take over if it is the target of a switch and now complete.
-
-        Unchanged files keep their items and other models' vectors; pictures are decoded
-        again, passages come from the catalog. Resumable: a killed run loses at most the
-        batch in flight, and the next run embeds only files still missing.
-        `vectors_only=True` while a watcher indexes the folders with the active model:
-        files new or changed meanwhile get this model's vectors on a later run (see
-        Indexer.run).
-        """
-        if not self.writable:
-            raise RuntimeError("embedding needs a writable library")
-        store = ModelStore(self.catalog, embedder, self.data_dir / INDEX_DIR, writable=True)
-        indexer = Indexer(self.catalog, store, embedder, self.indexer.config)
-        report = indexer.run(progress=progress, cancel=cancel, vectors_only=vectors_only)
-        if not report.cancelled:
-            take_over_if_complete(self.data_dir, self.catalog)
-        return report
+        """Give every file `embedder`'s vectors (ModelSwitch.embed)."""
+        return self.switch.embed(
+            embedder, progress=progress, cancel=cancel, vectors_only=vectors_only
+        )
 
     # -- comparing models -------------------------------------------------------------------
 
     def compare_candidates(self) -> list[Candidate]:
         """Models with vectors here: the one searches use first, then the newest."""
-        return candidates(self.catalog, self.data_dir, self.model_spec)
+        return candidates(self._catalog, self.data_dir, self.model_spec)
 
     def comparison(self, specs: Sequence[ModelSpec]) -> Comparison:
         """Searches of these models kept open between queries (`close()` releases the

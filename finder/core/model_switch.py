@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from finder.core.indexing.indexer import ProgressCallback
+from finder.core.indexing.indexer import Indexer, IndexerConfig, ProgressCallback
 from finder.core.models.embedder import Embedder
 from finder.core.models.spec import ModelSpec, ModelUnavailableError
 from finder.core.models.switching import (
@@ -29,8 +29,11 @@ from finder.core.models.switching import (
     load_state,
     progress,
     save_state,
+    take_over_if_complete,
 )
 from finder.core.store.catalog import Catalog
+from finder.core.store.layout import INDEX_DIR
+from finder.core.store.model_store import ModelStore
 from finder.core.types import (
     ChosenModels,
     IndexReport,
@@ -40,9 +43,6 @@ from finder.core.types import (
 )
 
 log = logging.getLogger(__name__)
-
-# Give `embedder` every file's vectors: Library.embed_with.
-EmbedFunction = Callable[..., IndexReport]
 
 
 @dataclass(frozen=True)
@@ -68,9 +68,9 @@ def active_model(data_dir: Path) -> ModelSpec | None:
 class ModelSwitch:
     """The model switch of one data dir, a part of its Library (`library.switch`).
 
-    `serving` is the model the library searches with; `embed` is Library.embed_with;
-    `load` builds a model that is not loaded yet (a switch's target); `adopt` makes the
-    library (and its watcher) search and index with the target once it took over.
+    `serving` is the model the library searches with; `load` builds a model that is not
+    loaded yet (a switch's target); `adopt` makes the library (and its watcher) search
+    and index with the target once it took over.
     """
 
     def __init__(
@@ -78,15 +78,17 @@ class ModelSwitch:
         data_dir: Path,
         catalog: Catalog,
         *,
+        writable: bool,
+        indexer_config: IndexerConfig | None,
         serving: Callable[[], Embedder],
-        embed: EmbedFunction,
         load: Callable[[ModelSpec], Embedder],
         adopt: Callable[[Embedder], None],
     ) -> None:
         self._data_dir = data_dir
         self._catalog = catalog
+        self._writable = writable
+        self._indexer_config = indexer_config
         self._serving = serving
-        self._embed = embed
         self._load = load
         self._adopt = adopt
         self._specs: dict[str, ModelSpec] = {}  # as chosen: no need to resolve them again
@@ -182,7 +184,7 @@ class ModelSwitch:
                     retry_s,
                     self._adopt if adopt else None,
                 )
-            report = self._embed(embedder, progress=progress, cancel=cancel)
+            report = self.embed(embedder, progress=progress, cancel=cancel)
         except ModelUnavailableError as exc:
             return self._ended(target, SwitchOutcome.ON_HOLD, reason=str(exc))
         if self._taken_over(target):
@@ -190,6 +192,33 @@ class ModelSwitch:
         else:
             outcome = SwitchOutcome.CANCELLED if report.cancelled else SwitchOutcome.NOT_COMPLETE
         return self._ended(target, outcome, report.reembedded, report.elapsed_s)
+
+    def embed(
+        self,
+        embedder: Embedder,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        vectors_only: bool = False,
+    ) -> IndexReport:
+        """Give every file `embedder`'s vectors (its own index, beside the active one's),
+        then let it take over if it is the target of a switch and now complete.
+
+        Unchanged files keep their items and other models' vectors; pictures are decoded
+        again, passages come from the catalog. Resumable: a killed run loses at most the
+        batch in flight, and the next run embeds only files still missing.
+        `vectors_only=True` while a watcher indexes the folders with the active model:
+        files new or changed meanwhile get this model's vectors on a later run (see
+        Indexer.run).
+        """
+        if not self._writable:
+            raise RuntimeError("embedding needs a writable library")
+        store = ModelStore(self._catalog, embedder, self._data_dir / INDEX_DIR, writable=True)
+        indexer = Indexer(self._catalog, store, embedder, self._indexer_config)
+        report = indexer.run(progress=progress, cancel=cancel, vectors_only=vectors_only)
+        if not report.cancelled:
+            take_over_if_complete(self._data_dir, self._catalog)
+        return report
 
     def _until_taken_over(
         self,
@@ -207,7 +236,7 @@ class ModelSwitch:
         while not cancel.is_set():
             if wake is not None:
                 wake.clear()
-            report = self._embed(embedder, progress=progress, cancel=cancel, vectors_only=True)
+            report = self.embed(embedder, progress=progress, cancel=cancel, vectors_only=True)
             reembedded += report.reembedded
             elapsed += report.elapsed_s
             if report.cancelled:

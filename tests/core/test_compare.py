@@ -41,7 +41,7 @@ def _own_search(data_dir: Path, embedder: ClipEmbedder, query: str, k: int) -> l
     library = Library(data_dir, embedder, writable=False, ocr=False)
     try:
         vector = embedder.encode_texts([query])[0]
-        return library.search.by_vector(vector, SearchKind.ALL, k)
+        return library._search.by_vector(vector, SearchKind.ALL, k)
     finally:
         library.close()
 

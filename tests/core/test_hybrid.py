@@ -58,7 +58,7 @@ def docs(library: Library, tmp_path: Path) -> Path:
     write_text(root / "notes.md", "meeting notes about the garden")
     draw_photo(root / "red.png", "red")
     library.add_folder(root)
-    report = library.indexer.run()
+    report = library._indexer.run()
     assert not report.errors
     return root
 
@@ -69,22 +69,22 @@ def test_a_screenshot_of_a_page_finds_that_pdf_and_page(
     # A screenshot of page 2: the page drawn larger, then cropped at its edges.
     [(_, page)] = render_pdf_pages(docs / "report.pdf", [2], side=900)
     shot = page.crop((8, 8, page.width - 8, page.height - 8)).resize((500, 640))
-    results = library.search.image(shot, SearchKind.DOCS, k=5)
+    results = library._search.image(shot, SearchKind.DOCS, k=5)
     assert Path(results[0].path).name == "report.pdf"
     assert results[0].page == 2
     assert results[0].signals[0] == "page image"
     assert results[0].score > 0.95  # the page picture, even for a random model
     # Photo searches show photos only, never page pictures.
-    photos = library.search.image(shot, SearchKind.PHOTOS, k=5)
+    photos = library._search.image(shot, SearchKind.PHOTOS, k=5)
     assert [Path(r.path).name for r in photos] == ["red.png"]
-    everything = library.search.image(shot, SearchKind.ALL, k=10)
+    everything = library._search.image(shot, SearchKind.ALL, k=10)
     assert Path(everything[0].path).name == "report.pdf" and everything[0].page == 2
 
 
 def test_a_word_in_most_rows_is_looked_up_in_names_only(
     docs: Path, library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    held = library.catalog.keyword_rows_holding(
+    held = library._catalog.keyword_rows_holding(
         [("invoice", False), ("walr", True), ("zzz", False)]
     )
     assert held[("invoice", False)] == (3, 1)  # two bodies, one file name
@@ -92,25 +92,25 @@ def test_a_word_in_most_rows_is_looked_up_in_names_only(
     monkeypatch.setattr(search_module, "COMMON_WORD_ROWS", 2)
     # "invoice" is now common: the file named after it is ranked, the other file that
     # holds it comes after, unranked; a file holding every word comes first.
-    names = [Path(r.path).name for r in library.search.keyword("invoice", SearchKind.ALL)]
+    names = [Path(r.path).name for r in library._search.keyword("invoice", SearchKind.ALL)]
     assert names == ["invoice_4471.txt", "other.txt"]
-    both = [Path(r.path).name for r in library.search.keyword("invoice penguin")]
+    both = [Path(r.path).name for r in library._search.keyword("invoice penguin")]
     assert both[0] == "other.txt"
 
 
 def test_numbers_and_names_match_by_keyword(docs: Path, library: Library) -> None:
     for kind in (SearchKind.DOCS, SearchKind.ALL):
-        results = library.search.text("invoice 4471", kind, k=5)
+        results = library._search.text("invoice 4471", kind, k=5)
         top = results[0]
         assert Path(top.path).name == "invoice_4471.txt"
         assert top.matched_terms == ("invoice", "4471") and "keyword" in top.signals
-    harbour = library.search.text("harbour district", SearchKind.DOCS, k=3)[0]
+    harbour = library._search.text("harbour district", SearchKind.DOCS, k=3)[0]
     assert Path(harbour.path).name == "report.pdf" and harbour.page == 2
     assert "harbour" in (harbour.snippet or "").lower()
     # Exact phrases, and the model-free fallback.
-    phrase = library.search.keyword('"Penguin plc"', SearchKind.ALL, k=5)
+    phrase = library._search.keyword('"Penguin plc"', SearchKind.ALL, k=5)
     assert [Path(r.path).name for r in phrase] == ["other.txt"]
-    assert [Path(r.path).name for r in library.search.keyword("Documents notes")][:1] == [
+    assert [Path(r.path).name for r in library._search.keyword("Documents notes")][:1] == [
         "notes.md"
     ]  # folder names count, and the file whose text matches comes first
     as_json = top.to_json()
@@ -124,34 +124,34 @@ def test_the_keyword_index_follows_edits_moves_and_deletes(
     write_text(root / "a.txt", "alpha walrus")
     write_text(root / "keep.txt", "something else")
     library.add_folder(root)
-    library.indexer.run()
+    library._indexer.run()
 
     def names(query: str) -> list[str]:
-        return [Path(r.path).name for r in library.search.keyword(query)]
+        return [Path(r.path).name for r in library._search.keyword(query)]
 
     def consistent() -> None:
-        rows = library.catalog.fts_rows()
-        items = library.catalog.item_ids_of_files(
-            f.id for f in library.catalog.files_under(library.catalog.roots()[0].id).values()
+        rows = library._catalog.fts_rows()
+        items = library._catalog.item_ids_of_files(
+            f.id for f in library._catalog.files_under(library._catalog.roots()[0].id).values()
         )
         assert sorted(rows) == sorted(items)
 
     assert names("walrus") == ["a.txt"]
     write_text(root / "a.txt", "beta narwhal, now longer")
-    library.indexer.run()
+    library._indexer.run()
     assert names("walrus") == [] and names("narwhal") == ["a.txt"]
     consistent()
     (root / "sub").mkdir()
     shutil.move(root / "a.txt", root / "sub" / "renamed.txt")
-    library.indexer.run()
+    library._indexer.run()
     assert names("narwhal") == ["renamed.txt"] and names("sub") == ["renamed.txt"]
     consistent()
     (root / "sub" / "renamed.txt").unlink()
-    library.indexer.run()
+    library._indexer.run()
     assert names("narwhal") == []
     consistent()
     library.remove_folder(root)
-    assert library.catalog.fts_rows() == {}
+    assert library._catalog.fts_rows() == {}
 
 
 def test_text_in_photos_and_scanned_pdfs_is_found_by_ocr(library: Library, tmp_path: Path) -> None:
@@ -165,33 +165,33 @@ def test_text_in_photos_and_scanned_pdfs_is_found_by_ocr(library: Library, tmp_p
     )  # an image-only PDF: no text layer
     write_encrypted_pdf(root / "secret.pdf", "hidden words")
     library.add_folder(root)
-    report = library.indexer.run()
+    report = library._indexer.run()
     assert [(Path(e.path).name, e.reason) for e in report.errors] == [
         ("secret.pdf", "encrypted PDF (a password is needed)")
     ]
-    assert library.search.keyword("walrus") == []  # not read yet
+    assert library._search.keyword("walrus") == []  # not read yet
 
     ocr = library.read_text_in_images()
     assert ocr.looked_at == 3 and ocr.with_text == 2
     states = {
-        name: library.catalog.ocr_state(str(root / name))
+        name: library._catalog.ocr_state(str(root / name))
         for name in ("note.jpg", "circle.png", "scan.pdf")
     }
     assert states == {"note.jpg": "text", "circle.png": "none", "scan.pdf": "text"}
-    note = library.search.text("walrus lighthouse", SearchKind.PHOTOS, k=3)[0]
+    note = library._search.text("walrus lighthouse", SearchKind.PHOTOS, k=3)[0]
     assert Path(note.path).name == "note.jpg" and note.matched_terms == ("walrus", "lighthouse")
-    scan = library.search.text("harbour survey", SearchKind.DOCS, k=3)[0]
+    scan = library._search.text("harbour survey", SearchKind.DOCS, k=3)[0]
     assert Path(scan.path).name == "scan.pdf" and scan.page == 1
     assert library.read_text_in_images().looked_at == 0  # done once, not repeated
     # A dropped picture of the note finds it by the words read in it, too.
-    dropped = library.search.image(_text_picture(["ticket", "5823"], seed=7), SearchKind.ALL, k=3)
+    dropped = library._search.image(_text_picture(["ticket", "5823"], seed=7), SearchKind.ALL, k=3)
     assert Path(dropped[0].path).name == "note.jpg" and "5823" in dropped[0].matched_terms
     # The app shows the picture's own matches first, then the list with its words fused in.
-    first, final = library.search.image_stages(
+    first, final = library._search.image_stages(
         _text_picture(["ticket", "5823"], seed=7), SearchKind.ALL, 3
     )
     assert all(not r.matched_terms for r in first) and final == dropped
-    assert len(list(library.search.image_stages(root / "circle.png"))) == 1  # no text
+    assert len(list(library._search.image_stages(root / "circle.png"))) == 1  # no text
 
 
 # -- more document kinds ---------------------------------------------------------------------
@@ -276,14 +276,14 @@ def test_pdfs_indexed_before_page_pictures_get_them_on_the_next_run(
     write_pdf(root / "old.pdf", ["first page", "second page"])
     write_text(root / "plain.txt", "nothing to redo")
     library.add_folder(root)
-    library.indexer.run()
-    with library.catalog.transaction() as tx:  # as a version 3 catalog had it
+    library._indexer.run()
+    with library._catalog.transaction() as tx:  # as a version 3 catalog had it
         tx.execute("DELETE FROM items WHERE modality = 'image'")
         tx.execute("PRAGMA user_version = 3")
-    library.catalog.close()
+    library._catalog.close()
     again = Library(library.data_dir, library.embedder, writable=False)  # migrates to v4
     again.close()
-    report = library.indexer.run()
+    report = library._indexer.run()
     assert (report.updated, report.unchanged) == (1, 1)
     shot = render_pdf_pages(root / "old.pdf", [2])[0][1]
-    assert library.search.image(shot, SearchKind.DOCS, k=1)[0].page == 2
+    assert library._search.image(shot, SearchKind.DOCS, k=1)[0].page == 2

@@ -102,19 +102,19 @@ def children() -> Iterator[list[subprocess.Popen[str]]]:
 
 def _check_consistent(library: Library, photos: int) -> None:
     """Every file once, every photo with exactly one vector, the index matching the catalog."""
-    counts = library.catalog.counts()
+    counts = library._catalog.counts()
     assert counts["photos"] == photos and counts["errors"] == 0
-    assert library.catalog._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    dupes = library.catalog._db.execute(
+    assert library._catalog._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    dupes = library._catalog._db.execute(
         "SELECT COUNT(*) FROM (SELECT file_id FROM items WHERE modality = 'image' "
         "GROUP BY file_id HAVING COUNT(*) > 1)"
     ).fetchone()[0]
     assert dupes == 0
-    store = library.models.store
-    model_id = library.models.model_id
-    assert store.count(Modality.IMAGE) == len(library.catalog.vector_ids(model_id, Modality.IMAGE))
+    store = library._models.store
+    model_id = library._models.model_id
+    assert store.count(Modality.IMAGE) == len(library._catalog.vector_ids(model_id, Modality.IMAGE))
     assert store.count(Modality.IMAGE) == photos
-    assert len(library.search.text("a red circle", SearchKind.PHOTOS, k=5)) == 5
+    assert len(library._search.text("a red circle", SearchKind.PHOTOS, k=5)) == 5
 
 
 def test_sigkill_while_indexing_loses_at_most_the_batch_in_flight(
@@ -137,7 +137,7 @@ def test_sigkill_while_indexing_loses_at_most_the_batch_in_flight(
 
     library = Library(data, counting_embedder, writable=True)
     try:
-        report = library.indexer.run()
+        report = library._indexer.run()
         # Only what was not committed is done again: the batch in flight, and what followed.
         assert report.added == total - committed and report.unchanged == committed
         assert counting_embedder.images == total - committed
@@ -172,7 +172,7 @@ def test_sigkill_while_saving_the_index(
         vector_index._fsync_file = hang
         spec = resolve_model_spec({str(TINY_CONFIG)!r}, "none")
         library = Library(Path({str(data)!r}), ClipEmbedder(spec), writable=True)
-        library.indexer.run()
+        library._indexer.run()
     """)
     children.append(child)
     wait_for(lambda: marker.exists() or child.poll() is not None, what="the index save")
@@ -183,12 +183,12 @@ def test_sigkill_while_saving_the_index(
 
     library = Library(data, counting_embedder, writable=True)
     try:
-        library.models.open()
-        assert library.models.open_state in ("synced", "loaded")  # the previous generation
+        library._models.open()
+        assert library._models.open_state in ("synced", "loaded")  # the previous generation
         _check_consistent(library, 40)
         assert counting_embedder.images == 0  # the vectors came from the catalog
-        library.indexer.run()
-        library.models.save()
+        library._indexer.run()
+        library._models.save()
         assert not list((data / "index").rglob("gen-*.tmp"))
     finally:
         library.close()
@@ -304,7 +304,7 @@ def test_a_search_sees_what_a_watcher_commits_and_a_second_writer_is_refused(
     try:
 
         def photos() -> set[str]:
-            return {Path(r.path).name for r in reader.search.text("a photo", SearchKind.PHOTOS)}
+            return {Path(r.path).name for r in reader._search.text("a photo", SearchKind.PHOTOS)}
 
         assert "first.jpg" in photos()
         draw_photo(root / "later" / "second.jpg", "blue")
@@ -317,7 +317,7 @@ def test_a_search_sees_what_a_watcher_commits_and_a_second_writer_is_refused(
         wait_for(
             lambda: any(
                 r.path.endswith("memo.txt")
-                for r in reader.search.text("summer party", SearchKind.DOCS)
+                for r in reader._search.text("summer party", SearchKind.DOCS)
             ),
             timeout=30,
         )
@@ -338,9 +338,9 @@ def test_a_search_sees_what_a_watcher_commits_and_a_second_writer_is_refused(
     assert not (data / WATCH_STATE_FILE).exists()
     library = Library(data, counting_embedder, writable=True)  # the lock is free again
     try:
-        counts = library.catalog.counts()
+        counts = library._catalog.counts()
         assert (counts["photos"], counts["documents"]) == (2, 2)
-        record = library.catalog.file_by_path(str(root / "later" / "memo.txt"))
+        record = library._catalog.file_by_path(str(root / "later" / "memo.txt"))
         assert record is not None and record.status is FileStatus.OK
     finally:
         library.close()

@@ -70,7 +70,7 @@ def _child(data: Path, poison: Path, marker: Path, mode: str) -> subprocess.Pope
             Path({str(data)!r}), ClipEmbedder(spec), writable=True, ocr=False,
             indexer_config=config,
         )
-        library.indexer.run()
+        library._indexer.run()
     """
     return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(code)],
@@ -144,20 +144,20 @@ def test_a_file_that_stalled_a_killed_run_is_skipped_by_the_next(
     config = IndexerConfig(stalled_after_s=0.5)
     library = Library(data, counting_embedder, writable=True, ocr=False, indexer_config=config)
     try:
-        report = library.indexer.run()
+        report = library._indexer.run()
         assert [(Path(e.path).name, e.reason) for e in report.errors] == [
             ("m-poison.txt", STUCK_REASON)
         ]
-        counts = library.catalog.counts()
+        counts = library._catalog.counts()
         assert (counts["photos"], counts["documents"], counts["errors"]) == (PHOTOS, 1, 1)
-        record = library.catalog.file_by_path(str(poison))
+        record = library._catalog.file_by_path(str(poison))
         assert record is not None and record.status is FileStatus.ERROR
         assert record.error == STUCK_REASON
         assert list((data / JOURNAL_DIR).iterdir()) == []
         # It stays skipped (until it changes), and nothing else is read again.
-        again = library.indexer.run()
+        again = library._indexer.run()
         assert again.unchanged == PHOTOS + 2 and not again.errors and not again.added
-        assert (str(poison), STUCK_REASON) in library.catalog.errors()
+        assert (str(poison), STUCK_REASON) in library._catalog.errors()
     finally:
         library.close()
     expected = {f"{i:02d}.png" for i in range(PHOTOS)} | {"note.txt", "m-poison.txt"}
@@ -190,7 +190,7 @@ def test_a_file_that_kills_its_reader_is_read_last_then_skipped(
     library = Library(data, counting_embedder, writable=True, ocr=False)
     try:
         counting_embedder.reset()
-        report = library.indexer.run()
+        report = library._indexer.run()
         assert [(Path(e.path).name, e.reason) for e in report.errors] == [
             ("m-poison.txt", STUCK_REASON)
         ]
@@ -211,7 +211,7 @@ def test_a_run_killed_by_chance_reads_the_file_again(
     journal.write_text(json.dumps(["start", str(root / "note.txt"), 5.0, 0]) + "\n")
     library = Library(data, counting_embedder, writable=True, ocr=False)
     try:
-        report = library.indexer.run()
+        report = library._indexer.run()
         assert report.added == PHOTOS + 2 and not report.errors
         assert list((data / JOURNAL_DIR).iterdir()) == []
     finally:

@@ -154,7 +154,7 @@ def test_a_killed_switch_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         b = resolve_model_spec({str(TINY24)!r}, "none")
         lib = Library(Path({str(data)!r}), ClipEmbedder(a, threads=1), writable=True,
                       ocr=False, indexer_config=IndexerConfig(image_batch=2, text_batch=4))
-        begin_switch(lib.data_dir, lib.catalog, ModelChoice.of(a), ModelChoice.of(b))
+        begin_switch(lib.data_dir, lib._catalog, ModelChoice.of(a), ModelChoice.of(b))
         def pause(p):
             if p.phase == "embedding" and p.done:
                 Path({str(marker)!r}).write_text(str(p.done))

@@ -54,7 +54,7 @@ def indexed(
     folders, _ = make_folders(root / "library", SEED)
     library = Library(root / "data", trained, writable=True)
     library.add_folder(root / "library")
-    report = library.indexer.run()
+    report = library._indexer.run()
     assert not report.errors
     yield library, folders, root
     library.close()
@@ -114,22 +114,22 @@ def test_all_view_mixes_photos_and_documents(indexed: tuple[Library, Folders, Pa
 def test_move_keeps_the_score_and_delete_removes(indexed: tuple[Library, Folders, Path]) -> None:
     library, folders, root = indexed
     sample = folders.photos[0]
-    before = library.search.text(sample.query, SearchKind.PHOTOS, 5)
+    before = library._search.text(sample.query, SearchKind.PHOTOS, 5)
     score = next(r.score for r in before if r.path == str(sample.path))
     moved = root / "library" / "moved" / "elsewhere.png"
     moved.parent.mkdir()
     shutil.move(sample.path, moved)
     try:
-        report = library.indexer.run()
+        report = library._indexer.run()
         assert report.moved == 1 and report.items_embedded == 0
-        after = library.search.text(sample.query, SearchKind.PHOTOS, 5)
+        after = library._search.text(sample.query, SearchKind.PHOTOS, 5)
         assert rank_of(after, moved) == rank_of(before, sample.path)
         assert next(r.score for r in after if r.path == str(moved)) == pytest.approx(score)
         assert rank_of(after, sample.path) is None
     finally:
         moved.unlink()
-    library.indexer.run()
-    gone = library.search.text(sample.query, SearchKind.ALL, 50)
+    library._indexer.run()
+    gone = library._search.text(sample.query, SearchKind.ALL, 50)
     assert rank_of(gone, moved) is None and rank_of(gone, sample.path) is None
 
 
@@ -160,7 +160,7 @@ def named(
     folders = make_named_folders(root / "library", SEED)
     library = Library(root / "data", trained, writable=True, ocr=False)
     library.add_folder(root / "library")
-    assert not library.indexer.run().errors
+    assert not library._indexer.run().errors
     yield library, folders
     library.close()
 
@@ -169,11 +169,11 @@ def test_a_meaning_match_is_not_buried_under_names_sharing_a_word(
     named: tuple[Library, NamedFolders],
 ) -> None:
     library, folders = named
-    assert len(folders.camera) == len(CAMERA_SHOTS) and not library.search.random_weights
+    assert len(folders.camera) == len(CAMERA_SHOTS) and not library._search.random_weights
     for view in (SearchKind.PHOTOS, SearchKind.ALL):
         for sample in folders.camera:  # IMG_5749.png showing a red circle, ...
             query = caption(sample.color or "", sample.shape or "")
-            results = library.search.text(query, view, 10)
+            results = library._search.text(query, view, 10)
             assert rank_of(results, sample.path) == 1, (query, [Path(r.path).name for r in results])
             assert results[0].match == "strong"
             # red_square.png shares a word with "a red circle": a weak match, below.
@@ -189,10 +189,10 @@ def test_an_invoice_number_or_a_quoted_phrase_still_wins(
     library, folders = named
     for view in (SearchKind.DOCS, SearchKind.ALL):
         for number, path in folders.invoices.items():
-            results = library.search.text(f"invoice {number}", view, 10)
+            results = library._search.text(f"invoice {number}", view, 10)
             assert rank_of(results, path) == 1, (number, view)
             assert results[0].match == "strong" and "keyword" in results[0].signals
-        phrase = library.search.text(f'invoice "{REMINDER}"', view, 10)
+        phrase = library._search.text(f'invoice "{REMINDER}"', view, 10)
         assert rank_of(phrase, folders.reminder) == 1
     report = {name: case.summary() for name, case in evaluate_names(library, folders).items()}
     print("\nranking quality, speaking names:", json.dumps(report))

@@ -146,7 +146,7 @@ def test_with_one_model_indexed_it_says_how_to_build_another(
 ) -> None:  # type: ignore[no-untyped-def]
     library = Library(data_dir, tiny_embedder, writable=True, ocr=False)
     library.add_folder(photo_folder)
-    library.indexer.run()
+    library._indexer.run()
     library.close()
     window, controller = make_window(tiny_embedder)
     window.show_compare()

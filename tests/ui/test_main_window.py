@@ -306,7 +306,7 @@ def test_a_model_switch_runs_beside_searches_and_resumes_after_a_restart(
     controller.reindex()
     qtbot.waitUntil(lambda: not controller.indexing, timeout=60_000)
     state = begin_switch(
-        data_dir, controller.library.catalog, ModelChoice.of(a), ModelChoice.of(tiny24_spec)
+        data_dir, controller.library._catalog, ModelChoice.of(a), ModelChoice.of(tiny24_spec)
     )
     assert state.target is not None and state.target.key == tiny24_spec.key
     controller.shutdown()

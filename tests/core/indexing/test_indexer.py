@@ -30,7 +30,7 @@ def _folder(tmp_path: Path) -> Path:
 
 def _index(library: Library, root: Path, **kw: object):  # type: ignore[no-untyped-def]
     library.add_folder(root)
-    return library.indexer.run(**kw)  # type: ignore[arg-type]
+    return library._indexer.run(**kw)  # type: ignore[arg-type]
 
 
 def test_first_run_indexes_supported_files(
@@ -41,9 +41,9 @@ def test_first_run_indexes_supported_files(
     assert report.added == 7 and not report.errors
     assert counting_embedder.images == 5 + 2  # the photos, and the PDF's pages as pictures
     assert counting_embedder.texts == 3  # one passage for notes, one per PDF page
-    counts = library.catalog.counts()
+    counts = library._catalog.counts()
     assert (counts["photos"], counts["documents"]) == (5, 2)
-    store = library.models.store
+    store = library._models.store
     assert store.count(Modality.IMAGE) == 5 + 2 and store.count(Modality.TEXT) == 3
 
 
@@ -80,7 +80,7 @@ def test_rerun_with_nothing_changed_does_no_work(
     hashed: list[str] = []
     for module in (indexer_module, pipeline_module):  # where files are hashed
         monkeypatch.setattr(module, "content_hash", lambda p: hashed.append(str(p)) or "")
-    report = library.indexer.run()
+    report = library._indexer.run()
     assert report.unchanged == 7 and report.added == report.updated == 0
     assert counting_embedder.images == counting_embedder.texts == 0
     assert hashed == []  # not even a file was read
@@ -96,10 +96,10 @@ def test_edit_reembeds_and_touch_does_not(
     notes.write_text("sunset over the sea, twice as long as before to change the size")
     photo = root / "p0_red.jpg"
     os.utime(photo, ns=(photo.stat().st_atime_ns, photo.stat().st_mtime_ns + 10**9))
-    report = library.indexer.run()
+    report = library._indexer.run()
     assert report.updated == 1
     assert counting_embedder.texts == 1 and counting_embedder.images == 0
-    results = library.search.text("sunset", SearchKind.DOCS, k=5)
+    results = library._search.text("sunset", SearchKind.DOCS, k=5)
     assert any("sunset over the sea" in (r.snippet or "") for r in results)
     assert all("hardware" not in (r.snippet or "") for r in results)
 
@@ -109,11 +109,11 @@ def test_deleted_files_leave_the_index(library: Library, tmp_path: Path) -> None
     _index(library, root)
     (root / "p1_green.jpg").unlink()
     shutil.rmtree(root / "sub")
-    report = library.indexer.run()
+    report = library._indexer.run()
     assert report.removed == 2
-    paths = {r.path for r in library.search.text("green", SearchKind.PHOTOS, k=50)}
+    paths = {r.path for r in library._search.text("green", SearchKind.PHOTOS, k=50)}
     assert paths and not any("green" in p or "deep" in p for p in paths)
-    assert library.models.store.count(Modality.IMAGE) == 3 + 2  # and report.pdf's 2 pages
+    assert library._models.store.count(Modality.IMAGE) == 3 + 2  # and report.pdf's 2 pages
 
 
 def test_moved_files_keep_their_vectors(
@@ -121,16 +121,16 @@ def test_moved_files_keep_their_vectors(
 ) -> None:
     root = _folder(tmp_path)
     _index(library, root)
-    before = {r.path: r.score for r in library.search.text("red", SearchKind.ALL, k=50)}
+    before = {r.path: r.score for r in library._search.text("red", SearchKind.ALL, k=50)}
     counting_embedder.reset()
     (root / "archive").mkdir()
     (root / "p0_red.jpg").rename(root / "archive" / "renamed_red.jpg")
     (root / "sub").rename(root / "moved-sub")
     (root / "report.pdf").rename(root / "archive" / "report-2023.pdf")
-    report = library.indexer.run()
+    report = library._indexer.run()
     assert report.moved == 3 and report.added == 0 and report.removed == 0
     assert counting_embedder.images == counting_embedder.texts == 0
-    after = {r.path: r.score for r in library.search.text("red", SearchKind.ALL, k=50)}
+    after = {r.path: r.score for r in library._search.text("red", SearchKind.ALL, k=50)}
     assert after[str(root / "archive" / "renamed_red.jpg")] == pytest.approx(
         before[str(root / "p0_red.jpg")]
     )
@@ -166,9 +166,9 @@ def test_bad_files_are_reported_and_skipped(
     assert reasons["locked.pdf"] == "encrypted PDF (a password is needed)"
     assert reasons["unreadable.jpg"] == "permission denied"
     assert report.added == 7  # the good files all made it
-    assert library.catalog.counts()["errors"] == 4
+    assert library._catalog.counts()["errors"] == 4
     # Failed files are not retried until they change.
-    again = library.indexer.run()
+    again = library._indexer.run()
     assert again.unchanged == 11 and not again.errors
 
 
@@ -178,7 +178,7 @@ def test_progress_and_cancellation_then_resume(
     root = tmp_path / "many"
     for i in range(40):
         draw_photo(root / f"{i:03d}.png", ["red", "blue"][i % 2], size=(64, 64))
-    library.indexer.config = indexer_module.IndexerConfig(image_batch=8, lookahead=8)
+    library._indexer.config = indexer_module.IndexerConfig(image_batch=8, lookahead=8)
     cancel = threading.Event()
     seen: list[IndexProgress] = []
 
@@ -193,7 +193,7 @@ def test_progress_and_cancellation_then_resume(
     assert all(p.total == 40 for p in seen if p.phase == "embedding")
     first = report.added
     counting_embedder.reset()
-    resumed = library.indexer.run()
+    resumed = library._indexer.run()
     assert resumed.added == 40 - first and resumed.unchanged == first
     assert counting_embedder.images == 40 - first
 
@@ -213,7 +213,7 @@ def test_new_model_reembeds_everything(
     other = OtherModel(tiny_embedder)  # type: ignore[arg-type]
     second = Library(data_dir, other, writable=True)
     try:
-        report = second.indexer.run()
+        report = second._indexer.run()
         # The items stay; each file gets the new model's vectors (pictures decoded again).
         assert report.reembedded == 7 and report.updated == 0 and other.images == 5 + 2
     finally:
@@ -243,10 +243,10 @@ def test_folder_errors(library: Library, tmp_path: Path, data_dir: Path) -> None
 
 
 def _items_text(library: Library, path: Path) -> str:
-    record = library.catalog.file_by_path(str(path))
+    record = library._catalog.file_by_path(str(path))
     if record is None:
         return ""
-    rows = library.catalog.items(library.catalog.item_ids_of_files([record.id]))
+    rows = library._catalog.items(library._catalog.item_ids_of_files([record.id]))
     return " ".join(row.text or "" for row in rows.values())
 
 
@@ -260,20 +260,20 @@ def test_a_changed_extension_is_a_new_file_of_the_new_kind(
     counting_embedder.reset()
     (root / "note.txt").rename(root / "note.jpg")  # the same bytes, now named a picture
     (root / "photo.png").rename(root / "photo.jpg")  # another picture name: still a move
-    report = library.indexer.run()
+    report = library._indexer.run()
     assert report.moved == 1 and report.removed == 1 and report.added == 0
     reasons = {Path(e.path).name: e.reason for e in report.errors}
     assert reasons == {"note.jpg": "not a readable image (unknown or corrupt format)"}
-    note = library.catalog.file_by_path(str(root / "note.jpg"))
+    note = library._catalog.file_by_path(str(root / "note.jpg"))
     assert note is not None and note.kind is FileKind.PHOTO and note.status is FileStatus.ERROR
     assert note.error and "shopping" not in _items_text(library, root / "note.jpg")
-    assert library.catalog.file_by_path(str(root / "note.txt")) is None
+    assert library._catalog.file_by_path(str(root / "note.txt")) is None
     assert counting_embedder.texts == counting_embedder.images == 0
-    counts = library.catalog.counts()
+    counts = library._catalog.counts()
     assert (counts["photos"], counts["documents"], counts["errors"]) == (1, 0, 1)
     # And back: a document again, read again.
     (root / "note.jpg").rename(root / "note.md")
-    report = library.indexer.run()
+    report = library._indexer.run()
     assert report.added == 1 and report.moved == 0 and report.removed == 1
     assert "shopping" in _items_text(library, root / "note.md")
 
@@ -284,15 +284,15 @@ def test_a_file_kept_under_the_wrong_kind_is_read_again(library: Library, tmp_pa
     root = tmp_path / "Notes"
     write_text(root / "note.txt", "a shopping list: apples and pears")
     _index(library, root)
-    record = library.catalog.file_by_path(str(root / "note.txt"))
+    record = library._catalog.file_by_path(str(root / "note.txt"))
     assert record is not None
     moved = (root / "note.txt").rename(root / "note.jpg")
     stat = moved.stat()
-    with library.catalog.transaction() as tx:  # the old, kind-blind relink
+    with library._catalog.transaction() as tx:  # the old, kind-blind relink
         tx.move_file(record.id, record.root_id, str(moved), stat.st_size, stat.st_mtime_ns)
-    report = library.indexer.run()
+    report = library._indexer.run()
     assert [Path(e.path).name for e in report.errors] == ["note.jpg"]
-    note = library.catalog.file_by_path(str(moved))
+    note = library._catalog.file_by_path(str(moved))
     assert note is not None and note.kind is FileKind.PHOTO and note.status is FileStatus.ERROR
     assert "shopping" not in _items_text(library, moved)
-    assert library.catalog.counts()["documents"] == 0
+    assert library._catalog.counts()["documents"] == 0

@@ -63,7 +63,7 @@ def test_a_replaced_folder_is_told_apart(
 
 
 def _photos(library: Library) -> set[str]:
-    return {Path(r.path).name for r in library.search.text("a photo", SearchKind.PHOTOS, k=50)}
+    return {Path(r.path).name for r in library._search.text("a photo", SearchKind.PHOTOS, k=50)}
 
 
 def test_a_folder_replaced_under_its_path_is_watched_again(
@@ -154,12 +154,12 @@ def test_an_empty_file_system_mounted_over_the_folder_hides_its_files(
     try:
         assert _photos(library) == {"under.jpg"}
         mount_tmpfs(mount_point)  # over it: the folder now looks empty
-        wait_for(lambda: library.catalog.roots()[0].offline, what="the folder to go offline")
+        wait_for(lambda: library._catalog.roots()[0].offline, what="the folder to go offline")
         assert _photos(library) == set()  # hidden, not deleted
         wait_for(lambda: [r.mode for r in watcher.roots()] == [OFFLINE])
-        assert library.catalog.counts()["photos"] == 1
+        assert library._catalog.counts()["photos"] == 1
         unmount(mount_point)  # the files are back
-        wait_for(lambda: not library.catalog.roots()[0].offline, what="the folder to come back")
+        wait_for(lambda: not library._catalog.roots()[0].offline, what="the folder to come back")
         wait_for(lambda: _photos(library) == {"under.jpg"})
         draw_photo(mount_point / "after.jpg", "blue")
         wait_for(lambda: indexed(library, mount_point / "after.jpg"))

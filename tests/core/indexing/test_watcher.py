@@ -18,7 +18,7 @@ from finder.core import library as library_module
 from finder.core.indexing import indexer as indexer_module
 from finder.core.indexing import pipeline as pipeline_module
 from finder.core.indexing.ocr_pass import OcrReport, read_text_in_images
-from finder.core.indexing.watcher import NATIVE, OFFLINE, POLLING, WatchBatch, Watcher
+from finder.core.indexing.watcher import NATIVE, OFFLINE, POLLING, WatchBatch
 from finder.core.library import Library
 from finder.core.models.spec import resolve_model_spec
 from finder.core.models.switching import ModelChoice, begin_switch, load_state
@@ -34,10 +34,10 @@ pytestmark = pytest.mark.usefixtures("no_thread_left_behind")
 
 
 def _text_of(library: Library, path: Path) -> str:
-    record = library.catalog.file_by_path(str(path))
+    record = library._catalog.file_by_path(str(path))
     if record is None:
         return ""
-    rows = library.catalog.items(library.catalog.item_ids_of_files([record.id]))
+    rows = library._catalog.items(library._catalog.item_ids_of_files([record.id]))
     return " ".join(row.text or "" for row in rows.values())
 
 
@@ -48,7 +48,7 @@ def test_reconciles_on_start_then_follows_changes(
     draw_photo(root / "old.jpg", "red")
     write_text(root / "notes.txt", "a shopping list: apples and pears")
     library.add_folder(root)
-    library.indexer.run()
+    library._indexer.run()
     (root / "old.jpg").unlink()  # while finder was not running
     draw_photo(root / "offline-new.png", "blue")
     counting_embedder.reset()
@@ -98,7 +98,7 @@ def test_a_file_is_embedded_once_and_only_when_complete(
                 f.flush()
         wait_for(lambda: indexed(library, target))
         assert watcher.wait_idle(10)
-        record = library.catalog.file_by_path(str(target))
+        record = library._catalog.file_by_path(str(target))
         assert record is not None and record.error is None
         assert counting_embedder.images == 2  # each file once
     finally:
@@ -120,7 +120,7 @@ def test_save_via_rename_reembeds_once(
         wait_for(lambda: "rivers" in _text_of(library, root / "essay.md"))
         assert watcher.wait_idle(10)
         assert counting_embedder.texts == 1
-        assert library.catalog.counts()["documents"] == 1
+        assert library._catalog.counts()["documents"] == 1
     finally:
         watcher.stop()
 
@@ -149,8 +149,8 @@ def test_a_moved_folder_is_relinked_by_path(
         (root / "2023").rename(root / "archive-2023")
         wait_for(lambda: indexed(library, root / "holidays" / "039.png"))
         assert watcher.wait_idle(10)
-        assert library.catalog.counts()["photos"] == 40
-        assert not library.catalog.files_within(library.catalog.roots()[0].id, str(root / "2023"))
+        assert library._catalog.counts()["photos"] == 40
+        assert not library._catalog.files_within(library._catalog.roots()[0].id, str(root / "2023"))
         assert counting_embedder.images == 0 and hashed == []  # not embedded, not even read
         assert sum(b.report.moved for b in recorder.batches) == 40
     finally:
@@ -169,7 +169,7 @@ def test_a_rename_to_another_kind_is_not_a_move(
         (root / "note.txt").rename(root / "note.jpg")
 
         def kind_and_status() -> tuple[object, object] | None:
-            record = library.catalog.file_by_path(str(root / "note.jpg"))
+            record = library._catalog.file_by_path(str(root / "note.jpg"))
             return None if record is None else (record.kind, record.status)
 
         wait_for(
@@ -210,7 +210,7 @@ def test_bursts_are_coalesced(
         write_text(root / "docs" / "appendix.md", "appendix of the new manual")
         wait_for(
             lambda: (
-                library.catalog.counts()["photos"] == 150
+                library._catalog.counts()["photos"] == 150
                 and indexed(library, root / "docs" / "appendix.md")
                 and not indexed(library, root / "docs" / "chapter9.md")
             ),
@@ -285,7 +285,7 @@ def test_an_unplugged_folder_goes_offline_and_comes_back(
     def usb_results() -> list[str]:
         return [
             r.path
-            for r in library.search.text("a photo", SearchKind.PHOTOS, k=10)
+            for r in library._search.text("a photo", SearchKind.PHOTOS, k=10)
             if r.path.startswith(str(usb))
         ]
 
@@ -293,14 +293,14 @@ def test_an_unplugged_folder_goes_offline_and_comes_back(
         assert len(usb_results()) == 2
         counting_embedder.reset()
         usb.rename(tmp_path / "unplugged")  # the drive goes away
-        wait_for(lambda: any(r.offline for r in library.catalog.roots()))
+        wait_for(lambda: any(r.offline for r in library._catalog.roots()))
         wait_for(lambda: OFFLINE in [r.mode for r in watcher.roots()])
         assert usb_results() == []
-        assert library.catalog.counts()["photos"] == 3  # kept
+        assert library._catalog.counts()["photos"] == 3  # kept
         status = library.status()
         assert [f.offline for f in status.folders] == [False, True]
         (tmp_path / "unplugged").rename(usb)  # and comes back
-        wait_for(lambda: not any(r.offline for r in library.catalog.roots()))
+        wait_for(lambda: not any(r.offline for r in library._catalog.roots()))
         wait_for(lambda: len(usb_results()) == 2)
         assert [r.mode for r in watcher.roots()] == [NATIVE, NATIVE]
         assert counting_embedder.images == 0  # nothing embedded again
@@ -309,7 +309,7 @@ def test_an_unplugged_folder_goes_offline_and_comes_back(
     finally:
         watcher.stop()
     library.remove_folder(usb)  # only an explicit remove drops them
-    assert library.catalog.counts()["photos"] == 1
+    assert library._catalog.counts()["photos"] == 1
 
 
 def test_a_failing_batch_is_reported_and_retried(
@@ -322,7 +322,7 @@ def test_a_failing_batch_is_reported_and_retried(
     library.add_folder(root)
     watcher = start_watching(library, recorder)
     try:
-        real_run = library.indexer.run
+        real_run = library._indexer.run
         failures = [StorageError("cannot write the index: the disk is full")]
 
         def flaky_run(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
@@ -330,7 +330,7 @@ def test_a_failing_batch_is_reported_and_retried(
                 raise failures.pop()
             return real_run(*args, **kwargs)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(library.indexer, "run", flaky_run)
+        monkeypatch.setattr(library._indexer, "run", flaky_run)
         draw_photo(root / "a.jpg")
         wait_for(lambda: indexed(library, root / "a.jpg"))
         assert recorder.errors == ["cannot write the index: the disk is full"]
@@ -365,7 +365,7 @@ def test_a_read_only_library_cannot_be_watched(
     reader = Library(data_dir, counting_embedder, writable=False)
     try:
         with pytest.raises(ValueError, match="writable"):
-            Watcher(reader)
+            reader.watch()
     finally:
         reader.close()
 
@@ -387,13 +387,13 @@ def test_new_pictures_get_their_text_read(
     try:
         _text_picture(["Walrus lighthouse"]).save(root / "shot.jpg", quality=90)
         wait_for(
-            lambda: library.catalog.ocr_state(str(root / "shot.jpg")) == "text",
+            lambda: library._catalog.ocr_state(str(root / "shot.jpg")) == "text",
             timeout=120,
             what="the text in the new picture to be read",
         )
-        found = library.search.keyword("walrus", SearchKind.PHOTOS)
+        found = library._search.keyword("walrus", SearchKind.PHOTOS)
         assert [Path(r.path).name for r in found] == ["shot.jpg"]
-        assert library.catalog.ocr_state(str(root / "plain.png")) == "none"
+        assert library._catalog.ocr_state(str(root / "plain.png")) == "none"
         assert not any(r.unavailable for r in reports) and not recorder.errors
     finally:
         watcher.stop()
@@ -428,8 +428,8 @@ def test_a_change_stops_reading_text_until_it_is_indexed(
         if any(p.endswith("late.png") for p in batch.paths):
             looked_when_indexed.append(len(looked))
 
-    watcher = Watcher(
-        library, on_batch_indexed=on_batch, on_error=recorder.error, read_text=True, config=FAST
+    watcher = library.watch(
+        on_batch_indexed=on_batch, on_error=recorder.error, read_text=True, config=FAST
     )
     watcher.start()
     try:
@@ -439,7 +439,7 @@ def test_a_change_stops_reading_text_until_it_is_indexed(
         assert looked_when_indexed[0] < 10  # it did not wait for the whole pass
         paths = [root / f"p{i}.png" for i in range(10)] + [root / "late.png"]
         wait_for(
-            lambda: all(library.catalog.ocr_state(str(p)) == "none" for p in paths),
+            lambda: all(library._catalog.ocr_state(str(p)) == "none" for p in paths),
             what="the pass to go on and finish",
         )
         assert len(looked) == 11 and not recorder.errors  # each picture looked at once
@@ -453,7 +453,7 @@ def test_reading_text_stops_between_the_pages_of_a_scan(library: Library, tmp_pa
     pages = [Image.new("RGB", (300, 400), shade) for shade in ("white", "gray", "black")]
     pages[0].save(root / "scan.pdf", save_all=True, append_images=pages[1:])
     library.add_folder(root)
-    library.indexer.run()
+    library._indexer.run()
     cancel = threading.Event()
 
     class StoppingOcr:  # a stop arrives while the first page is looked at
@@ -462,12 +462,12 @@ def test_reading_text_stops_between_the_pages_of_a_scan(library: Library, tmp_pa
             return False
 
     report = read_text_in_images(
-        library.catalog,
+        library._catalog,
         StoppingOcr(),  # type: ignore[arg-type]
         cancel=cancel,
     )
     assert report.cancelled and report.looked_at == 0
-    assert library.catalog.ocr_state(str(root / "scan.pdf")) is None  # read next time
+    assert library._catalog.ocr_state(str(root / "scan.pdf")) is None  # read next time
 
 
 # -- a model switch beside the watcher -----------------------------------------------------
@@ -483,10 +483,10 @@ def test_a_switch_beside_the_watcher_leaves_changed_files_to_it(
     library = Library(data_dir, counting_embedder, writable=True, ocr=False)
     try:
         library.add_folder(root)
-        library.indexer.run()
+        library._indexer.run()
         begin_switch(
             data_dir,
-            library.catalog,
+            library._catalog,
             ModelChoice.of(counting_embedder.inner.spec),
             ModelChoice.of(b.spec),
         )
@@ -495,7 +495,7 @@ def test_a_switch_beside_the_watcher_leaves_changed_files_to_it(
         # would drop the active model's vectors.
         assert library.embed_with(b, vectors_only=True).reembedded == 1
         assert load_state(data_dir).target == ModelChoice.of(b.spec)  # not complete
-        library.indexer.run(subtrees=[str(root / "note.txt")])  # the watcher's batch
+        library._indexer.run(subtrees=[str(root / "note.txt")])  # the watcher's batch
         assert library.embed_with(b, vectors_only=True).reembedded == 1
         assert load_state(data_dir).active == ModelChoice.of(b.spec)  # took over
         for key in (counting_embedder.key, b.key):
@@ -517,11 +517,11 @@ def test_a_switch_beside_the_watcher_leaves_changed_files_to_it(
 
 
 def _embedded(library: Library, key: str) -> set[str]:
-    model_id = library.catalog.find_model_id(key)
+    model_id = library._catalog.find_model_id(key)
     assert model_id is not None
-    ids = library.catalog.embedded_file_ids(model_id)
+    ids = library._catalog.embedded_file_ids(model_id)
     return {
         Path(r.path).name
-        for r in library.catalog.files_under(library.catalog.roots()[0].id).values()
+        for r in library._catalog.files_under(library._catalog.roots()[0].id).values()
         if r.id in ids
     }

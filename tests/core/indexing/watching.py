@@ -37,13 +37,12 @@ class Recorder:
 
 
 def start_watching(library: Library, recorder: Recorder, **kw: object) -> Watcher:
-    watcher = Watcher(
-        library,
+    watcher = library.watch(
         on_batch_indexed=recorder.batch,
         on_error=recorder.error,
-        config=kw.pop("config", FAST),
+        config=kw.pop("config", FAST),  # type: ignore[arg-type]
         **kw,
-    )  # type: ignore[arg-type]
+    )
     watcher.start()
     wait_for(lambda: recorder.batches or recorder.errors, what="the reconciliation scan")
     assert not recorder.errors
@@ -51,7 +50,7 @@ def start_watching(library: Library, recorder: Recorder, **kw: object) -> Watche
 
 
 def indexed(library: Library, path: Path) -> bool:
-    record = library.catalog.file_by_path(str(path))
+    record = library._catalog.file_by_path(str(path))
     return record is not None
 
 

@@ -70,14 +70,14 @@ def test_a_file_over_budget_is_recorded_and_the_next_run_moves_on(
     draw_photo(root / "photo.jpg")
     library.add_folder(root)
     monkeypatch.setattr(budget_module, "EXTRACT_SECONDS", -1.0)
-    report = library.indexer.run()
+    report = library._indexer.run()
     assert [(e.path, e.reason) for e in report.errors] == [
         (str(slow), "took longer than -1 s to read; skipped")
     ]
-    record = library.catalog.file_by_path(str(slow))
+    record = library._catalog.file_by_path(str(slow))
     assert record is not None and record.status is FileStatus.ERROR
-    assert library.catalog.counts()["photos"] == 1
-    again = library.indexer.run()  # not retried until it changes: the run moves on
+    assert library._catalog.counts()["photos"] == 1
+    again = library._indexer.run()  # not retried until it changes: the run moves on
     assert not again.errors and again.unchanged == 2
 
 

@@ -116,14 +116,14 @@ def test_its_indexed_files_are_kept_not_removed(
     root = tmp_path / "Pictures"
     closed = _tree(root)
     library.add_folder(root)
-    library.indexer.run()
+    library._indexer.run()
     fake(monkeypatch, closed)
-    report = library.indexer.run()
+    report = library._indexer.run()
     assert report.removed == 0  # it said "3 removed", with no reason
     assert [(e.path, e.reason) for e in report.errors] == [
         (str(closed), "cannot open folder (Permission denied)")
     ]
-    assert library.catalog.counts()["photos"] == 4
+    assert library._catalog.counts()["photos"] == 4
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores permission bits")
@@ -132,13 +132,13 @@ def test_real_permissions(library: Library, tmp_path: Path, mode: int) -> None:
     root = tmp_path / "Pictures"
     closed = _tree(root)
     library.add_folder(root)
-    library.indexer.run()
+    library._indexer.run()
     closed.chmod(mode)
     try:
-        report = library.indexer.run()
+        report = library._indexer.run()
     finally:
         closed.chmod(0o755)
     assert report.removed == 0
     assert [e.path for e in report.errors] == [str(closed)]
     assert "Permission denied" in report.errors[0].reason
-    assert library.catalog.counts()["photos"] == 4
+    assert library._catalog.counts()["photos"] == 4

@@ -56,11 +56,11 @@ def test_a_library_switches_runtime_without_reopening(tiny_spec: ModelSpec, tmp_
     library = Library(tmp_path / "data", ClipEmbedder(tiny_spec, precision="fp32"), writable=True)
     try:
         library.add_folder(tmp_path / "photos")
-        library.indexer.run()
-        before = library.search.image(tmp_path / "photos" / "red.png")
+        library._indexer.run()
+        before = library._search.image(tmp_path / "photos" / "red.png")
         library.use_runtime(optimise(library.embedder, library.data_dir))
-        assert isinstance(library.search.embedder, OnnxEmbedder)
-        after = library.search.image(tmp_path / "photos" / "red.png")
+        assert isinstance(library._search.embedder, OnnxEmbedder)
+        after = library._search.image(tmp_path / "photos" / "red.png")
         assert [r.path for r in after] == [r.path for r in before]
         assert after[0].score == pytest.approx(before[0].score, abs=1e-4)
         with pytest.raises(ValueError):

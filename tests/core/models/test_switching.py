@@ -48,7 +48,7 @@ def lib(data_dir: Path, counting_embedder: CountingEmbedder) -> Iterator[Library
 
 
 def _items(library: Library) -> set[int]:
-    return {int(r[0]) for r in library.catalog._db.execute("SELECT id FROM items")}
+    return {int(r[0]) for r in library._catalog._db.execute("SELECT id FROM items")}
 
 
 def test_switch_reembeds_into_its_own_index_while_the_old_one_answers(
@@ -59,13 +59,13 @@ def test_switch_reembeds_into_its_own_index_while_the_old_one_answers(
     tiny24_embedder: ClipEmbedder,
 ) -> None:
     lib.add_folder(folder)
-    first = lib.indexer.run()
+    first = lib._indexer.run()
     assert first.added == 8 and not first.errors
     items = _items(lib)
     a_key = counting_embedder.key
     a = ModelChoice.of(counting_embedder.inner.spec)
     b = ModelChoice.of(tiny24_embedder.spec)
-    state = begin_switch(data_dir, lib.catalog, a, b)
+    state = begin_switch(data_dir, lib._catalog, a, b)
     assert state.active == a and state.target == b
 
     b_counter = CountingEmbedder(tiny24_embedder)
@@ -76,12 +76,12 @@ def test_switch_reembeds_into_its_own_index_while_the_old_one_answers(
         if p.phase == "embedding" and p.done:
             seen.append(p)
             # Midway: the old model still answers, from its own complete index.
-            assert lib.search.text("a red square", SearchKind.ALL, 5)
+            assert lib._search.text("a red square", SearchKind.ALL, 5)
             cancel.set()
 
     partial = lib.embed_with(b_counter, progress=stop_after_first_batch, cancel=cancel)
     assert partial.cancelled and seen
-    done, total = lib.catalog.model_progress(b.key)
+    done, total = lib._catalog.model_progress(b.key)
     assert 0 < done < total == 8
     assert load_state(data_dir).target == b  # not complete: A stays active
     assert lib.status().switch_embedded == done
@@ -102,15 +102,15 @@ def test_switch_reembeds_into_its_own_index_while_the_old_one_answers(
 
     # A is untouched: a fresh run with A embeds nothing.
     counting_embedder.reset()
-    again = lib.indexer.run()
+    again = lib._indexer.run()
     assert again.items_embedded == 0 and counting_embedder.images == counting_embedder.texts == 0
 
     # Searching with B, from its own index.
     lib.use_embedder(tiny24_embedder)
-    assert lib.search.text("a red square", SearchKind.ALL, 5)
+    assert lib._search.text("a red square", SearchKind.ALL, 5)
 
     # Going back to A costs nothing: its index is complete.
-    back = begin_switch(data_dir, lib.catalog, b, a)
+    back = begin_switch(data_dir, lib._catalog, b, a)
     assert back.active == a and back.target is None
 
 
@@ -122,7 +122,7 @@ def test_deleting_a_model_frees_its_files(
     tiny24_embedder: ClipEmbedder,
 ) -> None:
     lib.add_folder(folder)
-    lib.indexer.run()
+    lib._indexer.run()
     lib.embed_with(tiny24_embedder)
     b_key = tiny24_embedder.key
     b_dir = index_dir(data_dir / INDEX_DIR, b_key)
@@ -135,20 +135,20 @@ def test_deleting_a_model_frees_its_files(
     freed = lib.delete_model(b_key)
     assert freed > exported and not b_dir.exists() and not b_export.exists()
     assert b_key not in {m.key for m in lib.stored_models()}
-    assert lib.catalog.model_progress(b_key)[0] == 0
-    assert lib.search.text("a red square", SearchKind.ALL, 5)  # A still works
+    assert lib._catalog.model_progress(b_key)[0] == 0
+    assert lib._search.text("a red square", SearchKind.ALL, 5)  # A still works
 
 
 def test_changed_file_gets_new_items_and_the_other_model_catches_up(
     lib: Library, folder: Path, counting_embedder: CountingEmbedder, tiny24_embedder: ClipEmbedder
 ) -> None:
     lib.add_folder(folder)
-    lib.indexer.run()
+    lib._indexer.run()
     lib.embed_with(tiny24_embedder)
     write_text(folder / "notes.txt", "Completely different words about mountains. " * 5)
-    changed = lib.indexer.run()  # A: the file is extracted again; B's vectors for it go
+    changed = lib._indexer.run()  # A: the file is extracted again; B's vectors for it go
     assert changed.updated == 1
-    done, total = lib.catalog.model_progress(tiny24_embedder.key)
+    done, total = lib._catalog.model_progress(tiny24_embedder.key)
     assert (done, total) == (7, 8)
     counter = CountingEmbedder(tiny24_embedder)
     caught_up = lib.embed_with(counter)
