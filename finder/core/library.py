@@ -1,16 +1,11 @@
-"""The service the CLI and the app talk to: one data dir, one model.
-
-Every use case both front ends need is a method here: folders, indexing, watching,
-searching, status, choosing and switching the model (model_switch.py), comparing
-models, the models stored here and their files (model_shelf.py). The front ends get
-plain result types back (finder.core.types) and never reach past it into the catalog,
-the vector store, the indexer or the switch state. Settings (precision, runtime, the
-Hugging Face hub) come in as parameters from finder.config at the edge.
+"""The service the CLI and the app talk to: one data dir, one model. Folders, indexing,
+watching, searching, status, switching the model (model_switch.py), comparing models and
+the models stored here (model_shelf.py); plain results back (finder.core.types), never
+the catalog, vector store, indexer or switch state. Settings come in from finder.config.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -35,7 +30,6 @@ from finder.core.library_status import library_status
 from finder.core.library_watch import WatchedParts
 from finder.core.model_shelf import (
     DownloadCallback,
-    ModelInUseError,
     delete_model,
     download_model,
     runtime_of,
@@ -66,17 +60,6 @@ from finder.core.types import (
     SearchResult,
     StoredModel,
 )
-
-__all__ = [
-    "CATALOG_FILE",
-    "INDEX_DIR",
-    "FolderError",
-    "Library",
-    "ModelInUseError",
-    "StoredModel",
-]
-
-log = logging.getLogger(__name__)
 
 
 class FolderError(Exception):
@@ -164,10 +147,6 @@ class Library:
     @property
     def model_description(self) -> str:
         return self.embedder.description
-
-    @property
-    def model_key(self) -> str:
-        return self.embedder.key
 
     @property
     def model_spec(self) -> ModelSpec | None:

@@ -39,7 +39,7 @@ def test_choosing_a_model_without_an_index_makes_it_the_target(
     assert not choice.immediate and (choice.embedded, choice.total) == (0, 4)
     assert choice.label.startswith("tiny-random-24") and choice.current.startswith("tiny-random")
     chosen = indexed.switch.chosen()
-    assert chosen.target == tiny24_spec.key and chosen.serving == indexed.model_key
+    assert chosen.target == tiny24_spec.key and chosen.serving == indexed.embedder.key
     pending = indexed.switch.pending()
     assert pending is not None and pending.spec == tiny24_spec and not pending.on_hold
     assert indexed.switch.progress() == (choice.label, 0, 4)
@@ -79,7 +79,7 @@ def test_beside_indexing_the_library_adopts_the_target_once_it_took_over(
     indexed.switch.choose(tiny24_spec)
     run = indexed.switch.run(beside_indexing=True, adopt=True)
     assert run is not None and run.taken_over
-    assert indexed.model_key == tiny24_spec.key  # it searches with the new model now
+    assert indexed.embedder.key == tiny24_spec.key  # it searches with the new model now
     assert indexed.search_text("a red circle", k=4)
 
 
@@ -94,7 +94,7 @@ def test_beside_indexing_a_stop_between_runs_and_a_cancelled_switch(
     indexed.switch.cancel()
     assert indexed.switch.chosen().target is None and indexed.switch.pending() is None
     assert indexed.switch.run(beside_indexing=True) is None
-    assert indexed.model_key != tiny24_spec.key
+    assert indexed.embedder.key != tiny24_spec.key
 
 
 def test_a_target_that_cannot_be_built_is_on_hold(indexed: Library, tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 from PySide6.QtGui import QKeySequence
 
 from finder.config import hub_from_environ
-from finder.core.library import StoredModel
 from finder.core.models import catalogue
+from finder.core.types import StoredModel
 from finder.ui.dialogs.models import COLUMNS, UNKNOWN, ModelsDialog, build_rows
 from tests.core.models.test_weights import hub  # noqa: F401, F811 - the fake hub fixture
 

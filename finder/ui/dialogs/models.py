@@ -22,8 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from finder.core.library import ModelInUseError
-from finder.core.model_shelf import weights_on_disk
+from finder.core.model_shelf import ModelInUseError, weights_on_disk
 from finder.core.models import catalogue
 from finder.core.models.catalogue import CatalogModel
 from finder.core.models.spec import ModelUnavailableError, resolve_model_spec

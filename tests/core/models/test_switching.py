@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from finder.core.indexing.indexer import IndexerConfig
-from finder.core.library import INDEX_DIR, Library, ModelInUseError
+from finder.core.library import INDEX_DIR, Library
+from finder.core.model_shelf import ModelInUseError
 from finder.core.models.export import export
 from finder.core.models.switching import ModelChoice, begin_switch, load_state
 from finder.core.models.torch_runtime import ClipEmbedder
