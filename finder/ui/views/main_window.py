@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -37,6 +36,7 @@ from finder.ui.dialogs.models import ModelsDialog
 from finder.ui.dialogs.preview import PreviewDialog
 from finder.ui.drop_zone import NotAnImageError, accepts, image_from_mime, pil_to_qimage
 from finder.ui.model_lifecycle import ModelPhase
+from finder.ui.views.pages import MessagePage, ModelBanners, WelcomePage
 from finder.ui.views.query_bar import QueryBar
 from finder.ui.views.results_view import ResultsView
 
@@ -99,91 +99,22 @@ class MainWindow(QMainWindow):
     # -- building --------------------------------------------------------------------------
 
     def _welcome_page(self) -> QWidget:
-        page = QWidget(self)
-        layout = QVBoxLayout(page)
-        layout.addStretch(2)
-        title = QLabel("<h1>Find your photos and documents</h1>", page)
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        text = QLabel(
-            "Add a folder and finder indexes what is in it, here on this computer.<br>"
-            "Then describe what you are looking for (\u201csunset over the sea\u201d, "
-            "\u201creceipt from the hardware store\u201d),<br>or drop a screenshot or photo "
-            "onto this window to find related documents and similar pictures.",
-            page,
-        )
-        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        text.setWordWrap(True)
-        self.welcome_add = QPushButton("Add a folder\u2026", page)
-        self.welcome_add.setDefault(True)
-        self.welcome_add.setMinimumWidth(180)
-        self.welcome_add.clicked.connect(self.choose_folder)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.welcome_add)
-        row.addStretch(1)
-        layout.addWidget(title)
-        layout.addWidget(text)
-        layout.addSpacing(16)
-        layout.addLayout(row)
-        layout.addStretch(3)
+        page = WelcomePage(self, self.choose_folder)
+        self.welcome_add = page.add_button
         return page
 
     def _message_page(self) -> QWidget:
-        page = QWidget(self)
-        layout = QVBoxLayout(page)
-        layout.addStretch(2)
-        self.message = QLabel(page)
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.message)
-        layout.addStretch(3)
+        page = MessagePage(self)
+        self.message = page.label
         return page
 
     def _model_banner(self) -> QWidget:
-        """Shown while the CLIP weights are missing, above whatever else is shown."""
-        self.banner = QFrame(self)
-        self.banner.setObjectName("modelBanner")
-        self.banner.setFrameShape(QFrame.Shape.StyledPanel)
-        self.banner.setStyleSheet(
-            "#modelBanner { background: palette(alternate-base); border-radius: 6px; }"
-        )
-        self.banner_text = QLabel(self.banner)
-        self.banner_text.setWordWrap(True)
-        self.banner_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.download_button = QPushButton("Download the model", self.banner)
-        self.download_button.clicked.connect(self.controller.download_model)
-        self.checkpoint_button = QPushButton("Load checkpoint file\u2026", self.banner)
-        self.checkpoint_button.clicked.connect(self.choose_checkpoint)
-        buttons = QVBoxLayout()
-        buttons.addWidget(self.download_button)
-        buttons.addWidget(self.checkpoint_button)
-        buttons.addStretch(1)
-        row = QHBoxLayout(self.banner)
-        row.addWidget(self.banner_text, 1)
-        row.addLayout(buttons)
-        self.banner.setVisible(False)
-        # Loud as the CLI's warning: a random-weights model's results mean nothing.
-        self.random_banner = QLabel(
-            "\u26a0 This model has random weights: results are meaningless. "
-            "Choose a trained model in Models\u2026",
-            self,
-        )
-        self.random_banner.setObjectName("randomWeightsBanner")
-        self.random_banner.setWordWrap(True)
-        self.random_banner.setStyleSheet(
-            "#randomWeightsBanner { background: #b3261e; color: white; font-weight: bold;"
-            " border-radius: 6px; padding: 6px 10px; }"
-        )
-        self.random_banner.setVisible(False)
-        holder = QWidget(self)
-        outer = QVBoxLayout(holder)
-        outer.setContentsMargins(10, 0, 10, 4)
-        outer.addWidget(self.random_banner)
-        outer.addWidget(self.banner)
-        self.banner_area = holder  # hidden with no banner: no empty band under the bar
-        holder.setVisible(False)
-        return holder
+        """Shown while the CLIP weights are missing or random, above whatever else is."""
+        area = ModelBanners(self, self.controller.download_model, self.choose_checkpoint)
+        self.banner, self.banner_text = area.banner, area.banner_text
+        self.download_button, self.checkpoint_button = area.download_button, area.checkpoint_button
+        self.random_banner, self.banner_area = area.random_banner, area
+        return area
 
     def _update_banners(self) -> None:
         self.random_banner.setVisible(
