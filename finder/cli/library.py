@@ -158,14 +158,17 @@ def cmd_search(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
 def _search_text(
     library: Library, spec: ModelSpec, args: argparse.Namespace, kind: SearchKind, err: TextIO
 ) -> list[SearchResult]:
-    """By meaning and keywords; by keywords alone (file names, text) while the model is
-    missing, saying so."""
+    """By meaning and keywords; by keywords alone (file names, text) while the library's
+    model is missing, saying so. A model asked for by name (--model, FINDER_MODEL) that is
+    missing is an error: the user wants that model's answer."""
     missing = library.model_missing()
     if not missing:
         try:
             return library.search_text(args.query, kind, args.k, tail=args.show_all)
         except ModelUnavailableError as exc:
             missing = str(exc)
+    if args.model or args.pretrained:
+        raise ModelUnavailableError(missing)
     print(model_missing_note(spec, missing), file=err)
     return library.search_keyword(args.query, kind, args.k)
 
