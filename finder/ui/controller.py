@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QObject, QThreadPool, QUrl, Signal
+from PySide6.QtCore import QDeadlineTimer, QObject, QThreadPool, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
 from finder.config import Environment, Settings
@@ -57,6 +57,7 @@ class Controller(QObject):
     folders_changed = Signal()
     image_query_set = Signal(str)  # label of the query image
     switch_finished = Signal()  # a background model switch ended (done, stopped or failed)
+    desktop_failed = Signal(str, str)  # path, why it could not be opened or shown
 
     search_requested = Signal(object)  # SearchRequest, to the search thread
     index_requested = Signal(object)  # IndexJob, to the index thread
@@ -142,6 +143,12 @@ class Controller(QObject):
         """Load the model in the background; the window is already up."""
         self.lifecycle.load()
 
+    # How long shutdown waits for background work to stop (app.py quits sooner and leaves
+    # what still runs, a model load or export, to the process's exit); `stopped` says
+    # whether everything did stop, and so whether the library could be closed.
+    stop_within_ms = 30_000
+    stopped = False
+
     def shutdown(self, geometry: str = "", history: list[str] | None = None) -> None:
         """Stop the workers (cancelling indexing at the next batch) and save settings."""
         if self.shut_down:
@@ -155,10 +162,14 @@ class Controller(QObject):
         if history is not None:
             self.settings.query_history = history[-50:]
         self.settings.save()
-        self._stop_workers()
+        deadline = QDeadlineTimer(self.stop_within_ms)
+        self.jobs.stop_watching()
+        stopped = all([self._searcher.stop(deadline), self._indexer.stop(deadline)])
         if self.pool is not None:
-            self.pool.waitForDone(30_000)
-        self.library.close()
+            stopped = self.pool.waitForDone(max(0, deadline.remainingTime())) and stopped
+        self.stopped = stopped
+        if stopped:  # else a worker may still be using it: the process's exit ends both
+            self.library.close()
 
     def _stop_workers(self) -> None:
         self.jobs.stop_watching()
@@ -383,11 +394,15 @@ class Controller(QObject):
     # -- acting on results (desktop.py) ----------------------------------------------------
 
     def open_result(self, result: SearchResult) -> None:
-        if not desktop.open_file(result.path, self.opener):
-            self.say(f"{result.path} is no longer there")
+        self._desktop_answer(result.path, desktop.open_file(result.path, self.opener))
 
     def reveal_result(self, result: SearchResult) -> None:
-        desktop.reveal(result.path, self.opener)
+        self._desktop_answer(result.path, desktop.reveal(result.path, self.opener))
+
+    def _desktop_answer(self, path: str, outcome: desktop.Outcome) -> None:
+        if not outcome:
+            self.say(outcome.problem)
+            self.desktop_failed.emit(path, outcome.problem)
 
     def copy_path(self, result: SearchResult) -> None:
         desktop.copy_path(result.path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PIL import Image
 from PySide6.QtCore import QModelIndex, QObject, Qt, QThreadPool, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -129,6 +129,10 @@ class CompareDialog(QDialog):
         layout.addWidget(self.notice)
         layout.addWidget(self.splitter, 1)
         layout.addStretch(0)  # takes the room while the columns are hidden
+        # From the keyboard too: Esc (even in the query box, which would clear it) and
+        # Ctrl+W close the window.
+        for keys in (QKeySequence(Qt.Key.Key_Escape), QKeySequence.StandardKey.Close):
+            QShortcut(keys, self, self.close)
 
     # -- building ---------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QStandardItem, QStandardItemModel
@@ -108,7 +109,11 @@ class FoldersDialog(QDialog):
         return self.model.item(rows[0].row(), 0).text() if rows else None
 
     def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder to index")
+        folder = QFileDialog.getExistingDirectory(
+            self,
+            "Add a folder to index",
+            str(Path.home()),  # not the working directory
+        )
         if folder:
             self.add_requested.emit(folder)
 

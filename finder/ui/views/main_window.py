@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import (
     QAction,
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from finder.core.types import IndexProgress
+from finder.ui import desktop
 from finder.ui.controller import Controller
 from finder.ui.dialogs.compare import CompareDialog
 from finder.ui.dialogs.folders import FoldersDialog
@@ -194,6 +197,7 @@ class MainWindow(QMainWindow):
         c.model_phase_changed.connect(self._on_model_phase)
         c.folders_changed.connect(self._on_folders_changed)
         c.image_query_set.connect(self._on_image_query)
+        c.desktop_failed.connect(lambda path, problem: desktop.explain_failure(self, path, problem))
 
     # -- reactions ---------------------------------------------------------------------------
 
@@ -257,7 +261,11 @@ class MainWindow(QMainWindow):
     # -- user actions ---------------------------------------------------------------------------
 
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder to index")
+        folder = QFileDialog.getExistingDirectory(
+            self,
+            "Add a folder to index",
+            str(Path.home()),  # not the working directory
+        )
         if folder:
             self.controller.add_folder(folder)
 
