@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QThreadPool, QTimer
+from PySide6.QtCore import QEvent, QObject, QThreadPool, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -26,6 +26,10 @@ from finder.ui.views.main_window import MainWindow
 log = logging.getLogger(__name__)
 
 # Package data (pyproject [tool.setuptools.package-data]), so an installed wheel has it.
+# Gone within a second of the window closing: what has not stopped by then is left to
+# the process's exit (exit_at_once).
+QUIT_WITHIN_MS = 700
+
 RESOURCES = Path(__file__).resolve().parent / "ui" / "resources"
 
 
@@ -92,7 +96,7 @@ def build(
     return window, controller, notice
 
 
-def main(argv: list[str] | None = None) -> int:
+def create_application(argv: list[str] | None = None) -> QApplication:
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("finder").setLevel(logging.WARNING)
     app = QApplication(argv if argv is not None else sys.argv)
@@ -101,6 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("finder")
     app.setWindowIcon(app_icon())
+    return app
+
+
+def launch() -> tuple[MainWindow, Controller] | None:
+    """Build the window from the settings and the environment, show it, and start loading
+    the model after the first paint. None: the index cannot be opened (said in a dialog)."""
     try:
         window, controller, notice = build(
             Settings.load(),
@@ -110,9 +120,47 @@ def main(argv: list[str] | None = None) -> int:
         )
     except CatalogError as exc:
         QMessageBox.critical(None, "finder cannot open its index", str(exc))
-        return 1
+        return None
+    controller.stop_within_ms = QUIT_WITHIN_MS
+    window.installEventFilter(_QuitOnClose(window))
     window.show()
     if notice:
         controller.status.emit(notice)
     QTimer.singleShot(0, controller.start)  # after the first paint
-    return app.exec()
+    return window, controller
+
+
+class _QuitOnClose(QObject):
+    """Quit once the main window has closed, even while another window of the app (a
+    dialog) is still shown and Qt would wait for it too."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Close and event.isAccepted():
+            QTimer.singleShot(0, QApplication.quit)
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    app = create_application(argv)
+    launched = launch()
+    if launched is None:
+        return 1
+    window, controller = launched
+    status = app.exec()
+    window.close()  # saves the settings and stops the workers, unless closing did already
+    exit_at_once(status)
+    return status  # not reached
+
+
+def exit_at_once(status: int) -> None:
+    """End the process now that the window is closed, the settings saved and the
+    workers stopped (or, past QUIT_WITHIN_MS, left running: a model load or export, a
+    picture's text being read). Python's own exit tears the interpreter and PySide down
+    beneath such threads and their signals to deleted objects (`Fatal Python error:
+    bool_dealloc ... Garbage-collecting`), and even with none left spends seconds
+    finalising Qt, torch and ONNX Runtime. The catalog's transactions are committed or
+    rolled back by SQLite; an unfinished model export is cleared up on the next start."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

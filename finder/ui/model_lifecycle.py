@@ -63,6 +63,8 @@ class ModelLifecycle(QObject):
 
     def _on_loaded(self, _: object) -> None:
         c = self.c
+        if c.shut_down:
+            return  # the window closed while it loaded: start nothing more
         self.phase = ModelPhase.READY
         c.model_phase_changed.emit(ModelPhase.READY, "")
         c.status.emit(f"Ready \u2014 {c.library.model_description}")
@@ -74,6 +76,8 @@ class ModelLifecycle(QObject):
 
     def _on_failed(self, exc: Exception) -> None:
         c = self.c
+        if c.shut_down:
+            return
         self.phase = ModelPhase.MISSING
         c.model_phase_changed.emit(ModelPhase.MISSING, _model_missing_text(one_line(exc)))
         c.status.emit("The CLIP model is not available: searching file names and text only")
@@ -86,7 +90,7 @@ class ModelLifecycle(QObject):
         """Export a torch model for ONNX Runtime in the background (once per model):
         faster from then on, and later starts do without torch (less memory)."""
         library = self.c.library
-        if not library.wants_faster_runtime():
+        if self.c.shut_down or not library.wants_faster_runtime():
             return
         start_task(
             self.c.pool,
