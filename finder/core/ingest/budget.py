@@ -15,22 +15,25 @@ from collections.abc import Callable
 from finder.core.ingest.errors import ExtractCancelled, ExtractError
 
 # No linear extractor comes near this on a legitimate file (a 500-page PDF's text takes
-# ~2 s on a busy core); it bounds what a stall can cost.
+# ~2 s); it bounds what a stall can cost. Counted in the reading thread's processor time
+# (time.thread_time): a failure is kept until the file changes, so a legitimate file must
+# not fail because the machine was busy; on an idle machine it is the wall time.
 EXTRACT_SECONDS = 8.0
 # Text kept per file. 2000 passages of ~40 words need ~0.5 M characters; this is ample.
 MAX_TEXT_CHARS = 2_000_000
 
 
 class Budget:
-    """One file's budget. `check()` between chunks raises ExtractError past the deadline
-    (or ExtractCancelled once `cancel` is set); `take()` counts the text kept."""
+    """One file's budget, made and used in the thread that reads the file. `check()`
+    between chunks raises ExtractError past the deadline (or ExtractCancelled once
+    `cancel` is set); `take()` counts the text kept."""
 
     def __init__(
         self,
         seconds: float | None = None,
         max_chars: int | None = None,
         cancel: threading.Event | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.thread_time,
     ) -> None:
         self.seconds = EXTRACT_SECONDS if seconds is None else seconds
         self.max_chars = MAX_TEXT_CHARS if max_chars is None else max_chars

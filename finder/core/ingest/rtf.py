@@ -21,13 +21,19 @@ from finder.core.ingest.budget import Budget
 from finder.core.ingest.errors import ExtractError
 
 _TOKEN = re.compile(
-    r"\\([a-z]{1,32})(-?\d{1,10})?[ ]?"  # a control word and its argument
+    r"((?:\\[a-z]{1,32}(?:-?\d{1,10})?[ ]?)+)"  # control words, each with its argument
     r"|\\'([0-9a-f]{2})"  # a byte in the current font's code page
     r"|\\([^a-z])"  # a control symbol
-    r"|(\{+|\}+)"  # group starts or ends
-    r"|[\r\n]+"  # line breaks mean nothing in RTF
-    r"|([^\\{}\r\n]+)",  # plain text
+    r"|(\{[^\\}]*)"  # groups starting, with the text between them
+    r"|(\}[^\\{]*)"  # groups ending, with the text between them
+    r"|([^\\{}]+)",  # plain text (line breaks in it mean nothing)
     re.IGNORECASE,
+)
+_WORD = re.compile(r"\\([a-z]{1,32})(-?\d{1,10})?[ ]?", re.IGNORECASE)
+# A run of control words none of which is one of these changes no text (formatting:
+# \b\fs20\cf1...): it is passed over at once.
+_TEXT_WORDS = frozenset(
+    {*destinations, *specialchars, "bin", "fonttbl", "f", "fcharset", "ansicpg", "uc", "u"}
 )
 MAX_DEPTH = 256  # deeper groups are counted, not remembered (their state is the parent's)
 _CHECK_EVERY = 4096  # tokens between budget checks
@@ -64,23 +70,25 @@ class _Reader:
     def read(self, rtf: str) -> None:
         at, end, count = 0, len(rtf), 0
         while at < end:
-            token = _TOKEN.match(rtf, at)
-            if token is None:
-                break  # a lone backslash at the very end
-            at = token.end()
             count += 1
             if count % _CHECK_EVERY == 0:
                 self.budget.check()
                 if self.size >= self.budget.max_chars - self.budget.chars:
                     break
-            word, arg, byte, symbol, braces, plain = token.groups()
+            token = _TOKEN.match(rtf, at)
+            if token is None:
+                break  # a lone backslash at the very end
+            at = token.end()
+            words, byte, symbol, opening, closing, plain = token.groups()
             if self.pending and byte is None:
                 self._decode_pending()
-            if braces is not None:
-                if not self._braces(braces):
+            if opening is not None:
+                self._open(opening)
+            elif closing is not None:
+                if not self._close(closing):
                     break  # the document's outer group ended: anything after is not text
-            elif word is not None:
-                at = self._word(word, arg, at, end)
+            elif words is not None:
+                at = self._words(words, token.start(), at, end)
             elif byte is not None:
                 self._byte(byte)
             elif symbol is not None:
@@ -100,30 +108,63 @@ class _Reader:
             self.out.append(text)
             self.size += len(text)
 
-    def _braces(self, braces: str) -> bool:
+    def _open(self, block: str) -> None:
+        """Groups starting ('{'), with plain text between them: no state changes inside."""
         self.skip = 0
-        for brace in braces:
-            if brace == "{":
-                self.started = True
-                if len(self.stack) < MAX_DEPTH:
-                    self.stack.append((self.ucskip, self.ignorable, self.font_table, self.font))
-                else:
-                    self.too_deep += 1
-            elif self.too_deep:
-                self.too_deep -= 1
-            elif self.stack:
+        self.started = True
+        if len(block) == 1 and len(self.stack) < MAX_DEPTH:  # the usual '{'
+            self.stack.append((self.ucskip, self.ignorable, self.font_table, self.font))
+            return
+        opened = block.count("{")
+        kept = max(0, min(opened, MAX_DEPTH - len(self.stack)))
+        self.stack += [(self.ucskip, self.ignorable, self.font_table, self.font)] * kept
+        self.too_deep += opened - kept
+        self._text(block.replace("{", ""))
+
+    def _close(self, block: str) -> bool:
+        """Groups ending ('}'), with the text after each; False once the document's own
+        group has ended."""
+        self.skip = 0
+        if len(block) == 1 and not self.too_deep and len(self.stack) > 1:  # the usual '}'
+            self.ucskip, self.ignorable, self.font_table, self.font = self.stack.pop()
+            return True
+        after = block.split("}")[1:]  # the text after each '}'
+        deep = min(self.too_deep, len(after))
+        if deep:  # groups past MAX_DEPTH: the state stays the parent's
+            self.too_deep -= deep
+            self._text("".join(after[:deep]))
+        for text in after[deep:]:
+            if self.stack:
                 self.ucskip, self.ignorable, self.font_table, self.font = self.stack.pop()
                 if not self.stack and self.started:
                     return False
             else:
                 self.ucskip, self.ignorable = 0, True
+            self._text(text)
         return True
 
-    def _word(self, word: str, arg: str | None, at: int, end: int) -> int:
-        """Act on a control word; returns where reading goes on (\\bin skips its data)."""
+    def _text(self, text: str) -> None:
+        if "\n" in text or "\r" in text:
+            text = text.replace("\r", "").replace("\n", "")
+        if text:
+            self._emit(text)
+
+    def _words(self, words: str, start: int, at: int, end: int) -> int:
+        """Act on a run of control words; returns where reading goes on."""
         self.skip = 0
-        if word == "bin" and arg is not None:
-            return min(end, at + max(0, int(arg)))
+        found = _WORD.findall(words)
+        if _TEXT_WORDS.isdisjoint(name for name, _ in found):
+            return at
+        for word in _WORD.finditer(words):
+            name, arg = word.group(1), word.group(2)
+            if name == "bin" and arg is not None:  # binary data follows: skip it
+                return min(end, start + word.end() + max(0, int(arg)))
+            self._word(name, arg)
+        return at
+
+    def _word(self, word: str, arg: str | None) -> None:
+        """Act on one control word."""
+        self.skip = 0
         if word == "fonttbl":
             self.font_table = True
         elif self.font_table and word == "f":
@@ -148,7 +189,6 @@ class _Reader:
             self.skip = self.ucskip
         elif word == "f":
             self.font = arg
-        return at
 
     def _symbol(self, symbol: str) -> None:
         self.skip = 0
@@ -164,6 +204,7 @@ class _Reader:
             self.pending.append(byte)
 
     def _plain(self, plain: str) -> None:
+        plain = plain.replace("\r", "").replace("\n", "")
         if self.skip > 0:
             skipped = min(self.skip, len(plain))
             self.skip -= skipped
