@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from finder import desktop_check
+
 
 def main() -> int:
     # Imported here, not at the top: a command must not wait for Qt (finder.app) to load.
@@ -11,6 +13,10 @@ def main() -> int:
         from finder import cli
 
         return cli.main(sys.argv[1:])
+    problem = desktop_check.check()  # before Qt, which aborts (exit 134) without a display
+    if problem is not None:
+        print(problem.message, file=sys.stderr)
+        return 1
     from finder import app
 
     return app.main(sys.argv)

@@ -131,7 +131,7 @@ def _guess_package(soname: str) -> str:
 
 
 def main() -> int:
-    """`python -m finder.desktop_check`: used by `make run` before the first launch."""
+    """`python -m finder.desktop_check`: the same check, alone (`finder` runs it first)."""
     problem = check()
     if problem is None:
         return 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from finder import desktop_check
@@ -55,3 +58,14 @@ def test_offscreen_wayland_and_other_systems_are_not_checked() -> None:
 
 def test_unknown_libraries_get_debian_style_package_names() -> None:
     assert desktop_check.install_hint(["libxcb-foo.so.2"]) == "sudo apt-get install libxcb-foo2"
+
+
+def test_finder_without_a_display_says_so_instead_of_aborting_in_qt() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "finder"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert "no display found" in done.stderr
+    assert "finder search" in done.stderr
