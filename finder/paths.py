@@ -20,3 +20,13 @@ def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
 
 def config_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def not_a_folder(path: Path) -> str:
+    """Why `path` cannot be a data dir ("" when it can): a file in its place."""
+    if path.exists() and not path.is_dir():
+        return (
+            f"{path} is a file, not a folder: --data-dir (or FINDER_DATA_DIR) must name a "
+            "folder finder can keep its index in"
+        )
+    return ""

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from finder import __version__
+from finder import __version__, paths
 from finder.cli import compare, library, models, watch
 from finder.cli.common import (
     EXIT_FAILURE,
@@ -117,8 +117,18 @@ def main(
                 "meaningless; use this only for tests and speed benchmarks",
                 file=err,
             )
+        not_a_folder = paths.not_a_folder(paths.data_dir(args.data_dir))
+        if not_a_folder:
+            print(f"finder: error: {not_a_folder}", file=err)
+            return EXIT_FAILURE
         handler = COMMANDS[args.command]
         return handler(args, spec, out, err)
+    except BrokenPipeError:
+        # `finder search x | head -1`: the reader has all it wanted; not an error. Point
+        # stdout at /dev/null so Python's flush at exit does not complain again.
+        if out is sys.stdout:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except EXPECTED_ERRORS as exc:
         print(f"finder: error: {exc}", file=err)
         return EXIT_FAILURE
