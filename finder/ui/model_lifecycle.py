@@ -7,7 +7,6 @@ the Controller (`controller.lifecycle`) runs it off the GUI thread and says how 
 from __future__ import annotations
 
 import enum
-import html
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -215,7 +214,11 @@ class ModelLifecycle(QObject):
 
 
 def _model_missing_text(message: str) -> str:
+    # Plain words: the banner's buttons are the way out; the technical message (it may
+    # name command lines) goes to the failures log (report_failure) only.
+    del message
     return (
-        "<b>The CLIP model is not on this computer yet.</b> Until it is, finder searches "
-        f"file names and document text only.<br><small>{html.escape(message)}</small>"
+        "<b>The model isn't on this computer yet.</b> Until it is, finder finds files by "
+        "their file names and document text. Download it, or load a checkpoint file you "
+        "already have."
     )

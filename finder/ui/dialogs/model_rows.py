@@ -4,24 +4,77 @@ Built by `build_rows` from plain values, so it is tested without widgets."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from finder.core.models.catalogue import CatalogModel
+from finder.core.models.catalogue import CatalogModel, MeasuredSpeed
 from finder.core.types import StoredModel
 
+# The cells' keys, in order. The first ones are for people; FIGURES are the benchmark
+# figures, hidden until "Show figures" (HEADERS gives the words shown for a key).
 COLUMNS = [
     "Model",
+    "Good at",
+    "Size",
+    "Speed here",
+    "Weights",
+    "Index here",
+    "State",
     "Dim",
     "ImageNet",
     "Flickr R@1",
     "COCO R@1",
-    "Download",
-    "Weights",
-    "Index here",
-    "State",
 ]
+FIGURES = {"Dim", "ImageNet", "Flickr R@1", "COCO R@1"}
+HEADERS = {
+    "Weights": "On this computer",
+    "Index here": "Indexed here",
+    "State": "In use",
+    "Dim": "Vector size",
+    "ImageNet": "ImageNet top-1",
+    "Flickr R@1": "Flickr R@1",
+    "COCO R@1": "COCO R@1",
+}
+HEADER_TIPS = {
+    "Good at": "What this model suits, in short (hover a model's name for more).",
+    "Size": "How much it downloads (an estimate).",
+    "Speed here": "Photos per second measured on this computer, else a rough guess.",
+    "ImageNet": "Zero-shot ImageNet-1k top-1 accuracy.",
+    "Flickr R@1": "Flickr30k text-to-image recall@1: how often the best hit is right.",
+    "COCO R@1": "MSCOCO 5k text-to-image recall@1.",
+}
 UNKNOWN = "\u2014"
+
+
+def display_name(key: str) -> str:
+    """A model key ("name@tag") as people read it: "name tag"."""
+    name, _, tag = key.partition("@")
+    return f"{name} {tag}".strip()
+
+
+def good_at(entry: CatalogModel) -> str:
+    """A short phrase for what the model suits, from its catalogue entry."""
+    if "multilingual" in entry.languages.lower():
+        return "many languages"
+    if entry.params_m >= 300:
+        return "best quality, slower"
+    if "siglip" in entry.name.lower():
+        return "very good matches, medium speed"
+    if "mobileclip" in entry.name.lower():
+        return "small and fast"
+    if entry.gflops is not None and entry.gflops > 20:
+        return "finer detail, slower"
+    return "fast, good on photos"
+
+
+def speed_here(entry: CatalogModel, measured: MeasuredSpeed | None) -> str:
+    if measured is not None:
+        return f"{measured.images_per_s:.0f} photos/s"
+    if entry.gflops is None:
+        return "fast" if entry.params_m < 150 else UNKNOWN
+    if entry.gflops < 20:
+        return "fast"
+    return "medium" if entry.gflops < 60 else "slow"
 
 
 @dataclass(frozen=True)
@@ -38,13 +91,30 @@ class ModelRow:
     tooltip: str = ""
 
     def use_refusal(self) -> str | None:
-        """Why "Use this model" is disabled for this row, or None."""
+        """Why "Use this model" is disabled for this row, or None (the full reason, for
+        the button's tooltip: it may name the command line)."""
         if self.active:
             return "This model already answers searches."
         if self.entry is None:
-            return "Not in the catalogue: use `finder models use CONFIG.json` on the command line."
+            return (
+                "Not in the catalogue: only models listed here can be chosen here "
+                "(on the command line: `finder models use CONFIG.json`)."
+            )
         if not self.on_disk:
-            return f"Not on this computer yet: run `finder models download {self.entry.name}`."
+            return (
+                "Not on this computer yet: download it first with Download\u2026 "
+                f"(on the command line: `finder models download {self.entry.name}`)."
+            )
+        return None
+
+    def use_refusal_short(self) -> str | None:
+        """The same reason in a few plain words, shown under the buttons."""
+        if self.active:
+            return "Already in use."
+        if self.entry is None:
+            return "Not in the catalogue, so it can't be chosen here."
+        if not self.on_disk:
+            return "Download it first."
         return None
 
     def download_refusal(self) -> str | None:
@@ -72,6 +142,7 @@ def build_rows(
     active_keys: set[str],
     target_key: str | None,
     on_disk: Callable[[CatalogModel], bool],
+    speeds: Mapping[str, MeasuredSpeed] | None = None,
 ) -> list[ModelRow]:
     """The catalogue, then models indexed here that it does not list (configs,
     checkpoints) and the active one if neither lists it."""
@@ -83,18 +154,24 @@ def build_rows(
         label = f"{entry.name} {entry.pretrained}" + (" \u2020" if entry.needs_hub else "")
         cells = [
             label,
+            good_at(entry),
+            f"~{size(entry.download_bytes)}",
+            speed_here(entry, (speeds or {}).get(entry.key)),
+            "on disk" if present else "not downloaded",
+            _index_cell(index),
+            _state(entry.key, active_keys, target_key),
             str(entry.embed_dim),
             _pct(entry.imagenet),
             _pct(entry.flickr_r1),
             _pct(entry.coco_r1),
-            f"~{size(entry.download_bytes)}",
-            "on disk" if present else "not downloaded",
-            _index_cell(index),
-            _state(entry.key, active_keys, target_key),
         ]
         tip = f"{entry.note}. Languages: {entry.languages}." if entry.note else ""
         if entry.needs_hub:
             tip += " Fetches its tokenizer or text config from the Hugging Face hub once."
+        tip += (
+            f"\nImageNet {_pct(entry.imagenet)}, Flickr R@1 {_pct(entry.flickr_r1)}, "
+            f"COCO R@1 {_pct(entry.coco_r1)}; {entry.embed_dim}-dimensional vectors."
+        )
         rows.append(
             ModelRow(
                 entry.key,
@@ -112,17 +189,18 @@ def build_rows(
     extra += sorted(k for k in active_keys if k not in known and k not in by_key)
     for key in extra:
         index = by_key.get(key)
-        name, _, tag = key.partition("@")
         cells = [
-            f"{name} {tag}".strip(),
-            str(index.dim) if index else UNKNOWN,
-            UNKNOWN,
+            display_name(key),
             UNKNOWN,
             UNKNOWN,
             UNKNOWN,
             UNKNOWN,
             _index_cell(index),
             _state(key, active_keys, target_key),
+            str(index.dim) if index else UNKNOWN,
+            UNKNOWN,
+            UNKNOWN,
+            UNKNOWN,
         ]
         rows.append(
             ModelRow(

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent, QStandardItem
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -29,9 +30,19 @@ from finder.core.models.spec import ModelUnavailableError, resolve_model_spec
 from finder.ui.controller import Controller
 from finder.ui.dialogs.download import DownloadDialog
 from finder.ui.dialogs.folders import row_table
-from finder.ui.dialogs.model_rows import COLUMNS, UNKNOWN, ModelRow, build_rows, size
+from finder.ui.dialogs.model_rows import (
+    COLUMNS,
+    FIGURES,
+    HEADER_TIPS,
+    HEADERS,
+    UNKNOWN,
+    ModelRow,
+    build_rows,
+    display_name,
+    size,
+)
 
-__all__ = ["COLUMNS", "UNKNOWN", "DownloadDialog", "ModelsDialog", "build_rows"]
+__all__ = ["COLUMNS", "HEADERS", "UNKNOWN", "DownloadDialog", "ModelsDialog", "build_rows"]
 
 POLL_MS = 500
 
@@ -56,6 +67,20 @@ class ModelsDialog(QDialog):
         self._switching: str | None = None
 
         self.model, self.table = row_table(COLUMNS, self)
+        for column, key in enumerate(COLUMNS):
+            self.model.setHeaderData(column, Qt.Orientation.Horizontal, HEADERS.get(key, key))
+            tip = HEADER_TIPS.get(key)
+            if tip:
+                self.model.setHeaderData(
+                    column, Qt.Orientation.Horizontal, tip, Qt.ItemDataRole.ToolTipRole
+                )
+        # The benchmark figures are one click away, not in the way.
+        self.figures_box = QCheckBox("Show figures", self)
+        self.figures_box.setToolTip(
+            "Show the published benchmark figures: ImageNet accuracy, Flickr30k and "
+            "MSCOCO recall, vector size, and where they come from."
+        )
+        self.figures_box.toggled.connect(self._show_figures)
 
         self.recommendation = QLabel(self)
         self.recommendation.setWordWrap(True)
@@ -73,12 +98,13 @@ class ModelsDialog(QDialog):
             "(Ctrl+Shift+C); needs both indexed here."
         )
         compare_button.clicked.connect(self.compare_requested)
+        self.use_reason = QLabel(self)  # why "Use this model" is disabled, in plain words
         self.switch_label = QLabel(self)
         self.switch_bar = QProgressBar(self)
         self.switch_bar.setMaximumWidth(240)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
 
-        legend = QLabel(
+        self.legend = legend = QLabel(
             "\u2020 fetches its tokenizer or text config from the Hugging Face hub once. "
             f"{UNKNOWN} unknown. Figures: zero-shot, text\u2192image recall@1; download sizes "
             f"are estimates. Source: {catalogue.SOURCE}.",
@@ -97,6 +123,7 @@ class ModelsDialog(QDialog):
         row.addWidget(self.use_button)
         row.addWidget(self.delete_button)
         row.addWidget(compare_button)
+        row.addWidget(self.figures_box)
         row.addStretch(1)
         row.addWidget(self.switch_label)
         row.addWidget(self.switch_bar)
@@ -105,6 +132,7 @@ class ModelsDialog(QDialog):
         layout.addWidget(self.recommendation)
         layout.addWidget(self.table, 1)
         layout.addLayout(row)
+        layout.addWidget(self.use_reason)
         layout.addWidget(legend)
         layout.addWidget(buttons)
 
@@ -112,11 +140,15 @@ class ModelsDialog(QDialog):
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
         controller.switch_finished.connect(self.refresh)
-        best, why = catalogue.recommend(catalogue.Machine.this())
-        self.recommendation.setText(
-            f"<b>Recommended here:</b> {best.name} {best.pretrained} \u2014 {why}."
-        )
+        self._best, self._why = catalogue.recommend(catalogue.Machine.this())
+        self._show_figures(False)
         self.refresh()
+
+    def _show_figures(self, shown: bool) -> None:
+        for column, key in enumerate(COLUMNS):
+            if key in FIGURES:
+                self.table.setColumnHidden(column, not shown)
+        self.legend.setVisible(shown)
 
     # -- data -------------------------------------------------------------------------------
 
@@ -129,11 +161,18 @@ class ModelsDialog(QDialog):
             {key for key in (chosen.serving, chosen.active) if key},
             chosen.target,
             self._on_disk,
+            catalogue.measured_speeds(self.controller.library.data_dir),
+        )
+        in_use = chosen.serving or chosen.active
+        self.recommendation.setText(
+            (f"<b>In use:</b> {display_name(in_use)}. " if in_use else "")
+            + f"<b>Recommended here:</b> {self._best.name} {self._best.pretrained}"
+            f" \u2014 {self._why}."
         )
         self.model.removeRows(0, self.model.rowCount())
         for index, data in enumerate(self.rows):
             items = [QStandardItem(text) for text in data.cells]
-            for item in items[1:6]:
+            for item in items[COLUMNS.index("Dim") :] + [items[COLUMNS.index("Size")]]:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if data.active or data.target:
                 for item in items:
@@ -141,12 +180,22 @@ class ModelsDialog(QDialog):
                     font.setBold(data.active)
                     font.setItalic(data.target)
                     item.setFont(font)
-            items[0].setToolTip(data.tooltip)
+            for item in items:
+                item.setToolTip(data.tooltip)
             self.model.appendRow(items)
             if selected is not None and data.key == selected.key:
                 self.table.selectRow(index)
+        self._fit_table_to_rows()
         self.poll()
         self._update_buttons()
+
+    def _fit_table_to_rows(self) -> None:
+        """Tall enough for every row: the catalogue's few models need no inner scroll."""
+        self.table.resizeRowsToContents()
+        rows = sum(self.table.rowHeight(r) for r in range(self.model.rowCount()))
+        header = self.table.horizontalHeader().sizeHint().height()
+        frame = 2 * self.table.frameWidth()
+        self.table.setMinimumHeight(rows + header + frame + 4)
 
     def selected_row(self) -> ModelRow | None:
         rows = self.table.selectionModel().selectedRows()
@@ -163,7 +212,9 @@ class ModelsDialog(QDialog):
             widget.setVisible(progress is not None)
         if progress is not None:
             name, done, total = progress
-            self.switch_label.setText(f"Switching to {name}: {done:,} of {total:,} files")
+            self.switch_label.setText(
+                f"Switching to {display_name(name)}: {done:,} of {total:,} files"
+            )
             self.switch_bar.setRange(0, max(total, 1))
             self.switch_bar.setValue(done)
         if switching != self._switching:
@@ -184,8 +235,9 @@ class ModelsDialog(QDialog):
     def _update_buttons(self) -> None:
         row = self.selected_row()
         use = row.use_refusal() if row else "Select a model first."
+        short = row.use_refusal_short() if row else "Select a model first."
         if use is None and self._switching is not None:
-            use = "A switch is running: wait for it, or cancel it first."
+            use = short = "A switch is running: wait for it, or cancel it first."
         delete = row.delete_refusal() if row else "Select a model first."
         download = row.download_refusal() if row is not None else "Select a model first."
         self.download_button.setEnabled(download is None)
@@ -195,6 +247,8 @@ class ModelsDialog(QDialog):
             "Face cache (resumable; the size is shown first)."
         )
         self.use_button.setEnabled(use is None)
+        self.use_reason.setText(f"Use this model: {short}" if short else "")
+        self.use_reason.setVisible(bool(short))
         self.use_button.setToolTip(
             use
             or "Switch to this model: its index is built in the "
