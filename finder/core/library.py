@@ -397,7 +397,7 @@ class Library:
         )
 
     def close(self) -> None:
-        catalog = getattr(self, "catalog", None)
+        catalog = getattr(self, "_catalog", None)
         if catalog is not None:
             catalog.close()
         if self._lock is not None:
