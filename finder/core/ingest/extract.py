@@ -178,16 +178,7 @@ def read_document(path: Path, budget: Budget | None = None) -> list[Passage]:
     cancel Event to stop between chunks): ExtractError once its time is up.
     """
     budget = budget or Budget()
-    try:
-        pages = _pages(path, path.suffix.lower(), budget)
-    except (ExtractError, ExtractCancelled):
-        raise
-    except PermissionError as exc:
-        raise ExtractError("permission denied") from exc
-    except FileNotFoundError as exc:
-        raise ExtractError("file vanished before it could be read") from exc
-    except OSError as exc:
-        raise ExtractError(f"cannot read file ({exc})") from exc
+    pages = document_pages(path, budget)
     passages: list[Passage] = []
     for page, text in pages:
         budget.check()
@@ -196,6 +187,22 @@ def read_document(path: Path, budget: Budget | None = None) -> list[Passage]:
         if len(passages) >= MAX_PASSAGES:
             break
     return passages
+
+
+def document_pages(path: Path, budget: Budget | None = None) -> list[tuple[int | None, str]]:
+    """A document's text as read for its passages: (page or slide number, text) of each
+    part (the preview shows it). ExtractError saying why it cannot be read."""
+    budget = budget or Budget()
+    try:
+        return _pages(path, path.suffix.lower(), budget)
+    except (ExtractError, ExtractCancelled):
+        raise
+    except PermissionError as exc:
+        raise ExtractError("permission denied") from exc
+    except FileNotFoundError as exc:
+        raise ExtractError("file vanished before it could be read") from exc
+    except OSError as exc:
+        raise ExtractError(f"cannot read file ({exc})") from exc
 
 
 def _pages(path: Path, suffix: str, budget: Budget) -> list[tuple[int | None, str]]:

@@ -321,7 +321,8 @@ class MainWindow(QMainWindow):
             self.status_label.setText(str(exc))
 
     def preview(self, result: object) -> None:
-        PreviewDialog(result, self.controller.thumbnails, self).exec()  # type: ignore[arg-type]
+        shown = self.controller.results.results()  # Left/Right walk these
+        PreviewDialog(result, self.controller.thumbnails, self, shown).exec()  # type: ignore[arg-type]
 
     # -- drag and drop ------------------------------------------------------------------------
 
