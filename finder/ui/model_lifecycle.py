@@ -7,6 +7,7 @@ the Controller (`controller.lifecycle`) runs it off the GUI thread and says how 
 from __future__ import annotations
 
 import enum
+import html
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,7 @@ from finder.core.model_shelf import can_download
 from finder.core.models.embedder import Embedder
 from finder.core.models.spec import ModelSpec, ModelUnavailableError, resolve_model_spec
 from finder.core.types import SwitchOutcome, SwitchRun
-from finder.ui.workers import one_line, start_task
+from finder.ui.workers import start_task
 
 if TYPE_CHECKING:
     from finder.ui.controller import Controller
@@ -78,7 +79,9 @@ class ModelLifecycle(QObject):
         if c.shut_down:
             return
         self.phase = ModelPhase.MISSING
-        c.model_phase_changed.emit(ModelPhase.MISSING, _model_missing_text(one_line(exc)))
+        spec = c.library.model_spec
+        name = spec.name if spec is not None else ""
+        c.model_phase_changed.emit(ModelPhase.MISSING, _model_missing_text(name))
         c.status.emit("The CLIP model is not available: searching file names and text only")
         c.report_failure("", exc, show=False)
         if c.has_folders():
@@ -213,12 +216,12 @@ class ModelLifecycle(QObject):
         self.load()
 
 
-def _model_missing_text(message: str) -> str:
+def _model_missing_text(model_name: str) -> str:
     # Plain words: the banner's buttons are the way out; the technical message (it may
     # name command lines) goes to the failures log (report_failure) only.
-    del message
+    which = f" ({html.escape(model_name)})" if model_name else ""
     return (
-        "<b>The model isn't on this computer yet.</b> Until it is, finder finds files by "
+        f"<b>The model{which} isn't on this computer yet.</b> Until it is, finder finds files by "
         "their file names and document text. Download it, or load a checkpoint file you "
         "already have."
     )
