@@ -184,7 +184,11 @@ def test_a_file_that_kills_its_reader_is_read_last_then_skipped(
     children.append(second)
     _, err = second.communicate(timeout=300)
     assert second.returncode == -signal.SIGKILL and marker.exists(), err
-    assert _ok_files(data) == PHOTOS + 1
+    # Everything else is written first; only a file that was being read beside the
+    # poison when the first run died (two decode workers: at most one) is a suspect too,
+    # read one at a time like it, so on a busy machine it may come after the poison and
+    # wait for the third run.
+    assert _ok_files(data) >= PHOTOS
 
     # Twice is no chance: the third run skips it, with its reason, and ends.
     library = Library(data, counting_embedder, writable=True, ocr=False)
@@ -194,8 +198,11 @@ def test_a_file_that_kills_its_reader_is_read_last_then_skipped(
         assert [(Path(e.path).name, e.reason) for e in report.errors] == [
             ("m-poison.txt", STUCK_REASON)
         ]
-        assert report.added == 0 and report.unchanged == PHOTOS + 1
-        assert counting_embedder.texts == counting_embedder.images == 0
+        # At most the one co-suspect (see above) is still to be read; nothing is lost.
+        assert report.added <= 1 and report.added + report.unchanged == PHOTOS + 1
+        if report.added == 0:
+            assert counting_embedder.texts == counting_embedder.images == 0
+        assert _ok_files(data) == PHOTOS + 1
         assert list((data / JOURNAL_DIR).iterdir()) == []
     finally:
         library.close()
