@@ -34,6 +34,7 @@ from finder.core.models.embedder import Embedder
 from finder.core.store.catalog import Catalog
 from finder.core.store.model_store import ModelStore
 from finder.core.store.rows import FileRecord, NewItem, passages_to_items
+from finder.core.store.writes import Tx
 from finder.core.types import (
     FileError,
     FileKind,
@@ -303,16 +304,7 @@ class Pipeline:
                 s = p.work.scanned
                 existing = p.work.existing if p.reuse_ids is not None else None
                 if existing is None:
-                    file_id, old_items = tx.upsert_file(
-                        root_id=p.work.root_id,
-                        path=s.path,
-                        size=s.size,
-                        mtime_ns=s.mtime_ns,
-                        content_hash=p.digest,
-                        kind=s.kind,
-                        status=FileStatus.ERROR if p.error else FileStatus.OK,
-                        error=p.error,
-                    )
+                    file_id, old_items = _record_file(tx, p)
                     removed += old_items
                 if p.error is not None:
                     report.errors.append(FileError(s.path, p.error))
@@ -363,16 +355,7 @@ class Pipeline:
         with self.catalog.transaction() as tx:
             for p in batch:
                 s = p.work.scanned
-                file_id, old_items = tx.upsert_file(
-                    root_id=p.work.root_id,
-                    path=s.path,
-                    size=s.size,
-                    mtime_ns=s.mtime_ns,
-                    content_hash=p.digest,
-                    kind=s.kind,
-                    status=FileStatus.ERROR if p.error else FileStatus.OK,
-                    error=p.error,
-                )
+                file_id, old_items = _record_file(tx, p)
                 removed += old_items
                 if p.error is not None:
                     report.errors.append(FileError(s.path, p.error))
@@ -398,3 +381,19 @@ class Pipeline:
             self.embedder.encode_texts(texts[i : i + size]) for i in range(0, len(texts), size)
         ]
         return np.concatenate(parts)
+
+
+def _record_file(tx: Tx, p: Prepared) -> tuple[int, list[int]]:
+    """The file's catalog row, as read now (OK, or ERROR with its reason): its id and the
+    ids of the items it had before."""
+    s = p.work.scanned
+    return tx.upsert_file(
+        root_id=p.work.root_id,
+        path=s.path,
+        size=s.size,
+        mtime_ns=s.mtime_ns,
+        content_hash=p.digest,
+        kind=s.kind,
+        status=FileStatus.ERROR if p.error else FileStatus.OK,
+        error=p.error,
+    )
