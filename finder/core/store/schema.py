@@ -14,7 +14,7 @@ from pathlib import Path
 from finder.core.store.errors import CatalogError, SchemaTooNewError
 from finder.core.store.writes import Tx
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Each entry upgrades the schema from version i to i+1. Append, never edit.
 MIGRATIONS: list[str] = [
@@ -111,6 +111,41 @@ MIGRATIONS: list[str] = [
         SELECT id FROM files WHERE kind = 'document' AND status = 'ok'
         AND lower(path) LIKE '%.pdf'
         AND id NOT IN (SELECT file_id FROM items WHERE modality = 'image'));
+    """,
+    # 5: what people remember a photo by (issue #17), read once per file at index time:
+    # when (taken: ISO 8601 local time with its offset when known, so a date range
+    # compares its first 10 characters; taken_utc for sorting; taken_source 'exif',
+    # 'document' or 'file' when only the mtime was there), where (GPS and an offline
+    # place name), which camera, the pixel size, a perceptual hash for near-duplicates,
+    # and the other file of a RAW+JPEG pair. A file without a row has not been read yet:
+    # the next index run reads it without embedding it again. Exclusions: folders or
+    # glob patterns left out, per watched folder (root_id) or everywhere (NULL).
+    """
+    CREATE TABLE file_meta (
+        file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,
+        taken TEXT,
+        taken_utc REAL,
+        taken_source TEXT,
+        lat REAL,
+        lon REAL,
+        place TEXT,
+        camera TEXT,
+        orientation INTEGER,
+        width INTEGER,
+        height INTEGER,
+        phash TEXT,
+        companion TEXT
+    );
+    CREATE INDEX file_meta_taken ON file_meta(taken);
+    CREATE INDEX file_meta_taken_utc ON file_meta(taken_utc);
+    CREATE INDEX file_meta_phash ON file_meta(phash);
+    CREATE TABLE exclusions (
+        id INTEGER PRIMARY KEY,
+        root_id INTEGER REFERENCES roots(id) ON DELETE CASCADE,
+        pattern TEXT NOT NULL,
+        added_at REAL NOT NULL,
+        UNIQUE (root_id, pattern)
+    );
     """,
 ]
 
