@@ -236,7 +236,7 @@ def cmd_remove(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
         for folder in args.folders:
             removed = library.remove_folder(folder)
             print(
-                f"removed {folder} from the index ({removed:,} items); its files are untouched",
+                f"removed {folder} from the index ({removed:,} files); its files are untouched",
                 file=out,
             )
     finally:

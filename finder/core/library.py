@@ -231,15 +231,17 @@ class Library:
         return self._catalog.add_root(str(path))
 
     def remove_folder(self, folder: str | os.PathLike[str]) -> int:
-        """Forget a watched folder and its index entries; the files are not touched."""
+        """Forget a watched folder and its index entries; the files are not touched.
+        Returns how many files the index forgot."""
         path = str(Path(folder).expanduser().resolve())
         for root in self._catalog.roots():
             if root.path == path:
+                files = sum(self._catalog.root_counts(root.id).values())
                 removed = self._catalog.remove_root(root.id)
                 if self._models.is_open:
                     self._models.store.remove(removed)
                     self._models.save()
-                return len(removed)
+                return files
         raise FolderError(f"{path} is not a watched folder")
 
     # -- indexing and watching ------------------------------------------------------------

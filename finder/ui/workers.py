@@ -30,7 +30,7 @@ from PySide6.QtGui import QImage
 from finder.core.indexing.priority import lower_thread_priority
 from finder.core.ingest.thumbnails import ThumbnailCache
 from finder.core.library import FolderError, Library
-from finder.core.types import IndexProgress, SearchKind, SearchResult
+from finder.core.types import IndexProgress, IndexReport, SearchKind, SearchResult
 from finder.ui.views.results_model import ResultsModel
 
 
@@ -146,11 +146,12 @@ class IndexWorker(QObject):
             self._lowered = lower_thread_priority()
         self._cancel.clear()
         try:
-            self._change_folders(job)
+            forgotten = self._change_folders(job)
             if not job.index:
-                self.finished.emit(None)
+                self.finished.emit(IndexReport(removed=forgotten) if forgotten else None)
                 return
             report = self.library.index(progress=self._on_progress, cancel=self._cancel)
+            report.removed += forgotten  # a removed folder's files count as removed
             if not report.cancelled and self.library.writable:
                 # Second, slower pass: text in screenshots and scans becomes searchable.
                 ocr = self.library.read_text_in_images(
@@ -163,20 +164,24 @@ class IndexWorker(QObject):
             return
         self.finished.emit(report)
 
-    def _change_folders(self, job: IndexJob) -> None:
-        changed = False
-        for change, folders in (
-            (self.library.remove_folder, job.remove),
-            (self.library.add_folder, job.add),
-        ):
-            for folder in folders:
-                try:
-                    change(folder)
-                    changed = True
-                except FolderError as exc:
-                    self.folder_error.emit(str(exc))
+    def _change_folders(self, job: IndexJob) -> int:
+        """Remove, then add, the job's folders; returns how many files were forgotten."""
+        changed, forgotten = False, 0
+        for folder in job.remove:
+            try:
+                forgotten += self.library.remove_folder(folder)
+                changed = True
+            except FolderError as exc:
+                self.folder_error.emit(str(exc))
+        for folder in job.add:
+            try:
+                self.library.add_folder(folder)
+                changed = True
+            except FolderError as exc:
+                self.folder_error.emit(str(exc))
         if changed:
             self.folders_changed.emit()
+        return forgotten
 
     def _on_progress(self, progress: IndexProgress) -> None:
         self.progress.emit(progress)

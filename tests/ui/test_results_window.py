@@ -37,9 +37,14 @@ def test_a_removed_folder_leaves_the_grid_and_a_cleared_image_leaves_no_count(
 
     controller.search_text("a red circle")
     qtbot.waitUntil(lambda: controller.results.rowCount() > 0, timeout=10_000)
+    catalog = controller.library._catalog
+    indexed = sum(catalog.root_counts(catalog.roots()[0].id).values())
     with qtbot.waitSignal(controller.indexing_finished, timeout=60_000):
         controller.remove_folder(str(photo_folder))
     qtbot.waitUntil(lambda: controller.results.rowCount() == 0, timeout=10_000)
+    # The status counts the removed folder's files (it said "0 removed").
+    assert indexed > 0
+    qtbot.waitUntil(lambda: f"{indexed:,} removed" in window.status_label.text(), timeout=10_000)
 
 
 def test_results_of_a_random_weights_model_carry_a_loud_warning(
