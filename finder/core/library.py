@@ -12,8 +12,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image
 
+from finder.core.indexing.embedding import embed_pictures, embed_texts
 from finder.core.indexing.indexer import Indexer, IndexerConfig, ProgressCallback
 from finder.core.indexing.ocr_pass import OcrReport, read_text_in_images
 from finder.core.indexing.watcher import (
@@ -53,6 +55,8 @@ from finder.core.store.lock import WriterLock
 from finder.core.store.model_store import ModelStore
 from finder.core.store.rows import Root
 from finder.core.types import (
+    FileKind,
+    FileStatus,
     IndexReport,
     LibraryStatus,
     RuntimeInfo,
@@ -334,11 +338,48 @@ class Library:
         """Files like an indexed picture."""
         return self.search_image(Path(path), kind, k)
 
+    def indexed_kind(self, path: str | os.PathLike[str]) -> FileKind | None:
+        """What the index holds `path` as (a photo, a document); None: not indexed, or
+        recorded as unreadable."""
+        record = self._catalog.file_by_path(str(Path(path).expanduser().resolve()))
+        return record.kind if record is not None and record.status is FileStatus.OK else None
+
     def search_keyword(
         self, text: str, kind: SearchKind = SearchKind.ALL, k: int = 20
     ) -> list[SearchResult]:
         """Without the model (its weights missing): file names, folders and text."""
         return self._search.keyword(text, kind, k)
+
+    def search_vector(
+        self,
+        vector: Sequence[float] | np.ndarray,
+        kind: SearchKind = SearchKind.ALL,
+        k: int = 20,
+        *,
+        picture: bool = False,
+        tail: bool = True,
+    ) -> list[SearchResult]:
+        """By meaning alone, with a vector of this model (`embed_texts`, `embed_pictures`);
+        `picture`: it is a picture's (compared with photos on their own scale)."""
+        query = np.asarray(vector, dtype=np.float32)
+        return relevant(self._search.by_vector(query, kind, k, picture=picture), tail)
+
+    # -- vectors, for integrations (finder.langchain) ---------------------------------------
+
+    def item_texts(self, item_ids: Sequence[int]) -> dict[int, str]:
+        """The text of indexed items (a passage, the text read in a picture), for results
+        that show none (a photo's OCR text)."""
+        rows = self._catalog.items(list(item_ids))
+        return {item_id: row.text for item_id, row in rows.items() if row.text}
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of `texts`, as searches embed a query."""
+        return embed_texts(self.embedder, texts)
+
+    def embed_pictures(self, pictures: Sequence[Path | str | Image.Image]) -> np.ndarray:
+        """Unit vectors of pictures, decoded and prepared as the indexer does (the vector
+        of an indexed picture is the one its index holds)."""
+        return embed_pictures(self.embedder, pictures)
 
     # -- status ---------------------------------------------------------------------------
 
@@ -348,6 +389,10 @@ class Library:
         return library_status(
             self.data_dir, self._catalog, self._models, self.switch, check_index=check_index
         )
+
+    def recent_files(self, kind: FileKind = FileKind.PHOTO, limit: int = 24) -> list[str]:
+        """The newest files of a kind: what the app shows before anything is asked."""
+        return self._catalog.recent_files(kind, limit)
 
     # -- models: each has its own vectors and index; switching re-embeds the items --------
 

@@ -15,7 +15,13 @@ from finder.core.models.spec import resolve_model_spec
 from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.types import FileKind, SearchKind
 from finder.ui.model_lifecycle import ModelPhase
-from finder.ui.views.main_window import PAGE_MESSAGE, PAGE_RESULTS, PAGE_WELCOME, MainWindow
+from finder.ui.views.main_window import (
+    PAGE_MESSAGE,
+    PAGE_OVERVIEW,
+    PAGE_RESULTS,
+    PAGE_WELCOME,
+    MainWindow,
+)
 
 SCREENSHOT_DIR = (
     Path(os.environ.get("FINDER_SCREENSHOT_DIR", ""))
@@ -55,7 +61,8 @@ def test_typing_a_query_fills_the_grid(
     make_window, tiny_embedder, photo_folder, qtbot, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     window, controller = _indexed_window(make_window, tiny_embedder, photo_folder, qtbot)
-    assert window.pages.currentIndex() == PAGE_RESULTS
+    # Indexed, nothing asked: what the library holds, not a blank pane.
+    assert window.pages.currentIndex() == PAGE_OVERVIEW
     # Once loaded, the model was exported and now runs on ONNX Runtime (same vectors).
     assert isinstance(controller.library.embedder, OnnxEmbedder)
     qtbot.keyClicks(window.query_bar.edit, "a red circle")
@@ -84,6 +91,7 @@ def test_typing_a_query_fills_the_grid(
     qtbot.keyClick(window.query_bar.edit, Qt.Key.Key_Return)
     qtbot.keyClick(window.query_bar.edit, Qt.Key.Key_Escape)
     assert window.query_bar.text() == "" and controller.results.rowCount() == 0
+    assert window.pages.currentIndex() == PAGE_OVERVIEW  # Esc comes back to the overview
     qtbot.keyClick(window.query_bar.edit, Qt.Key.Key_Up)
     assert window.query_bar.text() == "a red circle"
 
@@ -153,7 +161,7 @@ def test_adding_a_folder_through_the_dialog_indexes_it(
         dialog.add_button.click()
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 1)
     assert dialog.model.item(0, 1).text() == "5" and dialog.model.item(0, 2).text() == "2"
-    assert window.pages.currentIndex() == PAGE_RESULTS
+    assert window.pages.currentIndex() == PAGE_OVERVIEW
     qtbot.keyClicks(window.query_bar.edit, "tax")
     qtbot.keyClick(window.query_bar.edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: controller.results.rowCount() == 7, timeout=10_000)
@@ -317,3 +325,35 @@ def test_a_model_switch_runs_beside_searches_and_resumes_after_a_restart(
         again.start()
     assert again.library.embedder.key == tiny24_spec.key
     assert load_state(data_dir).target is None
+
+
+def test_the_overview_shows_what_the_library_holds(
+    make_window, tiny_embedder, photo_folder, qtbot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """After the first index run (and after Esc) the main area says what there is: the
+    counts, the newest photos with their thumbnails, queries to try and how to search
+    with a picture (it was a blank white pane)."""
+    window, controller = _indexed_window(make_window, tiny_embedder, photo_folder, qtbot)
+    overview = window.overview
+    assert window.pages.currentIndex() == PAGE_OVERVIEW
+    assert "5 photos and 2 documents in 1 folder" in overview.summary.text()
+    assert overview.recent_model.rowCount() == 5
+    assert {Path(r.path).parent for r in overview.recent_model.results()} == {photo_folder}
+    qtbot.waitUntil(
+        lambda: (
+            overview.recent_model.data(
+                overview.recent_model.index(0), Qt.ItemDataRole.DecorationRole
+            )
+            is not None
+        ),
+        timeout=10_000,
+    )
+    window.resize(1000, 640)
+    shot = (SCREENSHOT_DIR or tmp_path) / "main-window-overview.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    assert window.grab().save(str(shot))
+    # An example query is typed into the box and asked.
+    overview.example_buttons[0].click()
+    assert window.query_bar.text() == "sunset over the sea"
+    qtbot.waitUntil(lambda: window.pages.currentIndex() == PAGE_RESULTS, timeout=10_000)
+    assert controller.results.rowCount() > 0

@@ -274,6 +274,17 @@ class Catalog(KeywordQueries):
         )
         return [(real_path(r[0]), r[1] or "") for r in rows]
 
+    def recent_files(self, kind: FileKind, limit: int) -> list[str]:
+        """The newest readable files of a kind (by modification time) in folders that
+        are online: what the app's overview shows before any search."""
+        rows = self._db.execute(
+            "SELECT f.path FROM files f JOIN roots r ON r.id = f.root_id "
+            "WHERE f.kind = ? AND f.status = 'ok' AND r.offline_since IS NULL "
+            "ORDER BY f.mtime_ns DESC LIMIT ?",
+            (kind.value, limit),
+        )
+        return [real_path(r[0]) for r in rows]
+
     # -- items and vectors ----------------------------------------------------
 
     def vectors(

@@ -39,11 +39,15 @@ from finder.ui.dialogs.models import ModelsDialog
 from finder.ui.dialogs.preview import PreviewDialog
 from finder.ui.drop_zone import NotAnImageError, accepts, image_from_mime, pil_to_qimage
 from finder.ui.model_lifecycle import ModelPhase
+from finder.ui.views.filter_bar import FilterBar
+from finder.ui.views.overview import LibraryOverview, OverviewPage
 from finder.ui.views.pages import MessagePage, ModelBanners, WelcomePage
 from finder.ui.views.query_bar import QueryBar
 from finder.ui.views.results_view import ResultsView
+from finder.ui.views.year_strip import SORT_SHORTCUT, YearStrip
 
-PAGE_WELCOME, PAGE_RESULTS, PAGE_MESSAGE = range(3)
+PAGE_WELCOME, PAGE_RESULTS, PAGE_MESSAGE, PAGE_OVERVIEW = range(4)
+RECENT_PHOTOS = 24  # on the overview page
 
 
 class MainWindow(QMainWindow):
@@ -84,11 +88,18 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self._welcome_page())
         self.pages.addWidget(self.results)
         self.pages.addWidget(self._message_page())
+        self.overview = OverviewPage(self, self.search_example)
+        self.pages.addWidget(self.overview)
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        # What narrows the search: chips (hidden when none), then the years and the sort.
+        self.filter_bar = FilterBar(controller.filters, self.query_bar.edit, self)
+        self.year_strip = YearStrip(controller.filters, self)
+        layout.addWidget(self.filter_bar)
+        layout.addWidget(self.year_strip)
         layout.addWidget(self._model_banner())
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
@@ -174,6 +185,7 @@ class MainWindow(QMainWindow):
         action("Paste image", QKeySequence.StandardKey.Paste, self.paste_image)
         action("Rescan", "F5", self.controller.reindex)
         action("Log", "Ctrl+Shift+L", lambda: self.log_button.toggle())
+        action("Sort", SORT_SHORTCUT, self.controller.filters.cycle_sort)
         action("Quit", QKeySequence.StandardKey.Quit, self.close)
 
     def _connect(self) -> None:
@@ -189,6 +201,13 @@ class MainWindow(QMainWindow):
         self.results.copy_path_requested.connect(c.copy_path)
         self.results.similar_requested.connect(c.find_similar)
         self.results.preview_requested.connect(self.preview)
+        recent = self.overview.recent
+        recent.open_requested.connect(c.open_result)
+        recent.reveal_requested.connect(c.reveal_result)
+        recent.copy_path_requested.connect(c.copy_path)
+        recent.similar_requested.connect(c.find_similar)
+        recent.preview_requested.connect(self.preview)
+        self._recent_thumbnails = c.feed_thumbnails(self.overview.recent_model)
         c.results_changed.connect(self._on_results)
         c.status.connect(self.status_label.setText)
         c.log.connect(self.log_view.appendPlainText)
@@ -202,10 +221,29 @@ class MainWindow(QMainWindow):
     # -- reactions ---------------------------------------------------------------------------
 
     def _show_start_page(self) -> None:
+        """The first-run page with no folder; the results while a question is asked;
+        else what the library holds (never a blank pane)."""
         if not self.controller.has_folders():
             self.pages.setCurrentIndex(PAGE_WELCOME)
-        else:
+        elif self.controller.has_query():
             self.pages.setCurrentIndex(PAGE_RESULTS)
+        else:
+            self._show_overview()
+
+    def _show_overview(self) -> None:
+        library = self.controller.library
+        status = library.status(check_index=False)
+        self.overview.show_overview(
+            LibraryOverview(
+                photos=status.photos,
+                documents=status.documents,
+                folders=len(status.folders),
+                errors=status.errors,
+                indexing=self.controller.indexing,
+                recent=library.recent_files(limit=RECENT_PHOTOS),
+            )
+        )
+        self.pages.setCurrentIndex(PAGE_OVERVIEW)
 
     def _on_results(self, count: int, message: str) -> None:
         self._update_banners()
@@ -259,6 +297,12 @@ class MainWindow(QMainWindow):
         self.pause_button.setText("Resume" if paused else "Pause")
 
     # -- user actions ---------------------------------------------------------------------------
+
+    def search_example(self, query: str) -> None:
+        """An example query of the overview page: typed into the box and asked."""
+        self.query_bar.set_text(query)
+        self.query_bar.submit()
+        self.results.setFocus()
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(
@@ -322,6 +366,8 @@ class MainWindow(QMainWindow):
 
     def preview(self, result: object) -> None:
         shown = self.controller.results.results()  # Left/Right walk these
+        if result not in shown:  # a tile of the overview's newest photos
+            shown = self.overview.recent_model.results()
         PreviewDialog(result, self.controller.thumbnails, self, shown).exec()  # type: ignore[arg-type]
 
     # -- drag and drop ------------------------------------------------------------------------
