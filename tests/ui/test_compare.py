@@ -245,4 +245,31 @@ def test_closing_while_the_second_model_loads_leaves_nothing_running(
     qtbot.wait(50)  # let the late answer arrive: it is ignored
     assert comparison.closed and not comparison._owned
     assert [e.loaded for e in _GatedEmbedder.made] == [False]  # released after loading
-    assert not dialog.busy.isVisible() and dialog.columns[0].results.rowCount() == 0
+    # Column A came at once; B's late answer is ignored.
+    assert not dialog.busy.isVisible() and dialog.columns[1].results.rowCount() == 0
+
+
+def test_column_a_shows_while_the_second_model_loads(
+    two_models: Path, make_window, tiny_embedder, qtbot, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The active model's column does not wait for the other model to load (it took
+    5-20 s with real models before anything showed)."""
+    monkeypatch.setattr(core_compare, "ClipEmbedder", _GatedEmbedder)
+    _GatedEmbedder.gate.clear()
+    _GatedEmbedder.made.clear()
+    window, controller = make_window(tiny_embedder)
+    controller.query_text = "a red circle"
+    pool = QThreadPool.globalInstance()
+    dialog = CompareDialog(controller, window, pool=pool)
+    dialog.prepare()
+    dialog.show()
+    dialog.run()
+    a, b = dialog.columns
+    qtbot.waitUntil(lambda: a.results.rowCount() == 7, timeout=10_000)
+    assert dialog.busy.isVisible() and b.results.rowCount() == 0
+    assert b.summary.text() == "Searching\u2026" and "also in" not in a.summary.text()
+    _GatedEmbedder.gate.set()
+    qtbot.waitUntil(lambda: b.results.rowCount() == 7, timeout=30_000)
+    assert "also in B" in a.summary.text() and not dialog.busy.isVisible()
+    dialog.close()
+    assert pool.waitForDone(30_000)

@@ -31,6 +31,7 @@ from finder.core.types import SearchKind, SearchResult
 
 Query = str | Image.Image | Path  # text, a picture, or a picture's file
 StepCallback = Callable[[str], None]
+ColumnCallback = Callable[["ComparedColumn"], None]  # each column as soon as it is ready
 # What one model may fail with (weights missing, too little memory, a damaged index)
 # without taking the other columns down.
 COLUMN_ERRORS = (ModelUnavailableError, OSError, RuntimeError, ValueError, MemoryError)
@@ -149,8 +150,11 @@ class Comparison:
         k: int = 10,
         *,
         on_step: StepCallback | None = None,
+        on_column: ColumnCallback | None = None,
     ) -> list[ComparedColumn]:
-        """One column per model, in the order of `specs`. After `close()`: []."""
+        """One column per model, in the order of `specs`, each also handed to `on_column`
+        as soon as it is ready (the first need not wait for the second model to load).
+        After `close()`: []."""
         with self._run_lock:
             with self._state_lock:
                 if self._closed:
@@ -162,6 +166,8 @@ class Comparison:
                     if self._closed:
                         return []  # the window went away: do not load the next model
                     columns.append(self._column(spec, query, kind, k, on_step))
+                    if on_column is not None:
+                        on_column(columns[-1])
                 return columns
             finally:
                 with self._state_lock:

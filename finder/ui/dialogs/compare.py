@@ -47,6 +47,7 @@ class _Steps(QObject):
     window by the time a step is reported)."""
 
     step = Signal(str)
+    column = Signal(int, object)  # request, a ComparedColumn as soon as it is ready
 
 
 class CompareDialog(QDialog):
@@ -76,6 +77,7 @@ class CompareDialog(QDialog):
         self.running = False
         self._steps = _Steps()
         self._steps.step.connect(self._on_step)
+        self._steps.column.connect(self._on_column)
 
         # The main window's query bar: text (compared as you type), image chip, kind tabs.
         self.query = QueryBar(self)
@@ -286,12 +288,14 @@ class CompareDialog(QDialog):
         self.state.setText("Comparing\u2026")
         for column, candidate in zip(self.columns, pair, strict=True):
             column.start(candidate.label)
-        step = self._steps.step.emit
+        step, column_ready = self._steps.step.emit, self._steps.column.emit
 
         def work() -> tuple[int, list[ComparedColumn]]:
             if request != self._request:
                 return request, []  # typed on meanwhile: only the latest query is answered
-            return request, comparison.run(query, kind, k, on_step=step)
+            return request, comparison.run(
+                query, kind, k, on_step=step, on_column=lambda c: column_ready(request, c)
+            )
 
         start_task(self.pool, work, self._on_done, self._on_failed)
 
@@ -311,6 +315,15 @@ class CompareDialog(QDialog):
     def _on_step(self, text: str) -> None:
         if self.running:
             self.state.setText(text)
+
+    def _on_column(self, request: int, column: ComparedColumn) -> None:
+        """The first model's answer shows at once, while the second one loads."""
+        if request != self._request or not self.running:
+            return
+        for i, view in enumerate(self.columns):
+            chosen = self._chosen(i)
+            if chosen is not None and chosen.key == column.key:
+                view.show_column(column, None, LETTERS[1 - i], BUILD_HINT)
 
     def _on_done(self, answer: tuple[int, list[ComparedColumn]]) -> None:
         request, found = answer

@@ -93,8 +93,10 @@ class ColumnView(QWidget):
         self.pages.setCurrentWidget(self.message)
 
     def show_column(
-        self, column: ComparedColumn, other: ComparedColumn, other_letter: str, hint: str
+        self, column: ComparedColumn, other: ComparedColumn | None, other_letter: str, hint: str
     ) -> None:
+        """`column`'s results, each marked with its rank in `other` (None: the other
+        model is still searching; its ranks come with its answer)."""
         self.title.setText(f"<b>{self.letter}</b> \u00b7 {column.label}")
         if column.error:
             self.summary.setText("No results")
@@ -105,12 +107,12 @@ class ColumnView(QWidget):
                 else f"<b>This model cannot answer</b><br>{why}"
             )
             return
-        others = ranks_by_path(other.results)
+        others = ranks_by_path(other.results) if other is not None else {}
         self.results.set_column(column.results, others, other_letter)
         strong = sum(1 for r in column.results if r.match == "strong")
         noun = "result" if len(column.results) == 1 else "results"
         parts = [f"{len(column.results)} {noun}, {strong} strong"]
-        if not other.error:
+        if other is not None and not other.error:
             parts.append(
                 f"{sum(1 for r in column.results if r.path in others)} also in {other_letter}"
             )
