@@ -151,3 +151,34 @@ def test_one_wheel_notch_scrolls_about_one_row(qtbot) -> None:  # type: ignore[n
     QApplication.sendEvent(viewport, event)
     row = view.gridSize().height()
     assert 0.6 * row <= bar.value() <= 1.4 * row
+
+
+def test_documents_without_a_page_picture_show_their_passage(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Text, HTML and Word tiles were one generic page icon each: now the matching
+    passage is set on the page, with the file's type in a corner."""
+    from PySide6.QtGui import QImage
+
+    from finder.ui.views.results_model import thumbnail_key
+
+    model, view = _grid(qtbot)
+    docs = [
+        SearchResult("/d/a.txt", FileKind.DOCUMENT, 0.9, snippet="nails, glue and a hammer"),
+        SearchResult("/d/b.txt", FileKind.DOCUMENT, 0.8, snippet="minutes of the board meeting"),
+        SearchResult("/d/c.txt", FileKind.DOCUMENT, 0.7, snippet="minutes of the board meeting"),
+        SearchResult("/d/d.html", FileKind.DOCUMENT, 0.7, snippet="minutes of the board meeting"),
+    ]
+    model.set_results(docs)
+    for result in docs:
+        model.set_thumbnail(thumbnail_key(result), QImage())  # no page picture exists
+    view.clearSelection()
+    view.setCurrentIndex(model.index(0, 0).siblingAtRow(-1))  # no tile highlighted
+    qtbot.wait(50)
+    shot = view.viewport().grab().toImage()
+
+    def page(row: int) -> QImage:
+        rect = view.visualRect(model.index(row))
+        return shot.copy(rect.adjusted(20, 14, -20, -60))  # the page, not the name
+
+    assert page(0) != page(1)  # different passages, different pages
+    assert page(1) == page(2)  # the same passage, the same page
+    assert page(2) != page(3)  # .txt and .html say which they are

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
@@ -11,7 +13,9 @@ from finder.ui.views.results_model import (
     KindRole,
     MoreRole,
     PageRole,
+    PathRole,
     ScoreRole,
+    SnippetRole,
     ThumbnailStateRole,
 )
 
@@ -168,12 +172,51 @@ class ThumbnailDelegate(QStyledItemDelegate):
         painter.drawRoundedRect(box, 4, 4)
         painter.setPen(QColor(palette.color(QPalette.ColorRole.PlaceholderText)))
         if is_document and not loading:
-            # A page with lines of text: the document icon.
-            for i in range(6):
-                y = box.top() + 22 + i * 14
-                right = box.right() - (30 if i == 5 else 14)
-                painter.drawLine(box.left() + 14, y, right, y)
+            _text_page(painter, box, palette, index)
         elif loading:
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "\u2026")
         else:
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "no preview")
+
+
+def _text_page(
+    painter: QPainter, box: QRect, palette: QPalette, index: QModelIndex | QPersistentModelIndex
+) -> None:
+    """A document without a page picture (text, HTML, Word...): its matching passage
+    set as a small page of text, with its type in a corner, so that ten documents do
+    not look like one icon ten times."""
+    path = str(index.data(PathRole) or "")
+    suffix = Path(path).suffix.lstrip(".").upper()
+    snippet = " ".join(str(index.data(SnippetRole) or "").split())
+    text_rect = box.adjusted(8, 8, -8, -20)
+    if snippet:
+        font = QFont(painter.font())
+        font.setPointSizeF(max(font.pointSizeF() * 0.7, 6.0))
+        painter.setFont(font)
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        painter.save()
+        painter.setClipRect(text_rect)
+        painter.drawText(
+            text_rect,
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            | int(Qt.TextFlag.TextWordWrap),
+            snippet[:400],
+        )
+        painter.restore()
+    else:
+        # Lines standing for text: nothing of it is known here.
+        for i in range(6):
+            y = box.top() + 22 + i * 14
+            right = box.right() - (30 if i == 5 else 14)
+            painter.drawLine(box.left() + 14, y, right, y)
+    if suffix and len(suffix) <= 5:
+        badge = QRect(box.right() - 44, box.bottom() - 18, 40, 14)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(palette.color(QPalette.ColorRole.Highlight))
+        painter.drawRoundedRect(badge, 3, 3)
+        small = QFont(painter.font())
+        small.setPointSizeF(6.5)
+        small.setBold(True)
+        painter.setFont(small)
+        painter.setPen(palette.color(QPalette.ColorRole.HighlightedText))
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, suffix)
