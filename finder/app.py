@@ -21,6 +21,7 @@ from finder.core.models.spec import ModelSpec, ModelUnavailableError, resolve_mo
 from finder.core.store.errors import CatalogError
 from finder.core.store.lock import DataDirLockedError
 from finder.ui.controller import Controller
+from finder.ui.quit_on_signal import QuitOnSignal
 from finder.ui.views.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ def launch() -> tuple[MainWindow, Controller] | None:
         return None
     controller.stop_within_ms = QUIT_WITHIN_MS
     window.installEventFilter(_QuitOnClose(window))
+    QuitOnSignal(window.close, parent=window)  # SIGTERM, Ctrl+C: closed as Ctrl+Q closes
     window.show()
     if notice:
         controller.status.emit(notice)
