@@ -26,6 +26,7 @@ from finder.ui import desktop
 from finder.ui.drop_zone import DroppedImage, NotAnImageError, image_from_file
 from finder.ui.indexing import IndexJobs
 from finder.ui.model_lifecycle import LibraryFactory, ModelLifecycle, ModelPhase
+from finder.ui.search_filters import FilterState
 from finder.ui.views.results_model import ResultsModel, count_text
 from finder.ui.workers import (
     IndexJob,
@@ -100,6 +101,7 @@ class Controller(QObject):
         self._shown_question: tuple[object, ...] | None = None
         self.lifecycle = ModelLifecycle(self, library_factory)
         self.jobs = IndexJobs(self, watch=watch)
+        self.filters = FilterState(self)  # chips, year strip, sort (search_filters.py)
         self._thumbnail_feeder = self.feed_thumbnails(self.results)
         self._attach(library)
         # A folder added or removed, or an index run over: the grid shows the index now.
@@ -116,6 +118,7 @@ class Controller(QObject):
         search_worker.finished.connect(self._on_results)
         search_worker.partial.connect(self._on_first_results)
         search_worker.failed.connect(self._on_search_failed)
+        search_worker.understood.connect(self._on_understood)
         self.index_requested.connect(index_worker.run)
         index_worker.progress.connect(jobs.on_progress)
         index_worker.finished.connect(jobs.on_finished)
@@ -300,13 +303,14 @@ class Controller(QObject):
             self.search_again()
 
     def _question(self) -> tuple[object, ...]:
-        return (self.query_text, id(self.query_image), self.kind)
+        return (self.query_text, id(self.query_image), self.kind, self.filters.question())
 
     def search_again(self) -> None:
         """Ask the current question again (the kind, the index or the model changed)."""
         if not self.has_query():
             self._request_id += 1  # anything in flight is now stale
             self._shown_question, self._shown = None, []
+            self.filters.set_understood(None)  # no words, nothing understood
             self.results.set_results([])
             self.status.emit("")  # no count left over from the last question
             self.results_changed.emit(0, "")
@@ -326,6 +330,8 @@ class Controller(QObject):
             text=self.query_text,
             image=self.query_image,  # type: ignore[arg-type]
             keyword_only=phase is ModelPhase.MISSING,
+            filters=self.filters.chosen,
+            dismissed=self.filters.dismissed,
         )
         self._questions = {self._request_id: self._question()}
         self.search_worker.note_request(self._request_id)
@@ -366,6 +372,10 @@ class Controller(QObject):
             return "No matches yet \u2014 indexing is still going on."
         what = f"\u201c{self.query_text}\u201d" if self.query_text else "this image"
         return f"No matches for {what}."
+
+    def _on_understood(self, request_id: int, understood: object) -> None:
+        if request_id == self._request_id:
+            self.filters.set_understood(understood)  # type: ignore[arg-type]
 
     def _on_search_failed(self, request_id: int, exc: Exception) -> None:
         if request_id == self._request_id:

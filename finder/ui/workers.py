@@ -30,7 +30,9 @@ from PySide6.QtGui import QImage
 from finder.core.indexing.priority import lower_thread_priority
 from finder.core.ingest.thumbnails import ThumbnailCache
 from finder.core.library import FolderError, Library
+from finder.core.search.filters import NO_FILTERS, Filters
 from finder.core.types import IndexProgress, IndexReport, SearchKind, SearchResult
+from finder.ui.filter_chips import Dismissed, effective, filter_args, understand_words
 from finder.ui.views.results_model import ResultsModel
 
 
@@ -42,6 +44,8 @@ class SearchRequest:
     text: str = ""
     image: Image.Image | None = None  # a dropped or pasted picture
     keyword_only: bool = False  # no model: match file names and text
+    filters: Filters = NO_FILTERS  # set by the person (a year clicked, the sort)
+    dismissed: Dismissed = frozenset()  # chips understood from the words, then removed
 
 
 @dataclass
@@ -64,10 +68,12 @@ class SearchWorker(QObject):
     finished = Signal(int, list)  # request id, list[SearchResult]
     partial = Signal(int, list)  # a first answer to the same request; `finished` follows
     failed = Signal(int, object)  # request id, the exception (with its traceback)
+    understood = Signal(int, object)  # request id, the Filters read in its words
 
     def __init__(self, library: Library) -> None:
         super().__init__()
         self.library = library
+        self.understand_words = understand_words  # (library, text) -> (meaning, Filters)
         self._latest = 0
         self._lock = threading.Lock()
 
@@ -82,23 +88,34 @@ class SearchWorker(QObject):
             if request.request_id < self._latest:
                 return  # the user typed on; answer only the latest question
         try:
-            if request.keyword_only:
-                results = self.library.search_keyword(request.text, request.kind, request.k)
-            elif request.image is not None:
+            if request.image is not None:
                 results = self._image(request)
                 if results is None:
                     return
             else:
-                results = self.library.search_text(request.text, request.kind, request.k)
+                results = self._text(request)
         except Exception as exc:  # the controller logs it and shows it; never swallowed
             self.failed.emit(request.request_id, exc)
             return
         self.finished.emit(request.request_id, results)
 
+    def _text(self, request: SearchRequest) -> list[SearchResult]:
+        """The words split into meaning and filters (the window shows the filters as
+        chips), then searched by meaning, or by keywords while the model is missing."""
+        meaning, understood = self.understand_words(self.library, request.text)
+        self.understood.emit(request.request_id, understood)
+        filters = effective(request.filters, understood, request.dismissed)
+        kind = filters.kind or request.kind
+        if request.keyword_only:
+            return self.library.search_keyword(meaning, kind, request.k, **filter_args(filters))
+        return self.library.search_text(meaning, kind, request.k, **filter_args(filters))
+
     def _image(self, request: SearchRequest) -> list[SearchResult] | None:
         """The picture's own matches at once; the final list once its text is read.
         None: a newer request came meanwhile."""
-        stages = self.library.search_image_stages(request.image, request.kind, request.k)
+        stages = self.library.search_image_stages(
+            request.image, request.kind, request.k, **filter_args(request.filters)
+        )
         first = next(stages)
         self.partial.emit(request.request_id, first)
         refined = list(stages)  # reads the text in the picture
