@@ -1,5 +1,5 @@
 """Headless commands over the same service the app uses: index, watch, search, status,
-remove, model, models, compare. One module per command group; common.py at the bottom."""
+remove, model, models, compare, mcp. One module per command group; common.py at the bottom."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from finder import __version__, paths
-from finder.cli import compare, library, models, watch
+from finder.cli import compare, library, mcp, models, watch
 from finder.cli.common import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -45,6 +45,7 @@ COMMANDS: dict[str, Command] = {
     **watch.COMMANDS,
     **models.COMMANDS,
     **compare.COMMANDS,
+    **mcp.COMMANDS,
 }
 
 
@@ -85,12 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    # In the help's order: index, watch, search, status, remove, model, models, compare.
+    # In the help's order: index, watch, search, status, remove, model, models, compare, mcp.
     library.add_index_parser(sub, common)
     watch.add_parser(sub, common)
     library.add_parsers(sub, common)
     models.add_parsers(sub, common)
     compare.add_parser(sub, common)
+    mcp.add_parser(sub, common)
     return parser
 
 

@@ -1,0 +1,274 @@
+"""`FinderVectorStore`: LangChain's VectorStore over a finder library.
+
+Without a collection name it is the user's finder library, read-only: the photos and
+documents of the watched folders, searched as `finder search` searches them (meaning and
+keywords fused, relevance calibrated, the clearly irrelevant tail left out). With
+`collection_name` it is a named collection of one's own texts (`add_texts`,
+`from_texts`), kept in the data dir apart from the folder index (finder.langchain.
+collection) and never mixed into it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.vectorstores import VectorStore
+
+from finder.core.library import Library
+from finder.core.models.spec import ModelUnavailableError
+from finder.core.types import SearchKind, SearchResult
+from finder.langchain.collection import DEFAULT_COLLECTION, Hit, TextCollection
+from finder.langchain.documents import to_documents
+from finder.langchain.embeddings import FinderEmbeddings
+from finder.langchain.opening import DataDir
+
+# What `filter={"kind": ...}` accepts, in finder's words and in LangChain's recipes' words.
+_KINDS = {
+    "photo": SearchKind.PHOTOS,
+    "photos": SearchKind.PHOTOS,
+    "image": SearchKind.PHOTOS,
+    "document": SearchKind.DOCS,
+    "documents": SearchKind.DOCS,
+    "docs": SearchKind.DOCS,
+    "text": SearchKind.DOCS,
+    "all": SearchKind.ALL,
+}
+LIBRARY_FILTERS = ("kind",)
+
+
+class FinderVectorStore(VectorStore):
+    """The user's finder library (or a named collection of texts) as a LangChain store.
+
+    `FinderVectorStore(data_dir=None)`: the photos and documents finder indexed, searched
+    read-only (no writer lock: it runs beside the app or `finder watch`); `filter` takes
+    `{"kind": "photo" | "document"}`. Each Document's `page_content` is the passage that
+    matched, or the text read in a picture, or the file's name; its `metadata` holds
+    `path`, `kind`, `type` ("image" | "text"), `page`, `score`, `relevance` (finder's
+    calibrated 0..1, also what `similarity_search_with_relevance_scores` gives) and
+    `match` ("strong" | "weak"). The folder index is never written: `add_texts` here
+    raises, pointing at collections.
+
+    `FinderVectorStore(data_dir, collection_name="notes")` (or `from_texts`): texts of
+    one's own, stored with their vectors in `<data dir>/collections/notes.sqlite3`, a
+    separate file the folder index never reads; `filter` matches their metadata.
+
+    `model`: as FinderEmbeddings (None: the model the CLI would use). `embedding`: for a
+    collection, another Embeddings to embed its texts with (finder's model by default).
+    """
+
+    def __init__(
+        self,
+        data_dir: DataDir = None,
+        *,
+        collection_name: str | None = None,
+        model: str | None = None,
+        embedding: Embeddings | None = None,
+    ) -> None:
+        self._finder = FinderEmbeddings(model, data_dir)
+        self._embedding = embedding or self._finder
+        self.collection_name = collection_name
+        self._collection: TextCollection | None = None
+
+    # -- what it is over -------------------------------------------------------------------
+
+    @property
+    def embeddings(self) -> Embeddings:
+        return self._embedding
+
+    @property
+    def library(self) -> Library:
+        """The finder library (opened read-only on first use)."""
+        return self._finder.library
+
+    @property
+    def collection(self) -> TextCollection:
+        if self.collection_name is None:
+            raise ValueError(
+                "the folder index is read-only: texts of your own go into a named "
+                "collection, FinderVectorStore(collection_name='notes') or "
+                "FinderVectorStore.from_texts(texts, collection_name='notes')"
+            )
+        if self._collection is None:
+            embedding = self._embedding
+            key = (
+                self.library.embedder.key if embedding is self._finder else type(embedding).__name__
+            )
+            self._collection = TextCollection(
+                self.library.data_dir,
+                self.collection_name,
+                lambda texts: embedding.embed_documents(texts),
+                key,
+            )
+        return self._collection
+
+    def close(self) -> None:
+        self._finder.close()
+
+    # -- searching -------------------------------------------------------------------------
+
+    def similarity_search(
+        self, query: str, k: int = 4, filter: dict[str, Any] | None = None, **kwargs: Any
+    ) -> list[Document]:
+        return [doc for doc, _ in self.similarity_search_with_score(query, k, filter, **kwargs)]
+
+    def similarity_search_with_score(
+        self, query: str, k: int = 4, filter: dict[str, Any] | None = None, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        """Documents with finder's score (fused similarity; cosine in a collection)."""
+        if self.collection_name is not None:
+            vector = self._embedding.embed_query(query)
+            return self._collection_hits(self.collection.search(vector, k, filter))
+        return self._scored(self._search_text(query, _kind(filter), k))
+
+    def _similarity_search_with_relevance_scores(
+        self, query: str, k: int = 4, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        """finder's calibrated relevance (0..1) in the library; (1 + cosine) / 2 in a
+        collection."""
+        return [
+            (doc, _relevance(doc, score))
+            for doc, score in self.similarity_search_with_score(query, k, **kwargs)
+        ]
+
+    def similarity_search_by_vector(
+        self,
+        embedding: list[float],
+        k: int = 4,
+        filter: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> list[Document]:
+        """By a vector of the store's model (FinderEmbeddings' embed_query, embed_image).
+        `picture=True`: it is a picture's vector (photos compared on their own scale)."""
+        if self.collection_name is not None:
+            hits = self.collection.search(embedding, k, filter)
+            return [doc for doc, _ in self._collection_hits(hits)]
+        results = self.library.search_vector(
+            embedding, _kind(filter), k, picture=bool(kwargs.get("picture")), tail=False
+        )
+        return to_documents(self.library, results)
+
+    def similarity_search_by_image(
+        self, path: str | os.PathLike[str], k: int = 4, filter: dict[str, Any] | None = None
+    ) -> list[Document]:
+        """Files like a picture (as `finder search --image`: the picture, and the text
+        read in it); in a collection, the texts nearest to it."""
+        if self.collection_name is not None:
+            vector = self._finder.embed_image([path])[0]
+            return [
+                doc for doc, _ in self._collection_hits(self.collection.search(vector, k, filter))
+            ]
+        image = Path(path).expanduser()
+        if not image.is_file():
+            raise FileNotFoundError(f"{image}: no such image file")
+        results = self.library.search_image(image, _kind(filter), k, tail=False)
+        return to_documents(self.library, results)
+
+    def _search_text(self, query: str, kind: SearchKind, k: int) -> list[SearchResult]:
+        """As `finder search` does: meaning and keywords; keywords alone while the
+        library's model is missing."""
+        library = self.library
+        if not library.model_missing():
+            try:
+                return library.search_text(query, kind, k, tail=False)
+            except ModelUnavailableError:
+                pass
+        return library.search_keyword(query, kind, k)
+
+    def _scored(self, results: list[SearchResult]) -> list[tuple[Document, float]]:
+        documents = to_documents(self.library, results)
+        return [(doc, float(doc.metadata["score"])) for doc in documents]
+
+    def _collection_hits(self, hits: list[Hit]) -> list[tuple[Document, float]]:
+        out = []
+        for hit in hits:
+            metadata = {
+                "path": None,
+                "kind": "document",
+                "type": "text",
+                "page": None,
+                "score": hit.score,
+                "relevance": (1.0 + hit.score) / 2.0,
+                "match": "",
+                **hit.metadata,
+                "collection": self.collection_name,
+            }
+            out.append((Document(id=hit.id, page_content=hit.text, metadata=metadata), hit.score))
+        return out
+
+    # -- a collection's texts --------------------------------------------------------------
+
+    def add_texts(
+        self,
+        texts: Iterable[str],
+        metadatas: list[dict[str, Any]] | None = None,
+        *,
+        ids: list[str] | None = None,
+        **kwargs: Any,
+    ) -> list[str]:
+        """Add texts to this store's named collection (never to the folder index, which
+        is read-only: a store without `collection_name` raises ValueError)."""
+        return self.collection.add(list(texts), metadatas, ids)
+
+    def add_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
+        ids = kwargs.get("ids") or [doc.id for doc in documents]
+        return self.collection.add(
+            [doc.page_content for doc in documents], [doc.metadata for doc in documents], ids
+        )
+
+    def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
+        """Delete texts of the collection (None: all of them)."""
+        self.collection.delete(ids)
+        return True
+
+    def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
+        if self.collection_name is None:
+            return []
+        return [
+            Document(id=hit.id, page_content=hit.text, metadata=hit.metadata)
+            for hit in self.collection.get(ids)
+        ]
+
+    @classmethod
+    def from_texts(
+        cls,
+        texts: list[str],
+        embedding: Embeddings | None = None,
+        metadatas: list[dict[str, Any]] | None = None,
+        *,
+        ids: list[str] | None = None,
+        data_dir: DataDir = None,
+        collection_name: str = DEFAULT_COLLECTION,
+        model: str | None = None,
+        **kwargs: Any,
+    ) -> FinderVectorStore:
+        """A store over the named collection (in the data dir, apart from the folder
+        index) with these texts added. `embedding`: finder's model when None."""
+        store = cls(data_dir, collection_name=collection_name, model=model, embedding=embedding)
+        store.add_texts(texts, metadatas, ids=ids)
+        return store
+
+
+def _kind(filter: dict[str, Any] | None) -> SearchKind:
+    """The library's filters (today `kind`); an unknown one is an error, not ignored."""
+    if not filter:
+        return SearchKind.ALL
+    unknown = set(filter) - set(LIBRARY_FILTERS)
+    if unknown:
+        raise ValueError(
+            f"unknown filter {', '.join(sorted(unknown))}: the library filters by "
+            f"{', '.join(LIBRARY_FILTERS)}"
+        )
+    value = str(filter.get("kind") or "all").lower()
+    if value not in _KINDS:
+        raise ValueError(f"kind {value!r}: use 'photo', 'document' or 'all'")
+    return _KINDS[value]
+
+
+def _relevance(doc: Document, score: float) -> float:
+    relevance = doc.metadata.get("relevance")
+    return float(relevance) if relevance is not None else max(0.0, min(1.0, score))
