@@ -61,6 +61,7 @@ class SearchResult:
     # distribution of its candidates, and "strong" / "weak" / "tail" (clearly irrelevant).
     relevance: float | None = None
     match: str = ""
+    copies: tuple[str, ...] = ()  # the other files of its duplicate group (duplicates)
 
     @property
     def relevance_label(self) -> str:
@@ -81,7 +82,59 @@ class SearchResult:
             out["page"] = self.page
             out["matched_terms"] = list(self.matched_terms)
             out["signals"] = list(self.signals)
+        if self.copies:
+            out["copies"] = [display_path(p) for p in self.copies]
         return out
+
+
+@dataclass(frozen=True)
+class DuplicateFile:
+    """One file of a duplicate group, with what choosing the one to keep looks at."""
+
+    path: str
+    size: int  # bytes
+    width: int | None
+    height: int | None
+    taken: str | None  # ISO 8601 date taken, else the file's modification time
+    file_format: str  # upper-case suffix: JPEG, PNG, HEIC, CR2...
+    keep: bool = False  # the copy finder suggests keeping
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": display_path(self.path),
+            "size": self.size,
+            "width": self.width,
+            "height": self.height,
+            "taken": self.taken,
+            "format": self.file_format,
+            "keep": self.keep,
+        }
+
+
+@dataclass(frozen=True)
+class DuplicateGroup:
+    """Files that are the same shot: the same bytes, or copies (resized, recompressed,
+    edited, a burst). The suggested keeper comes first."""
+
+    files: tuple[DuplicateFile, ...]
+    exact: bool  # every file has the same bytes
+
+    @property
+    def keeper(self) -> DuplicateFile:
+        return self.files[0]
+
+    @property
+    def reclaimable(self) -> int:
+        """Bytes the copies other than the keeper take."""
+        return sum(f.size for f in self.files[1:])
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "keep": display_path(self.keeper.path),
+            "exact": self.exact,
+            "reclaimable_bytes": self.reclaimable,
+            "files": [f.to_json() for f in self.files],
+        }
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,120 @@
+"""When two photos are the same shot: the rule, its thresholds, and grouping. Pure logic.
+
+The evidence for a pair is the distance of their perceptual fingerprints (dHash bits and
+colour layout, finder/core/ingest/perceptual.py) and, when the model's weights mean
+something, the cosine of their embeddings. The thresholds come from bench/duplicates.py
+(generated scenes with resized, recompressed, re-encoded, cropped, brightened and burst
+copies, against unrelated pictures and same-shape-other-colour pictures); the README
+gives the figures.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+CHUNK_BITS = 16  # candidate pairs share one 16-bit quarter of their dHash
+# A quarter shared by more photos than this (flat pictures, look-alike crowds) pairs each
+# only with its WINDOW nearest by whole hash, not with all of them (quadratic).
+CROWD = 256
+WINDOW = 8
+
+
+@dataclass(frozen=True)
+class Evidence:
+    bits: int  # dHash bits that differ (0..64)
+    colour: float  # mean colour-layout difference, levels (0..255)
+    cosine: float | None  # embedding cosine; None when unknown or meaningless (random weights)
+
+
+@dataclass(frozen=True)
+class NearRule:
+    """Copies (resized, recompressed, re-encoded: the structure survives) are close by the
+    fingerprint alone; edited copies and burst neighbours need the model to agree."""
+
+    # Measured (bench/duplicates.py, README "Duplicates"): resized, recompressed and
+    # re-encoded copies are at most 4 bits and 2 levels apart; a circle and a square of
+    # one colour 2 bits and 10 levels, other pictures further.
+    copy_bits: int = 6
+    copy_colour: float = 5.0
+    copy_cosine: float = 0.85  # a guard against fingerprint look-alikes, when known
+    # Cropped (4%), brightened (+12%) and burst copies: up to 11 bits, 26 levels; the
+    # model must agree.
+    edit_bits: int = 12
+    edit_colour: float = 24.0
+    edit_cosine: float = 0.93
+
+    def near(self, e: Evidence) -> bool:
+        if e.bits <= self.copy_bits and e.colour <= self.copy_colour:
+            return e.cosine is None or e.cosine >= self.copy_cosine
+        return (
+            e.cosine is not None
+            and e.cosine >= self.edit_cosine
+            and e.bits <= self.edit_bits
+            and e.colour <= self.edit_colour
+        )
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "copy": {
+                "max_hash_bits": self.copy_bits,
+                "max_colour_levels": self.copy_colour,
+                "min_cosine_when_known": self.copy_cosine,
+            },
+            "edit_or_burst": {
+                "max_hash_bits": self.edit_bits,
+                "max_colour_levels": self.edit_colour,
+                "min_cosine": self.edit_cosine,
+            },
+        }
+
+
+def candidate_pairs(hashes: Sequence[int | None]) -> set[tuple[int, int]]:
+    """Index pairs (i < j) whose dHashes differ by at most one bit in one of their four
+    16-bit quarters: every pair up to 7 bits apart is among them (pigeonhole: 8 differing
+    bits would need 2 in each quarter). Linear in the number of photos, but for crowds of
+    look-alikes sharing a quarter (flat pictures), where each member is paired with its
+    WINDOW nearest by whole hash rather than with all of them."""
+    mask = (1 << CHUNK_BITS) - 1
+    pairs: set[tuple[int, int]] = set()
+    for shift in range(0, 64, CHUNK_BITS):
+        buckets: dict[int, list[int]] = defaultdict(list)
+        for index, value in enumerate(hashes):
+            if value is not None:
+                buckets[(value >> shift) & mask].append(index)
+        for key, members in buckets.items():
+            if len(members) > CROWD:
+                members = sorted(members, key=lambda index: hashes[index] or 0)
+                for n, i in enumerate(members):
+                    pairs.update((min(i, j), max(i, j)) for j in members[n + 1 : n + 1 + WINDOW])
+                continue
+            for n, i in enumerate(members):
+                pairs.update((min(i, j), max(i, j)) for j in members[n + 1 :])
+            for bit in range(CHUNK_BITS):
+                neighbour = key ^ (1 << bit)
+                if neighbour > key:  # each pair of buckets once
+                    for j in buckets.get(neighbour, ()):
+                        pairs.update((min(i, j), max(i, j)) for i in members)
+    return pairs
+
+
+def groups_of_pairs(count: int, pairs: Iterable[tuple[int, int]]) -> list[list[int]]:
+    """Connected groups (two or more members, each sorted) of `count` things joined by
+    `pairs`, by union-find."""
+    parent = list(range(count))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in pairs:
+        a, b = root(i), root(j)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    members: dict[int, list[int]] = defaultdict(list)
+    for i in range(count):
+        members[root(i)].append(i)
+    return [group for group in members.values() if len(group) > 1]
