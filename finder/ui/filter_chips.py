@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from finder.core.search.filters import NO_FILTERS, Filters, Sort
+from finder.core.search.understanding import Understood
 from finder.core.types import SearchKind
 
 MONTHS = [calendar.month_abbr[m] for m in range(1, 13)]  # "Jan" ... "Dec"
@@ -24,6 +25,9 @@ SORT_CHOICES = [
     (Sort.DATE, "Newest first"),
     (Sort.DATE_ASC, "Oldest first"),
 ]
+
+# Which of the understanding's `said` entries holds the words a chip came from.
+SAID_KEYS = {"dates": "when", "place": "place", "kind": "kind", "exclude": "exclude"}
 
 ChipKey = tuple[str, object]
 Dismissed = frozenset[ChipKey]
@@ -181,10 +185,11 @@ def only_year(filters: Filters) -> int | None:
 # -- on the search thread ----------------------------------------------------------------------
 
 
-def understand_words(library: object, text: str) -> tuple[str, Filters]:
-    """The typed words as meaning and filters. Until the core's query understanding is
-    in (issue #17, being added), the words are all meaning."""
-    return text, NO_FILTERS
+def understand_words(library: object, text: str) -> Understood:
+    """The typed words as meaning and filters, by the library's understanding (its own
+    place names; today's date)."""
+    understand = getattr(library, "understand", None)  # Library.understand: issue #17, landing
+    return understand(text) if understand is not None else Understood(text)
 
 
 def filter_args(filters: Filters) -> dict[str, Filters]:

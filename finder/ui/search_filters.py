@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from finder.core.search.filters import NO_FILTERS, Filters, Sort
+from finder.core.search.understanding import Understood
 from finder.ui.filter_chips import (
+    SAID_KEYS,
     SORT_CHOICES,
     Chip,
     Dismissed,
@@ -49,6 +51,7 @@ class FilterState(QObject):
         self.chosen = NO_FILTERS  # set by the person: a year, the sort
         self.understood = NO_FILTERS  # from the words of the query shown
         self.dismissed: Dismissed = frozenset()  # understood chips the person removed
+        self.said: dict[str, str] = {}  # the words each understood filter came from
         self.years: list[tuple[int, int]] = []  # (year, photos taken), oldest first
         self.rerun.connect(controller.search_again)
         controller.folders_changed.connect(self.refresh_years)
@@ -66,6 +69,13 @@ class FilterState(QObject):
 
     def chips(self) -> list[Chip]:
         return chips_for(self.filters)
+
+    def describe(self, chip: Chip) -> str:
+        """Where a chip came from, for its tooltip: the words typed, or the person's click."""
+        if any(c.same_filter(chip) for c in chips_for(self.chosen)):
+            return f"{chip.label}: chosen in the years above the results"
+        typed = self.said.get(SAID_KEYS[chip.name], "")
+        return f"{chip.label}: understood from \u201c{typed}\u201d" if typed else chip.label
 
     def selected_years(self) -> set[int]:
         return years_touched(self.filters, (y for y, _ in self.years))
@@ -126,13 +136,14 @@ class FilterState(QObject):
 
     # -- answers -------------------------------------------------------------------------
 
-    def set_understood(self, understood: Filters | None) -> None:
+    def set_understood(self, understood: Understood | None) -> None:
         """What the search thread understood in the words of the query now shown (None:
         there are no words). Chips dismissed for words no longer there are forgotten."""
-        understood = understood or NO_FILTERS
-        dismissed = self.dismissed & {c.key for c in chips_for(understood)}
-        if (understood, dismissed) != (self.understood, self.dismissed):
-            self.understood, self.dismissed = understood, dismissed
+        filters = understood.filters if understood is not None else NO_FILTERS
+        self.said = dict(understood.said) if understood is not None else {}
+        dismissed = self.dismissed & {c.key for c in chips_for(filters)}
+        if (filters, dismissed) != (self.understood, self.dismissed):
+            self.understood, self.dismissed = filters, dismissed
             self.changed.emit()
 
     def refresh_years(self) -> None:

@@ -68,12 +68,12 @@ class SearchWorker(QObject):
     finished = Signal(int, list)  # request id, list[SearchResult]
     partial = Signal(int, list)  # a first answer to the same request; `finished` follows
     failed = Signal(int, object)  # request id, the exception (with its traceback)
-    understood = Signal(int, object)  # request id, the Filters read in its words
+    understood = Signal(int, object)  # request id, the Understood of its words
 
     def __init__(self, library: Library) -> None:
         super().__init__()
         self.library = library
-        self.understand_words = understand_words  # (library, text) -> (meaning, Filters)
+        self.understand_words = understand_words  # (library, text) -> Understood
         self._latest = 0
         self._lock = threading.Lock()
 
@@ -102,10 +102,10 @@ class SearchWorker(QObject):
     def _text(self, request: SearchRequest) -> list[SearchResult]:
         """The words split into meaning and filters (the window shows the filters as
         chips), then searched by meaning, or by keywords while the model is missing."""
-        meaning, understood = self.understand_words(self.library, request.text)
+        understood = self.understand_words(self.library, request.text)
         self.understood.emit(request.request_id, understood)
-        filters = effective(request.filters, understood, request.dismissed)
-        kind = filters.kind or request.kind
+        filters = effective(request.filters, understood.filters, request.dismissed)
+        kind, meaning = filters.kind or request.kind, understood.meaning
         if request.keyword_only:
             return self.library.search_keyword(meaning, kind, request.k, **filter_args(filters))
         return self.library.search_text(meaning, kind, request.k, **filter_args(filters))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from finder.core.search.filters import NO_FILTERS, Filters
+from finder.core.search.understanding import Understood
 from finder.core.types import SearchKind, SearchResult
 
 
@@ -32,8 +33,9 @@ class Words:
 
     understood: dict[str, tuple[str, Filters]] = field(default_factory=dict)
 
-    def __call__(self, library: object, text: str) -> tuple[str, Filters]:
-        return self.understood.get(text, (text, NO_FILTERS))
+    def __call__(self, library: object, text: str) -> Understood:
+        meaning, filters = self.understood.get(text, (text, NO_FILTERS))
+        return Understood(meaning, filters, {"place": "in Lisbon"} if filters.place else {})
 
 
 def searching(controller, qtbot):  # type: ignore[no-untyped-def]

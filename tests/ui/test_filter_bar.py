@@ -31,6 +31,7 @@ def test_no_filter_no_row(make_window, tiny_embedder: ClipEmbedder, qtbot) -> No
     assert window.filter_bar.isHidden()
     controller.filters.toggle_year(2019)
     assert window.filter_bar.isVisible() and window.filter_bar.labels() == ["2019"]
+    assert "chosen in the years" in window.filter_bar.buttons[0].toolTip()
     window.filter_bar.buttons[0].click()
     assert window.filter_bar.isHidden() and window.filter_bar.buttons == []
 
@@ -47,6 +48,7 @@ def test_the_words_understood_show_as_chips_and_a_removed_one_searches_with_the_
 
     place = window.filter_bar.buttons[1]
     assert "in Lisbon" in place.text() and "\u2715" in place.text()
+    assert "understood from \u201cin Lisbon\u201d" in place.toolTip()
     place.click()
     wait_for_search(qtbot, searches, 2)
     assert searches.last_filters == Filters(

@@ -33,6 +33,7 @@ from finder.core.ingest.extract import ExtractError, document_pages, load_image,
 from finder.core.ingest.thumbnails import ThumbnailCache
 from finder.core.types import FileKind, SearchResult, display_path
 from finder.ui.drop_zone import pil_to_qimage
+from finder.ui.views.photo_facts import facts
 
 PREVIEW_SIZE = 720
 # Text shown on the GUI thread: reading this much of a document is quick.
@@ -103,7 +104,8 @@ class PreviewDialog(QDialog):
             f"{display_path(Path(result.path).name)}  ({self._index + 1} of {len(self._results)})"
         )
         page = f"  \u2014  page {result.page}" if result.page else ""
-        self.details.setText(display_path(result.path) + page)
+        known = "".join(f"  \u00b7  {fact}" for fact in facts(result))  # date, place, camera
+        self.details.setText(display_path(result.path) + page + known)
         if _is_pdf(result):
             self.stack.setCurrentWidget(self.picture)
             self._render_pdf_page()

@@ -38,7 +38,7 @@ class ChipButton(QToolButton):
         self.chip = chip
         self.setObjectName("chip")
         self.setText(f"{chip.label}  \u2715")
-        self.setToolTip(f"Searching {chip.label}: click or press Delete to remove")
+        self.setToolTip(f"{chip.label}: click or press Delete to remove")
         self.setAccessibleName(f"Filter {chip.label}, remove")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -92,6 +92,7 @@ class FilterBar(QWidget):
         for i, chip in enumerate(chips):
             button = ChipButton(chip, self)
             button.remove_requested.connect(self.state.remove_chip)
+            button.setToolTip(f"{self.state.describe(chip)}. Click or press Delete to remove it.")
             self._layout.insertWidget(i, button)
             button.show()  # now, not when the layout gets to it: it may take the focus
             self.buttons.append(button)

@@ -20,6 +20,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QImage, QPixmap
 
 from finder.core.types import FileKind, SearchResult, display_path
+from finder.ui.views.photo_facts import facts
 
 PathRole = Qt.ItemDataRole.UserRole + 1
 KindRole = Qt.ItemDataRole.UserRole + 2
@@ -162,7 +163,7 @@ class ResultsModel(QAbstractListModel):
         if role == MoreRole:
             return False
         if role == Qt.ItemDataRole.ToolTipRole:
-            tip = display_path(r.path)
+            tip = "\n".join([display_path(r.path), *facts(r)])  # when, where, which camera
             if r.match:
                 tip += f"\n{MATCH_WORDS.get(r.match, r.match)}"
             if r.page:
