@@ -47,6 +47,7 @@ SUFFIXES = [
     *(".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"),
     *(".txt", ".md", ".markdown", ".pdf", ".html", ".htm", ".docx", ".pptx", ".odt", ".odp"),
     ".rtf",
+    *(".heic", ".heif", ".avif", ".cr2", ".cr3", ".nef", ".arw", ".dng", ".raf", ".orf", ".rw2"),
 ]
 
 
@@ -200,6 +201,15 @@ def _jpeg(path: Path, size: tuple[int, int]) -> None:
     img.save(path, quality=85)
 
 
+def _heic(path: Path, size: tuple[int, int]) -> None:
+    """A noisy HEIC or AVIF (by the suffix) written by pillow-heif / Pillow."""
+    import pillow_heif
+    from PIL import Image
+
+    pillow_heif.register_heif_opener()
+    Image.effect_noise(size, 64).convert("RGB").save(path, quality=85)
+
+
 def _cases() -> dict[str, Callable[[Path], None]]:
     """name -> a function writing the case into its (empty) folder."""
 
@@ -229,6 +239,8 @@ def _cases() -> dict[str, Callable[[Path], None]]:
         "truncated-jpeg": cut("cut.jpg", lambda p: _jpeg(p, (800, 600))),
         "truncated-png": cut("cut.png", lambda p: _blank_png(p, 800, 600)),
         "truncated-pdf": cut("cut.pdf", lambda p: _pdf(p, ["page one", "page two"])),
+        "truncated-heic": cut("cut.heic", lambda p: _heic(p, (800, 600))),
+        "truncated-avif": cut("cut.avif", lambda p: _heic(p, (800, 600))),
         "encrypted-pdf": lambda folder: _encrypted_pdf(folder / "locked.pdf"),
         "pdf-2000-pages": lambda folder: _pdf(
             folder / "long.pdf", [f"page {i}" for i in range(2000)]

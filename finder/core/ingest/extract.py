@@ -20,10 +20,19 @@ from finder.core.ingest.budget import Budget
 from finder.core.ingest.errors import ExtractCancelled, ExtractError
 from finder.core.ingest.html import html_text
 from finder.core.ingest.office import docx_text, odf_text, pptx_slides
+from finder.core.ingest.photo_formats import (
+    PHOTO_SUFFIXES,
+    is_raw,
+    needs_heif,
+    open_heif_support,
+    open_raw,
+)
 from finder.core.ingest.rtf import rtf_text
 from finder.core.types import FileKind, Passage
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", *PHOTO_SUFFIXES}
+)
 DOCUMENT_SUFFIXES = frozenset(
     {".txt", ".md", ".markdown", ".pdf", ".html", ".htm", ".docx", ".pptx", ".odt", ".odp", ".rtf"}
 )
@@ -79,17 +88,13 @@ def kind_of(path: Path) -> FileKind | None:
 def load_image(path: Path | str, size: int = DECODE_SIZE) -> Image.Image:
     """Decode an image to RGB, upright (EXIF), reduced so its short side is >= `size`."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                check_dimensions(img.width, img.height)
-                if img.format == "JPEG":
-                    # DCT scaling: decoding at 1/2..1/8 size is several times faster.
-                    img.draft("RGB", (size, size))
-                img.seek(0)  # first frame of GIF/animated WebP/multi-page TIFF
-                orientation = img.getexif().get(_ORIENTATION)
-                img.load()
-                rgb = _to_rgb(_reduced(img, size))
+        if is_raw(path):  # (turned upright by rawpy)
+            rgb, orientation = open_raw(path, MAX_IMAGE_PIXELS), None
+            check_dimensions(rgb.width, rgb.height)
+        else:
+            if needs_heif(path):
+                open_heif_support()
+            rgb, orientation = _decoded(path, size)
     except ExtractError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -116,6 +121,22 @@ def load_image(path: Path | str, size: int = DECODE_SIZE) -> Image.Image:
     if orientation in _TRANSPOSE:
         rgb = rgb.transpose(_TRANSPOSE[orientation])
     return rgb
+
+
+def _decoded(path: Path | str, size: int) -> tuple[Image.Image, int | None]:
+    """Pillow's decode of `path` reduced for `size`, in RGB, and its EXIF orientation."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with Image.open(path) as img:
+            check_dimensions(img.width, img.height)
+            if img.format == "JPEG":
+                # DCT scaling: decoding at 1/2..1/8 size is several times faster.
+                img.draft("RGB", (size, size))
+            img.seek(0)  # first frame of GIF/animated WebP/multi-page TIFF
+            orientation = img.getexif().get(_ORIENTATION)
+            img.load()
+            turned = orientation if isinstance(orientation, int) else None
+            return _to_rgb(_reduced(img, size)), turned
 
 
 def check_dimensions(width: int, height: int) -> None:

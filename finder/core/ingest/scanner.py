@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from finder.core.ingest.extract import kind_of
+from finder.core.ingest.photo_formats import is_raw, paired_raws, shown_partner
 from finder.core.types import FileKind
 
 # Folders that hold no user content, or content the user did not put there.
@@ -70,7 +71,8 @@ def scan(root: Path, skipped: list[SkippedPath] | None = None) -> Iterator[Scann
             if skipped is not None:
                 skipped.append(SkippedPath(folder, _closed_reason(exc), unlistable=True))
             continue
-        yield from found
+        paired = paired_raws(f.path for f in found)  # one photo: its JPEG is read
+        yield from (f for f in found if f.path not in paired)
 
 
 class _ClosedFolder(Exception):
@@ -188,7 +190,7 @@ def scan_subtree(
         yield from scan(sub, skipped)
         return
     kind = kind_of(sub)
-    if kind is None:
+    if kind is None or (is_raw(sub) and shown_partner(str(sub)) is not None):
         return
     try:
         st = os.stat(sub)  # symlinked files are followed, as in scan()
