@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from finder import __version__
 from finder.core.library import Library
 from finder.mcp.tools import EXPECTED_ERRORS, MAX_K, Answer, FinderTools, ToolInputError
 
@@ -69,7 +68,7 @@ READ_ONLY = ToolAnnotations.model_validate(
 
 def build_server(library: Library) -> FastMCP:
     tools = FinderTools(library)
-    server = FastMCP("finder", instructions=INSTRUCTIONS, version=__version__)
+    server = FastMCP("finder", instructions=INSTRUCTIONS)
 
     def search(query: str, kind: Kind = "all", k: Count = 10) -> Annotated[CallToolResult, Results]:
         """Search the user's photos and documents by what they show or say."""
