@@ -117,6 +117,7 @@ class FilterState(QObject):
     def set_sort(self, sort: Sort) -> None:
         if sort is not self.chosen.sort:
             self.chosen = dataclasses.replace(self.chosen, sort=sort)
+            self.controller.results.keep_order = sort is not Sort.RELEVANCE  # dates, not levels
             self._changed_by_person()
 
     def cycle_sort(self) -> None:

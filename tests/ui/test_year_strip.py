@@ -11,6 +11,7 @@ from PySide6.QtGui import QKeySequence
 
 from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.search.filters import Filters, Sort
+from finder.core.types import FileKind, SearchResult
 from finder.ui.views.year_strip import SORT_SHORTCUT
 from tests.ui.filter_fakes import searching, wait_for_search
 
@@ -106,3 +107,19 @@ def test_the_sort_box_and_its_shortcut_order_the_results(
     wait_for_search(qtbot, searches, 4)
     assert searches.last_filters.sort is Sort.RELEVANCE and box.currentText() == "Relevance"
     assert window.filter_bar.isHidden()  # the sort is no chip
+
+
+def test_sorted_by_date_the_grid_keeps_the_order_and_folds_only_the_tail(
+    make_window, tiny_embedder: ClipEmbedder, qtbot
+) -> None:  # type: ignore[no-untyped-def]
+    window, controller = make_window(tiny_embedder)
+    newest_weak = SearchResult("/p/2021.jpg", FileKind.PHOTO, 0.2, match="weak")
+    older_strong = SearchResult("/p/2019.jpg", FileKind.PHOTO, 0.4, match="strong")
+    unrelated = SearchResult("/p/2018.jpg", FileKind.PHOTO, 0.1, match="tail")
+    answer = [newest_weak, older_strong, unrelated]
+    controller.results.set_results(answer)
+    assert controller.results.results() == [older_strong, newest_weak]  # by relevance
+    controller.filters.set_sort(Sort.DATE)
+    controller.results.set_results(answer)
+    assert controller.results.results() == [newest_weak, older_strong]
+    assert controller.results.folded_count() == 1

@@ -72,6 +72,8 @@ class ResultsModel(QAbstractListModel):
         # Whether the rows answer the same question as before (a refresh after indexing):
         # the view then keeps its place instead of starting at the top.
         self.same_question = False
+        # The results come sorted by date: keep their order (only the tail is folded).
+        self.keep_order = False
         self._results: list[SearchResult] = []  # the rows shown
         self._folded: list[SearchResult] = []  # behind the "Show N weaker matches" row
         self._duplicate_names: set[str] = set()
@@ -83,7 +85,7 @@ class ResultsModel(QAbstractListModel):
 
     def set_results(self, results: list[SearchResult], *, same_question: bool = False) -> None:
         results = list(results)
-        if self.fold_weaker:
+        if self.fold_weaker and not self.keep_order:
             results.sort(key=lambda r: LEVEL_ORDER.get(r.match, 1))  # stable: keeps ranks
         self.beginResetModel()
         self.same_question = same_question
