@@ -54,21 +54,28 @@ def build_parser() -> argparse.ArgumentParser:
         prog="finder", description="Find photos and documents by description or by example image."
     )
     parser.add_argument("--version", action="version", version=f"finder {__version__}")
+    # The model and the data dir may come before the command (finder --model DIR index F)
+    # or after it; after it (SUPPRESS: unset, so the one before is kept) wins.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--data-dir",
-        help="where the index lives (default: $FINDER_DATA_DIR, else the user data dir)",
-    )
-    common.add_argument(
-        "--model",
-        help="open_clip model name, or path to a model-config JSON "
-        "(default: $FINDER_MODEL, else ViT-B-32)",
-    )
-    common.add_argument(
-        "--pretrained",
-        help="pretrained tag, checkpoint file, or 'none' for "
-        "random weights (tests only) (default: $FINDER_PRETRAINED)",
-    )
+    for where, default in ((parser, None), (common, argparse.SUPPRESS)):
+        where.add_argument(
+            "--data-dir",
+            default=default,
+            help="where the index lives (default: $FINDER_DATA_DIR, else the user data dir)",
+        )
+        where.add_argument(
+            "--model",
+            default=default,
+            help="a model folder (ONNX Runtime, no torch: `finder models export`), an "
+            "open_clip model name, or path to a model-config JSON "
+            "(default: $FINDER_MODEL, else ViT-B-32)",
+        )
+        where.add_argument(
+            "--pretrained",
+            default=default,
+            help="pretrained tag, checkpoint file, or 'none' for "
+            "random weights (tests only) (default: $FINDER_PRETRAINED)",
+        )
     common.add_argument(
         "--precision",
         choices=PRECISIONS,

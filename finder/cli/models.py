@@ -1,5 +1,5 @@
-"""`finder model` (info, download) and `finder models` (list, use, download, delete):
-choosing the model.
+"""`finder model` (info, download) and `finder models` (list, use, download, export,
+delete): choosing the model.
 
 The chosen and the active model live in data_dir/models.json (finder.core.models.switching);
 --model/--pretrained (or FINDER_MODEL/FINDER_PRETRAINED) override them for one command.
@@ -27,15 +27,17 @@ from finder.cli.common import (
 from finder.core.model_shelf import (
     ModelInUseError,
     StandaloneModel,
+    export_model,
     plan_weights_download,
     weights_on_disk,
 )
 from finder.core.models import catalogue
+from finder.core.models.export import UnsupportedModelError
 from finder.core.models.spec import ModelSpec, ModelUnavailableError
 from finder.core.models.weights import DownloadError
 from finder.core.types import SwitchOutcome
 
-EXPECTED_ERRORS = (DownloadError, ModelInUseError)
+EXPECTED_ERRORS = (DownloadError, ModelInUseError, UnsupportedModelError)
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -71,6 +73,15 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     q.add_argument("name")
     q.add_argument("--pretrained", dest="use_pretrained")
     q = actions.add_parser(
+        "export",
+        parents=[late],
+        help="write a model folder for --model DIR (needs finder[torch]): any open_clip "
+        "model or checkpoint, checked against torch first",
+    )
+    q.add_argument("name", help="catalogue name, name@tag, or a model-config JSON")
+    q.add_argument("folder", help="the folder to write (new or empty)")
+    q.add_argument("--pretrained", dest="use_pretrained", help="pretrained tag or checkpoint")
+    q = actions.add_parser(
         "delete", parents=[late], help="delete a model's vectors and index (not the active one)"
     )
     q.add_argument("key", help="the model's key, as `finder models` shows it")
@@ -102,6 +113,8 @@ def cmd_models(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
         return _use(args, spec, out, err)
     if action == "download":
         return _download(args, out, err)
+    if action == "export":
+        return _export(args, out, err)
     if action == "delete":
         return _delete(args, spec, out)
     return _list(args, spec, out)
@@ -298,6 +311,21 @@ def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         path = plan.run(progress=DownloadBar(err), cancel=cancel)
     print(f"Weights at {path}", file=out)
     return 0
+
+
+def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    spec = parse_model(args.name, args.use_pretrained)
+    folder = Path(args.folder).expanduser().resolve()
+    print(f"Exporting {spec.describe()} to {folder}...", file=err, flush=True)
+    cancel = threading.Event()
+    with interrupt_sets(cancel):
+        written, cosine = export_model(spec, folder, hub=args.hub, progress=DownloadBar(err))
+    print(
+        f"{spec.describe()}: model folder {written} (cosine {cosine:.6f} against torch); "
+        f"use it with `finder --model {written} ...`",
+        file=out,
+    )
+    return EXIT_OK
 
 
 def _delete(args: argparse.Namespace, spec: ModelSpec, out: TextIO) -> int:

@@ -8,22 +8,27 @@ rest is reached through Library.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from finder.core.models.availability import missing_weights
 from finder.core.models.catalogue import CatalogModel
 from finder.core.models.embedder import Embedder
-from finder.core.models.export import export_dir
+from finder.core.models.export import export_dir, export_to
+from finder.core.models.ready import find_ready, plan_ready_download
 from finder.core.models.spec import ModelSpec, ModelUnavailableError
 from finder.core.models.switching import cancel_switch, load_state
-from finder.core.models.torch_runtime import ClipEmbedder
+from finder.core.models.torch_runtime import TORCH_MISSING, ClipEmbedder, torch_installed
 from finder.core.models.weights import (
+    DownloadError,
     DownloadPlan,
     DownloadProgress,
     Hub,
+    WeightsSource,
     find_weights,
     plan_download,
 )
@@ -44,15 +49,61 @@ class ModelInUseError(Exception):
 # -- weights ---------------------------------------------------------------------------------
 
 
+def _spec(entry: CatalogModel) -> ModelSpec:
+    return ModelSpec(entry.name, entry.pretrained)
+
+
 def weights_on_disk(entry: CatalogModel, hub: Hub | None = None) -> Path | None:
-    """Where a catalogue model's weights are in the hub's cache, if they are."""
-    return find_weights(entry.weights, (hub or Hub()).cache_dir)
+    """Where a catalogue model is in the hub's cache (its ready export, else its torch
+    weights), if it is."""
+    cache_dir = (hub or Hub()).cache_dir
+    return find_ready(_spec(entry), cache_dir) or find_weights(entry.weights, cache_dir)
 
 
 def plan_weights_download(entry: CatalogModel, hub: Hub | None = None) -> DownloadPlan:
-    """What downloading a catalogue model fetches (sized first); `.run()` fetches it.
-    Raises DownloadError (offline, unknown repo) with the reason."""
-    return plan_download(entry.weights, hub or Hub())
+    """What downloading a catalogue model fetches (sized first); `.run()` fetches it:
+    its ready ONNX export when one is published, else its torch weights (exported for
+    ONNX Runtime once loaded). Raises DownloadError (offline, unknown repo) with the
+    reason."""
+    return plan_model_download(_spec(entry), entry.weights, hub or Hub())
+
+
+def plan_model_download(spec: ModelSpec, weights: WeightsSource, hub: Hub) -> DownloadPlan:
+    ready = plan_ready_download(spec, hub)
+    if ready is not None:
+        return ready
+    if not torch_installed():
+        raise DownloadError(
+            f"no ready ONNX model of {spec.describe()} is published, and {TORCH_MISSING}"
+        )
+    return plan_download(weights, hub)
+
+
+def export_model(
+    spec: ModelSpec,
+    folder: Path,
+    *,
+    hub: Hub | None = None,
+    progress: DownloadCallback | None = None,
+) -> tuple[Path, float]:
+    """Write `spec` (any open_clip model or checkpoint, loaded with torch; a tag's
+    weights are downloaded first when missing) into a new model folder, checked against
+    torch first; the folder and the cosine it reached. Needs the torch extra
+    (ModelUnavailableError says so); UnsupportedModelError says why a model cannot be."""
+    embedder = ClipEmbedder(spec, precision="fp32", hub=hub)
+    try:
+        if can_download(spec) and missing_weights(embedder):
+            embedder.download(progress=progress)
+        written = export_to(embedder, folder)
+    finally:
+        embedder.close()
+    return written, cosine_of(written)
+
+
+def cosine_of(folder: Path) -> float:
+    """The cosine against torch a finder export reached (its finder.json)."""
+    meta = json.loads((folder / "finder.json").read_text(encoding="utf-8"))
+    return float(meta.get("cosine_vs_torch", 0.0))
 
 
 def can_download(spec: ModelSpec | None) -> bool:
@@ -63,8 +114,8 @@ def can_download(spec: ModelSpec | None) -> bool:
 def runtime_of(embedder: Embedder) -> RuntimeInfo:
     """How a model runs: its arithmetic and runtime, and a line saying so."""
     backend = getattr(embedder, "backend", "")
-    if backend == "onnxruntime":
-        detail = "fp32 (ONNX Runtime)"
+    if backend == "onnxruntime":  # its arithmetic, and why (int8: the check's figures)
+        detail = f"{embedder.precision_in_use} ({embedder.precision_reason})"  # type: ignore[attr-defined]
     elif not isinstance(embedder, ClipEmbedder):
         detail = "fp32"
     else:
@@ -99,8 +150,9 @@ class StandaloneModel:
         progress: DownloadCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> str:
-        """Its weights, downloaded unless they are on disk; their path."""
-        return self._embedder.download(progress=progress, cancel=cancel)
+        """It, downloaded unless it is on disk (its ready export when one is published,
+        else its weights); their path."""
+        return download_model(self._embedder, progress=progress, cancel=cancel)
 
 
 def download_model(
@@ -109,9 +161,14 @@ def download_model(
     progress: DownloadCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> str:
-    """Download the weights of a model that is not on disk yet; their path."""
+    """Download a model that is not on disk yet (its ready export when one is published,
+    else its weights); their path."""
     if not isinstance(embedder, ClipEmbedder):  # an ONNX export runs from its own files
         raise ModelUnavailableError(f"{embedder.description} has no weights to download")
+    if can_download(embedder.spec):
+        ready = plan_ready_download(embedder.spec, embedder.hub)
+        if ready is not None:
+            return str(ready.run(progress, cancel))
     return embedder.download(progress=progress, cancel=cancel)
 
 

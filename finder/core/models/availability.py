@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from finder.core.models import catalogue
 from finder.core.models.embedder import Embedder
-from finder.core.models.torch_runtime import ClipEmbedder
+from finder.core.models.ready import find_ready
+from finder.core.models.torch_runtime import TORCH_MISSING, ClipEmbedder, torch_installed
 from finder.core.models.weights import find_weights, weights_location
 
 
@@ -19,6 +20,16 @@ def missing_weights(embedder: Embedder) -> str | None:
     if not isinstance(embedder, ClipEmbedder) or embedder.loaded:
         return None
     spec = embedder.spec
+    cache_dir = embedder.hub.cache_dir
+    if find_ready(spec, cache_dir) is not None:
+        return None
+    if not torch_installed():
+        if spec.pretrained and spec.checkpoint_file is None:
+            return (
+                f"{spec.describe()} is not on disk: no ready ONNX model of it in the "
+                f"Hugging Face cache {cache_dir or 'default'}"
+            )
+        return TORCH_MISSING
     if spec.pretrained is None:
         return None
     checkpoint = spec.checkpoint_file
@@ -27,7 +38,6 @@ def missing_weights(embedder: Embedder) -> str | None:
     entry = catalogue.find(spec.name, spec.pretrained)
     if entry is None:
         return None
-    cache_dir = embedder.hub.cache_dir
     if find_weights(entry.weights, cache_dir) is not None:
         return None
     return (

@@ -1,10 +1,12 @@
-"""The one-time export of a torch model's two towers for ONNX Runtime, and where it lives.
+"""Exporting a torch model's two towers for ONNX Runtime, into a model folder
+(finder.core.models.model_folder: the layout of the ready exports on the hub).
 
 Only OpenAI-style open_clip CLIPs qualify (causal text tower, default BPE tokenizer,
-standard resize/crop); others keep the torch path. An export is a derived copy in the
-data dir (data_dir/onnx/<hash of the key>), written to a temporary folder and renamed
-into place, and checked against torch (cosine >= MIN_COSINE) before it is kept.
-torch and open_clip are imported inside `export`, never at import time.
+standard resize/crop); others keep the torch path. The data dir keeps one derived copy
+per model (data_dir/onnx/<hash of the key>), made once after the model is loaded with
+torch; `finder models export MODEL DIR` writes the same folder anywhere. Either is
+written to a temporary folder, checked against torch (cosine >= MIN_COSINE) and only
+then renamed into place. torch and open_clip are imported inside `export_to`.
 """
 
 from __future__ import annotations
@@ -23,23 +25,26 @@ import numpy as np
 
 from finder.core.models.embedder import normalise
 from finder.core.models.image_prep import PreprocessConfig
+from finder.core.models.model_folder import (
+    CLIP_VOCAB,
+    CONFIG,
+    META,
+    PREPROCESS,
+    TEXTUAL,
+    VISUAL,
+    is_model_folder,
+)
 from finder.core.models.onnx_runtime import OnnxEmbedder
 from finder.core.models.spec import ModelSpec
-from finder.core.models.tokenizer import ClipTokenizer
+from finder.core.models.tokenizer import default_vocab_path
 from finder.core.models.torch_runtime import ClipEmbedder
 
 log = logging.getLogger(__name__)
 
 EXPORT_DIR = "onnx"
-FORMAT = 1  # bump when the files or their meaning change: old exports are redone
+FORMAT = 2  # bump when the files or their meaning change: old exports are redone
 MIN_COSINE = 0.9999  # ONNX Runtime against torch, at export
-EXPORT_FILES = (
-    "visual.onnx",
-    "text.onnx",
-    "token_embedding.npy",
-    "positional_embedding.npy",
-    "meta.json",
-)
+CHECK_TEXTS = ["a photo of a dog", "an invoice from the hardware store, 2023"]
 
 
 def export_dir(data_dir: Path, spec: ModelSpec | str) -> Path:
@@ -52,14 +57,12 @@ def find_export(data_dir: Path, spec: ModelSpec) -> Path | None:
     """The export of this model's weights, if complete and of this format."""
     folder = export_dir(data_dir, spec)
     try:
-        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        meta = json.loads((folder / META).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if meta.get("format") != FORMAT or meta.get("key") != spec.key:
         return None
-    if not all((folder / name).is_file() for name in EXPORT_FILES):
-        return None
-    return folder
+    return folder if is_model_folder(folder) else None
 
 
 def marked_unsupported(data_dir: Path, spec: ModelSpec) -> bool:
@@ -81,92 +84,86 @@ class UnsupportedModelError(Exception):
 
 
 def export(embedder: ClipEmbedder, data_dir: Path) -> Path:
-    """Export a loaded torch model's towers; returns the folder. Written to a temporary
-    folder and renamed into place, so a killed process leaves no half export."""
-    import torch
-
-    embedder.load()
-    model = embedder.torch_model
-    spec = embedder.spec
-    tokenizer_cfg = _tokenizer_config(embedder)
-    prep = PreprocessConfig.from_open_clip(model.visual.preprocess_cfg)
-    if not embedder.encodes_short_text:
-        raise UnsupportedModelError("its text tower is not an OpenAI-style causal one")
-    if next(model.parameters()).dtype != torch.float32:
-        raise UnsupportedModelError("only fp32 weights are exported")
-
-    final = export_dir(data_dir, spec)
+    """Export a loaded torch model into the data dir's copy; returns the folder."""
+    final = export_dir(data_dir, embedder.spec)
     final.parent.mkdir(parents=True, exist_ok=True)
     # Left by a process that quit mid-export (exports are made by the data dir's one
     # writer, so none is in progress now).
     for stale in final.parent.glob(".export-*"):
         shutil.rmtree(stale, ignore_errors=True)
+    return export_to(embedder, final, replace=True)
+
+
+def export_to(embedder: ClipEmbedder, final: Path, *, replace: bool = False) -> Path:
+    """Write a model folder of `embedder` at `final` (which must not exist unless
+    `replace`): written beside it, checked against torch, then renamed into place, so a
+    killed process leaves no half folder. UnsupportedModelError says why not."""
+    import torch
+
+    embedder.load()
+    model = embedder.torch_model
+    spec = embedder.spec
+    text_cut = _text_cut(embedder)
+    prep = PreprocessConfig.from_open_clip(model.visual.preprocess_cfg)
+    if next(model.parameters()).dtype != torch.float32:
+        raise UnsupportedModelError("only fp32 weights are exported")
+    if final.exists() and not replace and any(final.iterdir()):
+        raise FileExistsError(f"{final} exists and is not empty: choose a new folder")
+    final.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=final.parent))
     try:
+        (work / "visual").mkdir()
+        (work / "textual").mkdir()
         size = prep.size
         pixels = torch.randn(2, 3, size[0], size[1])
-        tokens = torch.as_tensor(
-            ClipTokenizer(context_length=tokenizer_cfg["context_length"])(
-                ["a photo of a dog", "an invoice from the hardware store, 2023"]
-            )
-        )
+        # Traced on rows cut after their last real token, as the runtime feeds them:
+        # the graph takes any length.
+        tokens = torch.as_tensor(embedder.torch_tokenizer(CHECK_TEXTS))
+        tokens = tokens[:, : int(tokens.argmax(dim=-1).max()) + 1]
         # Exported with autograd on: under no_grad nn.MultiheadAttention takes a fused
         # fast path that has no ONNX form.
         with torch.inference_mode(False), torch.enable_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the exporter's deprecation/tracer notes
-            visual, text_core = _towers(model)
+            visual, textual = _towers(model, text_cut)
             torch.onnx.export(
                 visual,
                 (pixels,),
-                str(work / "visual.onnx"),
-                input_names=["pixels"],
-                output_names=["features"],
-                dynamic_axes={"pixels": {0: "batch"}, "features": {0: "batch"}},
+                str(work / VISUAL),
+                input_names=["image"],
+                output_names=["embedding"],
+                dynamic_axes={"image": {0: "batch"}, "embedding": {0: "batch"}},
                 dynamo=False,
                 opset_version=17,
             )
-            x, mask, eot = _text_inputs_torch(model, tokens)
             torch.onnx.export(
-                text_core,
-                (x, mask, eot),
-                str(work / "text.onnx"),
-                input_names=["x", "mask", "eot"],
-                output_names=["features"],
-                dynamic_axes={
-                    "x": {0: "batch", 1: "length"},
-                    "mask": {0: "length", 1: "length_"},
-                    "eot": {0: "batch"},
-                    "features": {0: "batch"},
-                },
+                textual,
+                (tokens,),
+                str(work / TEXTUAL),
+                input_names=["text"],
+                output_names=["embedding"],
+                dynamic_axes={"text": {0: "batch", 1: "length"}, "embedding": {0: "batch"}},
                 dynamo=False,
                 opset_version=17,
-            )
-            np.save(
-                work / "token_embedding.npy", model.token_embedding.weight.detach().float().numpy()
-            )
-            np.save(
-                work / "positional_embedding.npy",
-                model.positional_embedding.detach().float().numpy(),
             )
         with torch.inference_mode():
             reference_images = model.encode_image(pixels).float().numpy()
-            reference_texts = embedder.encode_texts_uncached(
-                ["a photo of a dog", "an invoice from the hardware store, 2023"]
-            )
-        meta = {
+            reference_texts = embedder.encode_texts_uncached(CHECK_TEXTS)
+        shutil.copyfile(default_vocab_path(), work / CLIP_VOCAB)
+        config = _model_config(spec)
+        config["embed_dim"] = int(reference_images.shape[1])
+        _write_json(work / CONFIG, config)
+        _write_json(work / PREPROCESS, prep.to_json())
+        meta: dict[str, Any] = {
             "format": FORMAT,
             "key": spec.key,
+            "name": spec.name,
             "model": spec.describe(),
-            "dim": int(reference_images.shape[1]),
-            "preprocess": prep.to_json(),
-            "tokenizer": tokenizer_cfg,
+            "text_cut": text_cut,
         }
-        (work / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        _write_json(work / META, meta)
         check = OnnxEmbedder(spec, work)
         images = check.encode_images(list(pixels.numpy()))
-        texts = check.encode_texts_uncached(
-            ["a photo of a dog", "an invoice from the hardware store, 2023"]
-        )
+        texts = check.encode_texts_uncached(CHECK_TEXTS)
         check.close()
         cosine = min(
             float(np.min(np.sum(normalise(reference_images) * images, axis=1))),
@@ -177,7 +174,7 @@ def export(embedder: ClipEmbedder, data_dir: Path) -> Path:
                 f"ONNX Runtime embeds with cosine {cosine:.5f} against torch"
             )
         meta["cosine_vs_torch"] = round(cosine, 6)
-        (work / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        _write_json(work / META, meta)
         if final.exists():
             shutil.rmtree(final)
         os.replace(work, final)
@@ -187,7 +184,24 @@ def export(embedder: ClipEmbedder, data_dir: Path) -> Path:
     return final
 
 
-def _tokenizer_config(embedder: ClipEmbedder) -> dict[str, Any]:
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, indent=2), encoding="utf-8")
+
+
+def _model_config(spec: ModelSpec) -> dict[str, Any]:
+    """open_clip's config of the model (embed_dim, vision_cfg, text_cfg)."""
+    import open_clip
+
+    if spec.config_path is not None:
+        open_clip.add_model_config(spec.config_path)
+    config = open_clip.get_model_config(spec.name)
+    copy: dict[str, Any] = json.loads(json.dumps(config or {}))  # plain, JSON-ready
+    return copy
+
+
+def _text_cut(embedder: ClipEmbedder) -> dict[str, Any]:
+    """How the runtime cuts token rows (the text graph takes any length); raises
+    UnsupportedModelError for a tokenizer or text tower the export does not cover."""
     from open_clip.tokenizer import SimpleTokenizer
 
     tokenizer = embedder.torch_tokenizer
@@ -195,24 +209,16 @@ def _tokenizer_config(embedder: ClipEmbedder) -> dict[str, Any]:
         raise UnsupportedModelError(
             f"its tokenizer ({type(tokenizer).__name__}) is not the default CLIP one"
         )
+    if not embedder.encodes_short_text:
+        raise UnsupportedModelError("its text tower is not an OpenAI-style causal one")
     model = embedder.torch_model
     return {
-        "context_length": int(tokenizer.context_length),
         "pool": str(model.text_pool_type),
         "eos_id": int(getattr(model, "text_eos_id", 0) or tokenizer.eot_token_id),
     }
 
 
-def _text_inputs_torch(model: Any, tokens: Any) -> tuple[Any, Any, Any]:
-    import torch
-
-    eot = tokens.argmax(dim=-1)
-    length = int(eot.max()) + 1
-    x = model.token_embedding(tokens[:, :length]) + model.positional_embedding[:length]
-    return x, model.attn_mask[:length, :length].clone(), eot.to(torch.int64)
-
-
-def _towers(model: Any) -> tuple[Any, Any]:
+def _towers(model: Any, text_cut: dict[str, Any]) -> tuple[Any, Any]:
     """The two exported graphs as torch modules (defined here: torch is imported late)."""
     import torch
 
@@ -221,22 +227,30 @@ def _towers(model: Any) -> tuple[Any, Any]:
             super().__init__()
             self.model = model
 
-        def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-            features: torch.Tensor = self.model.encode_image(pixels)
+        def forward(self, image: torch.Tensor) -> torch.Tensor:
+            features: torch.Tensor = self.model.encode_image(image)
             return features
 
-    class TextCore(torch.nn.Module):
-        """open_clip's CLIP.encode_text after the embedding lookup (done in numpy)."""
+    class Textual(torch.nn.Module):
+        """open_clip's CLIP.encode_text over the rows' own length (any, up to the
+        context), pooled at the end-of-text token as `text_cut` says."""
 
         def __init__(self) -> None:
             super().__init__()
             self.model = model
 
-        def forward(self, x: torch.Tensor, mask: torch.Tensor, eot: torch.Tensor) -> torch.Tensor:
+        def forward(self, text: torch.Tensor) -> torch.Tensor:
+            length = text.shape[1]
+            x = model.token_embedding(text) + model.positional_embedding[:length]
+            mask = model.attn_mask[:length, :length]
             for block in model.transformer.resblocks:
                 x = x + block.ls_1(_attention(block, block.ln_1(x), mask))
                 x = x + block.ls_2(block.mlp(block.ln_2(x)))
             x = model.ln_final(x)
+            if text_cut["pool"] == "argmax":
+                eot = text.argmax(dim=-1)
+            else:
+                eot = (text == text_cut["eos_id"]).int().argmax(dim=-1)
             x = x[torch.arange(x.shape[0]), eot]
             projection = model.text_projection
             features: torch.Tensor = (
@@ -253,7 +267,7 @@ def _towers(model: Any) -> tuple[Any, Any]:
         raise UnsupportedModelError("its text tower has custom attention blocks")
     # In eval mode: the exporter puts a module back in the mode it found it in, children
     # included, and a new module is in training mode (BatchNorm would then drift).
-    return Visual().eval(), TextCore().eval()
+    return Visual().eval(), Textual().eval()
 
 
 def _attention(block: Any, x: Any, mask: Any) -> Any:

@@ -1,18 +1,18 @@
 """Run a CLIP model with ONNX Runtime, without torch in the process.
 
 Eager PyTorch spends most of a short text query in per-operator overhead, and importing
-torch + open_clip + torchvision costs ~730 MB before any weights. So once a model has
-been loaded with torch, its two towers are exported (finder.core.models.export, once per
-model, a few seconds) and later starts run them with ONNX Runtime (`OnnxEmbedder`),
-which finder already ships for OCR. Measured for ViT-B-32 on 2 quiet cores without
-native bf16: a text query 13-16 ms against 33-50 ms, the image tower 15.6-17.4 images/s
-against 18.4, the app idle in 331 MB against 1,504 MB; embeddings agree with torch to
-cosine >= 0.9999 (checked at export; the export is discarded otherwise).
+torch + open_clip + torchvision costs ~730 MB before any weights. So a model runs from a
+model folder (finder.core.models.model_folder) with ONNX Runtime (`OnnxEmbedder`), which
+finder already ships for OCR: a ready export downloaded from the hub, a folder of one's
+own, or the export finder makes once of a model it loaded with torch. Measured for
+ViT-B-32 on 2 quiet cores without native bf16: a text query 13-16 ms against 33-50 ms,
+the image tower 15.6-17.4 images/s against 18.4, the app idle in 331 MB against 1,504
+MB; embeddings agree with torch to cosine >= 0.9999 (checked at export; the export is
+discarded otherwise).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import threading
@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from finder.core.models.embedder import SpecEmbedder, normalise
-from finder.core.models.image_prep import PreprocessConfig, preprocess
+from finder.core.models.image_prep import preprocess
+from finder.core.models.json_tokenizer import JsonTokenizer
+from finder.core.models.model_folder import TEXTUAL, VISUAL, FolderModel, read_folder
 from finder.core.models.query_cache import QUERY_CACHE_SIZE, QueryCache
 from finder.core.models.spec import ModelSpec, ModelUnavailableError
 from finder.core.models.tokenizer import ClipTokenizer
@@ -40,22 +42,31 @@ class _Sessions:
 
 
 class OnnxEmbedder(SpecEmbedder):
-    """An exported model run by ONNX Runtime; the same vectors (and key) as torch's."""
+    """A model folder (finder.core.models.model_folder) run by ONNX Runtime: finder's own
+    export (the same vectors and key as torch's), a ready export, or a person's folder.
+
+    owned: the folder is finder's derived copy in the data dir, removed when it does not
+    load (the next start exports it again); any other folder is never touched.
+    """
 
     backend = "onnxruntime"
 
     def __init__(
-        self, spec: ModelSpec, folder: Path, *, query_cache_size: int = QUERY_CACHE_SIZE
+        self,
+        spec: ModelSpec,
+        folder: Path,
+        *,
+        query_cache_size: int = QUERY_CACHE_SIZE,
+        owned: bool = False,
     ) -> None:
         self.spec = spec
         self.folder = folder
+        self.owned = owned
         self._lock = threading.Lock()
         self._sessions = _Sessions()
-        self._meta: dict[str, Any] | None = None
-        self._tokenizer: ClipTokenizer | None = None
-        self._prep: PreprocessConfig | None = None
-        self._token_embedding: np.ndarray | None = None
-        self._positional: np.ndarray | None = None
+        self._model: FolderModel | None = None
+        self._tokenizer: ClipTokenizer | JsonTokenizer | None = None
+        self._text_input: _Input | None = None
         self._cache = QueryCache(query_cache_size)
 
     @property
@@ -68,46 +79,44 @@ class OnnxEmbedder(SpecEmbedder):
 
     @property
     def loaded(self) -> bool:
-        return self._meta is not None
+        return self._model is not None
 
     @property
     def dim(self) -> int:
         self.load()
-        assert self._meta is not None
-        return int(self._meta["dim"])
+        assert self._model is not None
+        return self._model.dim
 
     def load(self) -> None:
         with self._lock:
-            if self._meta is not None:
+            if self._model is not None:
                 return
             try:
-                meta = json.loads((self.folder / "meta.json").read_text(encoding="utf-8"))
-                self._prep = PreprocessConfig.from_json(meta["preprocess"])
-                self._tokenizer = ClipTokenizer(
-                    context_length=int(meta["tokenizer"]["context_length"])
-                )
-                # Memory-mapped: only the rows of the words in use are read (the table
-                # is 100 MB for ViT-B-32).
-                self._token_embedding = np.load(self.folder / "token_embedding.npy", mmap_mode="r")
-                self._positional = np.load(self.folder / "positional_embedding.npy")
-                self._sessions.text = _session(self.folder / "text.onnx", prepack=True)
+                model = read_folder(self.folder)
+                self._tokenizer = model.tokenizer()
+                self._sessions.text = _session(self.folder / TEXTUAL, prepack=True)
+                self._text_input = _Input.of(self._sessions.text)
             except Exception as exc:  # noqa: BLE001 - ONNX Runtime has its own error types
                 raise self._damaged(exc) from exc
-            self._meta = meta
+            self._model = model
 
     def _visual(self) -> Any:
         self.load()
         with self._lock:
             if self._sessions.visual is None:  # loaded when first needed: queries are text
                 try:
-                    self._sessions.visual = _session(self.folder / "visual.onnx", prepack=False)
+                    self._sessions.visual = _session(self.folder / VISUAL, prepack=False)
                 except Exception as exc:  # noqa: BLE001 - as in load()
                     raise self._damaged(exc) from exc
             return self._sessions.visual
 
     def _damaged(self, exc: Exception) -> ModelUnavailableError:
-        """An export that does not load is our own derived copy: drop it, so the next
-        start runs the model with torch and exports it again."""
+        """A derived copy that does not load is dropped, so the next start runs the model
+        with torch and exports it again; a folder finder did not make is left alone."""
+        if not self.owned:
+            return ModelUnavailableError(
+                f"the model folder {self.folder} could not be loaded: {exc}"
+            )
         shutil.rmtree(self.folder, ignore_errors=True)
         return ModelUnavailableError(
             f"the ONNX Runtime copy of {self.description} could not be loaded ({exc}); it "
@@ -116,14 +125,15 @@ class OnnxEmbedder(SpecEmbedder):
 
     def preprocess(self, image: Image.Image) -> np.ndarray:
         self.load()
-        assert self._prep is not None
-        return preprocess(image, self._prep)
+        assert self._model is not None
+        return preprocess(image, self._model.preprocess)
 
     def encode_images(self, batch: Sequence[Any]) -> np.ndarray:
         if len(batch) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
+        session = self._visual()
         pixels = np.ascontiguousarray(np.stack([np.asarray(p, dtype=np.float32) for p in batch]))
-        return normalise(self._visual().run(None, {"pixels": pixels})[0])
+        return normalise(_run(session, _Input.of(session), pixels))
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts. A single text (a query) is answered from a small LRU cache."""
@@ -133,28 +143,50 @@ class OnnxEmbedder(SpecEmbedder):
         self.load()
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        assert self._tokenizer is not None and self._token_embedding is not None
-        assert self._positional is not None and self._meta is not None
+        assert self._tokenizer is not None and self._model is not None
+        assert self._text_input is not None
         tokens = self._tokenizer(list(texts))
-        if self._meta["tokenizer"]["pool"] == "argmax":
-            eot = tokens.argmax(axis=-1)  # the end-of-text token has the highest id
-        else:
-            eot = (tokens == self._meta["tokenizer"]["eos_id"]).argmax(axis=-1)
-        # Only up to the last real token: with a causal mask the padding cannot change
-        # the pooled feature (see torch_runtime._encode_text_short).
-        length = int(eot.max()) + 1
-        x = self._token_embedding[tokens[:, :length]] + self._positional[:length]
-        mask = np.triu(np.full((length, length), -np.inf, dtype=np.float32), 1)
-        features = self._sessions.text.run(
-            None, {"x": x.astype(np.float32), "mask": mask, "eot": eot.astype(np.int64)}
-        )[0]
-        return normalise(features)
+        cut = self._model.text_cut
+        if cut is not None:
+            # Only up to the last real token: with a causal mask the padding cannot
+            # change the pooled feature (see torch_runtime._encode_text_short).
+            if cut.get("pool") == "argmax":
+                eot = tokens.argmax(axis=-1)  # the end-of-text token has the highest id
+            else:
+                eot = (tokens == int(cut["eos_id"])).argmax(axis=-1)
+            tokens = tokens[:, : int(eot.max()) + 1]
+        return normalise(_run(self._sessions.text, self._text_input, tokens))
 
     def close(self) -> None:
         with self._lock:
             self._sessions = _Sessions()
-            self._meta = None
+            self._model = None
         self._cache.clear()
+
+
+@dataclass(frozen=True)
+class _Input:
+    """A graph's one input: its name, element type, and whether its batch is fixed at 1
+    (Immich's exports): such a graph is run one row at a time."""
+
+    name: str
+    dtype: Any
+    one_at_a_time: bool
+
+    @classmethod
+    def of(cls, session: Any) -> _Input:
+        spec = session.get_inputs()[0]
+        dtype = {"tensor(int32)": np.int32, "tensor(int64)": np.int64}.get(spec.type, np.float32)
+        return cls(spec.name, dtype, spec.shape[0] == 1)
+
+
+def _run(session: Any, graph_input: _Input, rows: np.ndarray) -> np.ndarray:
+    rows = np.ascontiguousarray(rows.astype(graph_input.dtype, copy=False))
+    if not graph_input.one_at_a_time:
+        return np.asarray(session.run(None, {graph_input.name: rows})[0])
+    return np.concatenate(
+        [session.run(None, {graph_input.name: rows[i : i + 1]})[0] for i in range(len(rows))]
+    )
 
 
 def _session(path: Path, *, prepack: bool) -> Any:

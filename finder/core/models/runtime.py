@@ -1,7 +1,9 @@
-"""Which runtime runs a model: ONNX Runtime once the model has been exported, else torch.
+"""Which runtime runs a model: ONNX Runtime from a model folder (one named with --model
+DIR, the data dir's export of the model, or its downloaded ready export), else torch.
 
-The setting (auto | torch | onnx): "auto" is ONNX once exported, unless the CPU has
-native bf16, where torch's bf16 path is the faster one.
+The setting (auto | torch | onnx): "auto" is ONNX when there is a folder, unless the CPU
+has native bf16, where torch's bf16 path is the faster one. Without torch installed,
+a folder always runs on ONNX Runtime.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from finder.core.models.export import (
     remember_unsupported,
 )
 from finder.core.models.onnx_runtime import OnnxEmbedder
+from finder.core.models.ready import find_ready
 from finder.core.models.spec import ModelSpec, ModelUnavailableError
-from finder.core.models.torch_runtime import ClipEmbedder
+from finder.core.models.torch_runtime import ClipEmbedder, torch_installed
 from finder.core.models.weights import Hub
 
 log = logging.getLogger(__name__)
@@ -48,19 +51,23 @@ def open_embedder(
     backend: str | None = None,
     hub: Hub | None = None,
 ) -> Embedder:
-    """The embedder a process should use for `spec`: ONNX Runtime when the model has been
-    exported and the setting allows it, else torch (ClipEmbedder, its weights looked up
+    """The embedder a process should use for `spec`: ONNX Runtime when the model has a
+    folder and the setting allows it, else torch (ClipEmbedder, its weights looked up
     and downloaded through `hub`)."""
+    if spec.folder is not None:
+        return OnnxEmbedder(spec, spec.folder)
     chosen = resolve_backend(backend)
     folder = find_export(data_dir, spec)
+    owned = folder is not None
+    if folder is None:
+        folder = find_ready(spec, (hub or Hub()).cache_dir)
     if chosen == "onnx" and folder is None:
         log.info("%s has no ONNX export yet: torch until it has one", spec.describe())
-    if (
-        folder is not None
-        and chosen != "torch"
-        and (chosen == "onnx" or resolve_precision(precision) == "fp32")
+    if folder is not None and (
+        not torch_installed()
+        or (chosen != "torch" and (chosen == "onnx" or resolve_precision(precision) == "fp32"))
     ):
-        return OnnxEmbedder(spec, folder)
+        return OnnxEmbedder(spec, folder, owned=owned)
     return ClipEmbedder(spec, precision=precision, hub=hub)
 
 
@@ -87,7 +94,7 @@ def optimise(embedder: Embedder, data_dir: Path, backend: str | None = None) -> 
     if not should_export(embedder, data_dir, backend):
         folder = find_export(data_dir, embedder.spec)
         return (
-            OnnxEmbedder(embedder.spec, folder)
+            OnnxEmbedder(embedder.spec, folder, owned=True)
             if folder is not None and resolve_backend(backend) != "torch"
             else embedder
         )
@@ -100,6 +107,6 @@ def optimise(embedder: Embedder, data_dir: Path, backend: str | None = None) -> 
     except Exception as exc:  # noqa: BLE001 - an exporter failure must not stop indexing
         log.warning("ONNX export of %s failed, staying on torch: %s", embedder.description, exc)
         return embedder
-    onnx_embedder = OnnxEmbedder(embedder.spec, folder)
+    onnx_embedder = OnnxEmbedder(embedder.spec, folder, owned=True)
     onnx_embedder.load()
     return onnx_embedder

@@ -1,4 +1,5 @@
-"""Which CLIP to use: a ModelSpec, resolved from a model name or config JSON and a tag.
+"""Which CLIP to use: a ModelSpec, resolved from a model name or config JSON and a tag,
+or from a model folder (finder.core.models.model_folder: ONNX Runtime, no torch).
 
 A spec's `key` names the weights, so the vectors of different models never mix. Only
 `resolve_model_spec` for a built-in model without a tag asks open_clip (imported then).
@@ -11,14 +12,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from finder.core.models.errors import ModelUnavailableError
+from finder.core.models.model_folder import folder_identity
+
+__all__ = ["ModelSpec", "ModelUnavailableError", "resolve_model_spec"]
+
 DEFAULT_MODEL = "ViT-B-32"
 DEFAULT_PRETRAINED = "laion2b_s34b_b79k"
 RANDOM_WEIGHTS = "none"
 CHECKPOINT_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin")
-
-
-class ModelUnavailableError(Exception):
-    """The model cannot be loaded; the message says which, where we looked and what to do."""
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,12 @@ class ModelSpec:
     name: str
     pretrained: str | None
     config_path: Path | None = None
+    folder: Path | None = None  # a model folder (--model DIR): runs on ONNX Runtime
+    folder_key: str = ""  # its key (model_folder.folder_identity)
 
     @property
     def is_random(self) -> bool:
-        return self.pretrained is None
+        return self.pretrained is None and self.folder is None
 
     @property
     def checkpoint_file(self) -> Path | None:
@@ -46,6 +50,8 @@ class ModelSpec:
     @property
     def key(self) -> str:
         """Identifies the weights, so vectors of different models never mix."""
+        if self.folder is not None:
+            return self.folder_key
         if self.pretrained is None:
             return f"{self.name}@random-seed0"
         ckpt = self.checkpoint_file
@@ -54,6 +60,8 @@ class ModelSpec:
         return f"{self.name}@{self.pretrained}"
 
     def describe(self) -> str:
+        if self.folder is not None:
+            return f"{self.name} (model folder {self.folder})"
         if self.pretrained is None:
             return f"{self.name} (random weights)"
         return f"{self.name} ({self.pretrained})"
@@ -64,13 +72,17 @@ def resolve_model_spec(model: str | None = None, pretrained: str | None = None) 
     finder.config) into a ModelSpec.
 
     model: an open_clip model name, or a path to an open_clip model-config JSON; None:
-    the default model.
+    the default model; or a model folder (its `pretrained` is ignored).
     pretrained: a tag, a checkpoint path, or "none" for random initialisation. When a
     config JSON is given without it, a checkpoint beside the JSON with the same base
     name is used.
     """
     model = model or DEFAULT_MODEL
     pretrained = pretrained or None
+    if Path(model).expanduser().is_dir():
+        folder = Path(model).expanduser().resolve()
+        name, key = folder_identity(folder)
+        return ModelSpec(name, None, folder=folder, folder_key=key)
     config_path: Path | None = None
     name = model
     if model.endswith(".json") or _looks_like_path(model):
@@ -108,7 +120,13 @@ def resolve_model_spec(model: str | None = None, pretrained: str | None = None) 
 
 def pretrained_tags(name: str) -> list[str]:
     """open_clip's pretrained tags for a model name (imports open_clip, and so torch)."""
-    import open_clip
+    try:
+        import open_clip
+    except ModuleNotFoundError as exc:
+        raise ModelUnavailableError(
+            f"name the weights of {name} (--pretrained TAG, or NAME@TAG): listing "
+            "open_clip's tags needs finder[torch]"
+        ) from exc
 
     return list(open_clip.list_pretrained_tags_by_model(name))
 

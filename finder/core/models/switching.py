@@ -35,13 +35,15 @@ STATE_VERSION = 1
 class ModelChoice:
     """A model as the user named it: what resolve_model_spec needs to rebuild the spec."""
 
-    model: str  # open_clip name, or path to a model-config JSON
+    model: str  # open_clip name, path to a model-config JSON, or a model folder
     pretrained: str  # tag, checkpoint path, or "none"
     key: str  # ModelSpec.key, which names its vectors and index
 
     @classmethod
     def of(cls, spec: ModelSpec) -> ModelChoice:
         model = str(spec.config_path) if spec.config_path is not None else spec.name
+        if spec.folder is not None:
+            model = str(spec.folder)
         return cls(model, spec.pretrained or "none", spec.key)
 
     def spec(self) -> ModelSpec:

@@ -7,6 +7,7 @@ cheap commands and the GUI window start without paying for them.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import logging
 import threading
 from collections.abc import Sequence
@@ -41,6 +42,17 @@ log = logging.getLogger(__name__)
 # (the indexer running beside it) every parallel region waits for a descheduled thread:
 # measured at load 5 on 2 cores, 90-170 ms with 1 thread against 800-1200 ms with 2.
 QUERY_THREADS = 1
+
+TORCH_MISSING = (
+    "this install has no torch: install finder[torch] (pip install 'finder[torch]') to load "
+    "a .pt/.safetensors checkpoint, run a model on torch or export one; or download a "
+    "ready model (`finder models download NAME`), or use a model folder (--model DIR)"
+)
+
+
+def torch_installed() -> bool:
+    """torch and open_clip can be imported (the `torch` extra); asked without importing."""
+    return all(importlib.util.find_spec(name) is not None for name in ("torch", "open_clip"))
 
 
 class ClipEmbedder(SpecEmbedder):
@@ -110,6 +122,8 @@ class ClipEmbedder(SpecEmbedder):
                 self._load_locked()
 
     def _load_locked(self) -> None:
+        if not torch_installed():
+            raise ModelUnavailableError(f"cannot load {self.spec.describe()}: {TORCH_MISSING}")
         import open_clip
         import torch
 
@@ -194,6 +208,8 @@ class ClipEmbedder(SpecEmbedder):
     ) -> str:
         """Download the weights of a pretrained tag unless they are on disk (weights.download,
         the one download path); with a catalogue model's tokenizer files. Their path."""
+        if not torch_installed():
+            raise ModelUnavailableError(f"cannot download {self.spec.describe()}: {TORCH_MISSING}")
         import open_clip
 
         spec = self.spec

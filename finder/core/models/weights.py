@@ -1,13 +1,20 @@
 """Model weights: where they are on disk (one lookup) and how they are fetched (one path).
 
 Every download (`finder model download`, `finder models download`, the app's Download
-buttons) goes through `plan_download` + `DownloadPlan.run`: plain urllib with HTTP Range
-requests, sized first, with progress, cancellable, resumable. It writes the cache layout
-huggingface_hub reads (models--org--name/blobs/<etag>, snapshots/<commit>/<file>,
-refs/main), so open_clip and `find_weights` find the files without the network
-afterwards. A cut or cancelled download leaves blobs/<etag>.incomplete, and the next
-attempt continues from its end. Offline (the setting, or the hub's host does not
-resolve) fails at once with a clear message.
+buttons; weights, ready exports and tokenizer files alike) goes through `plan_download`
+(or ready.plan_ready_download) + `DownloadPlan.run`, on huggingface_hub: sized first (a
+HEAD per file: `get_hf_file_metadata`, which follows the hub's redirects and sends the
+token), fetched by its `http_get` (Range requests, retries, the size check) into its
+cache layout (so open_clip and `find_weights` find the files without the network
+afterwards), with progress and cancel through its `tqdm_class` hook, and each file
+checked against the hub's size and, for large (LFS) files, its sha256.
+
+Why not `hf_hub_download` itself: since huggingface_hub 1.x (PR #4228) it downloads to a
+temporary file unique to the call and deletes it on any failure, so a cancelled or
+killed download starts again from zero (measured with 2.4.0: a cancel at 100 KB of 512
+KB left nothing). Here the partial file is blobs/<etag>.incomplete, as before, and the
+next attempt continues from its end. Offline (the setting, or
+the hub's host does not resolve) fails at once with a clear message.
 
 Settings come in as a `Hub` (finder.config builds it from HF_ENDPOINT, HF_HUB_CACHE,
 HF_HOME, XDG_CACHE_HOME and HF_HUB_OFFLINE); nothing here reads the environment.
@@ -15,21 +22,19 @@ HF_HOME, XDG_CACHE_HOME and HF_HUB_OFFLINE); nothing here reads the environment.
 
 from __future__ import annotations
 
-import http.client
+import hashlib
 import os
+import re
 import shutil
 import socket
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urljoin, urlparse
+from urllib.parse import urlparse
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
-CHUNK = 1 << 16
 TIMEOUT_S = 15.0
 # open_clip's file names for weights in a Hugging Face repo, preferred first.
 WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
@@ -157,6 +162,8 @@ def check_online(hub: Hub) -> None:
 
 # -- the download ---------------------------------------------------------------------------
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
 
 @dataclass(frozen=True)
 class RemoteFile:
@@ -164,7 +171,7 @@ class RemoteFile:
     filename: str
     url: str  # where the bytes are (after the hub's redirect)
     size: int
-    etag: str
+    etag: str  # the sha256 of the content for large (LFS) files
     commit: str
 
 
@@ -182,10 +189,14 @@ ProgressCallback = Callable[[DownloadProgress], None]
 
 @dataclass(frozen=True)
 class DownloadPlan:
-    """What a download will fetch, sized before any byte is transferred."""
+    """What a download will fetch, sized before any byte is transferred; `first` is the
+    file whose path `run` returns (the weights), or, with `folder`, the folder of the
+    repo's snapshot (a ready export)."""
 
     files: tuple[RemoteFile, ...]
     cache_dir: Path
+    endpoint: str = DEFAULT_ENDPOINT
+    folder: bool = False
 
     @property
     def total_bytes(self) -> int:
@@ -194,8 +205,137 @@ class DownloadPlan:
     def run(
         self, progress: ProgressCallback | None = None, cancel: threading.Event | None = None
     ) -> Path:
-        """Fetch every file (skipping those already complete); the weights' path."""
-        return fetch_all(self.files, cache_dir=self.cache_dir, progress=progress, cancel=cancel)[0]
+        """Fetch every file (those already complete are not fetched again)."""
+        total = self.total_bytes
+        paths: list[Path] = []
+        at = 0
+        for remote in self.files:
+            paths.append(self._fetch(remote, progress, cancel, at, total))
+            at += remote.size
+        if self.folder:
+            # snapshots/<commit>/<filename>: the folder the repo's files are laid out in.
+            first = self.files[0].filename
+            return paths[0].parents[len(Path(first).parts) - 1]
+        return paths[0]
+
+    def _fetch(
+        self,
+        remote: RemoteFile,
+        progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+        offset: int,
+        overall: int,
+    ) -> Path:
+        """One file into the cache's layout (blobs/<etag>, snapshots/<commit>/<name>,
+        refs/main), continuing a partial blobs/<etag>.incomplete."""
+        from huggingface_hub.file_download import http_get
+        from huggingface_hub.utils import build_hf_headers
+
+        def notify(done: int) -> None:
+            if progress is not None:
+                progress(
+                    DownloadProgress(remote.filename, done, remote.size, offset + done, overall)
+                )
+
+        repo_dir = self.cache_dir / ("models--" + remote.repo_id.replace("/", "--"))
+        blob = repo_dir / "blobs" / remote.etag
+        snapshot = repo_dir / "snapshots" / remote.commit / remote.filename
+        if not blob.is_file():
+            if cancel is not None and cancel.is_set():
+                raise DownloadCancelled(f"download of {remote.filename} cancelled")
+            blob.parent.mkdir(parents=True, exist_ok=True)
+            partial = blob.with_name(blob.name + ".incomplete")
+            have = partial.stat().st_size if partial.exists() else 0
+            if have > remote.size:
+                partial.unlink()
+                have = 0
+            try:
+                with open(partial, "ab") as f:
+                    http_get(
+                        remote.url,
+                        f,
+                        resume_size=have,
+                        headers=build_hf_headers(),
+                        expected_size=remote.size,
+                        displayed_filename=remote.filename,
+                        tqdm_class=_progress_bar(remote, notify, cancel),
+                    )
+            except DownloadCancelled:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the library's errors: HTTP, OS, size
+                raise DownloadError(
+                    f"download of {remote.repo_id}/{remote.filename} did not finish "
+                    f"({_reason(exc)}); run it again to continue"
+                ) from exc
+            _check(remote, partial)
+            os.replace(partial, blob)
+        notify(remote.size)
+        snapshot.parent.mkdir(parents=True, exist_ok=True)
+        if not snapshot.exists():
+            try:
+                snapshot.symlink_to(os.path.relpath(blob, snapshot.parent))
+            except OSError:  # no symlinks (some Windows setups): a copy, as huggingface_hub does
+                shutil.copyfile(blob, snapshot)
+        refs = repo_dir / "refs" / "main"
+        refs.parent.mkdir(parents=True, exist_ok=True)
+        refs.write_text(remote.commit, encoding="utf-8")
+        return snapshot
+
+
+def _progress_bar(
+    remote: RemoteFile, notify: Callable[[int], None], cancel: threading.Event | None
+) -> type:
+    """A class for http_get's `tqdm_class` (it is made with tqdm's keyword arguments,
+    entered as a context and told each chunk's size): it draws nothing (and starts no
+    tqdm monitor thread), reports the bytes on disk, and stops the transfer when
+    `cancel` is set, before the chunk is written (the partial file is kept)."""
+
+    class Bar:
+        def __init__(self, *, initial: int = 0, **_: Any) -> None:
+            self.done = int(initial or 0)
+
+        def __enter__(self) -> Bar:
+            return self
+
+        def __exit__(self, *_: object) -> None:
+            return None
+
+        def update(self, n: float | None = 1) -> None:
+            self.done += int(n or 0)
+            notify(self.done)
+            if cancel is not None and cancel.is_set():
+                raise DownloadCancelled(
+                    f"download of {remote.filename} cancelled at {self.done:,} of "
+                    f"{remote.size:,} bytes; run it again to continue"
+                )
+
+    return Bar
+
+
+def _check(remote: RemoteFile, blob: Path) -> None:
+    """The file is the hub's: its size, and its sha256 where the hub gives one (large
+    files). A damaged file is removed, so the next download fetches it again."""
+    size = blob.stat().st_size
+    problem = ""
+    if size != remote.size:
+        problem = f"{size:,} bytes where the hub has {remote.size:,}"
+    elif _SHA256.fullmatch(remote.etag):
+        digest = hashlib.sha256()
+        with open(blob, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+        if digest.hexdigest() != remote.etag:
+            problem = "its sha256 differs from the hub's"
+    if problem:
+        blob.unlink(missing_ok=True)
+        raise DownloadError(
+            f"{remote.repo_id}/{remote.filename} arrived damaged ({problem}); it was removed: "
+            "run the download again"
+        )
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def plan_download(source: WeightsSource, hub: Hub) -> DownloadPlan:
@@ -207,14 +347,16 @@ def plan_download(source: WeightsSource, hub: Hub) -> DownloadPlan:
             "and pass --pretrained FILE"
         )
     check_online(hub)
-    files = [locate(source.repo_id, source.filenames, hub)]
+    first = locate(source.repo_id, source.filenames, hub)
+    if first is None:
+        raise DownloadError(f"{source.repo_id} has none of {', '.join(source.filenames)}")
+    files = [first]
     for repo in dict.fromkeys(source.text_repos):
         for name in HUB_TEXT_FILES:
-            try:
-                files.append(locate(repo, [name], hub))
-            except DownloadError:
-                continue  # not every tokenizer has every file
-    return DownloadPlan(tuple(files), hub.cache())
+            found = locate(repo, [name], hub)  # not every tokenizer has every file
+            if found is not None:
+                files.append(found)
+    return DownloadPlan(tuple(files), hub.cache(), hub.endpoint)
 
 
 def download(
@@ -231,167 +373,28 @@ def download(
     return plan_download(source, hub).run(progress, cancel)
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
+def locate(repo_id: str, filenames: Sequence[str], hub: Hub) -> RemoteFile | None:
+    """The first of `filenames` the repo has, with its size, etag and commit (a HEAD
+    request); None when it has none of them, or the repo does not exist."""
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
 
-
-def locate(
-    repo_id: str,
-    filenames: Sequence[str],
-    hub: Hub,
-    *,
-    revision: str = "main",
-    timeout: float = TIMEOUT_S,
-) -> RemoteFile:
-    """The first of `filenames` the repo has, with its size, etag and commit (HEAD)."""
     check_online(hub)
-    opener = urllib.request.build_opener(_NoRedirect)
-    base = hub.endpoint.rstrip("/")
     for filename in filenames:
-        url = f"{base}/{repo_id}/resolve/{quote(revision)}/{quote(filename)}"
-        request = urllib.request.Request(
-            url, method="HEAD", headers={"Accept-Encoding": "identity"}
-        )
+        url = hf_hub_url(repo_id, filename, endpoint=hub.endpoint)
         try:
-            response = opener.open(request, timeout=timeout)
-            headers, status = response.headers, response.status
-            response.close()
-        except urllib.error.HTTPError as exc:
-            if exc.code == 404:
+            meta = get_hf_file_metadata(url, timeout=TIMEOUT_S, endpoint=hub.endpoint)
+        except Exception as exc:  # noqa: BLE001 - the library's HTTP and connection errors
+            status = getattr(getattr(exc, "response", None), "status_code", None)
+            if status in (401, 404):  # the hub answers 401 for a repo that does not exist
                 continue
-            if exc.code not in (301, 302, 303, 307, 308):
-                raise DownloadError(
-                    f"{repo_id}/{filename}: the hub answered {exc.code} {exc.reason}"
-                ) from exc
-            headers, status = exc.headers, exc.code
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise DownloadError(f"cannot reach {base}: {reason}") from exc
-        location = headers.get("Location")
-        target = urljoin(url, location) if status >= 300 and location else url
-        size = headers.get("X-Linked-Size") or headers.get("Content-Length")
-        etag = headers.get("X-Linked-Etag") or headers.get("ETag") or ""
-        commit = headers.get("X-Repo-Commit") or ""
-        if not size or not etag or not commit:
+            if status is not None:
+                raise DownloadError(f"{repo_id}/{filename}: the hub answered {status}") from exc
+            raise DownloadError(f"cannot reach {hub.endpoint}: {_reason(exc)}") from exc
+        if meta.size is None or not meta.etag or not meta.commit_hash:
             raise DownloadError(
                 f"{repo_id}/{filename}: the hub's answer lacks size, etag or "
                 "commit; is HF_ENDPOINT a Hugging Face hub?"
             )
-        return RemoteFile(
-            repo_id, filename, target, int(size), etag.removeprefix("W/").strip('"'), commit
-        )
-    raise DownloadError(f"{repo_id} has none of {', '.join(filenames)}")
-
-
-def fetch(
-    remote: RemoteFile,
-    *,
-    cache_dir: Path | None = None,
-    revision: str = "main",
-    progress: ProgressCallback | None = None,
-    cancel: threading.Event | None = None,
-    timeout: float = TIMEOUT_S,
-    offset: int = 0,
-    overall_total: int = 0,
-) -> Path:
-    """Download one located file into the cache (resuming a partial one); its path."""
-    repo_dir = (cache_dir or Hub().cache()) / ("models--" + remote.repo_id.replace("/", "--"))
-    blob = repo_dir / "blobs" / remote.etag
-    snapshot = repo_dir / "snapshots" / remote.commit / remote.filename
-    overall = overall_total or remote.size
-
-    def notify(done: int) -> None:
-        if progress is not None:
-            progress(DownloadProgress(remote.filename, done, remote.size, offset + done, overall))
-
-    if not blob.is_file():
-        blob.parent.mkdir(parents=True, exist_ok=True)
-        partial = blob.with_name(blob.name + ".incomplete")
-        _transfer(remote, partial, notify, cancel, timeout)
-        os.replace(partial, blob)
-    notify(remote.size)
-    snapshot.parent.mkdir(parents=True, exist_ok=True)
-    if not snapshot.exists():
-        try:
-            snapshot.symlink_to(os.path.relpath(blob, snapshot.parent))
-        except OSError:  # no symlinks (some Windows setups): a copy, as huggingface_hub does
-            shutil.copyfile(blob, snapshot)
-    refs = repo_dir / "refs" / revision
-    refs.parent.mkdir(parents=True, exist_ok=True)
-    refs.write_text(remote.commit, encoding="utf-8")
-    return snapshot
-
-
-def _transfer(
-    remote: RemoteFile,
-    partial: Path,
-    notify: Callable[[int], None],
-    cancel: threading.Event | None,
-    timeout: float,
-) -> None:
-    """Bring `partial` to the remote's full size, continuing from its current end."""
-    have = partial.stat().st_size if partial.exists() else 0
-    if have > remote.size:
-        partial.unlink()
-        have = 0
-    headers = {"Accept-Encoding": "identity"}
-    if have:
-        headers["Range"] = f"bytes={have}-"
-    try:
-        response = urllib.request.urlopen(
-            urllib.request.Request(remote.url, headers=headers), timeout=timeout
-        )
-    except urllib.error.HTTPError as exc:
-        if exc.code != 416:
-            raise DownloadError(f"{remote.filename}: {exc.code} {exc.reason}") from exc
-        response = None  # nothing left to fetch
-    except (urllib.error.URLError, OSError) as exc:
-        raise DownloadError(
-            f"cannot download {remote.filename}: {getattr(exc, 'reason', exc)}"
-        ) from exc
-    if response is not None:
-        with response, open(partial, "ab" if have and response.status == 206 else "wb") as f:
-            if response.status != 206:
-                have = 0  # the server ignored the range: start again
-            while True:
-                if cancel is not None and cancel.is_set():
-                    raise DownloadCancelled(
-                        f"download of {remote.filename} cancelled at "
-                        f"{have:,} of {remote.size:,} bytes; run it again to continue"
-                    )
-                try:
-                    chunk = response.read(CHUNK)
-                except (OSError, http.client.HTTPException) as exc:
-                    raise DownloadError(
-                        f"download of {remote.filename} cut at {have:,} of "
-                        f"{remote.size:,} bytes ({exc}); run it again to continue"
-                    ) from exc
-                if not chunk:
-                    break
-                f.write(chunk)
-                have += len(chunk)
-                notify(have)
-    if have != remote.size:
-        raise DownloadError(
-            f"download of {remote.filename} cut at {have:,} of "
-            f"{remote.size:,} bytes; run it again to continue"
-        )
-
-
-def fetch_all(
-    files: Sequence[RemoteFile],
-    *,
-    cache_dir: Path | None = None,
-    progress: ProgressCallback | None = None,
-    cancel: threading.Event | None = None,
-) -> list[Path]:
-    """Download located files one after the other, with progress over all of them."""
-    total = sum(f.size for f in files)
-    offsets = [sum(f.size for f in files[:i]) for i in range(len(files))]
-    return [
-        fetch(
-            f, cache_dir=cache_dir, progress=progress, cancel=cancel, offset=at, overall_total=total
-        )
-        for f, at in zip(files, offsets, strict=True)
-    ]
+        etag = meta.etag.removeprefix("W/").strip('"')
+        return RemoteFile(repo_id, filename, meta.location, int(meta.size), etag, meta.commit_hash)
+    return None

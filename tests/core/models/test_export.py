@@ -44,7 +44,7 @@ def test_the_export_embeds_like_torch(which: str, tiny_spec: ModelSpec, tmp_path
     assert not stale.exists()
     assert not torch_embedder.torch_model.training  # left as it was found: eval
     assert folder == export_dir(tmp_path, spec) and find_export(tmp_path, spec) == folder
-    meta = json.loads((folder / "meta.json").read_text())
+    meta = json.loads((folder / "finder.json").read_text())
     assert meta["key"] == spec.key and meta["cosine_vs_torch"] >= 0.9999
     onnx = OnnxEmbedder(spec, folder)
     assert onnx.key == torch_embedder.key and onnx.dim == torch_embedder.dim

@@ -19,7 +19,7 @@ def test_a_damaged_export_is_dropped_and_torch_takes_over(
     tiny_spec: ModelSpec, tmp_path: Path
 ) -> None:
     folder = export(ClipEmbedder(tiny_spec, precision="fp32"), tmp_path)
-    (folder / "text.onnx").write_bytes(b"not a model")  # a bad disk block, say
+    (folder / "textual" / "model.onnx").write_bytes(b"not a model")  # a bad disk block, say
     embedder = open_embedder(tiny_spec, tmp_path)
     assert isinstance(embedder, OnnxEmbedder)
     with pytest.raises(ModelUnavailableError, match="made again"):

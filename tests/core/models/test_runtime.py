@@ -33,7 +33,7 @@ def test_the_runtime_is_chosen_by_setting_and_export(
     backend = Environment.from_environ(os.environ).backend  # as the front ends read it
     assert isinstance(open_embedder(tiny_spec, tmp_path, backend=backend), ClipEmbedder)
     # A half-written export (killed mid-way) is not used.
-    (export_dir(tmp_path, tiny_spec) / "text.onnx").unlink()
+    (export_dir(tmp_path, tiny_spec) / "textual" / "model.onnx").unlink()
     assert find_export(tmp_path, tiny_spec) is None
     assert isinstance(open_embedder(tiny_spec, tmp_path, backend="auto"), ClipEmbedder)
 

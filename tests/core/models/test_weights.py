@@ -9,6 +9,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -41,8 +42,10 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(404)
             self.end_headers()
             return
-        self.send_response(302)  # as the hub does for large (LFS) files
-        self.send_header("Location", "/cdn/blob")
+        # As the hub does for large (LFS) files: to its CDN, another host (this one by
+        # another name), so the metadata is read from this answer.
+        self.send_response(302)
+        self.send_header("Location", f"http://localhost:{self.server.server_address[1]}/cdn/blob")
         self.send_header("X-Linked-Size", str(len(DATA)))
         self.send_header("X-Linked-Etag", f'"{ETAG}"')
         self.send_header("X-Repo-Commit", COMMIT)
@@ -83,21 +86,32 @@ def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
     thread.start()
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    # huggingface_hub read HF_HUB_OFFLINE when first imported (the tests set it).
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    # Its chunks are 10 MB: smaller ones, so a test file arrives in several.
+    monkeypatch.setattr(constants, "DOWNLOAD_CHUNK_SIZE", 1 << 16)
     yield server
     server.shutdown()
     server.server_close()
     thread.join(timeout=10)
 
 
+def _plan(cache: Path) -> weights.DownloadPlan:
+    hub = _hub()
+    return weights.plan_download(weights.WeightsSource(REPO), replace(hub, cache_dir=cache))
+
+
 def test_size_first_then_progress_into_the_standard_cache(hub: FakeHub, tmp_path: Path) -> None:
     from huggingface_hub import try_to_load_from_cache
 
-    remote = weights.locate(
-        REPO, ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"], _hub()
-    )
+    plan = _plan(tmp_path)
+    (remote,) = plan.files
     assert remote.size == len(DATA) and remote.etag == ETAG and remote.commit == COMMIT
+    assert plan.total_bytes == len(DATA)
     seen: list[DownloadProgress] = []
-    path = weights.fetch(remote, cache_dir=tmp_path, progress=seen.append)
+    path = plan.run(progress=seen.append)
     assert path.read_bytes() == DATA
     assert seen[-1].done == seen[-1].total == len(DATA)
     assert [p.done for p in seen] == sorted(p.done for p in seen) and len(seen) > 2
@@ -107,20 +121,17 @@ def test_size_first_then_progress_into_the_standard_cache(hub: FakeHub, tmp_path
 
 
 def test_a_cut_download_resumes_where_it_stopped(hub: FakeHub, tmp_path: Path) -> None:
-    remote = weights.locate(REPO, ["open_clip_pytorch_model.bin"], _hub())
     hub.cut_at = 200_000
-    with pytest.raises(DownloadError, match="run it again to continue"):
-        weights.fetch(remote, cache_dir=tmp_path)
-    partial = next(tmp_path.rglob("*.incomplete"))
-    kept = partial.stat().st_size
-    assert 0 < kept < len(DATA)
-    path = weights.fetch(remote, cache_dir=tmp_path)
+    # huggingface_hub resumes a cut transfer itself, asking for the rest.
+    path = _plan(tmp_path).run()
     assert path.read_bytes() == DATA
-    assert hub.ranges == [None, f"bytes={kept}-"]  # the second request asked for the rest
+    assert len(hub.ranges) == 2 and hub.ranges[0] is None
+    kept = int(str(hub.ranges[1]).removeprefix("bytes=").rstrip("-"))
+    assert 0 < kept <= 200_000  # the second request asked for the rest
 
 
 def test_cancel_keeps_the_partial_file_for_later(hub: FakeHub, tmp_path: Path) -> None:
-    remote = weights.locate(REPO, ["open_clip_pytorch_model.bin"], _hub())
+    plan = _plan(tmp_path)
     cancel = threading.Event()
 
     def stop_early(p: DownloadProgress) -> None:
@@ -128,17 +139,19 @@ def test_cancel_keeps_the_partial_file_for_later(hub: FakeHub, tmp_path: Path) -
             cancel.set()
 
     with pytest.raises(DownloadCancelled):
-        weights.fetch(remote, cache_dir=tmp_path, progress=stop_early, cancel=cancel)
-    assert next(tmp_path.rglob("*.incomplete")).stat().st_size < len(DATA)
-    assert weights.fetch(remote, cache_dir=tmp_path).read_bytes() == DATA
+        plan.run(progress=stop_early, cancel=cancel)
+    kept = next(tmp_path.rglob("*.incomplete")).stat().st_size
+    assert kept < len(DATA)
+    assert plan.run().read_bytes() == DATA
+    assert hub.ranges[-1] == f"bytes={kept}-"  # the next download resumed
 
 
 def test_offline_says_so_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     started = time.monotonic()
     with pytest.raises(DownloadError, match="offline"):
-        weights.locate(
-            "laion/CLIP-ViT-B-32-laion2B-s34B-b79K", ["open_clip_model.safetensors"], _hub()
+        weights.plan_download(
+            weights.WeightsSource("laion/CLIP-ViT-B-32-laion2B-s34B-b79K"), _hub()
         )
     err = io.StringIO()
     code = cli.main(["models", "download", "ViT-B-32"], stdout=io.StringIO(), stderr=err)
@@ -156,5 +169,5 @@ def test_unreachable_hub_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
     started = time.monotonic()
     with pytest.raises(DownloadError, match="cannot reach"):
-        weights.locate(REPO, ["open_clip_pytorch_model.bin"], _hub())
+        weights.plan_download(weights.WeightsSource(REPO), _hub())
     assert time.monotonic() - started < 1.0
