@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench clean package install-desktop uninstall-desktop
 
 setup: $(STAMP)
 
@@ -30,5 +30,19 @@ lint: setup
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy
 
+# The app as one folder, dist/finder (packaging/finder.spec: PyInstaller, no torch inside).
+# Its smoke test: $(PY) packaging/smoke_test.py (offscreen, no virtual environment on PATH).
+package: setup
+	$(PY) -m pip install --quiet -e '.[package]'
+	$(VENV)/bin/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller packaging/finder.spec
+
+# The menu entry and icon for this user (XDG): the bundle when built, else the venv's finder.
+FINDER_EXEC ?= $(firstword $(wildcard $(CURDIR)/dist/finder/finder) $(CURDIR)/$(VENV)/bin/finder)
+install-desktop:
+	sh packaging/desktop.sh install "$(FINDER_EXEC)"
+
+uninstall-desktop:
+	sh packaging/desktop.sh uninstall
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .import_linter_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .import_linter_cache build dist *.egg-info
