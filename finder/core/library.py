@@ -17,6 +17,7 @@ from PIL import Image
 
 from finder.core.indexing.embedding import embed_pictures, embed_texts
 from finder.core.indexing.indexer import Indexer, IndexerConfig, ProgressCallback
+from finder.core.indexing.metadata_pass import fill_missing_metadata
 from finder.core.indexing.ocr_pass import OcrReport, read_text_in_images
 from finder.core.indexing.watcher import (
     BatchCallback,
@@ -259,11 +260,14 @@ class Library:
     ) -> IndexReport:
         """Bring the index up to date with the folders (these ones, else all of them).
         Without the model (report.model_missing says why) names, passages and text are
-        indexed; once it is there, the next run adds only its vectors."""
+        indexed; once it is there, the next run adds only its vectors. Files indexed
+        before finder read metadata get theirs (not embedded again)."""
         paths = [Path(folder) for folder in folders] if folders else None
-        return self._indexer.run(
+        report = self._indexer.run(
             paths, progress=progress, cancel=cancel, model_missing=self.model_missing()
         )
+        fill_missing_metadata(self._catalog, cancel)
+        return report
 
     def read_text_in_images(
         self,

@@ -28,10 +28,12 @@ import numpy as np
 from finder.core.indexing.attempts import Attempts
 from finder.core.indexing.priority import BACKGROUND_NICE, lower_thread_priority
 from finder.core.ingest.extract import ExtractError, load_image, read_document, render_pdf_pages
+from finder.core.ingest.metadata import FileMeta, keyword_text, metadata_of
 from finder.core.ingest.scanner import ScannedFile, content_hash
 from finder.core.ingest.thumbnails import ThumbnailCache
 from finder.core.models.embedder import Embedder
 from finder.core.store.catalog import Catalog
+from finder.core.store.file_meta import save_meta
 from finder.core.store.model_store import ModelStore
 from finder.core.store.rows import FileRecord, NewItem, passages_to_items
 from finder.core.store.writes import Tx
@@ -87,6 +89,7 @@ class Prepared:
     pages: list[tuple[int, Any]] = field(default_factory=list)  # PDF page pictures, as input
     error: str | None = None
     reuse_ids: list[int] | None = None  # the existing items the inputs above belong to
+    meta: FileMeta | None = None  # date taken, place, camera... (ingest/metadata.py)
 
 
 class Pipeline:
@@ -254,6 +257,7 @@ class Pipeline:
             prepared.error = f"unexpected error: {type(exc).__name__}: {exc}"
         if prepared.error is not None:
             prepared.image, prepared.passages, prepared.pages = None, [], []
+        prepared.meta = metadata_of(item.scanned, readable=not prepared.error)
         return prepared
 
     def _prepare_reuse(self, prepared: Prepared) -> bool:
@@ -310,7 +314,9 @@ class Pipeline:
                     report.errors.append(FileError(s.path, p.error))
                     continue
                 if p.image is not None:
-                    new = [NewItem(Modality.IMAGE, image_vectors[image_row])]
+                    new = [
+                        NewItem(Modality.IMAGE, image_vectors[image_row], text=keyword_text(p.meta))
+                    ]
                     image_row += 1
                 else:
                     count = len(p.passages)
@@ -361,7 +367,7 @@ class Pipeline:
                     report.errors.append(FileError(s.path, p.error))
                     continue
                 if s.kind is FileKind.PHOTO:
-                    new = [NewItem(Modality.IMAGE, None)]
+                    new = [NewItem(Modality.IMAGE, None, text=keyword_text(p.meta))]
                 else:
                     new = passages_to_items(p.passages, None)
                     new += [NewItem(Modality.IMAGE, None, page=n) for n, _ in p.pages]
@@ -387,7 +393,7 @@ def _record_file(tx: Tx, p: Prepared) -> tuple[int, list[int]]:
     """The file's catalog row, as read now (OK, or ERROR with its reason): its id and the
     ids of the items it had before."""
     s = p.work.scanned
-    return tx.upsert_file(
+    ids = tx.upsert_file(
         root_id=p.work.root_id,
         path=s.path,
         size=s.size,
@@ -397,3 +403,5 @@ def _record_file(tx: Tx, p: Prepared) -> tuple[int, list[int]]:
         status=FileStatus.ERROR if p.error else FileStatus.OK,
         error=p.error,
     )
+    save_meta(tx, ids[0], p.meta)
+    return ids

@@ -124,10 +124,13 @@ class Tx:
 
     def set_ocr(self, file_id: int, state: str, texts: dict[int, str]) -> None:
         """Record the OCR pass's outcome for a file: its state ("text", "none") and the
-        text read from each image item (kept in the item's text, so keyword-searchable)."""
+        text read from each image item (kept in the item's text, so keyword-searchable),
+        after the words a photo's author gave it (file_meta.add_words)."""
         for item_id, text in texts.items():
             self._db.execute(
-                "UPDATE items SET text = ? WHERE id = ? AND file_id = ?", (text, item_id, file_id)
+                "UPDATE items SET text = CASE WHEN text IS NULL OR text = '' THEN ? "
+                "ELSE text || char(10) || ? END WHERE id = ? AND file_id = ?",
+                (text, text, item_id, file_id),
             )
         self._db.execute("UPDATE files SET ocr_state = ? WHERE id = ?", (state, file_id))
 
