@@ -34,6 +34,7 @@ from finder.core.types import IndexProgress
 from finder.ui import desktop
 from finder.ui.controller import Controller
 from finder.ui.dialogs.compare import CompareDialog
+from finder.ui.dialogs.duplicates import show_duplicates
 from finder.ui.dialogs.folders import FoldersDialog
 from finder.ui.dialogs.models import ModelsDialog
 from finder.ui.dialogs.preview import PreviewDialog
@@ -182,6 +183,7 @@ class MainWindow(QMainWindow):
         action("Folders", "Ctrl+Shift+F", self.show_folders)
         action("Models", "Ctrl+Shift+M", self.show_models)
         action("Compare models", "Ctrl+Shift+C", self.show_compare)
+        action("Duplicates", "Ctrl+Shift+U", lambda: show_duplicates(self.controller, self))
         action("Paste image", QKeySequence.StandardKey.Paste, self.paste_image)
         action("Rescan", "F5", self.controller.reindex)
         action("Log", "Ctrl+Shift+L", lambda: self.log_button.toggle())
@@ -201,6 +203,7 @@ class MainWindow(QMainWindow):
         self.results.copy_path_requested.connect(c.copy_path)
         self.results.similar_requested.connect(c.find_similar)
         self.results.preview_requested.connect(self.preview)
+        self.results.folder_requested.connect(c.filters.set_folder)
         recent = self.overview.recent
         recent.open_requested.connect(c.open_result)
         recent.reveal_requested.connect(c.reveal_result)
