@@ -114,6 +114,12 @@ class FilterState(QObject):
         self.chosen = dataclasses.replace(self.chosen, after=after, before=before)
         self._changed_by_person()
 
+    def set_folder(self, folder: str) -> None:
+        """Only files under `folder` (a result's "Search only in" menu entry)."""
+        if folder != self.chosen.folder:
+            self.chosen = dataclasses.replace(self.chosen, folder=folder)
+            self._changed_by_person()
+
     def set_sort(self, sort: Sort) -> None:
         if sort is not self.chosen.sort:
             self.chosen = dataclasses.replace(self.chosen, sort=sort)

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 
 from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.search.filters import Filters
+from finder.core.types import FileKind, SearchResult
 from tests.ui.filter_fakes import searching, wait_for_search
 
 LISBON_SUMMER = Filters(
@@ -106,3 +107,21 @@ def test_tab_reaches_the_chips_and_delete_removes_one_keeping_the_focus_near(
     qtbot.keyClick(window.filter_bar.buttons[0], Qt.Key.Key_Backspace)
     assert window.filter_bar.isHidden()
     assert window.focusWidget() is edit  # no chip left: back to the box
+
+
+def test_a_results_folder_from_its_menu_becomes_a_folder_chip(
+    make_window, tiny_embedder: ClipEmbedder, qtbot
+) -> None:  # type: ignore[no-untyped-def]
+    window, controller = make_window(tiny_embedder)
+    searches, _ = searching(controller, qtbot)
+    controller.search_text("a red circle")
+    wait_for_search(qtbot, searches, 1)
+    result = SearchResult("/home/ann/Pictures/2019/lisbon/tram.jpg", FileKind.PHOTO, 0.3)
+    controller.results.set_results([result])
+    menu = window.results.menu_for(controller.results.index(0))
+    [only_here] = [a for a in menu.actions() if a.text().startswith("Search only in")]
+    assert only_here.text() == "Search only in \u201clisbon\u201d"
+    only_here.trigger()
+    wait_for_search(qtbot, searches, 2)
+    assert searches.last_filters == Filters(folder="/home/ann/Pictures/2019/lisbon")
+    assert window.filter_bar.labels() == ["Folder: \u2026/2019/lisbon"]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QListView, QMenu, QToolTip, QWidget
 
-from finder.core.types import FileKind, SearchResult
+from finder.core.types import FileKind, SearchResult, display_path
 from finder.ui.views.results_model import MoreRole, ResultRole, ResultsModel
 from finder.ui.views.thumbnail_delegate import TILE, ThumbnailDelegate
 
@@ -17,6 +19,7 @@ class ResultsView(QListView):
     copy_path_requested = Signal(object)
     similar_requested = Signal(object)
     preview_requested = Signal(object)
+    folder_requested = Signal(str)  # search only under this folder (a "Folder:" chip)
 
     def __init__(self, parent: QWidget | None = None, tile: QSize = TILE) -> None:
         super().__init__(parent)
@@ -171,6 +174,13 @@ class ResultsView(QListView):
         menu.addAction(actions["similar"])
         actions["similar"].setEnabled(result.kind is FileKind.PHOTO)
         menu.addAction(actions["preview"])
+        menu.addSeparator()
+        folder = str(Path(result.path).parent)
+        only_here = menu.addAction(
+            f"Search only in \u201c{display_path(Path(folder).name or folder)}\u201d",
+            lambda: self.folder_requested.emit(folder),
+        )
+        only_here.setToolTip(folder)
         menu.aboutToHide.connect(lambda: actions["similar"].setEnabled(True))
         return menu
 
