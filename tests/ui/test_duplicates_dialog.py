@@ -132,3 +132,40 @@ def test_the_window_opens_it_with_its_shortcut(  # type: ignore[no-untyped-def]
     assert dialog is not None and dialog.isVisible()
     assert dialog.group_list.count() == 1
     dialog.close()
+
+
+def test_a_result_with_copies_says_so_on_its_tile(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QImage
+
+    from finder.core.types import FileKind, SearchResult
+    from finder.ui.views.results_model import ResultsModel, thumbnail_key
+    from finder.ui.views.results_view import ResultsView
+    from finder.ui.views.thumbnail_delegate import copies_text
+
+    model = ResultsModel()
+    view = ResultsView()
+    view.setModel(model)
+    view.resize(900, 600)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    results = [
+        SearchResult("/p/a.jpg", FileKind.PHOTO, 0.5, match="strong", copies=("/q/a.jpg",)),
+        SearchResult("/p/b.jpg", FileKind.PHOTO, 0.5, match="strong"),
+    ]
+    model.set_results(results)
+    grey = QImage(120, 90, QImage.Format.Format_RGB32)
+    grey.fill(0x808080)
+    for result in results:
+        model.set_thumbnail(thumbnail_key(result), grey)
+    view.clearSelection()
+    view.setCurrentIndex(model.index(0, 0).siblingAtRow(-1))
+    qtbot.wait(50)
+    shot = view.viewport().grab().toImage()
+
+    def corner(row: int) -> QImage:
+        rect = view.visualRect(model.index(row))
+        return shot.copy(rect.adjusted(20, 100, -20, -60))
+
+    assert corner(0) != corner(1)  # the badge
+    assert copies_text(1) == "+1 copy" and copies_text(3) == "+3 copies"

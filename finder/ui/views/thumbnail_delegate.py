@@ -14,6 +14,7 @@ from finder.ui.views.results_model import (
     MoreRole,
     PageRole,
     PathRole,
+    ResultRole,
     ScoreRole,
     SnippetRole,
     ThumbnailStateRole,
@@ -93,6 +94,9 @@ class ThumbnailDelegate(QStyledItemDelegate):
                 painter.drawRect(x, y, scaled.width() - 1, scaled.height() - 1)
         else:
             self._placeholder(painter, picture, palette, index)
+        copies = len(getattr(index.data(ResultRole), "copies", ()))
+        if copies:
+            _copies_badge(painter, picture, option.font, copies)  # type: ignore[attr-defined]
 
         text_color = palette.color(QPalette.ColorRole.Text)
         name_rect = QRect(tile.left() + 6, picture.bottom() + 6, tile.width() - 12, 18)
@@ -220,3 +224,24 @@ def _text_page(
         painter.setFont(small)
         painter.setPen(palette.color(QPalette.ColorRole.HighlightedText))
         painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, suffix)
+
+
+def copies_text(copies: int) -> str:
+    return f"+{copies} cop{'y' if copies == 1 else 'ies'}"
+
+
+def _copies_badge(painter: QPainter, picture: QRect, font: QFont, copies: int) -> None:
+    """The "+N copies" badge on the picture's bottom right: the same shot is elsewhere
+    too (the Duplicates window lists where)."""
+    small = QFont(font)
+    small.setPointSizeF(max(small.pointSizeF() * 0.8, 7.0))
+    text = copies_text(copies)
+    width = QFontMetrics(small).horizontalAdvance(text) + 10
+    box = QRect(picture.right() - width - 2, picture.bottom() - 20, width, 18)
+    painter.setFont(small)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(0, 0, 0, 170))
+    painter.drawRoundedRect(box, 9, 9)
+    painter.setPen(QColor(255, 255, 255))
+    painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+    painter.setFont(font)
