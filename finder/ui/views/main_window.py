@@ -204,7 +204,6 @@ class MainWindow(QMainWindow):
         self.results.similar_requested.connect(c.find_similar)
         self.results.preview_requested.connect(self.preview)
         self.results.folder_requested.connect(c.filters.set_folder)
-        self.results.folder_requested.connect(c.filters.set_folder)
         recent = self.overview.recent
         recent.open_requested.connect(c.open_result)
         recent.reveal_requested.connect(c.reveal_result)
