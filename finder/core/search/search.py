@@ -17,6 +17,7 @@ here once for every front end; a model with random weights never calls a result 
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ from finder.core.models.spec import ModelSpec
 from finder.core.search.keywords import KeywordQuery, parse
 from finder.core.search.ranking import fuse, keyword_relevance
 from finder.core.search.relevance import STRONG, WEAK, calibrate
+from finder.core.search.scope import Scope
 from finder.core.store.catalog import Catalog
 from finder.core.store.model_store import ModelStore
 from finder.core.store.rows import ItemRow
@@ -61,6 +63,7 @@ class Search:
         self.embedder = embedder
         self.ocr = ocr  # reads the text in query images; None: no OCR
         self._seen_version: int | None = None
+        self._scope: Scope | None = None  # what a narrowed copy may return (within)
 
     # -- entry points ------------------------------------------------------------------
 
@@ -83,6 +86,16 @@ class Search:
             meaning += self._meaning(vector, file_kind, pool)[0]
             keyword += self._keyword(words, file_kind, pool, "keyword")
         return self._finish(fuse({"keyword": keyword, "meaning": meaning}, k))
+
+    def within(self, scope: Scope | None) -> Search:
+        """This search narrowed to `scope` (filters: scope.py), a copy sharing the catalog
+        and the stores; itself when there is no scope."""
+        if scope is None:
+            return self
+        self._pick_up_writes()
+        narrowed = copy.copy(self)
+        narrowed._scope = scope
+        return narrowed
 
     @property
     def random_weights(self) -> bool:
@@ -202,10 +215,11 @@ class Search:
         The image index holds photos and PDF page pictures; the text index passages.
         """
         store = self.models.store
-        available = store.count(modality)
+        among = None if self._scope is None else self._scope.items[modality]
+        available = store.count(modality) if among is None else len(among)
         fetch = k * per_result
         while True:
-            ids, scores = store.query(modality, vector, fetch)
+            ids, scores = store.query(modality, vector, fetch, among)
             results = _group(self.catalog.items([int(i) for i in ids]), ids, scores, k, kind)
             if len(results) >= k or fetch >= available:
                 return results
@@ -275,6 +289,7 @@ class Search:
         rarest = min((anywhere for anywhere, _ in held.values()), default=0)
         rows: list[tuple[ItemRow, float, str]] = []
         seen: set[int] = set()
+        within = None if self._scope is None else self._scope.where
         for expression, ranked in (
             (query.match_all_expression(), rarest <= COMMON_WORD_ROWS),
             (query.match_expression(names_only=names_only, left_out=common - names_only), True),
@@ -284,7 +299,10 @@ class Search:
         ):
             if not expression:
                 continue
-            for hit in self.catalog.keyword_hits(expression, kind, limit=limit, ranked=ranked):
+            hits = self.catalog.keyword_hits(
+                expression, kind, limit=limit, ranked=ranked, within=within
+            )
+            for hit in hits:
                 if hit[0].id not in seen:
                     seen.add(hit[0].id)
                     rows.append(hit)

@@ -13,7 +13,7 @@ and a query that still falls short is answered exactly instead of failing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +37,9 @@ CHECK_BATCH = 256
 CHECK_EF = 16
 # Vectors read at a time by an exact search.
 EXACT_BATCH = 50_000
+# A search narrowed to at most this many vectors reads them all (exact, and as fast as
+# hnswlib's filtered search, which slows down as the filter skips most of the graph).
+EXACT_AMONG = 20_000
 
 
 @dataclass(frozen=True)
@@ -182,21 +185,61 @@ class HnswIndex:
             labels, scores = self._approximate(vector, wanted, ef)
         return self._with_aliases(labels, scores, k)
 
-    def _approximate(self, vector: np.ndarray, k: int, ef: int) -> tuple[np.ndarray, np.ndarray]:
+    def query_among(
+        self, vector: np.ndarray, k: int, ef: int, allowed: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`query` among the `allowed` labels only (a search narrowed by filters): exact
+        over their vectors when they are few, else hnswlib's search told to skip the rest."""
+        wanted = {int(i) for i in allowed}
+        # A graph label stands for its aliases too: allowed when any of them is.
+        labels = {self.alias_of.get(i, i) for i in wanted if i in self.live or i in self.alias_of}
+        if not labels:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        among = np.fromiter(labels, dtype=np.int64, count=len(labels))
+        if len(among) <= EXACT_AMONG or k >= len(among):
+            found, scores = self._exact(vector, min(k, len(among)), among)
+        else:
+            found, scores = self._approximate(vector, k, max(ef, k), labels.__contains__)
+        out_labels: list[int] = []
+        out_scores: list[float] = []
+        for label, score in zip(found.tolist(), scores.tolist(), strict=True):
+            for item_id in (label, *sorted(self._aliases.get(label, ()))):
+                if item_id in wanted:
+                    out_labels.append(item_id)
+                    out_scores.append(score)
+        return (
+            np.asarray(out_labels[:k], dtype=np.int64),
+            np.asarray(out_scores[:k], dtype=np.float32),
+        )
+
+    def _approximate(
+        self,
+        vector: np.ndarray,
+        k: int,
+        ef: int,
+        keep: Callable[[int], bool] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """hnswlib's k nearest; widened, then exact, when the graph cannot reach k."""
         for width in (max(ef, k), max(ef, k) * 4):
             self.index.set_ef(width)
             try:
-                labels, distances = self.index.knn_query(vector.reshape(1, -1), k=k)
+                labels, distances = self.index.knn_query(vector.reshape(1, -1), k=k, filter=keep)
             except RuntimeError as exc:  # "Cannot return the results in a contiguous 2D array"
                 log.info("vector index: %s (ef %d, k %d)", exc, width, k)
                 continue
             return labels[0].astype(np.int64), (1.0 - distances[0]).astype(np.float32)
+        if keep is not None:
+            return self._exact(vector, k, np.asarray([i for i in self.live if keep(i)], np.int64))
         return self._exact(vector, k)
 
-    def _exact(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The k nearest labels in the graph by an exhaustive scan of their vectors."""
-        everything = np.fromiter(self.live, dtype=np.int64, count=len(self.live))
+    def _exact(
+        self, vector: np.ndarray, k: int, among: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The k nearest labels in the graph (of `among`) by an exhaustive scan of their
+        vectors."""
+        everything = (
+            np.fromiter(self.live, dtype=np.int64, count=len(self.live)) if among is None else among
+        )
         scores = np.empty(len(everything), dtype=np.float32)
         query = vector.astype(np.float32, copy=False)
         for start in range(0, len(everything), EXACT_BATCH):

@@ -44,14 +44,21 @@ class KeywordQueries(Database):
         return [item_row(r) for r in rows]
 
     def keyword_hits(
-        self, match: str, kind: FileKind | None, limit: int = 500, *, ranked: bool = True
+        self,
+        match: str,
+        kind: FileKind | None,
+        limit: int = 500,
+        *,
+        ranked: bool = True,
+        within: tuple[str, Sequence[object]] | None = None,
     ) -> list[tuple[ItemRow, float, str]]:
         """Items matching an FTS5 expression, best (BM25) first: (row, bm25, name+folder).
 
         BM25 is negative in SQLite (lower is better); name hits weigh twice body hits.
         `ranked=False`: matches in catalog order, BM25 0, from the first
         UNRANKED_SCAN matches only: cheap however many rows match, even when few of
-        them are of `kind`.
+        them are of `kind`. `within`: an SQL condition on the files (`f`) and its
+        arguments (file_meta.condition: a search narrowed by filters).
         """
         if ranked:
             source = "fts"
@@ -75,6 +82,9 @@ class KeywordQueries(Database):
         if kind is not None:
             sql += " AND f.kind = ?"
             args.append(kind.value)
+        if within is not None:
+            sql += f" AND {within[0]}"
+            args += within[1]
         order = " ORDER BY rank" if ranked else ""
         rows = self._db.execute(sql + order + " LIMIT ?", [*args, limit]).fetchall()
         return [(item_row(r), float(r[7]), str(r[8] or "")) for r in rows]

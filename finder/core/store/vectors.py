@@ -72,11 +72,15 @@ class VectorStore:
     # -- searching --------------------------------------------------------------
 
     def query(
-        self, modality: Modality, vector: np.ndarray, k: int
+        self, modality: Modality, vector: np.ndarray, k: int, among: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The k nearest items of one modality: (item ids, cosine similarities), best first."""
+        """The k nearest items of one modality: (item ids, cosine similarities), best first;
+        `among`: of these items only (a search narrowed by filters)."""
         with self._lock:
-            return self._parts[modality].query(vector, k, self.params.ef_search)
+            part = self._parts[modality]
+            if among is not None:
+                return part.query_among(vector, k, self.params.ef_search, among)
+            return part.query(vector, k, self.params.ef_search)
 
     # -- persistence ------------------------------------------------------------
 
