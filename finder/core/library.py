@@ -281,7 +281,12 @@ class Library:
         if not self._ocr:
             return OcrReport()
         return read_text_in_images(
-            self._catalog, Ocr(threads=2), cancel=cancel, progress=progress, limit=limit
+            self._catalog,
+            Ocr(threads=2),
+            cancel=cancel,
+            progress=progress,
+            limit=limit,
+            cleared=self._indexer.text_free,
         )
 
     def watch(

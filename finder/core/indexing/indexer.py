@@ -62,6 +62,7 @@ class Indexer:
         self.embedder = embedder
         self.config = config or IndexerConfig()
         self.thumbnails = thumbnails  # photos' previews are saved from the same decode
+        self.text_free: set[str] = set()  # photos cleared of text for the OCR pass
         self._run_lock = threading.Lock()  # one run at a time (the app and its watcher)
 
     def run(
@@ -205,6 +206,7 @@ class Indexer:
                 self.thumbnails,
                 attempts,
                 embed=not model_missing,
+                text_free=self.text_free,
             )
             pipeline.run(work, report, notify, cancel, started, deferred)
         if roots is None and subtrees is None and not vectors_only and not cancel.is_set():

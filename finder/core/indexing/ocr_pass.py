@@ -1,7 +1,9 @@
 """The second, lower-priority pass after the embeddings: read the text in pictures.
 
-Photos are gated cheaply (the text detector on a small copy) and read only where they
-seem to hold text (screenshots, scans, receipts, whiteboards). PDF pages without a text
+Photos are gated cheaply and read only where they seem to hold text (screenshots, scans,
+receipts, whiteboards): camera photos the index run's first look already cleared
+(ingest/text_hint.py, from its own decode) are not decoded again; the rest go through the
+text detector on a small copy. PDF pages without a text
 layer (scans) are rendered larger and read. The text goes into the image item's text,
 which the keyword index (FTS5) follows; `files.ocr_state` records that a file was looked
 at ("text", "none", "not needed", "failed"), until its content changes.
@@ -31,6 +33,7 @@ BATCH = 16  # files per transaction
 class OcrReport:
     looked_at: int = 0
     read: int = 0  # images (photos or pages) read in full
+    cleared: int = 0  # photos the index run's first look cleared: not decoded again
     with_text: int = 0  # files where text was found
     failed: int = 0
     cancelled: bool = False
@@ -46,15 +49,18 @@ def read_text_in_images(
     cancel: threading.Event | None = None,
     progress: Callable[[IndexProgress], None] | None = None,
     limit: int | None = None,
+    cleared: set[str] | None = None,
 ) -> OcrReport:
     """OCR every file not looked at yet (at most `limit`); returns what it did.
 
-    `gate=False` reads every photo in full (slow; for measurements).
+    `cleared`: paths of photos the index run found without text (its first look, from
+    the decode it made); they are recorded as "none" without being decoded again, and
+    taken out of the set. `gate=False` reads every photo in full (slow; for measurements).
     """
     started = time.monotonic()
     report = OcrReport()
     try:
-        return _run(catalog, ocr, gate, cancel, progress, limit, started, report)
+        return _run(catalog, ocr, gate, cancel, progress, limit, started, report, cleared)
     except OcrUnavailableError as exc:  # files stay pending until OCR can run
         log.warning("%s; text in pictures is not read", exc)
         report.unavailable = str(exc)
@@ -70,6 +76,7 @@ def _run(
     limit: int | None,
     started: float,
     report: OcrReport,
+    cleared: set[str] | None,
 ) -> OcrReport:
     cancel = cancel or threading.Event()
     notify = progress or (lambda p: None)
@@ -81,7 +88,12 @@ def _run(
         for file_id, path, kind in todo:
             if cancel.is_set():
                 break
-            outcome = _read_file(catalog, ocr, file_id, path, kind, gate, report, cancel)
+            if gate and kind is FileKind.PHOTO and cleared is not None and path in cleared:
+                cleared.discard(path)
+                outcome: tuple[str, dict[int, str]] | None = ("none", {})
+                report.cleared += 1
+            else:
+                outcome = _read_file(catalog, ocr, file_id, path, kind, gate, report, cancel)
             if outcome is None:
                 break  # stopped inside a long PDF: it stays pending, read again next time
             state, texts = outcome

@@ -30,6 +30,8 @@ from finder.core.indexing.priority import BACKGROUND_NICE, lower_thread_priority
 from finder.core.ingest.extract import ExtractError, load_image, read_document, render_pdf_pages
 from finder.core.ingest.metadata import FileMeta, keyword_text, metadata_of
 from finder.core.ingest.scanner import ScannedFile, content_hash
+from finder.core.ingest.text_hint import applies as first_look_applies
+from finder.core.ingest.text_hint import likely_text
 from finder.core.ingest.thumbnails import ThumbnailCache
 from finder.core.models.embedder import Embedder
 from finder.core.store.catalog import Catalog
@@ -105,6 +107,7 @@ class Pipeline:
         attempts: Attempts | None = None,
         *,
         embed: bool = True,
+        text_free: set[str] | None = None,
     ) -> None:
         self.catalog = catalog
         self.models = models
@@ -113,6 +116,8 @@ class Pipeline:
         self.embed = embed  # False: the model is missing; items are stored without vectors
         self.thumbnails = thumbnails  # photos' previews are saved from the same decode
         self.attempts = attempts  # which file is being read, should the process die
+        # Camera photos whose decode shows no text: the OCR pass skips them (text_hint.py).
+        self.text_free: set[str] = text_free if text_free is not None else set()
 
     def run(
         self,
@@ -231,6 +236,7 @@ class Pipeline:
             prepared.digest = content_hash(path)
             if item.scanned.kind is FileKind.PHOTO:
                 picture = load_image(path)
+                self._first_look(item.scanned, picture)
                 if self.thumbnails is not None:
                     self.thumbnails.put(path, picture)
                 if self.embed:
@@ -259,6 +265,13 @@ class Pipeline:
             prepared.image, prepared.passages, prepared.pages = None, [], []
         prepared.meta = metadata_of(item.scanned, readable=not prepared.error)
         return prepared
+
+    def _first_look(self, scanned: ScannedFile, picture: Any) -> None:
+        """Whether the OCR pass must look at a photo: cleared here from this decode."""
+        if first_look_applies(scanned.path, scanned.size) and not likely_text(picture):
+            self.text_free.add(scanned.path)
+        else:
+            self.text_free.discard(scanned.path)
 
     def _prepare_reuse(self, prepared: Prepared) -> bool:
         """The model inputs of a file's existing items (passages from the catalog, pictures
