@@ -176,7 +176,9 @@ class ThumbnailDelegate(QStyledItemDelegate):
         painter.drawRoundedRect(box, 4, 4)
         painter.setPen(QColor(palette.color(QPalette.ColorRole.PlaceholderText)))
         if is_document and not loading:
+            painter.save()  # the page's fonts are not the name's
             _text_page(painter, box, palette, index)
+            painter.restore()
         elif loading:
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "\u2026")
         else:
