@@ -93,3 +93,13 @@ def test_right_and_left_walk_the_results(qtbot: QtBot, tmp_path: Path) -> None:
     qtbot.keyClick(dialog.text_view, Qt.Key.Key_Left)
     assert dialog.current == results[0]
     assert "alpha words here" in dialog.text_view.toPlainText()
+
+
+def test_the_preview_fits_the_screen(qtbot: QtBot, tmp_path: Path) -> None:
+    """It opened 1000 px tall whatever the screen, hiding its path and buttons on a
+    laptop's 768-860 px."""
+    notes = write_text(tmp_path / "notes.txt", "a short note")
+    dialog = PreviewDialog(_doc(notes), ThumbnailCache(tmp_path / "thumbs"), None, [_doc(notes)])
+    qtbot.addWidget(dialog)
+    free = dialog.screen().availableGeometry()
+    assert dialog.height() <= free.height() and dialog.width() <= free.width()

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QColor,
     QKeyEvent,
@@ -82,8 +82,17 @@ class PreviewDialog(QDialog):
             child.installEventFilter(self)
         self._render_timer = QTimer(self, singleShot=True, interval=120)
         self._render_timer.timeout.connect(self._render_pdf_page)
-        self.resize(960, 1000)
+        self._fit_to_screen(QSize(960, 1000))
         self._show_current()
+
+    def _fit_to_screen(self, wanted: QSize) -> None:
+        """As large as asked, but never past the screen's free area (a 1000 px tall
+        window on an 860 px screen hid its own path and buttons)."""
+        screen = (self.parentWidget() or self).screen()
+        if screen is not None:
+            free = screen.availableGeometry()
+            wanted = wanted.boundedTo(QSize(free.width() * 9 // 10, free.height() * 9 // 10))
+        self.resize(wanted)
 
     @property
     def current(self) -> SearchResult:
