@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from finder import __version__, paths
-from finder.cli import compare, library, mcp, models, watch
+from finder.cli import compare, duplicates, library, mcp, models, watch
 from finder.cli.common import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -45,6 +45,7 @@ COMMANDS: dict[str, Command] = {
     **watch.COMMANDS,
     **models.COMMANDS,
     **compare.COMMANDS,
+    **duplicates.COMMANDS,
     **mcp.COMMANDS,
 }
 
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     library.add_parsers(sub, common)
     models.add_parsers(sub, common)
     compare.add_parser(sub, common)
+    duplicates.add_parser(sub, common)
     mcp.add_parser(sub, common)
     return parser
 

@@ -19,6 +19,7 @@ from finder.core.indexing.embedding import embed_pictures, embed_texts
 from finder.core.indexing.indexer import Indexer, IndexerConfig, ProgressCallback
 from finder.core.indexing.metadata_pass import fill_missing_metadata
 from finder.core.indexing.ocr_pass import OcrReport, read_text_in_images
+from finder.core.indexing.phash_pass import fill_missing_phashes
 from finder.core.indexing.watcher import (
     BatchCallback,
     ErrorCallback,
@@ -46,6 +47,7 @@ from finder.core.models.spec import ModelSpec
 from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.models.weights import Hub
 from finder.core.search.compare import Candidate, Comparison, candidates
+from finder.core.search.duplicates import CopyFinder
 from finder.core.search.relevance import relevant
 from finder.core.search.search import Search
 from finder.core.store.catalog import Catalog
@@ -56,6 +58,7 @@ from finder.core.store.lock import WriterLock
 from finder.core.store.model_store import ModelStore
 from finder.core.store.rows import Root
 from finder.core.types import (
+    DuplicateGroup,
     FileKind,
     FileStatus,
     IndexReport,
@@ -267,6 +270,7 @@ class Library:
             paths, progress=progress, cancel=cancel, model_missing=self.model_missing()
         )
         fill_missing_metadata(self._catalog, cancel)
+        fill_missing_phashes(self._catalog, cancel)  # photos an older finder indexed
         return report
 
     def read_text_in_images(
@@ -389,6 +393,11 @@ class Library:
         """Unit vectors of pictures, decoded and prepared as the indexer does (the vector
         of an indexed picture is the one its index holds)."""
         return embed_pictures(self.embedder, pictures)
+
+    def duplicates(self) -> list[DuplicateGroup]:
+        """Groups of files that are the same shot, the suggested keeper first in each."""
+        random_weights = self._search.random_weights
+        return CopyFinder(self._catalog, self._models, random_weights=random_weights).groups()
 
     # -- status ---------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from finder.core.indexing.attempts import Attempts
 from finder.core.indexing.priority import BACKGROUND_NICE, lower_thread_priority
 from finder.core.ingest.extract import ExtractError, load_image, read_document, render_pdf_pages
 from finder.core.ingest.metadata import FileMeta, keyword_text, metadata_of
+from finder.core.ingest.perceptual import fingerprint
 from finder.core.ingest.scanner import ScannedFile, content_hash
 from finder.core.ingest.text_hint import applies as first_look_applies
 from finder.core.ingest.text_hint import likely_text
@@ -37,6 +38,7 @@ from finder.core.models.embedder import Embedder
 from finder.core.store.catalog import Catalog
 from finder.core.store.file_meta import save_meta
 from finder.core.store.model_store import ModelStore
+from finder.core.store.phashes import save_phash
 from finder.core.store.rows import FileRecord, NewItem, passages_to_items
 from finder.core.store.writes import Tx
 from finder.core.types import (
@@ -91,6 +93,7 @@ class Prepared:
     pages: list[tuple[int, Any]] = field(default_factory=list)  # PDF page pictures, as input
     error: str | None = None
     reuse_ids: list[int] | None = None  # the existing items the inputs above belong to
+    phash: str | None = None  # a photo's perceptual fingerprint (duplicates)
     meta: FileMeta | None = None  # date taken, place, camera... (ingest/metadata.py)
 
 
@@ -236,6 +239,7 @@ class Pipeline:
             prepared.digest = content_hash(path)
             if item.scanned.kind is FileKind.PHOTO:
                 picture = load_image(path)
+                prepared.phash = fingerprint(picture).text()
                 self._first_look(item.scanned, picture)
                 if self.thumbnails is not None:
                     self.thumbnails.put(path, picture)
@@ -416,5 +420,6 @@ def _record_file(tx: Tx, p: Prepared) -> tuple[int, list[int]]:
         status=FileStatus.ERROR if p.error else FileStatus.OK,
         error=p.error,
     )
+    save_phash(tx, ids[0], p.phash)
     save_meta(tx, ids[0], p.meta)
     return ids

@@ -30,6 +30,7 @@ from finder.core.ingest.extract import load_image
 from finder.core.ingest.ocr import Ocr, OcrUnavailableError, searchable
 from finder.core.models.embedder import Embedder
 from finder.core.models.spec import ModelSpec
+from finder.core.search.duplicates import CopyFinder, collapse
 from finder.core.search.keywords import KeywordQuery, parse
 from finder.core.search.ranking import fuse, keyword_relevance
 from finder.core.search.relevance import STRONG, WEAK, calibrate
@@ -184,6 +185,8 @@ class Search:
     # -- per signal ----------------------------------------------------------------------
 
     def _finish(self, results: list[SearchResult]) -> list[SearchResult]:
+        copies = CopyFinder(self.catalog, self.models, random_weights=self.random_weights)
+        results = collapse(results, copies.copies(results))  # the same shot once
         if not self.random_weights:
             return results
         return [dataclasses.replace(r, match=WEAK) if r.match == STRONG else r for r in results]
