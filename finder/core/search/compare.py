@@ -20,9 +20,9 @@ from PIL import Image
 from finder.core.ingest.extract import load_image
 from finder.core.models import catalogue
 from finder.core.models.embedder import Embedder
+from finder.core.models.runtime import open_embedder
 from finder.core.models.spec import ModelSpec, ModelUnavailableError, resolve_model_spec
 from finder.core.models.switching import ModelChoice, load_state
-from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.search.search import Search
 from finder.core.store.catalog import Catalog
 from finder.core.store.layout import CATALOG_FILE, INDEX_DIR
@@ -131,7 +131,7 @@ class Comparison:
         self.specs = list(specs)
         self._lent = dict(embedders or {})
         self._precision = precision
-        self._owned: dict[str, ClipEmbedder] = {}
+        self._owned: dict[str, Embedder] = {}
         self._searches: dict[str, Search] = {}
         self._catalog: Catalog | None = None
         self._run_lock = threading.Lock()
@@ -236,12 +236,17 @@ class Comparison:
             return lent
         owned = self._owned.get(spec.key)
         if owned is None:
-            owned = self._owned[spec.key] = ClipEmbedder(spec, precision=self._precision)
+            # Its model folder (ONNX Runtime) where it has one, as the library runs it.
+            owned = self._owned[spec.key] = open_embedder(
+                spec, self.data_dir, precision=self._precision
+            )
         return owned
 
     def _release(self) -> None:
         for embedder in self._owned.values():
-            embedder.close()
+            close = getattr(embedder, "close", None)  # every runtime has one; the Protocol not
+            if close is not None:
+                close()
         self._owned.clear()
         self._searches.clear()
         if self._catalog is not None:
