@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from finder.core.indexing.watcher import (
     WatchConfig,
     Watcher,
 )
+from finder.core.ingest.exclusions import Exclusion
 from finder.core.ingest.ocr import Ocr
 from finder.core.ingest.thumbnails import THUMBNAIL_DIR, ThumbnailCache
 from finder.core.library_status import library_status
@@ -48,8 +50,11 @@ from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.models.weights import Hub
 from finder.core.search.compare import Candidate, Comparison, candidates
 from finder.core.search.duplicates import CopyFinder
+from finder.core.search.filters import NO_FILTERS, Filters
+from finder.core.search.places import known_places
 from finder.core.search.relevance import relevant
 from finder.core.search.search import Search
+from finder.core.search.understanding import Understood, understand
 from finder.core.store.catalog import Catalog
 from finder.core.store.catalog_loss import check_kept
 from finder.core.store.errors import storage_error
@@ -252,6 +257,21 @@ class Library:
                 return files
         raise FolderError(f"{path} is not a watched folder")
 
+    # -- what the person left out (finder.core.ingest.exclusions) --------------------------
+
+    def exclusions(self) -> list[Exclusion]:
+        return self._catalog.exclusions()
+
+    def add_exclusion(self, pattern: str, folder: str | None = None) -> Exclusion:
+        """Leave `pattern` out of the watched `folder`, or of every folder: its files leave
+        searches at once and the index at the next run (ExclusionError if it cannot be)."""
+        return self._catalog.add_exclusion(pattern, folder)[0]
+
+    def remove_exclusion(self, pattern: str, folder: str | None = None) -> bool:
+        """Read what `pattern` left out again from the next index run; False if it was
+        not an exclusion."""
+        return self._catalog.remove_exclusion(pattern, folder)
+
     # -- indexing and watching ------------------------------------------------------------
 
     def index(
@@ -321,11 +341,24 @@ class Library:
 
     # -- searching --------------------------------------------------------------------------
 
+    def understand(self, query: str, today: date | None = None) -> Understood:
+        """A typed query as meaning and filters (finder.core.search.understanding): its
+        dates read against `today` (default: the computer's), its places this library's."""
+        places = known_places(self._catalog.place_names())
+        return understand(query, today or date.today(), places)
+
     def search_text(
-        self, text: str, kind: SearchKind = SearchKind.ALL, k: int = 20, *, tail: bool = True
+        self,
+        text: str,
+        kind: SearchKind = SearchKind.ALL,
+        k: int = 20,
+        *,
+        tail: bool = True,
+        filters: Filters = NO_FILTERS,
     ) -> list[SearchResult]:
-        """By meaning and keywords. `tail=False` leaves out the clearly irrelevant tail."""
-        return relevant(self._search.text(text, kind, k), tail)
+        """By meaning and keywords. `tail=False` leaves out the clearly irrelevant tail;
+        `filters` narrow and push down (an Understood's meaning and filters)."""
+        return relevant(self._search.text(text, kind, k, filters=filters), tail)
 
     def search_image(
         self,

@@ -19,6 +19,7 @@ from pathlib import Path
 from finder.core.indexing.attempts import JOURNAL_DIR, STUCK_REASON, Attempts, Suspect
 from finder.core.indexing.pipeline import IndexerConfig, Pipeline, ProgressCallback, Work
 from finder.core.indexing.without_model import load_or_why_not, needing_text
+from finder.core.ingest.exclusions import ExcludedPaths
 from finder.core.ingest.extract import kind_of
 from finder.core.ingest.scanner import (
     ScannedFile,
@@ -148,6 +149,7 @@ class Indexer:
 
         work: list[Work] = []
         vanished: dict[str, FileRecord] = {}
+        excluded = ExcludedPaths(self.catalog.exclusions())  # left out: vanish, unread
         for root, subs in self._targets(roots, subtrees):
             if not self._root_available(root, report):
                 continue
@@ -162,7 +164,7 @@ class Indexer:
                 found = chain.from_iterable(
                     scan_subtree(Path(root.path), Path(sub), skipped) for sub in subs
                 )
-            for scanned in found:
+            for scanned in excluded.kept(found, root.path):
                 report.scanned += 1
                 record = existing.pop(scanned.path, None)
                 if record is not None and _unchanged(record, scanned, embedded):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,12 +27,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from finder.core.ingest.exclusions import ExcludedPaths
 from finder.core.ingest.extract import load_image
 from finder.core.ingest.ocr import Ocr, OcrUnavailableError, searchable
 from finder.core.models.embedder import Embedder
 from finder.core.models.spec import ModelSpec
+from finder.core.search.filters import NO_FILTERS, Filters
 from finder.core.search.duplicates import CopyFinder, collapse
 from finder.core.search.keywords import KeywordQuery, parse
+from finder.core.search.push_down import WIDEN, away_from, push_down, without_words
 from finder.core.search.ranking import fuse, keyword_relevance
 from finder.core.search.relevance import STRONG, WEAK, calibrate
 from finder.core.search.scope import Scope
@@ -65,17 +69,25 @@ class Search:
         self.ocr = ocr  # reads the text in query images; None: no OCR
         self._seen_version: int | None = None
         self._scope: Scope | None = None  # what a narrowed copy may return (within)
+        self._excluded = ExcludedPaths()  # what the person left out: never a result
 
     # -- entry points ------------------------------------------------------------------
 
     def text(
-        self, query: str, kind: SearchKind = SearchKind.ALL, k: int = 20
+        self,
+        query: str,
+        kind: SearchKind = SearchKind.ALL,
+        k: int = 20,
+        *,
+        filters: Filters = NO_FILTERS,
     ) -> list[SearchResult]:
-        """Meaning (embeddings) and keywords (BM25), fused per file on their evidence."""
+        """Meaning (embeddings) and keywords (BM25), fused per file on their evidence;
+        results near `filters.exclude` pushed down (push_down.py)."""
         query = query.strip()
         if not query:
             return []
         vector = self.embedder.encode_texts([query])[0]
+        away = away_from(self.embedder.encode_texts, filters.exclude)
         self._pick_up_writes()
         pool = max(k, POOL)
         words = parse(query)
@@ -84,8 +96,9 @@ class Search:
         # Each kind's pool calibrates its own candidates, and gets its own keyword hits
         # (documents hold most words: across kinds they would crowd photos out).
         for file_kind in _file_kinds(kind):
-            meaning += self._meaning(vector, file_kind, pool)[0]
-            keyword += self._keyword(words, file_kind, pool, "keyword")
+            meaning += self._meaning(vector, file_kind, pool, away=away)[0]
+            hits = self._keyword(words, file_kind, pool, "keyword")
+            keyword += without_words(hits, filters.exclude)
         return self._finish(fuse({"keyword": keyword, "meaning": meaning}, k))
 
     def within(self, scope: Scope | None) -> Search:
@@ -192,15 +205,23 @@ class Search:
         return [dataclasses.replace(r, match=WEAK) if r.match == STRONG else r for r in results]
 
     def _meaning(
-        self, vector: np.ndarray, kind: FileKind, k: int, *, picture: bool = False
+        self,
+        vector: np.ndarray,
+        kind: FileKind,
+        k: int,
+        *,
+        picture: bool = False,
+        away: np.ndarray | None = None,
     ) -> tuple[list[SearchResult], np.ndarray]:
         """The `k` files of `kind` nearest to `vector`, calibrated against each other, and
-        their similarities; `picture`: `vector` is a picture's (so are photos')."""
-        if kind is FileKind.PHOTO:
-            found, scores = self._photos(vector, k)
-            return calibrate(found, scores, pictures=picture), scores
-        found, scores = self._documents(vector, k)
-        return calibrate(found, scores), scores
+        their similarities; `picture`: `vector` is a picture's (so are photos'); `away`:
+        the excluded concepts' vector, whose neighbours are pushed down."""
+        fetch = self._photos if kind is FileKind.PHOTO else self._documents
+        found, scores = fetch(vector, k if away is None else k * WIDEN)
+        if away is not None:
+            vectors = functools.partial(self.catalog.vectors_for, self.models.model_id)
+            found, scores = push_down(found, away, vectors, k)
+        return calibrate(found, scores, pictures=picture and kind is FileKind.PHOTO), scores
 
     def _photos(self, vector: np.ndarray, k: int) -> tuple[list[SearchResult], np.ndarray]:
         results = self._nearest(Modality.IMAGE, vector, FileKind.PHOTO, k, 1)
@@ -223,7 +244,8 @@ class Search:
         fetch = k * per_result
         while True:
             ids, scores = store.query(modality, vector, fetch, among)
-            results = _group(self.catalog.items([int(i) for i in ids]), ids, scores, k, kind)
+            rows = self.catalog.items([int(i) for i in ids])
+            results = _group(self._excluded.visible(rows), ids, scores, k, kind)
             if len(results) >= k or fetch >= available:
                 return results
             # Many passages (or pages) of few files: look further, at last at every item,
@@ -249,6 +271,8 @@ class Search:
         for row, _, names in self._keyword_rows(
             query, kind, k * PASSAGES_PER_RESULT, only_signal=only_signal
         ):
+            if self._excluded.hides(row.path):
+                continue
             found = best.get(row.file_id)
             if found is None and len(best) >= k:
                 continue
@@ -319,6 +343,8 @@ class Search:
         if self._seen_version is not None and version != self._seen_version:
             self.models.refresh()
         self._seen_version = version
+        # A tiny table, read each query: an exclusion just added hides its files at once.
+        self._excluded = self.catalog.excluded_paths()
 
 
 _VECTOR_SIGNALS = {

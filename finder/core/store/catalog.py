@@ -16,8 +16,10 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 
 from finder.core.store.errors import CatalogError
+from finder.core.store.exclusions import ExclusionQueries
 from finder.core.store.keywords import KeywordQueries
 from finder.core.store.path_text import real_path, stored_path
+from finder.core.store.place_names import PlaceNameQueries
 from finder.core.store.rows import (
     FILE_SELECT,
     ITEM_COLUMNS,
@@ -31,7 +33,7 @@ from finder.core.store.writes import prefix_range
 from finder.core.types import FileKind, FileStatus, Modality
 
 
-class Catalog(KeywordQueries):
+class Catalog(KeywordQueries, ExclusionQueries, PlaceNameQueries):
     """One SQLite database in the data dir: roots, files, items, models and vectors."""
 
     # -- roots --------------------------------------------------------------
