@@ -3,6 +3,7 @@ and model, description; XMP keywords), made with Pillow / pillow-heif for the te
 
 from __future__ import annotations
 
+import random
 from fractions import Fraction
 from pathlib import Path
 
@@ -68,13 +69,24 @@ def write_photo(
     exif: Image.Exif | None = None,
     size: tuple[int, int] = (320, 240),
     xmp: bytes | None = None,
+    seed: int | None = None,
 ) -> Path:
-    """A coloured circle (JPEG, HEIC, PNG... by the suffix) carrying `exif`."""
+    """A coloured circle (JPEG, HEIC, PNG... by the suffix) carrying `exif`; with `seed`,
+    random boxes around it, so that photos of different seeds are not near-duplicates."""
     if path.suffix.lower() in (".heic", ".heif"):
         open_heif_support()
     img = Image.new("RGB", size, (235, 235, 225))
     w, h = size
-    ImageDraw.Draw(img).ellipse((w // 4, h // 4, 3 * w // 4, 3 * h // 4), fill=color)
+    draw = ImageDraw.Draw(img)
+    if seed is not None:
+        rng = random.Random(seed)
+        for _ in range(12):
+            x, y = rng.randrange(w), rng.randrange(h)
+            shade = tuple(rng.randrange(256) for _ in range(3))
+            draw.rectangle(
+                (x, y, x + rng.randrange(20, w // 2), y + rng.randrange(20, h // 2)), fill=shade
+            )
+    draw.ellipse((w // 4, h // 4, 3 * w // 4, 3 * h // 4), fill=color)
     path.parent.mkdir(parents=True, exist_ok=True)
     extra: dict[str, object] = {}
     if exif is not None:

@@ -49,15 +49,18 @@ from finder.core.models.spec import ModelSpec
 from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.models.weights import Hub
 from finder.core.search.compare import Candidate, Comparison, candidates
+from finder.core.search.dated import arranged
 from finder.core.search.duplicates import CopyFinder
 from finder.core.search.filters import NO_FILTERS, Filters
 from finder.core.search.places import known_places
 from finder.core.search.relevance import relevant
+from finder.core.search.scope import scope_for
 from finder.core.search.search import Search
 from finder.core.search.understanding import Understood, understand
 from finder.core.store.catalog import Catalog
 from finder.core.store.catalog_loss import check_kept
 from finder.core.store.errors import storage_error
+from finder.core.store.file_meta import place_names, year_counts
 from finder.core.store.layout import CATALOG_FILE, INDEX_DIR
 from finder.core.store.lock import WriterLock
 from finder.core.store.model_store import ModelStore
@@ -358,7 +361,8 @@ class Library:
     ) -> list[SearchResult]:
         """By meaning and keywords. `tail=False` leaves out the clearly irrelevant tail;
         `filters` narrow and push down (an Understood's meaning and filters)."""
-        return relevant(self._search.text(text, kind, k, filters=filters), tail)
+        found = self._narrowed(filters).text(text, kind, k, filters=filters)
+        return arranged(relevant(found, tail), self._catalog, filters)
 
     def search_image(
         self,
@@ -367,22 +371,35 @@ class Library:
         k: int = 20,
         *,
         tail: bool = True,
+        filters: Filters = NO_FILTERS,
     ) -> list[SearchResult]:
         """With a picture (a file, or one in memory), and the text read in it."""
-        return relevant(self._search.image(image, kind, k), tail)
+        found = self._narrowed(filters).image(image, kind, k)
+        return arranged(relevant(found, tail), self._catalog, filters)
 
     def search_image_stages(
-        self, image: Path | str | Image.Image, kind: SearchKind = SearchKind.ALL, k: int = 20
+        self,
+        image: Path | str | Image.Image,
+        kind: SearchKind = SearchKind.ALL,
+        k: int = 20,
+        *,
+        filters: Filters = NO_FILTERS,
     ) -> Iterator[list[SearchResult]]:
         """`search_image` in two answers: by the picture alone at once, then with the
         text read in it (when there is any)."""
-        return self._search.image_stages(image, kind, k)
+        stages = self._narrowed(filters).image_stages(image, kind, k)
+        return (arranged(stage, self._catalog, filters) for stage in stages)
 
     def search_similar(
-        self, path: str, kind: SearchKind = SearchKind.ALL, k: int = 20
+        self,
+        path: str,
+        kind: SearchKind = SearchKind.ALL,
+        k: int = 20,
+        *,
+        filters: Filters = NO_FILTERS,
     ) -> list[SearchResult]:
         """Files like an indexed picture."""
-        return self.search_image(Path(path), kind, k)
+        return self.search_image(Path(path), kind, k, filters=filters)
 
     def indexed_kind(self, path: str | os.PathLike[str]) -> FileKind | None:
         """What the index holds `path` as (a photo, a document); None: not indexed, or
@@ -391,10 +408,29 @@ class Library:
         return record.kind if record is not None and record.status is FileStatus.OK else None
 
     def search_keyword(
-        self, text: str, kind: SearchKind = SearchKind.ALL, k: int = 20
+        self,
+        text: str,
+        kind: SearchKind = SearchKind.ALL,
+        k: int = 20,
+        *,
+        filters: Filters = NO_FILTERS,
     ) -> list[SearchResult]:
         """Without the model (its weights missing): file names, folders and text."""
-        return self._search.keyword(text, kind, k)
+        found = self._narrowed(filters).keyword(text, kind, k)
+        return arranged(found, self._catalog, filters)
+
+    def _narrowed(self, filters: Filters) -> Search:
+        """The search over what `filters` allow (all of it when they do not narrow)."""
+        return self._search.within(scope_for(self._catalog, filters))
+
+    def years(self) -> list[tuple[int, int]]:
+        """(year, files taken that year), oldest first: the year strip."""
+        return year_counts(self._catalog)
+
+    def places(self, prefix: str = "") -> list[str]:
+        """Place names starting with `prefix` ("Lisbon, Portugal", "Portugal"), the most
+        photographed first: place completion."""
+        return place_names(self._catalog, prefix)
 
     def search_vector(
         self,

@@ -62,6 +62,12 @@ class SearchResult:
     relevance: float | None = None
     match: str = ""
     copies: tuple[str, ...] = ()  # the other files of its duplicate group (duplicates)
+    # What people remember it by (file_meta; None where unknown): ISO 8601 date taken,
+    # "exif" / "document" / "file" (the mtime), "Lisbon, Portugal", "Canon EOS R5".
+    taken: str | None = None
+    taken_source: str | None = None
+    place: str | None = None
+    camera: str | None = None
 
     @property
     def relevance_label(self) -> str:
@@ -84,6 +90,9 @@ class SearchResult:
             out["signals"] = list(self.signals)
         if self.copies:
             out["copies"] = [display_path(p) for p in self.copies]
+        for name in ("taken", "taken_source", "place", "camera"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
         return out
 
 
