@@ -182,7 +182,12 @@ def cmd_status(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
     runtime = library.runtime()
     if args.json:
         text = json.dumps(
-            {**asdict(status), "precision": runtime.precision, "runtime": runtime.runtime},
+            {
+                **asdict(status),
+                "precision": runtime.precision,
+                "runtime": runtime.runtime,
+                "precision_detail": runtime.detail,
+            },
             indent=2,
             ensure_ascii=False,
         )

@@ -21,6 +21,7 @@ from finder.core.indexing.indexer import Indexer, IndexerConfig, ProgressCallbac
 from finder.core.indexing.metadata_pass import fill_missing_metadata
 from finder.core.indexing.ocr_pass import OcrReport, read_text_in_images
 from finder.core.indexing.phash_pass import fill_missing_phashes
+from finder.core.indexing.precision_sample import first_photos, has_photos
 from finder.core.indexing.watcher import (
     BatchCallback,
     ErrorCallback,
@@ -44,6 +45,14 @@ from finder.core.model_shelf import (
 from finder.core.model_switch import ModelSwitch
 from finder.core.models.availability import missing_weights
 from finder.core.models.embedder import Embedder
+from finder.core.models.onnx_runtime import OnnxEmbedder
+from finder.core.models.quantise import (
+    MIN_SAMPLE,
+    SAMPLE,
+    check_int8,
+    needs_check,
+    with_proven_precision,
+)
 from finder.core.models.runtime import open_embedder, optimise, should_export
 from finder.core.models.spec import ModelSpec
 from finder.core.models.torch_runtime import ClipEmbedder
@@ -154,6 +163,8 @@ class Library:
         """The library of `data_dir`, searching with `spec` as these settings run it
         (its ONNX export when there is one and they allow it)."""
         embedder = open_embedder(spec, data_dir, precision=precision, backend=backend, hub=hub)
+        # The int8 image tower where it passed its check on this library's photos.
+        embedder = with_proven_precision(data_dir, embedder, precision)
         return cls(
             data_dir, embedder, writable=writable, precision=precision, backend=backend, hub=hub
         )
@@ -194,12 +205,25 @@ class Library:
             self.writable
             and should_export(self.embedder, self.data_dir, self._backend)
             and not self.model_missing()
+        ) or self._precision_check_due(self.embedder)
+
+    def _precision_check_due(self, embedder: Embedder) -> bool:
+        """An ONNX model whose int8 image tower was not checked on this library's photos
+        yet, and enough photos to check it on (models/quantise.py)."""
+        return (
+            self.writable
+            and needs_check(self.data_dir, embedder, self._precision)
+            and has_photos(self.folders(), MIN_SAMPLE)
         )
 
     def export_faster_runtime(self) -> Embedder:
         """Export the model for ONNX Runtime (once; slow, off the GUI thread) and return
         it so; the model itself when it cannot or need not be (adopt_faster_runtime)."""
-        return optimise(self.embedder, self.data_dir, self._backend)
+        embedder = optimise(self.embedder, self.data_dir, self._backend)
+        if isinstance(embedder, OnnxEmbedder) and self._precision_check_due(embedder):
+            # Once per model file: int8 is kept only if it agrees with fp32 on these photos.
+            check_int8(self.data_dir, embedder, first_photos(self.folders(), SAMPLE))
+        return with_proven_precision(self.data_dir, embedder, self._precision)
 
     def adopt_faster_runtime(self, embedder: Embedder) -> bool:
         """Run with `embedder` (what export_faster_runtime gave) when it is this model
