@@ -196,8 +196,17 @@ class Library:
     def download_model(
         self, *, progress: DownloadCallback | None = None, cancel: threading.Event | None = None
     ) -> str:
-        """Download the weights of the model searches use; their path."""
-        return download_model(self.embedder, progress=progress, cancel=cancel)
+        """Download the model searches use (its ready ONNX export when one is published,
+        which then runs it, else its weights); their path."""
+        path = download_model(self.embedder, progress=progress, cancel=cancel)
+        spec = self.model_spec
+        if isinstance(self.embedder, ClipEmbedder) and spec is not None:
+            ready = open_embedder(
+                spec, self.data_dir, precision=self._precision, backend=self._backend, hub=self._hub
+            )
+            if not isinstance(ready, ClipEmbedder):
+                self.use_runtime(ready)
+        return path
 
     def wants_faster_runtime(self) -> bool:
         """A torch model these settings would run faster exported for ONNX Runtime."""
@@ -523,7 +532,9 @@ class Library:
             self.use_embedder(embedder)
 
     def _model_for(self, spec: ModelSpec) -> Embedder:
-        return ClipEmbedder(spec, precision=self._precision, hub=self._hub)
+        return open_embedder(
+            spec, self.data_dir, precision=self._precision, backend=self._backend, hub=self._hub
+        )
 
     def embed_with(
         self,

@@ -212,6 +212,8 @@ class ModelLifecycle(QObject):
         c = self.c
         c.replace_library(lambda: factory(spec))
         c.settings.model = str(spec.config_path) if spec.config_path else spec.name
+        if spec.folder is not None:
+            c.settings.model = str(spec.folder)
         c.settings.pretrained = spec.pretrained or "none"
         self.load()
 

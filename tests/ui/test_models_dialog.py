@@ -176,3 +176,27 @@ def test_download_dialog_says_why_it_failed(qtbot, monkeypatch) -> None:  # type
     dialog.show()
     qtbot.waitUntil(lambda: dialog.result_text != "", timeout=10_000)
     assert "did not finish" in dialog.label.text() and "offline" in dialog.label.text().lower()
+
+
+def test_load_model_folder_chooses_the_folder_as_the_model(
+    make_window, tiny_embedder, qtbot, monkeypatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from tests.core.models.ready_fixture import write_model_folder
+
+    folder = write_model_folder(tmp_path / "my-model")
+    window, controller = make_window(tiny_embedder)
+    chosen: list[object] = []
+    controller.choose_model = chosen.append  # type: ignore[method-assign]
+    dialog = _open(window, qtbot)
+    picked = [str(folder)]
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: picked[0])
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warnings.append(a[2]))
+    dialog.folder_button.click()
+    assert [s.folder for s in chosen] == [folder]  # type: ignore[attr-defined]
+    picked[0] = str(tmp_path)  # not a model folder: said, nothing chosen
+    dialog.folder_button.click()
+    assert len(chosen) == 1 and "lacks config.json" in warnings[0]
+    dialog.close()

@@ -7,6 +7,7 @@ forwards the buttons to the controller.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent, QStandardItem
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -88,6 +90,12 @@ class ModelsDialog(QDialog):
         self.download_button.clicked.connect(self._download_selected)
         self.use_button = QPushButton("Use this model", self)
         self.use_button.clicked.connect(self._use_selected)
+        self.folder_button = QPushButton("Load model folder\u2026", self)
+        self.folder_button.setToolTip(
+            "A model folder of your own (written by `finder models export`, or a ready "
+            "ONNX export): it runs on ONNX Runtime; its index is built like any switch."
+        )
+        self.folder_button.clicked.connect(self._load_folder)
         self.delete_button = QPushButton("Delete its index", self)
         self.delete_button.clicked.connect(self._delete_selected)
         self.cancel_button = QPushButton("Cancel switch", self)
@@ -121,6 +129,7 @@ class ModelsDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.download_button)
         row.addWidget(self.use_button)
+        row.addWidget(self.folder_button)
         row.addWidget(self.delete_button)
         row.addWidget(compare_button)
         row.addWidget(self.figures_box)
@@ -271,6 +280,18 @@ class ModelsDialog(QDialog):
             spec = resolve_model_spec(row.entry.name, row.entry.pretrained)
         except ModelUnavailableError as exc:
             QMessageBox.warning(self, "Use this model", str(exc))
+            return
+        self.controller.choose_model(spec)
+        self.refresh()
+
+    def _load_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Load a model folder", str(Path.home()))
+        if not folder:
+            return
+        try:
+            spec = resolve_model_spec(folder)
+        except ModelUnavailableError as exc:
+            QMessageBox.warning(self, "Load model folder", str(exc))
             return
         self.controller.choose_model(spec)
         self.refresh()
