@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from langchain_core.vectorstores import VectorStore
 
 from finder.core.library import Library
 from finder.core.models.spec import ModelUnavailableError
+from finder.core.search.filters import NO_FILTERS, Filters
 from finder.core.types import SearchKind, SearchResult
 from finder.langchain.collection import DEFAULT_COLLECTION, Hit, TextCollection
 from finder.langchain.documents import to_documents
@@ -38,20 +40,23 @@ _KINDS = {
     "text": SearchKind.DOCS,
     "all": SearchKind.ALL,
 }
-LIBRARY_FILTERS = ("kind",)
+# A text search is narrowed by all of them; a search by picture or by vector by kind.
+LIBRARY_FILTERS = ("kind", "after", "before", "place", "camera", "folder")
 
 
 class FinderVectorStore(VectorStore):
     """The user's finder library (or a named collection of texts) as a LangChain store.
 
     `FinderVectorStore(data_dir=None)`: the photos and documents finder indexed, searched
-    read-only (no writer lock: it runs beside the app or `finder watch`); `filter` takes
-    `{"kind": "photo" | "document"}`. Each Document's `page_content` is the passage that
-    matched, or the text read in a picture, or the file's name; its `metadata` holds
-    `path`, `kind`, `type` ("image" | "text"), `page`, `score`, `relevance` (finder's
-    calibrated 0..1, also what `similarity_search_with_relevance_scores` gives) and
-    `match` ("strong" | "weak"). The folder index is never written: `add_texts` here
-    raises, pointing at collections.
+    read-only (no writer lock: it runs beside the app or `finder watch`). `filter` takes
+    `kind` ("photo" | "document"), and for a text query also `after` and `before` (a
+    date or "YYYY-MM-DD": when a photo was taken), `place` (a place name), `camera` (a
+    part of its make or model) and `folder` (only files under it). Each Document's
+    `page_content` is the passage that matched, or the text read in a picture, or the
+    file's name; its `metadata` holds `path`, `kind`, `type` ("image" | "text"), `page`,
+    `score`, `relevance` (finder's calibrated 0..1, also what
+    `similarity_search_with_relevance_scores` gives) and `match` ("strong" | "weak").
+    The folder index is never written: `add_texts` here raises, pointing at collections.
 
     `FinderVectorStore(data_dir, collection_name="notes")` (or `from_texts`): texts of
     one's own, stored with their vectors in `<data dir>/collections/notes.sqlite3`, a
@@ -123,7 +128,8 @@ class FinderVectorStore(VectorStore):
         if self.collection_name is not None:
             vector = self._embedding.embed_query(query)
             return self._collection_hits(self.collection.search(vector, k, filter))
-        return self._scored(self._search_text(query, _kind(filter), k))
+        kind, filters = _library_filters(filter)
+        return self._scored(self._search_text(query, kind, k, filters))
 
     def _similarity_search_with_relevance_scores(
         self, query: str, k: int = 4, **kwargs: Any
@@ -148,7 +154,7 @@ class FinderVectorStore(VectorStore):
             hits = self.collection.search(embedding, k, filter)
             return [doc for doc, _ in self._collection_hits(hits)]
         results = self.library.search_vector(
-            embedding, _kind(filter), k, picture=bool(kwargs.get("picture")), tail=False
+            embedding, _kind_only(filter), k, picture=bool(kwargs.get("picture")), tail=False
         )
         return to_documents(self.library, results)
 
@@ -165,16 +171,18 @@ class FinderVectorStore(VectorStore):
         image = Path(path).expanduser()
         if not image.is_file():
             raise FileNotFoundError(f"{image}: no such image file")
-        results = self.library.search_image(image, _kind(filter), k, tail=False)
+        results = self.library.search_image(image, _kind_only(filter), k, tail=False)
         return to_documents(self.library, results)
 
-    def _search_text(self, query: str, kind: SearchKind, k: int) -> list[SearchResult]:
+    def _search_text(
+        self, query: str, kind: SearchKind, k: int, filters: Filters
+    ) -> list[SearchResult]:
         """As `finder search` does: meaning and keywords; keywords alone while the
         library's model is missing."""
         library = self.library
         if not library.model_missing():
             try:
-                return library.search_text(query, kind, k, tail=False)
+                return library.search_text(query, kind, k, tail=False, filters=filters)
             except ModelUnavailableError:
                 pass
         return library.search_keyword(query, kind, k)
@@ -253,10 +261,10 @@ class FinderVectorStore(VectorStore):
         return store
 
 
-def _kind(filter: dict[str, Any] | None) -> SearchKind:
-    """The library's filters (today `kind`); an unknown one is an error, not ignored."""
+def _library_filters(filter: dict[str, Any] | None) -> tuple[SearchKind, Filters]:
+    """The library's filters; an unknown one is an error, not ignored."""
     if not filter:
-        return SearchKind.ALL
+        return SearchKind.ALL, NO_FILTERS
     unknown = set(filter) - set(LIBRARY_FILTERS)
     if unknown:
         raise ValueError(
@@ -266,7 +274,34 @@ def _kind(filter: dict[str, Any] | None) -> SearchKind:
     value = str(filter.get("kind") or "all").lower()
     if value not in _KINDS:
         raise ValueError(f"kind {value!r}: use 'photo', 'document' or 'all'")
-    return _KINDS[value]
+    words = {name: filter.get(name) for name in ("place", "camera", "folder")}
+    filters = Filters(
+        after=_day(filter.get("after")),
+        before=_day(filter.get("before")),
+        **{name: str(value) for name, value in words.items() if value},
+    )
+    return _KINDS[value], filters
+
+
+def _kind_only(filter: dict[str, Any] | None) -> SearchKind:
+    """A search by picture or vector is narrowed by kind only."""
+    kind, filters = _library_filters(filter)
+    if filters.narrows:
+        raise ValueError("a search by picture or by vector filters by kind only")
+    return kind
+
+
+def _day(value: object) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"date {value!r}: use a date or 'YYYY-MM-DD'") from None
 
 
 def _relevance(doc: Document, score: float) -> float:

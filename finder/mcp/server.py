@@ -33,6 +33,10 @@ Kind = Annotated[
 ]
 Count = Annotated[int, Field(ge=1, le=MAX_K, description="how many results")]
 FilePath = Annotated[str, Field(min_length=1, description="an absolute path of a file")]
+Day = Annotated[
+    str | None, Field(description="YYYY-MM-DD: photos taken on or after/before this day")
+]
+Words = Annotated[str | None, Field(description="narrows to files whose metadata holds it")]
 
 
 class Hit(BaseModel):
@@ -70,9 +74,31 @@ def build_server(library: Library) -> FastMCP:
     tools = FinderTools(library)
     server = FastMCP("finder", instructions=INSTRUCTIONS)
 
-    def search(query: str, kind: Kind = "all", k: Count = 10) -> Annotated[CallToolResult, Results]:
-        """Search the user's photos and documents by what they show or say."""
-        return _call(lambda: tools.search(query, kind, k))
+    def search(
+        query: str,
+        kind: Kind = "all",
+        k: Count = 10,
+        after: Day = None,
+        before: Day = None,
+        place: Words = None,
+        camera: Words = None,
+        folder: Annotated[str | None, Field(description="only files under this folder")] = None,
+    ) -> Annotated[CallToolResult, Results]:
+        """Search the user's photos and documents by what they show or say, narrowed by
+        when a photo was taken (after, before), where (place: a city or country), the
+        camera (a part of its make or model) or a folder."""
+        return _call(
+            lambda: tools.search(
+                query,
+                kind,
+                k,
+                after=after,
+                before=before,
+                place=place,
+                camera=camera,
+                folder=folder,
+            )
+        )
 
     def search_by_image(
         path: FilePath, kind: Kind = "all", k: Count = 10

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from finder.core.ingest.extract import ExtractError
 from finder.core.library import Library
 from finder.core.models.spec import ModelUnavailableError
+from finder.core.search.filters import Filters
 from finder.core.store.errors import CatalogError
 from finder.core.types import FileKind, SearchKind, SearchResult, display_path
 
@@ -42,18 +44,39 @@ class FinderTools:
         self.library = library
         self._lock = threading.Lock()
 
-    def search(self, query: str, kind: str = "all", k: int = 10) -> Answer:
-        """By meaning and keywords, as `finder search`; by keywords alone (names, text)
+    def search(
+        self,
+        query: str,
+        kind: str = "all",
+        k: int = 10,
+        *,
+        after: str | None = None,
+        before: str | None = None,
+        place: str | None = None,
+        camera: str | None = None,
+        folder: str | None = None,
+    ) -> Answer:
+        """By meaning and keywords, as `finder search`, narrowed by the filters given
+        (dates "YYYY-MM-DD", when a photo was taken); by keywords alone (names, text)
         while the model is missing."""
         query = query.strip()
         if not query:
             raise ToolInputError("query is empty: say what to look for")
         wanted, k = _kind(kind), _k(k)
+        filters = Filters(
+            after=_day(after),
+            before=_day(before),
+            place=place or None,
+            camera=camera or None,
+            folder=folder or None,
+        )
         with self._lock:
             note = self.library.model_missing()
             if not note:
                 try:
-                    results = self.library.search_text(query, wanted, k, tail=False)
+                    results = self.library.search_text(
+                        query, wanted, k, tail=False, filters=filters
+                    )
                 except ModelUnavailableError as exc:
                     note = str(exc)
             if note:
@@ -149,6 +172,15 @@ def _k(k: int) -> int:
     if not 1 <= k <= MAX_K:
         raise ToolInputError(f"k {k}: ask for 1 to {MAX_K} results")
     return k
+
+
+def _day(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ToolInputError(f"date {text!r}: use YYYY-MM-DD") from None
 
 
 def _file(path: str) -> Path:

@@ -82,6 +82,17 @@ def test_kind_filter(store: FinderVectorStore) -> None:
         store.similarity_search("red", filter={"colour": "red"})
 
 
+def test_library_filters(store: FinderVectorStore, indexed, tmp_path: Path) -> None:
+    files = indexed[0]
+    inside = store.similarity_search("red", k=3, filter={"folder": str(files)})
+    assert len(inside) == 3
+    assert store.similarity_search("red", k=3, filter={"folder": str(tmp_path)}) == []
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        store.similarity_search("red", filter={"after": "last tuesday"})
+    with pytest.raises(ValueError, match="kind only"):
+        store.similarity_search_by_image(files / "red.png", filter={"place": "Lisbon"})
+
+
 def test_scores_and_relevance(store: FinderVectorStore) -> None:
     scored = store.similarity_search_with_score("a red circle", k=4)
     assert all(score == doc.metadata["score"] for doc, score in scored)

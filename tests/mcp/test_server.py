@@ -110,12 +110,15 @@ def test_bad_arguments_are_tool_errors(indexed: tuple[Path, Path]) -> None:
             await session.call_tool("search_by_image", {"path": str(files / "note.txt")}),
             await session.call_tool("similar", {"path": str(files / "note.txt")}),
             await session.call_tool("similar", {"path": "relative.png"}),
-            # ... and the server still answers.
+            await session.call_tool("search", {"query": "red", "after": "yesterday-ish"}),
+            # ... and the server still answers, filters too.
+            await session.call_tool("search", {"query": "red", "folder": str(files / "none")}),
             await session.call_tool("search", {"query": "red", "k": 1}),
         ]
 
-    *errors, after = run(data, calls)
+    *errors, elsewhere, after = run(data, calls)
     for error in errors:
         assert failed(error) and text(error)
     assert "is a document" in text(errors[6])
+    assert not failed(elsewhere) and structured(elsewhere)["results"] == []
     assert not failed(after) and len(structured(after)["results"]) == 1
