@@ -141,3 +141,21 @@ def test_with_none_published_the_weights_are_downloaded(tmp_path: Path) -> None:
                 "open_clip_model.safetensors"
             ]
             assert plan.run().read_bytes() == weights
+
+
+def test_the_apps_download_button_then_runs_the_ready_export(hub: RepoHub, tmp_path: Path) -> None:
+    from finder.core.library import Library
+    from finder.core.models.torch_runtime import ClipEmbedder
+
+    settings = _hub(hub, tmp_path / "cache")
+    spec = ModelSpec(ENTRY.name, ENTRY.pretrained)
+    library = Library.open(tmp_path / "data", spec, writable=True, precision="fp32", hub=settings)
+    try:
+        assert isinstance(library.embedder, ClipEmbedder)  # nothing on disk yet
+        assert library.model_missing()
+        folder = Path(library.download_model())
+        assert isinstance(library.embedder, OnnxEmbedder) and library.embedder.folder == folder
+        assert not library.model_missing()
+        assert library.search_text("a red circle") is not None
+    finally:
+        library.close()
