@@ -15,6 +15,7 @@ Numpy and Pillow only; a few hundred microseconds per picture.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from PIL import Image
@@ -32,6 +33,11 @@ _HEX_COLOUR = COLOUR_GRID * COLOUR_GRID * 3 * 2
 class Fingerprint:
     dhash: int  # 64 bits
     colours: bytes  # COLOUR_GRID x COLOUR_GRID x RGB, row by row
+
+    @cached_property
+    def cells(self) -> np.ndarray:
+        """The colour layout as (cells, RGB) integers, made once per fingerprint."""
+        return np.frombuffer(self.colours, dtype=np.uint8).astype(np.int16).reshape(-1, 3)
 
     def text(self) -> str:
         return f"{self.dhash:0{_HEX_HASH}x}{self.colours.hex()}"
@@ -73,6 +79,4 @@ def colour_distance(a: Fingerprint, b: Fingerprint) -> float:
     """How far the colour layouts differ, in levels (0..255): the largest difference of
     one grid cell (its channels averaged). The largest, not the mean: a shape recoloured
     changes a few cells a lot, a copy changes every cell a little."""
-    left = np.frombuffer(a.colours, dtype=np.uint8).astype(np.int16).reshape(-1, 3)
-    right = np.frombuffer(b.colours, dtype=np.uint8).astype(np.int16).reshape(-1, 3)
-    return float(np.abs(left - right).mean(axis=1).max())
+    return float(np.abs(a.cells - b.cells).mean(axis=1).max())

@@ -4,8 +4,10 @@ and which copy to keep. Read-only: finder never moves or deletes a user's file.
 A group joins files with the same bytes (content hash) and photos that are copies of
 each other by `near.NearRule` (perceptual fingerprint, and the embeddings when the
 model's weights mean something). Candidate pairs come from the fingerprint's 16-bit
-quarters and from each photo's nearest neighbours in the vector index, so the work
-grows with the number of photos, not its square.
+quarters, from the order in time (bursts, edits keeping their date taken) and, in
+libraries up to VECTOR_NEIGHBOURS_UP_TO files, from each photo's nearest neighbours in
+the vector index; so the work grows with the number of photos, not its square. A
+search result's copies are looked for among its own nearest neighbours.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from finder.core.ingest.perceptual import Fingerprint, colour_distance, hash_distance
-from finder.core.search.near import Evidence, NearRule, candidate_pairs, groups_of_pairs
+from finder.core.search.near import (
+    Evidence,
+    NearRule,
+    candidate_pairs,
+    groups_of_pairs,
+    neighbours_in_time,
+    within_bits,
+)
 from finder.core.store.catalog import Catalog
 from finder.core.store.model_store import ModelStore
 from finder.core.store.phashes import (
@@ -36,6 +45,10 @@ from finder.core.types import DuplicateFile, DuplicateGroup, FileKind, Modality,
 log = logging.getLogger(__name__)
 
 NEIGHBOURS = 8  # nearest photos by embedding looked at per photo
+# Each photo's nearest by embedding costs a vector-index query (0.3-2 ms): over a whole
+# library only up to this many files; past it, the fingerprint quarters and the time
+# order bring the candidates (bench/duplicates.py times them).
+VECTOR_NEIGHBOURS_UP_TO = 5_000
 # Originals before re-encodes: camera RAW, then lossless or phone formats, then the rest,
 # JPEG last (what copies are usually saved as).
 _RAW = {"cr2", "cr3", "nef", "arw", "dng", "raf", "orf", "rw2"}
@@ -68,9 +81,13 @@ class CopyFinder:
         prints = [Fingerprint.parse(f.phash) for f in files]
         vectors = self._vectors(files)
         pairs = _same_bytes_pairs(files)
-        candidates = candidate_pairs([p.dhash if p is not None else None for p in prints])
-        candidates |= self._neighbour_pairs(files, index)
-        for i, j in candidates:
+        hashes = [p.dhash if p is not None else None for p in prints]
+        candidates = candidate_pairs(hashes)
+        candidates |= neighbours_in_time([f.taken or f"{f.mtime_ns:020d}" for f in files])
+        if len(files) <= VECTOR_NEIGHBOURS_UP_TO:
+            candidates |= self._neighbour_pairs(files, index)
+        most = max(self.rule.copy_bits, self.rule.edit_bits)
+        for i, j in within_bits(hashes, candidates, most):
             cosine = _cosine(vectors, files[i], files[j])
             if self._near(prints[i], prints[j], cosine):
                 pairs.append((i, j))
@@ -122,9 +139,10 @@ class CopyFinder:
     def _near(self, a: Fingerprint | None, b: Fingerprint | None, cosine: float | None) -> bool:
         if a is None or b is None:
             return False  # not fingerprinted yet (the next index run does it)
-        evidence = Evidence(
-            hash_distance(a, b), colour_distance(a, b), cosine if self.use_cosine else None
-        )
+        bits = hash_distance(a, b)
+        if not self.rule.may_be_near(bits):
+            return False  # most pairs: no colours compared
+        evidence = Evidence(bits, colour_distance(a, b), cosine if self.use_cosine else None)
         return self.rule.near(evidence)
 
     def _vectors(self, files: Sequence[CopyCandidate]) -> dict[int, np.ndarray]:

@@ -14,11 +14,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 CHUNK_BITS = 16  # candidate pairs share one 16-bit quarter of their dHash
 # A quarter shared by more photos than this (flat pictures, look-alike crowds) pairs each
 # only with its WINDOW nearest by whole hash, not with all of them (quadratic).
 CROWD = 256
 WINDOW = 8
+TIME_WINDOW = 4  # photos paired with the next ones taken (bursts, edits keeping the date)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,10 @@ class NearRule:
     edit_bits: int = 12
     edit_colour: float = 24.0
     edit_cosine: float = 0.93
+
+    def may_be_near(self, bits: int) -> bool:
+        """False when the dHashes alone rule a pair out (checked before the rest)."""
+        return bits <= max(self.copy_bits, self.edit_bits)
 
     def near(self, e: Evidence) -> bool:
         if e.bits <= self.copy_bits and e.colour <= self.copy_colour:
@@ -71,11 +78,11 @@ class NearRule:
 
 
 def candidate_pairs(hashes: Sequence[int | None]) -> set[tuple[int, int]]:
-    """Index pairs (i < j) whose dHashes differ by at most one bit in one of their four
-    16-bit quarters: every pair up to 7 bits apart is among them (pigeonhole: 8 differing
-    bits would need 2 in each quarter). Linear in the number of photos, but for crowds of
-    look-alikes sharing a quarter (flat pictures), where each member is paired with its
-    WINDOW nearest by whole hash rather than with all of them."""
+    """Index pairs (i < j) whose dHashes share one of their four 16-bit quarters: every
+    pair up to 3 bits apart is among them (pigeonhole), most further ones too; the
+    vector index's neighbours bring the rest. Linear in the number of photos, but for
+    crowds of look-alikes sharing a quarter (flat pictures), where each member is paired
+    with its WINDOW nearest by whole hash rather than with all of them."""
     mask = (1 << CHUNK_BITS) - 1
     pairs: set[tuple[int, int]] = set()
     for shift in range(0, 64, CHUNK_BITS):
@@ -83,19 +90,39 @@ def candidate_pairs(hashes: Sequence[int | None]) -> set[tuple[int, int]]:
         for index, value in enumerate(hashes):
             if value is not None:
                 buckets[(value >> shift) & mask].append(index)
-        for key, members in buckets.items():
-            if len(members) > CROWD:
-                members = sorted(members, key=lambda index: hashes[index] or 0)
-                for n, i in enumerate(members):
-                    pairs.update((min(i, j), max(i, j)) for j in members[n + 1 : n + 1 + WINDOW])
-                continue
+        for members in buckets.values():
+            reach = len(members)
+            if reach > CROWD:
+                members.sort(key=lambda index: hashes[index] or 0)
+                reach = WINDOW
             for n, i in enumerate(members):
-                pairs.update((min(i, j), max(i, j)) for j in members[n + 1 :])
-            for bit in range(CHUNK_BITS):
-                neighbour = key ^ (1 << bit)
-                if neighbour > key:  # each pair of buckets once
-                    for j in buckets.get(neighbour, ()):
-                        pairs.update((min(i, j), max(i, j)) for i in members)
+                pairs.update((min(i, j), max(i, j)) for j in members[n + 1 : n + 1 + reach])
+    return pairs
+
+
+def within_bits(
+    hashes: Sequence[int | None], pairs: Iterable[tuple[int, int]], max_bits: int
+) -> list[tuple[int, int]]:
+    """The pairs whose dHashes differ by at most `max_bits`, all compared at once."""
+    listed = np.asarray(list(pairs), dtype=np.int64).reshape(-1, 2)
+    if not len(listed):
+        return []
+    known = np.asarray([h is not None for h in hashes], dtype=bool)
+    values = np.asarray([h or 0 for h in hashes], dtype=np.uint64)
+    bits = np.bitwise_count(values[listed[:, 0]] ^ values[listed[:, 1]])
+    keep = (bits <= max_bits) & known[listed[:, 0]] & known[listed[:, 1]]
+    return [(int(i), int(j)) for i, j in listed[keep].tolist()]
+
+
+def neighbours_in_time(
+    times: Sequence[str | None], window: int = TIME_WINDOW
+) -> set[tuple[int, int]]:
+    """Index pairs (i < j) of photos at most `window` apart when sorted by when they were
+    taken: burst shots follow each other, and edited copies keep their date taken."""
+    ordered = sorted((t, i) for i, t in enumerate(times) if t)
+    pairs: set[tuple[int, int]] = set()
+    for n, (_, i) in enumerate(ordered):
+        pairs.update((min(i, j), max(i, j)) for _, j in ordered[n + 1 : n + 1 + window])
     return pairs
 
 

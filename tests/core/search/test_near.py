@@ -10,6 +10,8 @@ from finder.core.search.near import (
     NearRule,
     candidate_pairs,
     groups_of_pairs,
+    neighbours_in_time,
+    within_bits,
 )
 
 
@@ -34,14 +36,14 @@ def test_a_known_cosine_guards_copies_and_admits_edits() -> None:
     assert not rule.near(Evidence(bits=2, colour=rule.edit_colour + 1, cosine=0.999))
 
 
-def test_candidate_pairs_find_every_pair_up_to_7_bits() -> None:
+def test_candidate_pairs_find_every_pair_up_to_3_bits() -> None:
     rng = random.Random(5)
     hashes: list[int | None] = [rng.getrandbits(64) for _ in range(300)]
     originals = len(hashes)
     for n in range(originals):
         copy = hashes[n]
         assert copy is not None
-        for bit in rng.sample(range(64), rng.randrange(8)):
+        for bit in rng.sample(range(64), rng.randrange(4)):
             copy ^= 1 << bit
         hashes.append(copy)
     hashes.append(None)  # not fingerprinted: never paired
@@ -62,3 +64,18 @@ def test_groups_are_connected_components() -> None:
     groups = groups_of_pairs(7, [(0, 1), (1, 2), (4, 5), (5, 4)])
     assert sorted(groups) == [[0, 1, 2], [4, 5]]
     assert groups_of_pairs(3, []) == []
+
+
+def test_within_bits_compares_all_pairs_at_once() -> None:
+    hashes: list[int | None] = [0, 0b111, 2**64 - 1, None]
+    pairs = [(0, 1), (0, 2), (1, 2), (0, 3)]
+    assert within_bits(hashes, pairs, 3) == [(0, 1)]
+    assert within_bits(hashes, pairs, 64) == [(0, 1), (0, 2), (1, 2)]
+    assert within_bits(hashes, [], 3) == []
+
+
+def test_neighbours_in_time_pair_the_next_ones_taken() -> None:
+    times = ["2021-05-01T10:00:03", None, "2021-05-01T10:00:01", "2019-01-01T00:00:00"]
+    assert neighbours_in_time(times, window=1) == {(2, 3), (0, 2)}
+    assert (0, 3) in neighbours_in_time(times, window=2)
+    assert not any(1 in pair for pair in neighbours_in_time(times))
