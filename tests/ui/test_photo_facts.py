@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from PySide6.QtCore import Qt
 
 from finder.core.ingest.thumbnails import ThumbnailCache
@@ -13,18 +11,7 @@ from finder.ui.dialogs.preview import PreviewDialog
 from finder.ui.views.photo_facts import date_words, facts
 from finder.ui.views.results_model import ResultsModel
 
-
-@dataclass(frozen=True)
-class PhotoResult(SearchResult):
-    """A result with the metadata the search gives photos (issue #17)."""
-
-    taken: str | None = None
-    taken_source: str | None = None
-    place: str | None = None
-    camera: str | None = None
-
-
-LISBON = PhotoResult(
+LISBON = SearchResult(
     "/p/tram.jpg",
     FileKind.PHOTO,
     0.3,
@@ -50,7 +37,7 @@ def test_only_what_is_known_is_said() -> None:
         "Lisbon, Portugal",
         "Camera: Google Pixel 7",
     ]
-    assert facts(PhotoResult("/p/a.jpg", FileKind.PHOTO, 0.3, place="Oslo, Norway")) == [
+    assert facts(SearchResult("/p/a.jpg", FileKind.PHOTO, 0.3, place="Oslo, Norway")) == [
         "Oslo, Norway"
     ]
     assert facts(SearchResult("/p/a.jpg", FileKind.PHOTO, 0.3)) == []

@@ -28,12 +28,8 @@ def date_words(taken: str, source: str | None = None) -> str:
 
 def facts(result: SearchResult) -> list[str]:
     """The lines known about a result: its date, its place, its camera (none unknown)."""
-    # The result's metadata fields arrive with issue #17's search (taken, place, camera).
-    taken: str | None = getattr(result, "taken", None)
-    source: str | None = getattr(result, "taken_source", None)
-    place: str | None = getattr(result, "place", None)
-    camera: str | None = getattr(result, "camera", None)
-    lines = [date_words(taken, source)] if taken else []
+    taken, place, camera = result.taken, result.place, result.camera
+    lines = [date_words(taken, result.taken_source)] if taken else []
     if place:
         lines.append(place)
     if camera:
