@@ -96,6 +96,15 @@ def test_duplicate_names_show_their_folder(qtbot) -> None:  # type: ignore[no-un
     assert model.data(model.index(0), DetailRole) == ["strong \u00b7 in Holidays"]
     assert model.data(model.index(1), DetailRole) == ["weak \u00b7 in Work"]
     assert model.data(model.index(2), DetailRole) == ["weak"]
+    # The day it was taken, when known, tells copies in one folder apart.
+    model.set_results(
+        [
+            SearchResult("/x/A/IMG_1.jpg", FileKind.PHOTO, 0.9, match="strong", taken=day)
+            for day in ("2019-07-14T18:03:00+01:00", "2021-03-02T09:00:00")
+        ]
+    )
+    assert model.data(model.index(0), DetailRole) == ["strong \u00b7 in A \u00b7 2019-07-14"]
+    assert model.data(model.index(1), DetailRole) == ["strong \u00b7 in A \u00b7 2021-03-02"]
 
 
 def test_a_tooltip_does_not_outlive_its_results(qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -214,14 +214,17 @@ class ResultsModel(QAbstractListModel):
         return None
 
     def _detail(self, r: SearchResult) -> list[str]:
-        """One line under the name: how well it matches, its page, and its folder when
-        other results share its name (ten green_star.jpg are told apart by where)."""
+        """One line under the name: how well it matches, its page, and its folder and
+        the day it was taken when other results share its name (ten green_star.jpg are
+        told apart by where and when)."""
         parts = [r.match] if r.match in ("strong", "weak") else []
         if r.page:
             parts.append(f"page {r.page}")
         name = Path(r.path).name
         if name in self._duplicate_names:
             parts.append(f"in {display_path(Path(r.path).parent.name or str(Path(r.path).parent))}")
+            if r.taken:
+                parts.append(r.taken[:10])  # the day, ISO: sorts and reads the same anywhere
         return [" \u00b7 ".join(parts)] if parts else []
 
     def _pixmap(self, r: SearchResult) -> QPixmap | None:
