@@ -3,9 +3,9 @@
 Without a collection name it is the user's finder library, read-only: the photos and
 documents of the watched folders, searched as `finder search` searches them (meaning and
 keywords fused, relevance calibrated, the clearly irrelevant tail left out). With
-`collection_name` it is a named collection of one's own texts (`add_texts`,
-`from_texts`), kept in the data dir apart from the folder index (finder.langchain.
-collection) and never mixed into it.
+`collection_name` it is a named collection of one's own texts. Texts added (`add_texts`,
+`from_texts`) always go into a named collection, kept in the data dir apart from the
+folder index (finder.langchain.collection) and never mixed into it.
 """
 
 from __future__ import annotations
@@ -56,7 +56,9 @@ class FinderVectorStore(VectorStore):
     file's name; its `metadata` holds `path`, `kind`, `type` ("image" | "text"), `page`,
     `score`, `relevance` (finder's calibrated 0..1, also what
     `similarity_search_with_relevance_scores` gives) and `match` ("strong" | "weak").
-    The folder index is never written: `add_texts` here raises, pointing at collections.
+    The folder index is never written: `add_texts` here puts the texts into the
+    collection named "langchain" (searched by FinderVectorStore(collection_name=
+    "langchain"), not by this store).
 
     `FinderVectorStore(data_dir, collection_name="notes")` (or `from_texts`): texts of
     one's own, stored with their vectors in `<data dir>/collections/notes.sqlite3`, a
@@ -92,12 +94,8 @@ class FinderVectorStore(VectorStore):
 
     @property
     def collection(self) -> TextCollection:
-        if self.collection_name is None:
-            raise ValueError(
-                "the folder index is read-only: texts of your own go into a named "
-                "collection, FinderVectorStore(collection_name='notes') or "
-                "FinderVectorStore.from_texts(texts, collection_name='notes')"
-            )
+        """Where this store's texts go: its named collection; the folder index is
+        read-only, so a store over it adds texts to the collection DEFAULT_COLLECTION."""
         if self._collection is None:
             embedding = self._embedding
             key = (
@@ -105,7 +103,7 @@ class FinderVectorStore(VectorStore):
             )
             self._collection = TextCollection(
                 self.library.data_dir,
-                self.collection_name,
+                self.collection_name or DEFAULT_COLLECTION,
                 lambda texts: embedding.embed_documents(texts),
                 key,
             )
@@ -203,7 +201,7 @@ class FinderVectorStore(VectorStore):
                 "relevance": (1.0 + hit.score) / 2.0,
                 "match": "",
                 **hit.metadata,
-                "collection": self.collection_name,
+                "collection": self.collection.name,
             }
             out.append((Document(id=hit.id, page_content=hit.text, metadata=metadata), hit.score))
         return out
@@ -218,8 +216,9 @@ class FinderVectorStore(VectorStore):
         ids: list[str] | None = None,
         **kwargs: Any,
     ) -> list[str]:
-        """Add texts to this store's named collection (never to the folder index, which
-        is read-only: a store without `collection_name` raises ValueError)."""
+        """Add texts to this store's named collection, never to the folder index (which
+        is read-only): a store over the library adds them to the collection
+        DEFAULT_COLLECTION ("langchain"), which its own searches do not see."""
         return self.collection.add(list(texts), metadatas, ids)
 
     def add_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
@@ -229,13 +228,13 @@ class FinderVectorStore(VectorStore):
         )
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
-        """Delete texts of the collection (None: all of them)."""
+        """Delete texts of this store's collection (None: all of them); the folder
+        index is never touched."""
         self.collection.delete(ids)
         return True
 
     def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
-        if self.collection_name is None:
-            return []
+        """Texts of this store's collection by id."""
         return [
             Document(id=hit.id, page_content=hit.text, metadata=hit.metadata)
             for hit in self.collection.get(ids)

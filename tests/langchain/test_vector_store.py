@@ -120,9 +120,23 @@ def test_by_vector_and_by_image(store: FinderVectorStore, indexed) -> None:
     assert [d.metadata["path"] for d in by_image] == [r["path"] for r in expected]
 
 
-def test_the_folder_index_is_read_only(store: FinderVectorStore) -> None:
-    with pytest.raises(ValueError, match="read-only"):
-        store.add_texts(["a note"])
+def test_texts_added_to_the_library_store_go_into_a_collection(
+    store: FinderVectorStore, indexed
+) -> None:
+    data = indexed[1]
+    before = _catalog_rows(data)
+    ids = store.add_texts(["a note about lighthouses"], ids=["lighthouse"])
+    try:
+        assert ids == ["lighthouse"] and _catalog_rows(data) == before
+        assert (data / "collections" / "langchain.sqlite3").is_file()
+        assert store.get_by_ids(["lighthouse"])[0].page_content == "a note about lighthouses"
+        found = store.similarity_search("a note about lighthouses", k=10)
+        assert all(d.metadata["path"] for d in found)  # the library's files only
+        default = FinderVectorStore(data_dir=data, collection_name="langchain")
+        assert default.similarity_search("lighthouses", k=1)[0].id == "lighthouse"
+        default.close()
+    finally:
+        store.delete(["lighthouse"])
 
 
 def test_texts_go_into_a_separate_collection(indexed, store: FinderVectorStore) -> None:
