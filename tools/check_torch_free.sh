@@ -12,6 +12,7 @@ VENV=${1:-/tmp/notorch}
 PYTHON=${PYTHON:-python3}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"  # not the source tree: `python -c` would import finder from there
 
 echo "== fresh venv $VENV, pip install $ROOT (no extras)"
 rm -rf "$VENV"
@@ -33,13 +34,14 @@ echo "== a model folder written by finder models export (from $ROOT/.venv)"
 "$ROOT/.venv/bin/finder" models export "$ROOT/tests/models/finder-tiny.json" "$WORK/model"
 
 echo "== index and search with the base install"
+mkdir -p "$WORK/pictures"
 "$VENV/bin/python" -c '
 import sys
 from PIL import Image, ImageDraw
 for name in ("red", "green", "blue"):
     img = Image.new("RGB", (160, 120), (235, 235, 225))
     ImageDraw.Draw(img).ellipse((40, 30, 120, 90), fill=name)
-    img.save(f"{sys.argv[1]}/{name}.png")' "$(mkdir -p "$WORK/pictures" && echo "$WORK/pictures")"
+    img.save(f"{sys.argv[1]}/{name}.png")' "$WORK/pictures"
 export FINDER_DATA_DIR="$WORK/data"
 "$VENV/bin/finder" --model "$WORK/model" index "$WORK/pictures"
 "$VENV/bin/finder" --model "$WORK/model" search "a red circle" --json > "$WORK/results.json"
