@@ -13,8 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from finder.core.search.filters import NO_FILTERS, Filters, Sort
-from finder.core.search.understanding import Understood
+from finder.core.search.filters import Filters, Sort
 from finder.core.types import SearchKind
 
 MONTHS = [calendar.month_abbr[m] for m in range(1, 13)]  # "Jan" ... "Dec"
@@ -180,19 +179,3 @@ def only_year(filters: Filters) -> int | None:
     if (filters.after, filters.before) == year_range(filters.after.year):
         return filters.after.year
     return None
-
-
-# -- on the search thread ----------------------------------------------------------------------
-
-
-def understand_words(library: object, text: str) -> Understood:
-    """The typed words as meaning and filters, by the library's understanding (its own
-    place names; today's date)."""
-    understand = getattr(library, "understand", None)  # Library.understand: issue #17, landing
-    return understand(text) if understand is not None else Understood(text)
-
-
-def filter_args(filters: Filters) -> dict[str, Filters]:
-    """The `filters` keyword for a Library search (none when there is nothing to pass,
-    while the Library's searches are gaining it: issue #17)."""
-    return {"filters": filters} if filters != NO_FILTERS else {}

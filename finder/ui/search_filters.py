@@ -155,13 +155,11 @@ class FilterState(QObject):
 
     def refresh_years(self) -> None:
         """Ask the library which years have photos, off the GUI thread."""
-        library = self.controller.library
-        years = getattr(library, "years", None)  # Library.years: issue #17, being added
-        if years is None or self.controller.shut_down:
+        if self.controller.shut_down:
             return
         start_task(
             self.controller.pool,
-            years,
+            self.controller.library.years,
             self.set_years,
             lambda exc: self.controller.report_failure("Reading the years", exc, show=False),
         )

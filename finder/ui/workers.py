@@ -31,8 +31,9 @@ from finder.core.indexing.priority import lower_thread_priority
 from finder.core.ingest.thumbnails import ThumbnailCache
 from finder.core.library import FolderError, Library
 from finder.core.search.filters import NO_FILTERS, Filters
+from finder.core.search.understanding import Understood
 from finder.core.types import IndexProgress, IndexReport, SearchKind, SearchResult
-from finder.ui.filter_chips import Dismissed, effective, filter_args, understand_words
+from finder.ui.filter_chips import Dismissed, effective
 from finder.ui.views.results_model import ResultsModel
 
 
@@ -73,7 +74,8 @@ class SearchWorker(QObject):
     def __init__(self, library: Library) -> None:
         super().__init__()
         self.library = library
-        self.understand_words = understand_words  # (library, text) -> Understood
+        # The words as meaning and filters (tests put their own understanding here).
+        self.understand: Callable[[str], Understood] = library.understand
         self._latest = 0
         self._lock = threading.Lock()
 
@@ -102,19 +104,19 @@ class SearchWorker(QObject):
     def _text(self, request: SearchRequest) -> list[SearchResult]:
         """The words split into meaning and filters (the window shows the filters as
         chips), then searched by meaning, or by keywords while the model is missing."""
-        understood = self.understand_words(self.library, request.text)
+        understood = self.understand(request.text)
         self.understood.emit(request.request_id, understood)
         filters = effective(request.filters, understood.filters, request.dismissed)
         kind, meaning = filters.kind or request.kind, understood.meaning
         if request.keyword_only:
-            return self.library.search_keyword(meaning, kind, request.k, **filter_args(filters))
-        return self.library.search_text(meaning, kind, request.k, **filter_args(filters))
+            return self.library.search_keyword(meaning, kind, request.k, filters=filters)
+        return self.library.search_text(meaning, kind, request.k, filters=filters)
 
     def _image(self, request: SearchRequest) -> list[SearchResult] | None:
         """The picture's own matches at once; the final list once its text is read.
         None: a newer request came meanwhile."""
         stages = self.library.search_image_stages(
-            request.image, request.kind, request.k, **filter_args(request.filters)
+            request.image, request.kind, request.k, filters=request.filters
         )
         first = next(stages)
         self.partial.emit(request.request_id, first)

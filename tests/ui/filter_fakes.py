@@ -33,7 +33,7 @@ class Words:
 
     understood: dict[str, tuple[str, Filters]] = field(default_factory=dict)
 
-    def __call__(self, library: object, text: str) -> Understood:
+    def __call__(self, text: str) -> Understood:
         meaning, filters = self.understood.get(text, (text, NO_FILTERS))
         return Understood(meaning, filters, {"place": "in Lisbon"} if filters.place else {})
 
@@ -43,7 +43,7 @@ def searching(controller, qtbot):  # type: ignore[no-untyped-def]
     controller.start()
     searches, words = Searches(), Words()
     controller.library.search_text = searches
-    controller.search_worker.understand_words = words
+    controller.search_worker.understand = words
     return searches, words
 
 
