@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sqlite3
 from pathlib import Path
 
@@ -9,7 +10,9 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
+from finder import cli
 from finder.langchain import FinderEmbeddings
+from tests.helpers import draw_photo
 
 pytestmark = pytest.mark.usefixtures("finder_tiny")
 
@@ -64,3 +67,28 @@ def _stored_picture_vector(data: Path, path: Path) -> np.ndarray:
             (str(path),),
         ).fetchone()
     return np.frombuffer(blob, dtype=np.float32)
+
+
+@pytest.mark.slow
+def test_on_onnx_runtime_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`finder index` as users run it exports the model for ONNX Runtime first and
+    indexes with it; FinderEmbeddings then runs the same export."""
+    files, data = tmp_path / "files", tmp_path / "data"
+    for color in ("red", "blue"):
+        draw_photo(files / f"{color}.jpg", color)
+    monkeypatch.setenv("FINDER_BACKEND", "auto")
+    monkeypatch.setenv("FINDER_PRECISION", "fp32")
+    out, err = io.StringIO(), io.StringIO()
+    assert (
+        cli.main(
+            ["index", str(files), "--data-dir", str(data), "--no-ocr", "-q"], stdout=out, stderr=err
+        )
+        == 0
+    ), err.getvalue()
+    with FinderEmbeddings(data_dir=data) as embeddings:
+        assert embeddings.library.runtime().runtime == "onnxruntime"
+        paths = sorted(files.iterdir())
+        vectors = np.asarray(embeddings.embed_image([str(p) for p in paths]))
+    for path, vector in zip(paths, vectors, strict=True):
+        stored = _stored_picture_vector(data, path)
+        assert float(vector @ stored / np.linalg.norm(stored)) >= 0.9999, path
