@@ -169,3 +169,28 @@ def test_a_result_with_copies_says_so_on_its_tile(qtbot) -> None:  # type: ignor
 
     assert corner(0) != corner(1)  # the badge
     assert copies_text(1) == "+1 copy" and copies_text(3) == "+3 copies"
+
+
+def test_the_context_menu_lists_the_copies_to_reveal(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from finder.core.types import FileKind, SearchResult
+    from finder.ui.views.results_model import ResultsModel
+    from finder.ui.views.results_view import ResultsView
+
+    model = ResultsModel()
+    view = ResultsView()
+    view.setModel(model)
+    qtbot.addWidget(view)
+    result = SearchResult(
+        "/p/a.jpg", FileKind.PHOTO, 0.5, match="strong", copies=("/q/a.jpg", "/r/a.png")
+    )
+    model.set_results([result])
+    menu = view.menu_for(model.index(0, 0))
+    assert menu is not None
+    sub = next(a.menu() for a in menu.actions() if a.text() == "Copies elsewhere (2)")
+    revealed: list[SearchResult] = []
+    view.reveal_requested.connect(revealed.append)
+    sub.actions()[1].trigger()
+    assert [r.path for r in revealed] == ["/r/a.png"]
+    model.set_results([SearchResult("/p/b.jpg", FileKind.PHOTO, 0.5, match="strong")])
+    plain = view.menu_for(model.index(0, 0))
+    assert plain is not None and not any("Copies" in a.text() for a in plain.actions())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPoint, QSize, Qt, Signal
@@ -181,6 +182,11 @@ class ResultsView(QListView):
             lambda: self.folder_requested.emit(folder),
         )
         only_here.setToolTip(folder)
+        if result.copies:  # the same shot elsewhere (duplicates): each one revealed
+            copies = menu.addMenu(f"Copies elsewhere ({len(result.copies)})")
+            for path in result.copies:
+                copy = dataclasses.replace(result, path=path, copies=())
+                copies.addAction(display_path(path), lambda c=copy: self.reveal_requested.emit(c))
         menu.aboutToHide.connect(lambda: actions["similar"].setEnabled(True))
         return menu
 
