@@ -90,6 +90,8 @@ def export_model(
     weights are downloaded first when missing) into a new model folder, checked against
     torch first; the folder and the cosine it reached. Needs the torch extra
     (ModelUnavailableError says so); UnsupportedModelError says why a model cannot be."""
+    if not torch_installed():
+        raise ModelUnavailableError(f"exporting {spec.describe()} needs torch: {TORCH_MISSING}")
     embedder = ClipEmbedder(spec, precision="fp32", hub=hub)
     try:
         if can_download(spec) and missing_weights(embedder):
@@ -118,6 +120,8 @@ def runtime_of(embedder: Embedder) -> RuntimeInfo:
         detail = f"{embedder.precision_in_use} ({embedder.precision_reason})"  # type: ignore[attr-defined]
     elif not isinstance(embedder, ClipEmbedder):
         detail = "fp32"
+    elif not torch_installed():
+        detail = "none yet (torch is not installed: download the ready model)"
     else:
         detail = f"{embedder.precision_in_use} (torch; {embedder.precision_reason})"
     return RuntimeInfo(
