@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from finder import __version__, paths
-from finder.cli import compare, duplicates, library, mcp, models, watch
+from finder.cli import compare, duplicates, exclude, library, mcp, models, watch
 from finder.cli.common import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -46,6 +46,7 @@ COMMANDS: dict[str, Command] = {
     **models.COMMANDS,
     **compare.COMMANDS,
     **duplicates.COMMANDS,
+    **exclude.COMMANDS,
     **mcp.COMMANDS,
 }
 
@@ -94,13 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    # In the help's order: index, watch, search, status, remove, model, models, compare, mcp.
+    # In the help's order: index, watch, search, status, remove, model, models, compare,
+    # duplicates, exclude, mcp.
     library.add_index_parser(sub, common)
     watch.add_parser(sub, common)
     library.add_parsers(sub, common)
     models.add_parsers(sub, common)
     compare.add_parser(sub, common)
     duplicates.add_parser(sub, common)
+    exclude.add_parser(sub, common)
     mcp.add_parser(sub, common)
     return parser
 

@@ -61,7 +61,7 @@ from finder.core.search.compare import Candidate, Comparison, candidates
 from finder.core.search.dated import arranged
 from finder.core.search.duplicates import CopyFinder
 from finder.core.search.filters import NO_FILTERS, Filters
-from finder.core.search.places import known_places
+from finder.core.search.places import WORLD_PLACES, known_places
 from finder.core.search.relevance import relevant
 from finder.core.search.scope import scope_for
 from finder.core.search.search import Search
@@ -377,11 +377,15 @@ class Library:
 
     # -- searching --------------------------------------------------------------------------
 
-    def understand(self, query: str, today: date | None = None) -> Understood:
-        """A typed query as meaning and filters (finder.core.search.understanding): its
-        dates read against `today` (default: the computer's), its places this library's."""
+    def understand(
+        self, query: str, kind: SearchKind | None = None, today: date | None = None
+    ) -> Understood:
+        """A typed query as meaning and filters (finder.core.search.understanding) for a
+        search of `kind`: its dates read against `today` (default: the computer's), its
+        places this library's or, typed with a capital, the world's."""
         places = known_places(self._catalog.place_names())
-        return understand(query, today or date.today(), places)
+        day = today or date.today()
+        return understand(query, day, places, gazetteer=WORLD_PLACES, kind=kind)
 
     def search_text(
         self,

@@ -15,6 +15,8 @@ Read, in this order, each from the words the readers before it left:
     "until 2019") and days relative to `today` ("today", "yesterday", "this/last
     week|month|year|summer...", "last march", "last 30 days", "2 years ago"). A month
     alone ("march", "may") stays meaning. Several of them: the span covering them all.
+    Not in a search for documents only (`kind` DOCS): there a year is what a document is
+    about ("tax return 2023", made in 2024), not when it was made, and stays meaning.
   - what not: "-dogs", '-"red car"', "without people", "excluding cars", and "no X"
     after the first word ("beach no people"; "no entry sign" is meaning). "without
     people or dogs": both. Not a filter: results near them are pushed down
@@ -26,8 +28,10 @@ Read, in this order, each from the words the readers before it left:
     place and a thing ("Bath", "Beach", "Nice"): it errs toward meaning unless it is the
     last words after "in"/"at" ("baby in the bath" stays meaning) or is typed with a
     capital in the middle of the query ("in Lisbon at night"). `places` is the
-    library's own place names; `gazetteer`, the world's, is asked only for a name typed
-    with a capital, so a lower-case word needs a place the library has photos of.
+    library's own place names; `gazetteer`, the world's, is asked only for the last
+    words, typed with a capital ("skyline in New York", but "receipt at Best Buy" is
+    meaning though Best is a Dutch town): a lower-case or mid-query name needs a place
+    the library has photos of.
 Quoted words ("2019") are always meaning. What is left, tidied, is the meaning.
 """
 
@@ -68,6 +72,15 @@ class Understood:
     filters: Filters = NO_FILTERS
     said: Mapping[str, str] = field(default_factory=dict)
 
+    @property
+    def searched(self) -> str:
+        """The text to give the model and the keywords: the meaning, or when every word
+        was a filter ("in Lisbon", "2019", "photos"), those words, among the files the
+        filters allow. "" when only exclusions were typed ("-dogs")."""
+        if self.meaning:
+            return self.meaning
+        return " ".join(words for name, words in self.said.items() if name != "exclude")
+
     def to_json(self) -> dict[str, object]:
         """What `finder search --parse` prints: dates ISO 8601, null when absent."""
         f = self.filters
@@ -92,12 +105,14 @@ def understand(
     places: PlaceLookup | None = None,
     *,
     gazetteer: PlaceLookup | None = None,
+    kind: SearchKind | None = None,
 ) -> Understood:
     """`query` split into meaning and filters; `today` dates "last year" and the like,
-    `places` and `gazetteer` say which names are places (see the module)."""
+    `places` and `gazetteer` say which names are places, `kind` is what the search was
+    asked for (see the module)."""
     words = tokens(query)
     said: dict[str, str] = {}
-    after, before = read_dates(words, today, said)
+    after, before = (None, None) if kind is SearchKind.DOCS else read_dates(words, today, said)
     exclude = _read_exclusions(words, said)
     kind = _read_kind(words, said)
     place = _read_place(words, places, gazetteer, said)
@@ -249,7 +264,7 @@ def _place(
 
     def known(name: str) -> str | None:
         found = places(name) if places is not None else None
-        if found is None and capital and gazetteer is not None:
+        if found is None and capital and last and gazetteer is not None:
             found = gazetteer(name)
         return found
 

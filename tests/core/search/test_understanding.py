@@ -25,6 +25,7 @@ WORLD = HERE | {
     "beach": "Beach",
     "reading": "Reading",
     "the hague": "The Hague",
+    "best": "Best",
     "netherlands": "Netherlands",
 }
 
@@ -182,6 +183,8 @@ def test_kinds(query: str, meaning: str, kind: str | None) -> None:
         ("nice view in Nice", "nice view", "Nice"),
         ("book at Reading, rainy day", "book rainy day", "Reading"),
         ("Lisbon tram", "Lisbon tram", None),  # no "in"/"at": meaning
+        ("receipt at Best Buy", "receipt at Best Buy", None),  # the world's: last words only
+        ("receipt at Best", "receipt", "Best"),
         ('in "Lisbon"', 'in "Lisbon"', None),
         ("in Atlantis", "in Atlantis", None),
     ],
@@ -260,3 +263,29 @@ def test_a_removed_chip() -> None:
     assert got.filters.without("place") == Filters(
         after=date(2019, 1, 1), before=date(2019, 12, 31)
     )
+
+
+@pytest.mark.parametrize(
+    ("query", "searched"),
+    [
+        ("a red circle 2019 -dogs", "a red circle"),
+        ("in Lisbon", "in Lisbon"),
+        ("photos from 2019", "from 2019 photos"),
+        ("summer 2019 in Lisbon", "summer 2019 in Lisbon"),
+        ("-dogs", ""),
+        ("", ""),
+    ],
+)
+def test_what_is_searched_when_every_word_was_a_filter(query: str, searched: str) -> None:
+    assert understand(query, TODAY, here).searched == searched
+
+
+def test_in_a_search_for_documents_a_year_is_what_they_are_about() -> None:
+    got = understand("tax return 2023 in Lisbon", TODAY, here, kind=SearchKind.DOCS)
+    assert (got.meaning, got.filters.after, got.filters.place) == (
+        "tax return 2023",
+        None,
+        "Lisbon",
+    )
+    got = understand("tax return 2023", TODAY, here, kind=SearchKind.PHOTOS)
+    assert (got.meaning, got.filters.after) == ("tax return", date(2023, 1, 1))
