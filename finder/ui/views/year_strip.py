@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -28,8 +28,8 @@ from finder.ui.filter_chips import SORT_CHOICES
 from finder.ui.search_filters import FilterState
 
 SORT_SHORTCUT = "Ctrl+Shift+D"
-BUTTON_SIZE = QSize(46, 40)
-BAR_HEIGHT = 16  # the tallest bar, for the year with the most photos
+BUTTON_SIZE = QSize(48, 44)
+BAR_HEIGHT = 18  # the tallest bar, for the year with the most photos
 
 
 def photos_text(count: int) -> str:
@@ -67,6 +67,11 @@ class YearButton(QToolButton):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(fill)
             painter.drawRoundedRect(rect, 5, 5)
+        base = 4 + BAR_HEIGHT + 0.5  # a thin line under the bars: they read as one timeline
+        line = QColor(palette.mid().color())
+        line.setAlpha(110)
+        painter.setPen(line)
+        painter.drawLine(QPointF(0, base), QPointF(self.width(), base))
         bar_height = max(2.0, BAR_HEIGHT * self.share)
         bar = QRectF(rect.center().x() - 7, 4 + BAR_HEIGHT - bar_height, 14, bar_height)
         color = palette.highlight().color() if self.isChecked() else palette.mid().color()
@@ -103,7 +108,7 @@ class YearStrip(QWidget):
         self._row = QWidget(self)
         self._row_layout = QHBoxLayout(self._row)
         self._row_layout.setContentsMargins(0, 0, 0, 0)
-        self._row_layout.setSpacing(2)
+        self._row_layout.setSpacing(0)  # the baseline runs on
         self._row_layout.addStretch(1)
         self.scroll = QScrollArea(self)
         self.scroll.setWidget(self._row)
