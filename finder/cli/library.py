@@ -22,8 +22,10 @@ from finder.cli.common import (
     positive_int,
     run_faster,
 )
+from finder.cli.filter_flags import add_filter_flags, filters_from_args
 from finder.core.library import FolderError, Library
 from finder.core.models.spec import ModelSpec, ModelUnavailableError
+from finder.core.search.filters import NO_FILTERS, Filters
 from finder.core.types import (
     IndexReport,
     SearchKind,
@@ -63,6 +65,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         dest="show_all",
         help="also show the clearly irrelevant tail (hidden by default)",
     )
+    add_filter_flags(p)
 
     p = sub.add_parser("status", parents=[common], help="folders, counts, model, index health")
     p.add_argument("--json", action="store_true")
@@ -138,13 +141,14 @@ def cmd_search(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
     library = open_library(args, spec, writable=False)
     try:
         kind = SearchKind(args.kind)
+        filters = filters_from_args(args)
         if args.image:
             image = Path(args.image).expanduser()
             if not image.is_file():
                 raise FolderError(f"{image}: no such image file")
-            results = library.search_image(image, kind, args.k, tail=args.show_all)
+            results = library.search_image(image, kind, args.k, tail=args.show_all, filters=filters)
         else:
-            results = _search_text(library, spec, args, kind, err)
+            results = _search_text(library, spec, args, kind, err, filters)
         if args.json:
             json.dump([r.to_json() for r in results], out, indent=2, ensure_ascii=False)
             out.write("\n")
@@ -156,7 +160,12 @@ def cmd_search(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
 
 
 def _search_text(
-    library: Library, spec: ModelSpec, args: argparse.Namespace, kind: SearchKind, err: TextIO
+    library: Library,
+    spec: ModelSpec,
+    args: argparse.Namespace,
+    kind: SearchKind,
+    err: TextIO,
+    filters: Filters = NO_FILTERS,
 ) -> list[SearchResult]:
     """By meaning and keywords; by keywords alone (file names, text) while the library's
     model is missing, saying so. A model asked for by name (--model, FINDER_MODEL) that is
@@ -164,13 +173,15 @@ def _search_text(
     missing = library.model_missing()
     if not missing:
         try:
-            return library.search_text(args.query, kind, args.k, tail=args.show_all)
+            return library.search_text(
+                args.query, kind, args.k, tail=args.show_all, filters=filters
+            )
         except ModelUnavailableError as exc:
             missing = str(exc)
     if args.model or args.pretrained:
         raise ModelUnavailableError(missing)
     print(model_missing_note(spec, missing), file=err)
-    return library.search_keyword(args.query, kind, args.k)
+    return library.search_keyword(args.query, kind, args.k, filters=filters)
 
 
 def cmd_status(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextIO) -> int:
