@@ -502,8 +502,11 @@ class Library:
 
     def duplicates(self) -> list[DuplicateGroup]:
         """Groups of files that are the same shot, the suggested keeper first in each."""
-        random_weights = self._search.random_weights
-        return CopyFinder(self._catalog, self._models, random_weights=random_weights).groups()
+        hidden = self._catalog.excluded_paths().hides  # left out: in no group
+        copies = CopyFinder(
+            self._catalog, self._models, random_weights=self._search.random_weights, hidden=hidden
+        )
+        return copies.groups()
 
     # -- status ---------------------------------------------------------------------------
 

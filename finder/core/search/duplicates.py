@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -65,8 +65,11 @@ class CopyFinder:
         *,
         random_weights: bool,
         rule: NearRule | None = None,
+        hidden: Callable[[str], bool] | None = None,
     ) -> None:
         self.catalog = catalog
+        # Paths the person left out (exclusions): never in a group, never a copy.
+        self.hidden = hidden or (lambda path: False)
         # No vectors (no model yet) or meaningless ones: the fingerprint decides alone.
         self.models = models if _has_vectors(catalog, models) else None
         self.use_cosine = self.models is not None and not random_weights
@@ -76,7 +79,7 @@ class CopyFinder:
 
     def groups(self) -> list[DuplicateGroup]:
         """Every group of two or more files, the most space to win first."""
-        files = copy_candidates(self.catalog)
+        files = [f for f in copy_candidates(self.catalog) if not self.hidden(f.path)]
         index = {f.file_id: n for n, f in enumerate(files)}
         prints = [Fingerprint.parse(f.phash) for f in files]
         vectors = self._vectors(files)
@@ -111,8 +114,9 @@ class CopyFinder:
             if f.kind is FileKind.PHOTO:
                 found.update((o.file_id, o) for o in self._near_photos(f))
             found.pop(f.file_id, None)
-            if found:
-                out[f.file_id] = sorted(found.values(), key=lambda o: o.path)
+            shown_copies = [o for o in found.values() if not self.hidden(o.path)]
+            if shown_copies:
+                out[f.file_id] = sorted(shown_copies, key=lambda o: o.path)
         return out
 
     def _near_photos(self, photo: CopyCandidate) -> list[CopyCandidate]:

@@ -198,7 +198,12 @@ class Search:
     # -- per signal ----------------------------------------------------------------------
 
     def _finish(self, results: list[SearchResult]) -> list[SearchResult]:
-        copies = CopyFinder(self.catalog, self.models, random_weights=self.random_weights)
+        copies = CopyFinder(
+            self.catalog,
+            self.models,
+            random_weights=self.random_weights,
+            hidden=self._excluded.hides,
+        )
         results = collapse(results, copies.copies(results))  # the same shot once
         if not self.random_weights:
             return results

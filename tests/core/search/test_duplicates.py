@@ -152,3 +152,14 @@ def test_without_a_model_the_fingerprint_groups_copies(
         assert os.path.basename(groups[0].keeper.path) in {"beach.png", "beach-again.png"}
     finally:
         library.close()
+
+
+def test_excluded_copies_are_in_no_group_and_no_result(
+    indexed: tuple[Library, dict[str, Path]], tmp_path: Path
+) -> None:
+    library, files = indexed
+    library.add_exclusion("copies")
+    assert library.duplicates() == []  # the original's copies all left out
+    for result in library.search_text("a red circle", k=20):
+        assert not any("/copies/" in path for path in result.copies)
+        assert "/copies/" not in result.path
