@@ -309,7 +309,10 @@ def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     cancel = threading.Event()
     with interrupt_sets(cancel):
         path = plan.run(progress=DownloadBar(err), cancel=cancel)
-    print(f"Weights at {path}", file=out)
+    if plan.folder:
+        print(f"Ready ONNX model at {path} (runs without torch)", file=out)
+    else:
+        print(f"Weights at {path}", file=out)
     return 0
 
 

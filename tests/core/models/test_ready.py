@@ -159,3 +159,24 @@ def test_the_apps_download_button_then_runs_the_ready_export(hub: RepoHub, tmp_p
         assert library.search_text("a red circle") is not None
     finally:
         library.close()
+
+
+def test_finder_models_download_fetches_the_ready_export(
+    hub: RepoHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from finder import cli
+
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{hub.server_address[1]}")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(
+        ["models", "download", ENTRY.name, "--data-dir", str(tmp_path / "d")],
+        stdout=out,
+        stderr=err,
+    )
+    assert code == 0, err.getvalue()
+    assert "Ready ONNX model at" in out.getvalue()
+    assert find_ready(ModelSpec(ENTRY.name, ENTRY.pretrained), tmp_path / "cache") is not None
