@@ -13,7 +13,6 @@ discarded otherwise).
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 from collections.abc import Sequence
@@ -27,6 +26,13 @@ from finder.core.models.embedder import SpecEmbedder, normalise
 from finder.core.models.image_prep import preprocess
 from finder.core.models.json_tokenizer import JsonTokenizer
 from finder.core.models.model_folder import TEXTUAL, VISUAL, FolderModel, read_folder
+from finder.core.models.providers import (
+    CPU,
+    available_providers,
+    choose_providers,
+    device_label,
+    open_session,
+)
 from finder.core.models.query_cache import QUERY_CACHE_SIZE, QueryCache
 from finder.core.models.spec import ModelSpec, ModelUnavailableError
 from finder.core.models.tokenizer import ClipTokenizer
@@ -75,7 +81,8 @@ class OnnxEmbedder(SpecEmbedder):
 
     @property
     def precision_reason(self) -> str:
-        return "ONNX Runtime"
+        providers = choose_providers(available_providers())
+        return "ONNX Runtime" + ("" if providers == [CPU] else f" on {device_label(providers)}")
 
     @property
     def loaded(self) -> bool:
@@ -197,13 +204,5 @@ def _session(path: Path, *, prepack: bool) -> Any:
     threads against 17 ms on 1, and still 16 against 21 ms with both cores busy with
     other work. Prepacked weights (a second, GEMM-ready copy) halve a query's time but
     cost the image tower 180 MB for ~6% more images/s: kept for text only."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = os.cpu_count() or 1
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    if not prepack:
-        options.add_session_config_entry("session.disable_prepacking", "1")
-    options.log_severity_level = 3
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    # On the GPU where one is installed and works, else here (models/providers.py).
+    return open_session(path, prepack=prepack)

@@ -1,0 +1,103 @@
+"""Where a model runs: the GPU providers installed, the CPU when they fail (providers.py).
+No GPU here: the provider lists and sessions are fakes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from finder.core.models.providers import (
+    CPU,
+    FallbackSession,
+    choose_providers,
+    device_label,
+    image_batch_for,
+    open_session,
+    torch_device,
+)
+
+
+def test_gpu_providers_first_then_the_cpu() -> None:
+    assert choose_providers([CPU]) == [CPU]
+    assert choose_providers(["AzureExecutionProvider", CPU]) == [CPU]
+    assert choose_providers([CPU, "CoreMLExecutionProvider", "CUDAExecutionProvider"]) == [
+        "CUDAExecutionProvider",
+        "CoreMLExecutionProvider",
+        CPU,
+    ]
+    assert device_label(["CUDAExecutionProvider", CPU]) == "the NVIDIA GPU (CUDA)"
+    assert device_label([CPU]) == "the CPU"
+    assert image_batch_for([CPU]) < image_batch_for(["DmlExecutionProvider", CPU])
+
+
+class FakeSession:
+    def __init__(self, path: str, options: Any, providers: list[str], fail_run: bool) -> None:
+        self.providers = providers
+        self.fail_run = fail_run
+
+    def get_inputs(self) -> list[str]:
+        return ["pixels"]
+
+    def get_providers(self) -> list[str]:
+        return self.providers
+
+    def run(self, outputs: Any, feed: Any) -> list[str]:
+        if self.fail_run:
+            raise RuntimeError("CUDA error: out of memory")
+        return [self.providers[0]]
+
+
+def maker(*, fail_gpu_load: bool = False, fail_gpu_run: bool = False) -> Any:
+    made: list[list[str]] = []
+
+    def make(path: str, options: Any, providers: list[str]) -> FakeSession:
+        made.append(providers)
+        on_gpu = providers[0] != CPU
+        if on_gpu and fail_gpu_load:
+            raise RuntimeError("libcudnn.so.9: cannot open shared object file")
+        return FakeSession(path, options, providers, fail_run=on_gpu and fail_gpu_run)
+
+    return make, made
+
+
+def test_the_cpu_alone_makes_a_plain_session(tmp_path: Path) -> None:
+    make, made = maker()
+    session = open_session(tmp_path / "m.onnx", prepack=False, available=lambda: [CPU], make=make)
+    assert isinstance(session, FakeSession) and made == [[CPU]]
+
+
+def test_a_gpu_that_does_not_load_leaves_the_cpu(tmp_path: Path) -> None:
+    make, made = maker(fail_gpu_load=True)
+    gpus = ["CUDAExecutionProvider", CPU]
+    session = open_session(tmp_path / "m.onnx", prepack=True, available=lambda: gpus, make=make)
+    assert made == [gpus, [CPU]] and session.run(None, {}) == [CPU]
+
+
+def test_a_failed_run_on_the_gpu_moves_the_model_to_the_cpu_for_good(tmp_path: Path) -> None:
+    make, made = maker(fail_gpu_run=True)
+    gpus = ["ROCMExecutionProvider", CPU]
+    session = open_session(tmp_path / "m.onnx", prepack=False, available=lambda: gpus, make=make)
+    assert isinstance(session, FallbackSession) and session.get_inputs() == ["pixels"]
+    assert session.run(None, {}) == [CPU] and session.fell_back
+    assert session.run(None, {}) == [CPU] and made == [gpus, [CPU]]  # made once
+
+
+def test_a_working_gpu_is_used(tmp_path: Path) -> None:
+    make, _ = maker()
+    gpus = ["DmlExecutionProvider", CPU]
+    session = open_session(tmp_path / "m.onnx", prepack=False, available=lambda: gpus, make=make)
+    assert session.run(None, {}) == ["DmlExecutionProvider"] and not session.fell_back
+
+
+@pytest.mark.parametrize(
+    ("cuda", "mps", "device"), [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")]
+)
+def test_torch_device(cuda: bool, mps: bool, device: str) -> None:
+    torch = SimpleNamespace(
+        cuda=SimpleNamespace(is_available=lambda: cuda),
+        backends=SimpleNamespace(mps=SimpleNamespace(is_available=lambda: mps)),
+    )
+    assert torch_device(torch) == device
