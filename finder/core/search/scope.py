@@ -7,23 +7,53 @@ a strong match outside the range never appears, a weak one inside it still can.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from finder.core.search.filters import Filters
+from finder.core.store.catalog import Catalog
 from finder.core.store.connection import Database
 from finder.core.store.file_meta import MetaFilter, condition, items_within
+from finder.core.store.vectors import VectorStore
 from finder.core.types import Modality
 
+# At most this many allowed items are compared one by one, their vectors read from the
+# catalog (~2 ms a thousand); more go through hnswlib's filtered search, which slows
+# down as the filter skips more of the graph (bench/filter_cost.py).
+EXACT_AMONG = 5_000
 
-@dataclass(frozen=True)
+
+@dataclass
 class Scope:
     items: dict[Modality, np.ndarray]  # the allowed item ids, sorted
     where: tuple[str, list[object]]  # an SQL condition on files `f`, and its arguments
+    _vectors: dict[Modality, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def count(self) -> int:
         return sum(len(ids) for ids in self.items.values())
+
+    def nearest(
+        self,
+        store: VectorStore,
+        catalog: Catalog,
+        model_id: int,
+        modality: Modality,
+        vector: np.ndarray,
+        k: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The k allowed items of `modality` nearest to `vector`: (ids, similarities)."""
+        among = self.items[modality]
+        if len(among) > EXACT_AMONG:
+            return store.query(modality, vector, k, among)
+        if modality not in self._vectors:  # read once per search (it may look further)
+            self._vectors[modality] = catalog.vectors_for(model_id, among.tolist())
+        ids, vectors = self._vectors[modality]
+        if len(ids) == 0:
+            return ids, np.zeros(0, dtype=np.float32)
+        scores = vectors @ vector.astype(np.float32, copy=False)
+        best = np.argsort(-scores, kind="stable")[:k]
+        return ids[best], scores[best].astype(np.float32)
 
 
 def meta_filter(filters: Filters) -> MetaFilter:

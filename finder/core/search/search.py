@@ -244,11 +244,15 @@ class Search:
         The image index holds photos and PDF page pictures; the text index passages.
         """
         store = self.models.store
-        among = None if self._scope is None else self._scope.items[modality]
-        available = store.count(modality) if among is None else len(among)
+        scope = self._scope
+        available = store.count(modality) if scope is None else len(scope.items[modality])
         fetch = k * per_result
         while True:
-            ids, scores = store.query(modality, vector, fetch, among)
+            if scope is None:
+                ids, scores = store.query(modality, vector, fetch)
+            else:
+                model_id = self.models.model_id
+                ids, scores = scope.nearest(store, self.catalog, model_id, modality, vector, fetch)
             rows = self.catalog.items([int(i) for i in ids])
             results = _group(self._excluded.visible(rows), ids, scores, k, kind)
             if len(results) >= k or fetch >= available:

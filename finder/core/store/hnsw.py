@@ -37,9 +37,6 @@ CHECK_BATCH = 256
 CHECK_EF = 16
 # Vectors read at a time by an exact search.
 EXACT_BATCH = 50_000
-# A search narrowed to at most this many vectors reads them all (exact, and as fast as
-# hnswlib's filtered search, which slows down as the filter skips most of the graph).
-EXACT_AMONG = 20_000
 
 
 @dataclass(frozen=True)
@@ -188,15 +185,17 @@ class HnswIndex:
     def query_among(
         self, vector: np.ndarray, k: int, ef: int, allowed: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """`query` among the `allowed` labels only (a search narrowed by filters): exact
-        over their vectors when they are few, else hnswlib's search told to skip the rest."""
+        """`query` among the `allowed` labels only (a search narrowed by filters):
+        hnswlib's search told to skip the rest (exact when k covers them all). It slows
+        down as the filter skips most of the graph: a caller with few allowed items does
+        better with their vectors from the catalog (search/scope.py)."""
         wanted = {int(i) for i in allowed}
         # A graph label stands for its aliases too: allowed when any of them is.
         labels = {self.alias_of.get(i, i) for i in wanted if i in self.live or i in self.alias_of}
         if not labels:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         among = np.fromiter(labels, dtype=np.int64, count=len(labels))
-        if len(among) <= EXACT_AMONG or k >= len(among):
+        if k >= len(among):
             found, scores = self._exact(vector, min(k, len(among)), among)
         else:
             found, scores = self._approximate(vector, k, max(ef, k), labels.__contains__)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from finder.core.library import Library
+from finder.core.search import scope
 from finder.core.search.filters import Filters, Sort
 from finder.core.types import SearchResult
 from tests.exif_photos import LISBON, PARIS, TOKYO, exif_for, write_photo
@@ -74,6 +75,21 @@ def test_date_range_narrows_before_ranking(indexed: tuple[Library, Path]) -> Non
         "holiday-paris.jpg",
     }
     assert library.search_text("red", filters=Filters(after=date(2030, 1, 1))) == []
+
+
+def test_large_scopes_use_the_filtered_graph_search(
+    indexed: tuple[Library, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library, _ = indexed
+    monkeypatch.setattr(scope, "EXACT_AMONG", 0)  # every scope counts as large
+    in_2019 = Filters(after=date(2019, 1, 1), before=date(2019, 12, 31))
+    assert names(library.search_text("a red circle", filters=in_2019)) == ["holiday-lisbon.jpg"]
+    since_2018 = Filters(after=date(2018, 1, 1))
+    assert set(names(library.search_text("holiday", k=10, filters=since_2018))) == {
+        "holiday-lisbon.jpg",
+        "holiday-paris.jpg",
+        "holiday-tokyo.heic",
+    }
 
 
 def test_place_camera_and_folder(indexed: tuple[Library, Path]) -> None:

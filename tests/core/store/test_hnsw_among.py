@@ -1,12 +1,10 @@
 """A vector search narrowed to some items (filters): only those come back, the nearest of
-them first, exact when they are few and through hnswlib's filter when they are many."""
+them first (hnswlib's filtered search; exact when k covers them all)."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from finder.core.store import hnsw
 from finder.core.store.hnsw import HnswIndex, HnswParams
 
 
@@ -14,11 +12,7 @@ def unit(rows: np.ndarray) -> np.ndarray:
     return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
 
 
-@pytest.mark.parametrize("exact_among", [20_000, 10])
-def test_query_among_returns_the_nearest_allowed(
-    monkeypatch: pytest.MonkeyPatch, exact_among: int
-) -> None:
-    monkeypatch.setattr(hnsw, "EXACT_AMONG", exact_among)  # 10: the filtered graph search
+def test_query_among_returns_the_nearest_allowed() -> None:
     rng = np.random.default_rng(0)
     vectors = unit(rng.normal(size=(3000, 16)))
     ids = np.arange(1, 3001, dtype=np.int64)
