@@ -140,6 +140,10 @@ class FilterState(QObject):
     def _changed_by_person(self) -> None:
         self.changed.emit()
         self.rerun.emit()
+        chips = self.chips()
+        if chips and not self.controller.has_query():  # nothing to narrow yet: say so
+            labels = ", ".join(c.label for c in chips)
+            self.controller.status.emit(f"Only {labels} \u2014 type what you are looking for")
 
     # -- answers -------------------------------------------------------------------------
 

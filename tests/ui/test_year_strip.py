@@ -123,3 +123,13 @@ def test_sorted_by_date_the_grid_keeps_the_order_and_folds_only_the_tail(
     controller.results.set_results(answer)
     assert controller.results.results() == [newest_weak, older_strong]
     assert controller.results.folded_count() == 1
+
+
+def test_a_year_clicked_before_any_words_says_what_the_search_will_be(
+    make_window, tiny_embedder: ClipEmbedder, qtbot
+) -> None:  # type: ignore[no-untyped-def]
+    window, controller = make_window(tiny_embedder)
+    controller.filters.set_years(YEARS)
+    qtbot.mouseClick(window.year_strip.button(2019), Qt.MouseButton.LeftButton)
+    assert window.status_label.text() == "Only 2019 \u2014 type what you are looking for"
+    assert window.filter_bar.labels() == ["2019"]

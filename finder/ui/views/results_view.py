@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPoint, QSize, Qt, Signal
+from PySide6.QtCore import SIGNAL, QAbstractItemModel, QModelIndex, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QListView, QMenu, QToolTip, QWidget
 
@@ -175,13 +175,14 @@ class ResultsView(QListView):
         menu.addAction(actions["similar"])
         actions["similar"].setEnabled(result.kind is FileKind.PHOTO)
         menu.addAction(actions["preview"])
-        menu.addSeparator()
-        folder = str(Path(result.path).parent)
-        only_here = menu.addAction(
-            f"Search only in \u201c{display_path(Path(folder).name or folder)}\u201d",
-            lambda: self.folder_requested.emit(folder),
-        )
-        only_here.setToolTip(folder)
+        if self.receivers(SIGNAL("folder_requested(QString)")) > 0:  # the main grid's
+            menu.addSeparator()
+            folder = str(Path(result.path).parent)
+            only_here = menu.addAction(
+                f"Search only in \u201c{display_path(Path(folder).name or folder)}\u201d",
+                lambda: self.folder_requested.emit(folder),
+            )
+            only_here.setToolTip(folder)
         if result.copies:  # the same shot elsewhere (duplicates): each one revealed
             copies = menu.addMenu(f"Copies elsewhere ({len(result.copies)})")
             for path in result.copies:
