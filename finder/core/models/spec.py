@@ -84,6 +84,16 @@ def resolve_model_spec(model: str | None = None, pretrained: str | None = None) 
         name, key = folder_identity(folder)
         return ModelSpec(name, None, folder=folder, folder_key=key)
     config_path: Path | None = None
+    if Path(model).suffix in CHECKPOINT_SUFFIXES:
+        # A checkpoint named as the model: its architecture is the config JSON beside it.
+        checkpoint = Path(model).expanduser().resolve()
+        if not checkpoint.with_suffix(".json").is_file():
+            raise ModelUnavailableError(
+                f"{checkpoint} is a checkpoint: name its model (--model NAME --pretrained "
+                f"{checkpoint}), or put its model-config JSON beside it as "
+                f"{checkpoint.with_suffix('.json').name}"
+            )
+        model, pretrained = str(checkpoint.with_suffix(".json")), pretrained or str(checkpoint)
     name = model
     if model.endswith(".json") or _looks_like_path(model):
         config_path = Path(model).expanduser().resolve()

@@ -54,3 +54,16 @@ def test_missing_files_are_clear_errors(tmp_path: Path) -> None:
         resolve_model_spec(str(tmp_path / "nope.json"))
     with pytest.raises(ModelUnavailableError, match="does not exist"):
         resolve_model_spec("ViT-B-32", str(tmp_path / "nope.pt"))
+
+
+def test_a_checkpoint_named_as_the_model_uses_the_config_beside_it(tmp_path: Path) -> None:
+    from finder.core.models.spec import ModelUnavailableError, resolve_model_spec
+    from tests.helpers import TINY_CONFIG
+
+    finder_tiny = TINY_CONFIG.parent / "finder-tiny.pt"
+    spec = resolve_model_spec(str(finder_tiny))
+    assert spec.name == "finder-tiny" and spec.checkpoint_file == finder_tiny.resolve()
+    lone = tmp_path / "lone.pt"
+    lone.write_bytes(b"x")
+    with pytest.raises(ModelUnavailableError, match="is a checkpoint: name its model"):
+        resolve_model_spec(str(lone))
