@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -49,6 +50,10 @@ NEIGHBOURS = 8  # nearest photos by embedding looked at per photo
 # library only up to this many files; past it, the fingerprint quarters and the time
 # order bring the candidates (bench/duplicates.py times them).
 VECTOR_NEIGHBOURS_UP_TO = 5_000
+# Look-alikes the camera says were taken further apart than this are two shots, not
+# copies: a burst lasts seconds, and an edited copy keeps its date and place.
+MAX_SHOT_SECONDS = 600.0
+MAX_SHOT_KM = 1.0
 # Originals before re-encodes: camera RAW, then lossless or phone formats, then the rest,
 # JPEG last (what copies are usually saved as).
 _RAW = {"cr2", "cr3", "nef", "arw", "dng", "raf", "orf", "rw2"}
@@ -90,12 +95,19 @@ class CopyFinder:
         if len(files) <= VECTOR_NEIGHBOURS_UP_TO:
             candidates |= self._neighbour_pairs(files, index)
         most = max(self.rule.copy_bits, self.rule.edit_bits)
+        near: list[tuple[int, int, int]] = []
         for i, j in within_bits(hashes, candidates, most):
             cosine = _cosine(vectors, files[i], files[j])
-            if self._near(prints[i], prints[j], cosine):
-                pairs.append((i, j))
+            if same_moment(files[i], files[j]) and self._near(prints[i], prints[j], cosine):
+                near.append((hash_distance(prints[i], prints[j]), i, j))  # type: ignore[arg-type]
+        pairs += [(i, j) for _, i, j in sorted(near)]  # the closest join first
+
+        def may_join(left: list[int], right: list[int]) -> bool:
+            return all(same_moment(files[a], files[b]) for a in left for b in right)
+
         found = [
-            _group([files[n] for n in members]) for members in groups_of_pairs(len(files), pairs)
+            _group([files[n] for n in members])
+            for members in groups_of_pairs(len(files), pairs, may_join)
         ]
         return sorted(found, key=lambda g: (-g.reclaimable, g.keeper.path))
 
@@ -134,7 +146,7 @@ class CopyFinder:
             if other.file_id == photo.file_id or other.image_item is None:
                 continue
             theirs = Fingerprint.parse(other.phash)
-            if self._near(mine, theirs, cosine[other.image_item]):
+            if same_moment(photo, other) and self._near(mine, theirs, cosine[other.image_item]):
                 near.append(other)
         return near
 
@@ -201,6 +213,28 @@ def collapse(
             dataclasses.replace(result, copies=tuple(o.path for o in others)) if others else result
         )
     return out
+
+
+def same_moment(a: CopyCandidate, b: CopyCandidate) -> bool:
+    """False when the cameras say two look-alikes were taken at other times or places
+    (two shots of one scene, not copies); true where either does not say."""
+    if (
+        a.taken_utc is not None
+        and b.taken_utc is not None
+        and abs(a.taken_utc - b.taken_utc) > MAX_SHOT_SECONDS
+    ):
+        return False
+    if a.lat is None or a.lon is None or b.lat is None or b.lon is None:
+        return True
+    return _km_apart(a.lat, a.lon, b.lat, b.lon) <= MAX_SHOT_KM
+
+
+def _km_apart(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
 
 
 def choose_keeper(files: Sequence[CopyCandidate]) -> list[DuplicateFile]:

@@ -11,7 +11,7 @@ gives the figures.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,10 +126,16 @@ def neighbours_in_time(
     return pairs
 
 
-def groups_of_pairs(count: int, pairs: Iterable[tuple[int, int]]) -> list[list[int]]:
+def groups_of_pairs(
+    count: int,
+    pairs: Iterable[tuple[int, int]],
+    may_join: Callable[[list[int], list[int]], bool] | None = None,
+) -> list[list[int]]:
     """Connected groups (two or more members, each sorted) of `count` things joined by
-    `pairs`, by union-find."""
+    `pairs`, in their order, by union-find. `may_join(members, others)` can refuse to
+    join two groups (a copy without a date must not chain two shots taken days apart)."""
     parent = list(range(count))
+    members: dict[int, list[int]] = {i: [i] for i in range(count)}
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -139,9 +145,9 @@ def groups_of_pairs(count: int, pairs: Iterable[tuple[int, int]]) -> list[list[i
 
     for i, j in pairs:
         a, b = root(i), root(j)
-        if a != b:
-            parent[max(a, b)] = min(a, b)
-    members: dict[int, list[int]] = defaultdict(list)
-    for i in range(count):
-        members[root(i)].append(i)
-    return [group for group in members.values() if len(group) > 1]
+        if a == b or (may_join is not None and not may_join(members[a], members[b])):
+            continue
+        keep, gone = min(a, b), max(a, b)
+        parent[gone] = keep
+        members[keep] += members.pop(gone)
+    return [sorted(group) for group in members.values() if len(group) > 1]

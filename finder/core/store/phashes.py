@@ -31,6 +31,10 @@ class CopyCandidate:
     height: int | None
     taken: str | None
     image_item: int | None  # the photo's image item (its vector), None for documents
+    # When and where the camera says it was taken (EXIF; None where unknown).
+    taken_utc: float | None = None
+    lat: float | None = None
+    lon: float | None = None
 
 
 def save_phash(tx: Tx, file_id: int, phash: str | None) -> None:
@@ -60,7 +64,8 @@ def photos_without_phash(catalog: Catalog, limit: int = 64) -> list[tuple[int, s
 _CANDIDATE_SELECT = (
     "SELECT f.id, f.path, f.kind, f.size, f.mtime_ns, f.content_hash, m.phash, m.width, "
     "m.height, m.taken, (SELECT i.id FROM items i WHERE i.file_id = f.id AND i.modality = "
-    "'image' AND i.page IS NULL ORDER BY i.id LIMIT 1) "
+    "'image' AND i.page IS NULL ORDER BY i.id LIMIT 1), "
+    "CASE WHEN m.taken_source = 'exif' THEN m.taken_utc END, m.lat, m.lon "
     "FROM files f JOIN roots r ON r.id = f.root_id LEFT JOIN file_meta m ON m.file_id = f.id "
     "WHERE f.status = 'ok' AND r.offline_since IS NULL"
 )
@@ -124,4 +129,7 @@ def _candidate(r: Sequence[Any]) -> CopyCandidate:
         height=None if r[8] is None else int(r[8]),
         taken=None if r[9] is None else str(r[9]),
         image_item=None if r[10] is None else int(r[10]),
+        taken_utc=None if r[11] is None else float(r[11]),
+        lat=None if r[12] is None else float(r[12]),
+        lon=None if r[13] is None else float(r[13]),
     )

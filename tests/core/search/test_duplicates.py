@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from finder.core.library import Library
-from finder.core.search.duplicates import CopyFinder, choose_keeper, collapse
+from finder.core.search.duplicates import CopyFinder, choose_keeper, collapse, same_moment
 from finder.core.store.phashes import CopyCandidate
 from finder.core.types import FileKind, SearchResult
 from tests.helpers import draw_photo
@@ -163,3 +163,44 @@ def test_excluded_copies_are_in_no_group_and_no_result(
     for result in library.search_text("a red circle", k=20):
         assert not any("/copies/" in path for path in result.copies)
         assert "/copies/" not in result.path
+
+
+def _taken(path: Path, when: str) -> Path:
+    """The picture at `path` again, its EXIF saying when it was taken."""
+    picture = Image.open(path)
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[36867] = when  # DateTimeOriginal
+    picture.save(path, exif=exif)
+    return path
+
+
+def test_look_alikes_taken_at_other_times_are_two_shots(library: Library, tmp_path: Path) -> None:
+    folder = tmp_path / "Pictures"
+    for name, when in (
+        ("monday.jpg", "2019:07:01 10:00:00"),
+        ("tuesday.jpg", "2019:07:02 10:00:00"),
+        ("monday-copy.jpg", "2019:07:01 10:00:00"),
+    ):
+        _taken(draw_photo(folder / name, "red"), when)
+    Image.open(folder / "monday.jpg").resize((160, 120)).save(folder / "monday-small.jpg")
+    library.add_folder(folder)
+    library.index()
+    groups = library.duplicates()
+    assert [sorted(Path(f.path).name for f in g.files) for g in groups] == [
+        ["monday-copy.jpg", "monday-small.jpg", "monday.jpg"]
+    ]
+
+
+def test_same_moment_by_time_and_place() -> None:
+    def photo(taken: float | None, lat: float | None = None, lon: float | None = None):  # type: ignore[no-untyped-def]
+        return CopyCandidate(
+            1, "/p.jpg", FileKind.PHOTO, 1, 0, None, None, None, None, None, None, taken, lat, lon
+        )
+
+    assert same_moment(photo(1000.0), photo(1002.0))  # a burst
+    assert not same_moment(photo(1000.0), photo(1000.0 + 86400))
+    assert same_moment(photo(1000.0), photo(None))  # a copy without EXIF
+    lisbon, porto = (38.72, -9.14), (41.15, -8.61)
+    assert same_moment(photo(None, *lisbon), photo(None, 38.7201, -9.1401))
+    assert not same_moment(photo(None, *lisbon), photo(None, *porto))
+    assert same_moment(photo(None, *lisbon), photo(None))
