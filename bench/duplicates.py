@@ -46,8 +46,8 @@ from finder.core.search.near import (  # noqa: E402
     Evidence,
     NearRule,
     candidate_pairs,
+    candidates,
     groups_of_pairs,
-    neighbours_in_time,
     within_bits,
 )
 
@@ -248,7 +248,7 @@ def grouping_speed(photos: int, seed: int) -> dict[str, object]:
     prints = [Fingerprint(h, c) for h, c in zip(hashes, colours, strict=True)]
     times = [f"{t:020d}" for t in rng.integers(0, 10**12, len(hashes))]
     started = time.perf_counter()
-    pairs = candidate_pairs(hashes) | neighbours_in_time(times)
+    pairs = candidates(hashes, times)
     rule = NearRule()
     near = [
         (i, j)

@@ -27,9 +27,8 @@ from finder.core.ingest.perceptual import Fingerprint, colour_distance, hash_dis
 from finder.core.search.near import (
     Evidence,
     NearRule,
-    candidate_pairs,
+    candidates,
     groups_of_pairs,
-    neighbours_in_time,
     within_bits,
 )
 from finder.core.store.catalog import Catalog
@@ -90,13 +89,13 @@ class CopyFinder:
         vectors = self._vectors(files)
         pairs = _same_bytes_pairs(files)
         hashes = [p.dhash if p is not None else None for p in prints]
-        candidates = candidate_pairs(hashes)
-        candidates |= neighbours_in_time([f.taken or f"{f.mtime_ns:020d}" for f in files])
+        found = [candidates(hashes, [f.taken or f"{f.mtime_ns:020d}" for f in files])]
         if len(files) <= VECTOR_NEIGHBOURS_UP_TO:
-            candidates |= self._neighbour_pairs(files, index)
+            found.append(np.asarray(sorted(self._neighbour_pairs(files, index)), np.int64))
+        pairs_to_check = np.concatenate([p.reshape(-1, 2) for p in found])
         most = max(self.rule.copy_bits, self.rule.edit_bits)
         near: list[tuple[int, int, int]] = []
-        for i, j in within_bits(hashes, candidates, most):
+        for i, j in within_bits(hashes, pairs_to_check, most):
             cosine = _cosine(vectors, files[i], files[j])
             if same_moment(files[i], files[j]) and self._near(prints[i], prints[j], cosine):
                 near.append((hash_distance(prints[i], prints[j]), i, j))  # type: ignore[arg-type]
@@ -105,11 +104,11 @@ class CopyFinder:
         def may_join(left: list[int], right: list[int]) -> bool:
             return all(same_moment(files[a], files[b]) for a in left for b in right)
 
-        found = [
+        grouped = [
             _group([files[n] for n in members])
             for members in groups_of_pairs(len(files), pairs, may_join)
         ]
-        return sorted(found, key=lambda g: (-g.reclaimable, g.keeper.path))
+        return sorted(grouped, key=lambda g: (-g.reclaimable, g.keeper.path))
 
     # -- search results ---------------------------------------------------------------
 

@@ -10,17 +10,13 @@ gives the figures.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 CHUNK_BITS = 16  # candidate pairs share one 16-bit quarter of their dHash
-# A quarter shared by more photos than this (flat pictures, look-alike crowds) pairs each
-# only with its WINDOW nearest by whole hash, not with all of them (quadratic).
-CROWD = 256
-WINDOW = 8
+WINDOW = 8  # photos sharing a quarter: each paired with the next WINDOW (by whole hash)
 TIME_WINDOW = 4  # photos paired with the next ones taken (bursts, edits keeping the date)
 
 
@@ -78,33 +74,52 @@ class NearRule:
 
 
 def candidate_pairs(hashes: Sequence[int | None]) -> set[tuple[int, int]]:
-    """Index pairs (i < j) whose dHashes share one of their four 16-bit quarters: every
-    pair up to 3 bits apart is among them (pigeonhole), most further ones too; the
-    vector index's neighbours bring the rest. Linear in the number of photos, but for
-    crowds of look-alikes sharing a quarter (flat pictures), where each member is paired
-    with its WINDOW nearest by whole hash rather than with all of them."""
-    mask = (1 << CHUNK_BITS) - 1
-    pairs: set[tuple[int, int]] = set()
+    """`candidates(hashes)` as a set of index pairs (i < j)."""
+    return {(int(i), int(j)) for i, j in candidates(hashes).tolist()}
+
+
+def candidates(
+    hashes: Sequence[int | None], times: Sequence[str | None] | None = None
+) -> np.ndarray:
+    """Index pairs (i < j), one per row, worth comparing; linear in the number of photos.
+
+    Photos are sorted by each 16-bit quarter of their dHash (then the whole hash), and
+    each is paired with the next WINDOW photos sharing that quarter: every pair up to 3
+    bits apart shares a quarter (pigeonhole) and is found, unless more than WINDOW
+    look-alikes share it (flat pictures), when the nearest by whole hash are. With
+    `times` (ISO dates taken, or anything that sorts the same way), each photo is also
+    paired with the next TIME_WINDOW taken: burst shots follow each other, and edited
+    copies keep their date taken."""
+    known = np.asarray([h is not None for h in hashes], dtype=bool)
+    values = np.asarray([h or 0 for h in hashes], dtype=np.uint64)
+    mask = np.uint64((1 << CHUNK_BITS) - 1)
+    found: list[np.ndarray] = []
     for shift in range(0, 64, CHUNK_BITS):
-        buckets: dict[int, list[int]] = defaultdict(list)
-        for index, value in enumerate(hashes):
-            if value is not None:
-                buckets[(value >> shift) & mask].append(index)
-        for members in buckets.values():
-            reach = len(members)
-            if reach > CROWD:
-                members.sort(key=lambda index: hashes[index] or 0)
-                reach = WINDOW
-            for n, i in enumerate(members):
-                pairs.update((min(i, j), max(i, j)) for j in members[n + 1 : n + 1 + reach])
-    return pairs
+        quarter = (values >> np.uint64(shift)) & mask
+        order = np.lexsort((values, quarter))
+        order = order[known[order]]
+        for step in range(1, WINDOW + 1):
+            same = quarter[order[:-step]] == quarter[order[step:]]
+            found.append(np.stack([order[:-step][same], order[step:][same]], axis=1))
+    if times is not None:
+        dated = np.asarray([i for i, t in enumerate(times) if t], dtype=np.int64)
+        order = dated[
+            np.argsort(np.asarray([times[i] for i in dated], dtype=object), kind="stable")
+        ]
+        for step in range(1, TIME_WINDOW + 1):
+            found.append(np.stack([order[:-step], order[step:]], axis=1))
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = np.sort(np.concatenate(found).astype(np.int64), axis=1)
+    return np.unique(pairs[pairs[:, 0] != pairs[:, 1]], axis=0)
 
 
 def within_bits(
-    hashes: Sequence[int | None], pairs: Iterable[tuple[int, int]], max_bits: int
+    hashes: Sequence[int | None], pairs: Iterable[tuple[int, int]] | np.ndarray, max_bits: int
 ) -> list[tuple[int, int]]:
     """The pairs whose dHashes differ by at most `max_bits`, all compared at once."""
-    listed = np.asarray(list(pairs), dtype=np.int64).reshape(-1, 2)
+    listed = np.asarray(pairs if isinstance(pairs, np.ndarray) else list(pairs), dtype=np.int64)
+    listed = listed.reshape(-1, 2)
     if not len(listed):
         return []
     known = np.asarray([h is not None for h in hashes], dtype=bool)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 
 from finder.core.search.near import (
-    CROWD,
+    WINDOW,
     Evidence,
     NearRule,
     candidate_pairs,
+    candidates,
     groups_of_pairs,
     neighbours_in_time,
     within_bits,
@@ -54,7 +55,7 @@ def test_candidate_pairs_find_every_pair_up_to_3_bits() -> None:
 
 
 def test_a_crowd_is_paired_by_neighbours_not_all_pairs() -> None:
-    hashes: list[int | None] = [0] * (CROWD * 4)
+    hashes: list[int | None] = [0] * (WINDOW * 100)
     pairs = candidate_pairs(hashes)
     assert len(pairs) < len(hashes) * 10
     assert len(groups_of_pairs(len(hashes), pairs)) == 1
@@ -79,3 +80,13 @@ def test_neighbours_in_time_pair_the_next_ones_taken() -> None:
     assert neighbours_in_time(times, window=1) == {(2, 3), (0, 2)}
     assert (0, 3) in neighbours_in_time(times, window=2)
     assert not any(1 in pair for pair in neighbours_in_time(times))
+
+
+def test_candidates_join_quarters_and_time() -> None:
+    hashes: list[int | None] = [0xFFFF, 0xFFFF << 48, 0x1234_0000_0000_0001, None]
+    times = ["2020-01-01", "2020-01-02", None, "2020-01-03"]
+    pairs = {tuple(p) for p in candidates(hashes, times).tolist()}
+    assert (0, 1) in pairs  # same middle quarters (zeros)
+    assert (1, 3) in pairs and (0, 3) in pairs  # taken one after the other
+    assert all(i < j for i, j in pairs)
+    assert candidates([], []).shape == (0, 2)
