@@ -1,6 +1,7 @@
 """int8 that proves itself on the user's own photos and weights, or is not used.
 
-Dynamic int8 of the image tower (ONNX Runtime's quantize_dynamic, matrix products only)
+Dynamic int8 of the image tower (ONNX Runtime's quantize_dynamic, matrix products only,
+per-channel 7-bit weights)
 embeds ~1.5x faster than fp32 on a CPU, but how faithful it is depends on the weights:
 cosine 0.995 on random weights says nothing about real ones. So the decision is taken
 here, once per model file: after the export, the tower is quantised, the first photos of
@@ -39,6 +40,7 @@ SAMPLE = 64  # photos embedded with both
 MIN_SAMPLE = 8  # fewer than this: no decision yet (fp32 until the library has more)
 MIN_COSINE = 0.995
 MIN_AGREEMENT = 0.90
+METHOD = 2  # how the tower is quantised: a decision taken another way is taken again
 TOP_K = 10
 # Text probes (their neighbours among the sampled photos, fp32 text tower for both),
 # beside each sampled photo as an image probe.
@@ -77,6 +79,7 @@ class PrecisionCheck:
     fp32_images_per_s: float = 0.0
     int8_images_per_s: float = 0.0
     checked_at: str = ""
+    method: int = 0
 
     def describe(self) -> str:
         figures = (
@@ -119,6 +122,8 @@ def load_check(data_dir: Path, embedder: OnnxEmbedder) -> PrecisionCheck | None:
         return None
     if check.key != embedder.key or check.source != source_of(visual_file(embedder.folder)):
         return None
+    if check.method != METHOD:
+        return None
     return check
 
 
@@ -149,8 +154,16 @@ def quantise_visual(source: Path, target: Path) -> None:
 
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp.onnx")
+    # Per-channel weights in 7 bits (reduce_range): on CPUs without VNNI (AVX2) the 8-bit
+    # products saturate; measured on ViT-B-32 (random weights), 10 photos: cosine 0.987
+    # and neighbours 98% without, 0.9997 and 100% with, at the same speed.
     quantize_dynamic(
-        str(source), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"]
+        str(source),
+        str(tmp),
+        weight_type=QuantType.QInt8,
+        op_types_to_quantize=["MatMul"],
+        per_channel=True,
+        reduce_range=True,
     )
     os.replace(tmp, target)
 
@@ -209,6 +222,7 @@ def check_int8(data_dir: Path, embedder: OnnxEmbedder, pictures: Sequence[Any]) 
         fp32_images_per_s=round(len(inputs) / max(fp32_s, 1e-9), 1),
         int8_images_per_s=round(len(inputs) / max(int8_s, 1e-9), 1),
         checked_at=stamp,
+        method=METHOD,
     )
     if not kept:
         (folder / INT8_FILE).unlink(missing_ok=True)
