@@ -313,3 +313,7 @@ def print_results(results: list[SearchResult], out: TextIO) -> None:
         if r.matched_terms or len(r.signals) > 1:
             words = f"matched: {', '.join(r.matched_terms)}; " if r.matched_terms else ""
             print(f"{'':14}{words}found by {', '.join(r.signals)}", file=out)
+        remembered = [r.taken[:10] if r.taken and r.taken_source != "file" else None]
+        remembered += [r.place, r.camera]  # (a file's own date is not worth a line)
+        if any(remembered):
+            print(" " * 14 + " \u00b7 ".join(x for x in remembered if x), file=out)

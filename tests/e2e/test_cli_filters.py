@@ -141,3 +141,10 @@ def test_finder_command_end_to_end(indexed: tuple[Path, Path]) -> None:
     results = json.loads(done.stdout)
     assert [Path(r["path"]).name for r in results] == ["lisbon.jpg"]
     assert results[0]["place"] == "Lisbon, Portugal"
+
+
+def test_text_output_shows_date_place_and_camera(indexed: tuple[Path, Path]) -> None:
+    _, data = indexed
+    code, out, err = run_cli("search", "a red circle", "--place", "lisbon", data_dir=data)
+    assert code == 0, err
+    assert "lisbon.jpg" in out and "2019-07-14 \u00b7 Lisbon, Portugal \u00b7 Canon EOS R5" in out
