@@ -313,6 +313,9 @@ def print_results(results: list[SearchResult], out: TextIO) -> None:
         if r.matched_terms or len(r.signals) > 1:
             words = f"matched: {', '.join(r.matched_terms)}; " if r.matched_terms else ""
             print(f"{'':14}{words}found by {', '.join(r.signals)}", file=out)
+        if r.copies:  # the same shot elsewhere: `finder duplicates` lists them
+            copies = f"+{len(r.copies)} cop{'y' if len(r.copies) == 1 else 'ies'}"
+            print(f"{'':14}{copies}: {', '.join(display_path(p) for p in r.copies)}", file=out)
         remembered = [r.taken[:10] if r.taken and r.taken_source != "file" else None]
         remembered += [r.place, r.camera]  # (a file's own date is not worth a line)
         if any(remembered):

@@ -65,6 +65,8 @@ def test_duplicates_json_and_text(tmp_path: Path) -> None:
     lisbon = [r for r in shown if Path(r["path"]).name in {p.name for p in files.values()}]
     assert len(lisbon) == 1, names
     assert len(lisbon[0]["copies"]) == 3
+    code, out, _ = run_cli("search", "a red circle", data_dir=data)
+    assert code == 0 and "+3 copies: " in out and "lisbon-q40.jpg" in out
 
 
 def test_no_duplicates_says_so(tmp_path: Path) -> None:
