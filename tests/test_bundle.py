@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from PySide6.QtWidgets import QApplication
 
 from finder import app
 
@@ -86,7 +87,11 @@ def test_the_spec_leaves_torch_out_and_starts_finders_main() -> None:
         assert f'icons["{icon}"]' in source
 
 
-def test_the_windows_and_macos_icons_are_drawn_from_the_svg(tmp_path: Path) -> None:
+def test_the_windows_and_macos_icons_are_drawn_from_the_svg(
+    tmp_path: Path, qapp: QApplication
+) -> None:
+    # qapp: make_icons draws with the process's QApplication (pytest-qt's); left to
+    # itself it would make a QGuiApplication, on which later widget tests abort.
     sys.path.insert(0, str(PACKAGING))
     try:
         from make_icons import ICNS_SIZES, ICO_SIZES, make_icons
