@@ -33,6 +33,7 @@ PREPROCESS = "visual/preprocess_cfg.json"
 TEXTUAL = "textual/model.onnx"
 TOKENIZER_JSON = "textual/tokenizer.json"
 CLIP_VOCAB = f"textual/{VOCAB_FILE}"
+CLIP_MERGES = "textual/merges.txt"  # OpenAI CLIP's merges, as Hugging Face saves them
 META = "finder.json"
 REQUIRED = (CONFIG, VISUAL, PREPROCESS, TEXTUAL)
 
@@ -69,6 +70,8 @@ class FolderModel:
     def tokenizer(self) -> ClipTokenizer | JsonTokenizer:
         if (self.folder / CLIP_VOCAB).is_file():
             return ClipTokenizer(self.folder / CLIP_VOCAB, context_length=self.context_length)
+        if _is_clip_bpe(self.folder / "textual"):  # a ready CLIP export: CLIP's BPE as ours
+            return ClipTokenizer(self.folder / CLIP_MERGES, context_length=self.context_length)
         if (self.folder / TOKENIZER_JSON).is_file():
             return JsonTokenizer.of_folder(
                 self.folder / "textual", self.context_length, self.text_cfg
@@ -76,6 +79,17 @@ class FolderModel:
         raise ModelUnavailableError(
             f"{self.folder} has no tokenizer ({TOKENIZER_JSON} or {CLIP_VOCAB})"
         )
+
+
+def _is_clip_bpe(textual: Path) -> bool:
+    """The folder's tokenizer is OpenAI CLIP's BPE (Hugging Face's CLIPTokenizer), which
+    finder's own port tokenizes exactly as open_clip does."""
+    try:
+        config = json.loads((textual / "tokenizer_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    kind = str(config.get("tokenizer_class", "")) if isinstance(config, dict) else ""
+    return kind.startswith("CLIPTokenizer") and (textual / "merges.txt").is_file()
 
 
 def missing_files(folder: Path) -> list[str]:

@@ -109,7 +109,10 @@ class ClipTokenizer:
         self._fix_text: Callable[[str], str] = ftfy.fix_text
         self.context_length = context_length
         self.byte_encoder = bytes_to_unicode()
-        with gzip.open(vocab_path or default_vocab_path()) as f:
+        path = vocab_path or default_vocab_path()
+        # open_clip's gzipped vocabulary, or the same merges as a Hugging Face merges.txt
+        # (the ready exports' textual/): one header line, then one merge a line.
+        with gzip.open(path) if path.suffix == ".gz" else open(path, "rb") as f:
             lines = f.read().decode("utf-8").split("\n")
         merges = [tuple(line.split()) for line in lines[1 : _N_MERGES + 1]]
         vocab = list(self.byte_encoder.values())

@@ -180,3 +180,22 @@ def test_finder_models_download_fetches_the_ready_export(
     assert code == 0, err.getvalue()
     assert "Ready ONNX model at" in out.getvalue()
     assert find_ready(ModelSpec(ENTRY.name, ENTRY.pretrained), tmp_path / "cache") is not None
+
+
+def test_a_ready_clip_export_tokenizes_with_finders_clip_bpe(tmp_path: Path) -> None:
+    import gzip
+
+    from finder.core.models.model_folder import read_folder
+    from finder.core.models.tokenizer import ClipTokenizer, default_vocab_path
+
+    folder = write_model_folder(tmp_path / "clip")
+    textual = folder / "textual"
+    # What Hugging Face's CLIPTokenizer saves: its merges.txt holds open_clip's merges.
+    with gzip.open(default_vocab_path()) as vocab:
+        (textual / "merges.txt").write_bytes(vocab.read())
+    (textual / "tokenizer_config.json").write_text('{"tokenizer_class": "CLIPTokenizer"}')
+    tokenizer = read_folder(folder).tokenizer()
+    assert isinstance(tokenizer, ClipTokenizer)
+    texts = ["a red circle", "Café Zürich 🙂, an invoice from 2023"]
+    reference = ClipTokenizer(context_length=tokenizer.context_length)
+    assert (tokenizer(texts) == reference(texts)).all()
