@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from finder.core.ingest.perceptual import Fingerprint
+from finder.core.ingest.perceptual import Fingerprint, colour_distance, hash_distance
 from finder.core.library import Library
 from tests.conftest import CountingEmbedder
 from tests.helpers import draw_photo, write_text
@@ -44,4 +44,9 @@ def test_an_older_data_dir_gets_fingerprints_without_embedding_again(
     counting_embedder.reset()
     report = library.index()
     assert counting_embedder.images == 0 and report.unchanged == 3
-    assert _phashes(library) == before
+    after = _phashes(library)
+    assert after.keys() == before.keys()
+    for name, text in after.items():  # from a smaller decode: the same within a little
+        old, new = Fingerprint.parse(before[name]), Fingerprint.parse(text)
+        assert old is not None and new is not None
+        assert hash_distance(old, new) <= 2 and colour_distance(old, new) <= 2.0
