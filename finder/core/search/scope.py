@@ -19,14 +19,15 @@ from finder.core.store.vectors import VectorStore
 from finder.core.types import Modality
 
 # At most this many allowed items are compared one by one, their vectors read from the
-# catalog (~2 ms a thousand); more go through hnswlib's filtered search, which slows
-# down as the filter skips more of the graph (bench/filter_cost.py).
-EXACT_AMONG = 5_000
+# catalog (10-40 ms a thousand); more go through hnswlib's filtered search, which slows
+# down as the filter skips more of the graph (at 100,000 items: ~35 ms at 10% allowed,
+# ~130 ms at 4%, ~300 ms at 0.4%, on a busy 2-core machine: bench/filter_cost.py).
+EXACT_AMONG = 2_000
 
 
 @dataclass
 class Scope:
-    items: dict[Modality, np.ndarray]  # the allowed item ids, sorted
+    items: dict[Modality, np.ndarray]  # the allowed item ids
     where: tuple[str, list[object]]  # an SQL condition on files `f`, and its arguments
     _vectors: dict[Modality, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 

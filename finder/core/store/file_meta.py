@@ -123,15 +123,15 @@ def condition(where: MetaFilter) -> tuple[str, list[object]]:
 def items_within(db: Database, where: MetaFilter) -> dict[Modality, np.ndarray]:
     """The item ids of the files `where` allows, per modality."""
     sql, args = condition(where)
-    rows = db._db.execute(
-        f"SELECT i.id, i.modality FROM items i JOIN files f ON f.id = i.file_id "
-        f"WHERE f.status = 'ok' AND {sql}",
-        args,
-    ).fetchall()
-    out: dict[Modality, list[int]] = {m: [] for m in Modality}
-    for item_id, modality in rows:
-        out[Modality(modality)].append(int(item_id))
-    return {m: np.asarray(sorted(ids), dtype=np.int64) for m, ids in out.items()}
+    out: dict[Modality, np.ndarray] = {}
+    for modality in Modality:
+        rows = db._db.execute(
+            f"SELECT i.id FROM items i JOIN files f ON f.id = i.file_id "
+            f"WHERE f.status = 'ok' AND i.modality = ? AND {sql}",
+            [modality.value, *args],
+        )
+        out[modality] = np.fromiter((r[0] for r in rows), dtype=np.int64)
+    return out
 
 
 def _like_escaped(text: str) -> str:
