@@ -120,8 +120,10 @@ MIGRATIONS: list[str] = [
     # and the other file of a RAW+JPEG pair. A file without a row has not been read yet:
     # the next index run reads it without embedding it again. Exclusions: folders or
     # glob patterns left out, per watched folder (root_id) or everywhere (NULL).
+    # IF NOT EXISTS: a catalog whose user_version was set back (tests of older
+    # versions) upgrades again without failing.
     """
-    CREATE TABLE file_meta (
+    CREATE TABLE IF NOT EXISTS file_meta (
         file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,
         taken TEXT,
         taken_utc REAL,
@@ -136,10 +138,10 @@ MIGRATIONS: list[str] = [
         phash TEXT,
         companion TEXT
     );
-    CREATE INDEX file_meta_taken ON file_meta(taken);
-    CREATE INDEX file_meta_taken_utc ON file_meta(taken_utc);
-    CREATE INDEX file_meta_phash ON file_meta(phash);
-    CREATE TABLE exclusions (
+    CREATE INDEX IF NOT EXISTS file_meta_taken ON file_meta(taken);
+    CREATE INDEX IF NOT EXISTS file_meta_taken_utc ON file_meta(taken_utc);
+    CREATE INDEX IF NOT EXISTS file_meta_phash ON file_meta(phash);
+    CREATE TABLE IF NOT EXISTS exclusions (
         id INTEGER PRIMARY KEY,
         root_id INTEGER REFERENCES roots(id) ON DELETE CASCADE,
         pattern TEXT NOT NULL,
