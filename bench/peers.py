@@ -124,15 +124,17 @@ def main() -> None:
         for n in (args.small, args.large):
             for name, runner in runners.items():
                 seconds[name][n].append(runner(folders[n]))
+    # A round where the large run took no longer than the small one (a load spike during
+    # the small run) says nothing: None, left out of the medians.
     per_round = {
         name: [
-            (args.large - args.small) / max(big - small, 1e-9)
+            (args.large - args.small) / (big - small) if big > small else None
             for small, big in zip(times[args.small], times[args.large], strict=True)
         ]
         for name, times in seconds.items()
     }
-    result["photos_per_s"] = {n: round(statistics.median(v), 2) for n, v in per_round.items()}
-    result["photos_per_s_each_round"] = {n: [round(x, 2) for x in v] for n, v in per_round.items()}
+    result["photos_per_s"] = {n: median(v) for n, v in per_round.items()}
+    result["photos_per_s_each_round"] = {n: rounded(v) for n, v in per_round.items()}
     result["seconds"] = {
         n: {str(k): [round(x, 2) for x in v] for k, v in t.items()} for n, t in seconds.items()
     }
@@ -143,7 +145,16 @@ def main() -> None:
     emit(result)
 
 
-def ratios(per_round: dict[str, list[float]]) -> dict[str, Any]:
+def median(values: list[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return round(statistics.median(kept), 2) if kept else None
+
+
+def rounded(values: list[float | None]) -> list[float | None]:
+    return [None if v is None else round(v, 2) for v in values]
+
+
+def ratios(per_round: dict[str, list[float | None]]) -> dict[str, Any]:
     """Each ratio within a round (the same load for both), then the median of rounds."""
     pairs = [
         ("finder_vs_rclip", "finder", "rclip"),
@@ -155,9 +166,12 @@ def ratios(per_round: dict[str, list[float]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, a, b in pairs:
         if a in per_round and b in per_round:
-            each = [x / y for x, y in zip(per_round[a], per_round[b], strict=True)]
-            out[name] = round(statistics.median(each), 2)
-            out[name + "_each_round"] = [round(x, 2) for x in each]
+            each = [
+                x / y if x is not None and y is not None else None
+                for x, y in zip(per_round[a], per_round[b], strict=True)
+            ]
+            out[name] = median(each)
+            out[name + "_each_round"] = rounded(each)
     return out
 
 
