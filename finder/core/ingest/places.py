@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import unicodedata
 from typing import Any
 
 import numpy as np
@@ -52,7 +53,7 @@ class Gazetteer:
         code = str(found.get("cc", ""))
         name = self._big_city_near(lat, lon, code) or str(found.get("name", ""))
         country = self._countries.get(code, code)
-        return ", ".join(part for part in (name, country) if part) or None
+        return ascii_folded(", ".join(part for part in (name, country) if part)) or None
 
     def _big_city_near(self, lat: float, lon: float, country: str) -> str | None:
         """The most populous city of BIG_CITY people or more within BIG_CITY_KM, in
@@ -89,6 +90,13 @@ class Gazetteer:
                     log.warning("place names are not available: %s", exc)
                     self._broken = True
             return self._geocoder
+
+
+def ascii_folded(text: str) -> str:
+    """Without diacritics ("São Paulo" -> "Sao Paulo"), as GeoNames' city names are given
+    and as people type them; filters fold what is typed the same way."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _distances_km(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:

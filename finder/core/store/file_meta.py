@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from finder.core.ingest.metadata import FileMeta
+from finder.core.ingest.places import ascii_folded
 from finder.core.store.connection import Database
 from finder.core.store.path_text import real_path, stored_path
 from finder.core.store.writes import Tx, prefix_range
@@ -100,7 +101,7 @@ def condition(where: MetaFilter) -> tuple[str, list[object]]:
     if where.place:
         # A whole part of "City, Country", or its first words ("New York" finds
         # "New York City"), never the middle of a word ("Rome" is not "Romeoville").
-        name = _like_escaped(" ".join(where.place.split()))
+        name = _like_escaped(ascii_folded(" ".join(where.place.split())))
         meta.append(
             "(', ' || m.place || ',' LIKE ? ESCAPE '\\' OR ', ' || m.place || ',' LIKE ? "
             "ESCAPE '\\')"
@@ -181,7 +182,7 @@ def year_counts(db: Database) -> list[tuple[int, int]]:
 def place_names(db: Database, prefix: str, limit: int = 20) -> list[str]:
     """Places whose city or country starts with `prefix` (any case), the most
     photographed first: "Lisbon, Portugal", and "Portugal" for a country."""
-    typed = " ".join(prefix.split())
+    typed = ascii_folded(" ".join(prefix.split()))
     rows = db._db.execute(
         "SELECT m.place, count(*) FROM file_meta m JOIN files f ON f.id = m.file_id "
         "WHERE m.place IS NOT NULL AND f.status = 'ok' "

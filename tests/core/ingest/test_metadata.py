@@ -117,6 +117,8 @@ def test_gazetteer_places_cities_and_not_the_open_sea() -> None:
     assert gazetteer.place(41.3851, 2.1734) == "Barcelona, Spain"  # not "Ciutat Vella"
     assert gazetteer.place(35.6762, 139.6503) == "Tokyo, Japan"  # not one of its wards
     assert gazetteer.place(38.8029, -9.3817) == "Sintra, Portugal"  # 25 km from Lisbon
+    assert gazetteer.place(-23.5505, -46.6333) == "Sao Paulo, Brazil"  # as GeoNames spells
+    assert gazetteer.place(47.3769, 8.5417) == "Zurich, Switzerland"  # its cities
 
 
 def test_document_dates(tmp_path: Path) -> None:

@@ -103,6 +103,9 @@ def test_place_camera_and_folder(indexed: tuple[Library, Path]) -> None:
         "holiday-lisbon.jpg"
     ]
     assert library.search_text("red", k=10, filters=Filters(place="Lis")) == []  # whole names
+    assert names(library.search_text("red", k=10, filters=Filters(place="Lisbõn"))) == [
+        "holiday-lisbon.jpg"  # diacritics typed or not
+    ]
     assert names(library.search_text("red", k=10, filters=Filters(camera="iphone"))) == [
         "holiday-paris.jpg"
     ]
