@@ -72,7 +72,7 @@ def _period(text: str) -> tuple[int, int | None, int | None]:
         year, month, day = (int(part) if part else None for part in match.groups())
         assert year is not None
         try:
-            date(year, month or 1, day or 1)  # a real day?
+            date(year, 1 if month is None else month, 1 if day is None else day)  # real?
             return year, month, day
         except ValueError:
             pass

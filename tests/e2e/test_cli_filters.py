@@ -3,14 +3,18 @@ with EXIF dates and GPS positions of real cities (JPEG and HEIC), on a fresh dat
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from finder.cli.filter_flags import add_filter_flags, filters_from_args, first_day, last_day
+from finder.core.search.filters import Filters, Sort
 from tests.e2e.test_cli import run_cli
 from tests.exif_photos import LISBON, PARIS, TOKYO, exif_for, write_photo
 from tests.helpers import TINY_CONFIG
@@ -148,3 +152,19 @@ def test_text_output_shows_date_place_and_camera(indexed: tuple[Path, Path]) -> 
     code, out, err = run_cli("search", "a red circle", "--place", "lisbon", data_dir=data)
     assert code == 0, err
     assert "lisbon.jpg" in out and "2019-07-14 \u00b7 Lisbon, Portugal \u00b7 Canon EOS R5" in out
+
+
+def test_periods_and_flags_to_filters() -> None:
+    assert first_day("2019") == date(2019, 1, 1) and last_day("2019") == date(2019, 12, 31)
+    assert first_day("2020-02") == date(2020, 2, 1) and last_day("2020-02") == date(2020, 2, 29)
+    assert last_day("2021-02") == date(2021, 2, 28) and last_day("2021-2-3") == date(2021, 2, 3)
+    for bad in ("19", "2019-00", "2019-02-30", "last year"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            first_day(bad)
+    parser = argparse.ArgumentParser()
+    add_filter_flags(parser)
+    args = parser.parse_args(["--after", "2019", "--place", "  new   york ", "--sort", "date"])
+    filters = filters_from_args(args)
+    assert filters.after == date(2019, 1, 1) and filters.before is None
+    assert filters.place == "new york" and filters.sort is Sort.DATE
+    assert filters_from_args(parser.parse_args([])) == Filters()
