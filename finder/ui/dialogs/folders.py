@@ -1,4 +1,5 @@
-"""Watched folders: see them with their counts, add and remove them."""
+"""Watched folders: see them with their counts, add and remove them, and leave parts of
+them out (exclusions.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from finder.core.types import FolderStatus
+from finder.ui.dialogs.exclusions import Exclusions, ExclusionsPanel
 
 COLUMNS = ["Folder", "Photos", "Documents", "Errors", "Status"]
 
@@ -49,7 +51,10 @@ class FoldersDialog(QDialog):
     remove_requested = Signal(str)
 
     def __init__(
-        self, folders: Callable[[], list[FolderStatus]], parent: QWidget | None = None
+        self,
+        folders: Callable[[], list[FolderStatus]],
+        parent: QWidget | None = None,
+        exclusions: Callable[[], Exclusions] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Watched folders")
@@ -68,6 +73,10 @@ class FoldersDialog(QDialog):
         self.table.selectionModel().selectionChanged.connect(
             lambda *_: self.remove_button.setEnabled(self.table.selectionModel().hasSelection())
         )
+        # What is left out of the selected folder; None without a library (tests).
+        self.exclusions = ExclusionsPanel(exclusions, self) if exclusions else None
+        if self.exclusions is not None:
+            self.table.selectionModel().selectionChanged.connect(self._show_exclusions)
 
         note = QLabel(
             "Removing a folder removes it from the index only; your files are never changed.", self
@@ -83,6 +92,8 @@ class FoldersDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addLayout(row)
+        if self.exclusions is not None:
+            layout.addWidget(self.exclusions)
         layout.addWidget(note)
         layout.addWidget(buttons)
         self.refresh()
@@ -103,10 +114,15 @@ class FoldersDialog(QDialog):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.model.appendRow(items)
         self.remove_button.setEnabled(self.table.selectionModel().hasSelection())
+        self._show_exclusions()
 
     def selected_folder(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()
         return self.model.item(rows[0].row(), 0).text() if rows else None
+
+    def _show_exclusions(self) -> None:
+        if self.exclusions is not None:
+            self.exclusions.show_folder(self.selected_folder())
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(

@@ -328,9 +328,14 @@ class MainWindow(QMainWindow):
 
     def show_folders(self) -> None:
         if self._folders_dialog is None:
-            dialog = FoldersDialog(self.controller.folder_statuses, self)
+            dialog = FoldersDialog(
+                self.controller.folder_statuses, self, lambda: self.controller.library
+            )
             dialog.add_requested.connect(self.controller.add_folder)
             dialog.remove_requested.connect(self.controller.remove_folder)
+            if dialog.exclusions is not None:  # left out: ask again; included: read it
+                dialog.exclusions.changed.connect(self.controller.search_again)
+                dialog.exclusions.reread_requested.connect(self.controller.add_folder)
             self._folders_dialog = dialog
         self._folders_dialog.refresh()
         self._folders_dialog.show()
