@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import threading
 from dataclasses import asdict
@@ -26,6 +27,7 @@ from finder.cli.filter_flags import add_filter_flags, filters_from_args
 from finder.core.library import FolderError, Library
 from finder.core.models.spec import ModelSpec, ModelUnavailableError
 from finder.core.search.filters import NO_FILTERS, Filters
+from finder.core.search.understanding import literal, with_filters
 from finder.core.types import (
     IndexReport,
     SearchKind,
@@ -54,8 +56,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--kind",
         choices=[k.value for k in SearchKind],
-        default=SearchKind.ALL.value,
-        help="photos, docs or all (default)",
+        help="photos, docs or all (default)",  # None: as the words say ("screenshots"), else all
     )
     p.add_argument("-k", type=positive_int, default=10, help="how many results (default 10)")
     p.add_argument("--json", action="store_true", help="print results as JSON")
@@ -66,6 +67,17 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         help="also show the clearly irrelevant tail (hidden by default)",
     )
     add_filter_flags(p)
+    p.add_argument(
+        "--parse",
+        action="store_true",
+        help="print what the query was understood as (JSON: meaning, after, before, place, "
+        "kind, exclude) without searching",
+    )
+    p.add_argument(
+        "--literal",
+        action="store_true",
+        help="take the query word for word: no dates, places, kinds or exclusions read from it",
+    )
 
     p = sub.add_parser("status", parents=[common], help="folders, counts, model, index health")
     p.add_argument("--json", action="store_true")
@@ -138,10 +150,24 @@ def cmd_search(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
     if bool(args.query) == bool(args.image):
         print("finder: error: give either a text query or --image PATH", file=err)
         return EXIT_USAGE
+    if args.parse and args.image:
+        print("finder: error: --parse reads a text query, not --image", file=err)
+        return EXIT_USAGE
     library = open_library(args, spec, writable=False)
     try:
-        kind = SearchKind(args.kind)
+        kind = SearchKind(args.kind or SearchKind.ALL.value)
         filters = filters_from_args(args)
+        if args.query:
+            # The words' dates, place, kind and exclusions; the flags win over them.
+            asked = SearchKind(args.kind) if args.kind else None
+            said = literal(args.query) if args.literal else library.understand(args.query, asked)
+            understood = with_filters(said, dataclasses.replace(filters, kind=asked))
+            if args.parse:
+                json.dump(understood.to_json(), out, indent=2, ensure_ascii=False)
+                out.write("\n")
+                return EXIT_OK
+            kind, filters = understood.filters.kind or SearchKind.ALL, understood.filters
+            args.query = understood.searched
         if args.image:
             image = Path(args.image).expanduser()
             if not image.is_file():
