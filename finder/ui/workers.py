@@ -107,7 +107,8 @@ class SearchWorker(QObject):
         understood = self.understand(request.text)
         self.understood.emit(request.request_id, understood)
         filters = effective(request.filters, understood.filters, request.dismissed)
-        kind, meaning = filters.kind or request.kind, understood.meaning
+        # The meaning; the filter words themselves when nothing else was typed ("in Lisbon").
+        kind, meaning = filters.kind or request.kind, understood.searched
         if request.keyword_only:
             return self.library.search_keyword(meaning, kind, request.k, filters=filters)
         return self.library.search_text(meaning, kind, request.k, filters=filters)
