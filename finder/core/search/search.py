@@ -32,8 +32,8 @@ from finder.core.ingest.extract import load_image
 from finder.core.ingest.ocr import Ocr, OcrUnavailableError, searchable
 from finder.core.models.embedder import Embedder
 from finder.core.models.spec import ModelSpec
-from finder.core.search.filters import NO_FILTERS, Filters
 from finder.core.search.duplicates import CopyFinder, collapse
+from finder.core.search.filters import NO_FILTERS, Filters
 from finder.core.search.keywords import KeywordQuery, parse
 from finder.core.search.push_down import WIDEN, away_from, push_down, without_words
 from finder.core.search.ranking import fuse, keyword_relevance
