@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import threading
 from dataclasses import asdict
@@ -27,7 +26,6 @@ from finder.cli.filter_flags import add_filter_flags, filters_from_args
 from finder.core.library import FolderError, Library
 from finder.core.models.spec import ModelSpec, ModelUnavailableError
 from finder.core.search.filters import NO_FILTERS, Filters
-from finder.core.search.understanding import literal, with_filters
 from finder.core.types import (
     IndexReport,
     SearchKind,
@@ -160,8 +158,7 @@ def cmd_search(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
         if args.query:
             # The words' dates, place, kind and exclusions; the flags win over them.
             asked = SearchKind(args.kind) if args.kind else None
-            said = literal(args.query) if args.literal else library.understand(args.query, asked)
-            understood = with_filters(said, dataclasses.replace(filters, kind=asked))
+            understood = library.interpret(args.query, asked, filters, literal=args.literal)
             if args.parse:
                 json.dump(understood.to_json(), out, indent=2, ensure_ascii=False)
                 out.write("\n")

@@ -1,5 +1,5 @@
 """The service the CLI and the app talk to: one data dir, one model. Folders, indexing,
-watching, searching, status, switching the model (model_switch.py), comparing models and
+watching, searching (library_search.py), status, switching the model (model_switch.py), comparing models and
 the models stored here (model_shelf.py); plain results back (finder.core.types), never
 the catalog, vector store, indexer or switch state. Settings come in from finder.config.
 """
@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
-from datetime import date
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from PIL import Image
-
-from finder.core.indexing.embedding import embed_pictures, embed_texts
 from finder.core.indexing.indexer import Indexer, IndexerConfig, ProgressCallback
 from finder.core.indexing.metadata_pass import fill_missing_metadata
 from finder.core.indexing.ocr_pass import OcrReport, read_text_in_images
@@ -33,6 +28,7 @@ from finder.core.indexing.watcher import (
 from finder.core.ingest.exclusions import Exclusion
 from finder.core.ingest.ocr import Ocr
 from finder.core.ingest.thumbnails import THUMBNAIL_DIR, ThumbnailCache
+from finder.core.library_search import LibrarySearch
 from finder.core.library_status import library_status
 from finder.core.library_watch import WatchedParts
 from finder.core.model_shelf import (
@@ -58,31 +54,18 @@ from finder.core.models.spec import ModelSpec
 from finder.core.models.torch_runtime import ClipEmbedder
 from finder.core.models.weights import Hub
 from finder.core.search.compare import Candidate, Comparison, candidates
-from finder.core.search.dated import arranged
-from finder.core.search.duplicates import CopyFinder
-from finder.core.search.filters import NO_FILTERS, Filters
-from finder.core.search.places import WORLD_PLACES, known_places
-from finder.core.search.relevance import relevant
-from finder.core.search.scope import scope_for
 from finder.core.search.search import Search
-from finder.core.search.understanding import Understood, understand
 from finder.core.store.catalog import Catalog
 from finder.core.store.catalog_loss import check_kept
 from finder.core.store.errors import storage_error
-from finder.core.store.file_meta import place_names, year_counts
 from finder.core.store.layout import CATALOG_FILE, INDEX_DIR
 from finder.core.store.lock import WriterLock
 from finder.core.store.model_store import ModelStore
 from finder.core.store.rows import Root
 from finder.core.types import (
-    DuplicateGroup,
-    FileKind,
-    FileStatus,
     IndexReport,
     LibraryStatus,
     RuntimeInfo,
-    SearchKind,
-    SearchResult,
     StoredModel,
 )
 
@@ -91,7 +74,7 @@ class FolderError(Exception):
     pass
 
 
-class Library:
+class Library(LibrarySearch):
     """Catalog + vector store + search (+ indexer when writable) over one data dir.
 
     A writable library holds the data dir's writer lock until `close()`. `precision`,
@@ -375,139 +358,6 @@ class Library:
         )
         return self._watcher
 
-    # -- searching --------------------------------------------------------------------------
-
-    def understand(
-        self, query: str, kind: SearchKind | None = None, today: date | None = None
-    ) -> Understood:
-        """A typed query as meaning and filters (finder.core.search.understanding) for a
-        search of `kind`: its dates read against `today` (default: the computer's), its
-        places this library's or, typed with a capital, the world's."""
-        places = known_places(self._catalog.place_names())
-        day = today or date.today()
-        return understand(query, day, places, gazetteer=WORLD_PLACES, kind=kind)
-
-    def search_text(
-        self,
-        text: str,
-        kind: SearchKind = SearchKind.ALL,
-        k: int = 20,
-        *,
-        tail: bool = True,
-        filters: Filters = NO_FILTERS,
-    ) -> list[SearchResult]:
-        """By meaning and keywords. `tail=False` leaves out the clearly irrelevant tail;
-        `filters` narrow and push down (an Understood's meaning and filters)."""
-        found = self._narrowed(filters).text(text, kind, k, filters=filters)
-        return arranged(relevant(found, tail), self._catalog, filters)
-
-    def search_image(
-        self,
-        image: Path | str | Image.Image,
-        kind: SearchKind = SearchKind.ALL,
-        k: int = 20,
-        *,
-        tail: bool = True,
-        filters: Filters = NO_FILTERS,
-    ) -> list[SearchResult]:
-        """With a picture (a file, or one in memory), and the text read in it."""
-        found = self._narrowed(filters).image(image, kind, k)
-        return arranged(relevant(found, tail), self._catalog, filters)
-
-    def search_image_stages(
-        self,
-        image: Path | str | Image.Image,
-        kind: SearchKind = SearchKind.ALL,
-        k: int = 20,
-        *,
-        filters: Filters = NO_FILTERS,
-    ) -> Iterator[list[SearchResult]]:
-        """`search_image` in two answers: by the picture alone at once, then with the
-        text read in it (when there is any)."""
-        stages = self._narrowed(filters).image_stages(image, kind, k)
-        return (arranged(stage, self._catalog, filters) for stage in stages)
-
-    def search_similar(
-        self,
-        path: str,
-        kind: SearchKind = SearchKind.ALL,
-        k: int = 20,
-        *,
-        filters: Filters = NO_FILTERS,
-    ) -> list[SearchResult]:
-        """Files like an indexed picture."""
-        return self.search_image(Path(path), kind, k, filters=filters)
-
-    def indexed_kind(self, path: str | os.PathLike[str]) -> FileKind | None:
-        """What the index holds `path` as (a photo, a document); None: not indexed, or
-        recorded as unreadable."""
-        record = self._catalog.file_by_path(str(Path(path).expanduser().resolve()))
-        return record.kind if record is not None and record.status is FileStatus.OK else None
-
-    def search_keyword(
-        self,
-        text: str,
-        kind: SearchKind = SearchKind.ALL,
-        k: int = 20,
-        *,
-        filters: Filters = NO_FILTERS,
-    ) -> list[SearchResult]:
-        """Without the model (its weights missing): file names, folders and text."""
-        found = self._narrowed(filters).keyword(text, kind, k)
-        return arranged(found, self._catalog, filters)
-
-    def _narrowed(self, filters: Filters) -> Search:
-        """The search over what `filters` allow (all of it when they do not narrow)."""
-        return self._search.within(scope_for(self._catalog, filters))
-
-    def years(self) -> list[tuple[int, int]]:
-        """(year, files taken that year), oldest first: the year strip."""
-        return year_counts(self._catalog)
-
-    def places(self, prefix: str = "") -> list[str]:
-        """Place names starting with `prefix` ("Lisbon, Portugal", "Portugal"), the most
-        photographed first: place completion."""
-        return place_names(self._catalog, prefix)
-
-    def search_vector(
-        self,
-        vector: Sequence[float] | np.ndarray,
-        kind: SearchKind = SearchKind.ALL,
-        k: int = 20,
-        *,
-        picture: bool = False,
-        tail: bool = True,
-    ) -> list[SearchResult]:
-        """By meaning alone, with a vector of this model (`embed_texts`, `embed_pictures`);
-        `picture`: it is a picture's (compared with photos on their own scale)."""
-        query = np.asarray(vector, dtype=np.float32)
-        return relevant(self._search.by_vector(query, kind, k, picture=picture), tail)
-
-    # -- vectors, for integrations (finder.langchain) ---------------------------------------
-
-    def item_texts(self, item_ids: Sequence[int]) -> dict[int, str]:
-        """The text of indexed items (a passage, the text read in a picture), for results
-        that show none (a photo's OCR text)."""
-        rows = self._catalog.items(list(item_ids))
-        return {item_id: row.text for item_id, row in rows.items() if row.text}
-
-    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit vectors of `texts`, as searches embed a query."""
-        return embed_texts(self.embedder, texts)
-
-    def embed_pictures(self, pictures: Sequence[Path | str | Image.Image]) -> np.ndarray:
-        """Unit vectors of pictures, decoded and prepared as the indexer does (the vector
-        of an indexed picture is the one its index holds)."""
-        return embed_pictures(self.embedder, pictures)
-
-    def duplicates(self) -> list[DuplicateGroup]:
-        """Groups of files that are the same shot, the suggested keeper first in each."""
-        hidden = self._catalog.excluded_paths().hides  # left out: in no group
-        copies = CopyFinder(
-            self._catalog, self._models, random_weights=self._search.random_weights, hidden=hidden
-        )
-        return copies.groups()
-
     # -- status ---------------------------------------------------------------------------
 
     def status(self, *, check_index: bool = True) -> LibraryStatus:
@@ -516,10 +366,6 @@ class Library:
         return library_status(
             self.data_dir, self._catalog, self._models, self.switch, check_index=check_index
         )
-
-    def recent_files(self, kind: FileKind = FileKind.PHOTO, limit: int = 24) -> list[str]:
-        """The newest files of a kind: what the app shows before anything is asked."""
-        return self._catalog.recent_files(kind, limit)
 
     # -- models: each has its own vectors and index; switching re-embeds the items --------
 

@@ -175,15 +175,19 @@ class FinderVectorStore(VectorStore):
     def _search_text(
         self, query: str, kind: SearchKind, k: int, filters: Filters
     ) -> list[SearchResult]:
-        """As `finder search` does: meaning and keywords; keywords alone while the
-        library's model is missing."""
+        """As `finder search` does: the words understood (dates, places, kinds,
+        exclusions) with `filter` over them, then meaning and keywords; keywords alone
+        while the library's model is missing."""
         library = self.library
+        understood = library.interpret(query, None if kind is SearchKind.ALL else kind, filters)
+        query, filters = understood.searched, understood.filters
+        kind = filters.kind or SearchKind.ALL
         if not library.model_missing():
             try:
                 return library.search_text(query, kind, k, tail=False, filters=filters)
             except ModelUnavailableError:
                 pass
-        return library.search_keyword(query, kind, k)
+        return library.search_keyword(query, kind, k, filters=filters)
 
     def _scored(self, results: list[SearchResult]) -> list[tuple[Document, float]]:
         documents = to_documents(self.library, results)

@@ -71,6 +71,12 @@ class FinderTools:
             folder=folder or None,
         )
         with self._lock:
+            # The words understood as `finder search` understands them, the arguments over.
+            understood = self.library.interpret(
+                query, None if wanted is SearchKind.ALL else wanted, filters
+            )
+            query, filters = understood.searched, understood.filters
+            wanted = filters.kind or SearchKind.ALL
             note = self.library.model_missing()
             if not note:
                 try:
@@ -81,7 +87,7 @@ class FinderTools:
                     note = str(exc)
             if note:
                 note = f"searched by keywords only: the model is missing ({note})"
-                results = self.library.search_keyword(query, wanted, k)
+                results = self.library.search_keyword(query, wanted, k, filters=filters)
         return _answer(f"search {query!r}", results, note)
 
     def search_by_image(self, path: str, kind: str = "all", k: int = 10) -> Answer:
