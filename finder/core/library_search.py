@@ -17,15 +17,15 @@ from finder.core.indexing.embedding import embed_pictures, embed_texts
 from finder.core.models.embedder import Embedder
 from finder.core.search.dated import arranged
 from finder.core.search.duplicates import CopyFinder
-from finder.core.search.filters import NO_FILTERS, Filters
+from finder.core.search.filters import NO_FILTERS, Filters, Sort
 from finder.core.search.places import WORLD_PLACES, known_places
 from finder.core.search.relevance import relevant
-from finder.core.search.scope import scope_for
+from finder.core.search.scope import meta_filter, scope_for
 from finder.core.search.search import Search
 from finder.core.search.understanding import Understood, understand, with_filters
 from finder.core.search.understanding import literal as take_literally
 from finder.core.store.catalog import Catalog
-from finder.core.store.file_meta import place_names, year_counts
+from finder.core.store.file_meta import files_within, place_names, year_counts
 from finder.core.store.model_store import ModelStore
 from finder.core.types import DuplicateGroup, FileKind, FileStatus, SearchKind, SearchResult
 
@@ -185,6 +185,27 @@ class LibrarySearch:
             self._catalog, self._models, random_weights=self._search.random_weights, hidden=hidden
         )
         return copies.groups()
+
+    def browse(
+        self, filters: Filters, kind: SearchKind = SearchKind.ALL, k: int = 200
+    ) -> list[SearchResult]:
+        """Everything `filters` allow, by date taken (newest first unless the sort says
+        oldest): what a year or place chosen with no words shows. No model needed."""
+        wanted = {SearchKind.PHOTOS: FileKind.PHOTO, SearchKind.DOCS: FileKind.DOCUMENT}
+        rows = files_within(
+            self._catalog,
+            meta_filter(filters),
+            wanted.get(kind),
+            k,
+            newest_first=filters.sort is not Sort.DATE_ASC,
+        )
+        hidden = self._catalog.excluded_paths().hides
+        found = [
+            SearchResult(path, file_kind, 0.0, file_id=file_id)
+            for file_id, path, file_kind in rows
+            if not hidden(path)
+        ]
+        return arranged(found, self._catalog, filters)
 
     def recent_files(self, kind: FileKind = FileKind.PHOTO, limit: int = 24) -> list[str]:
         """The newest files of a kind: what the app shows before anything is asked."""

@@ -289,7 +289,8 @@ class Controller(QObject):
         self.search_image(dropped)
 
     def has_query(self) -> bool:
-        return bool(self.query_text) or self.query_image is not None
+        """Words, a picture, or filters the person chose (a year clicked: its photos)."""
+        return bool(self.query_text) or self.query_image is not None or self.filters.chosen.narrows
 
     @property
     def random_weights(self) -> bool:
@@ -316,7 +317,8 @@ class Controller(QObject):
             self.results_changed.emit(0, "")
             return
         phase = self.model_phase
-        if phase is ModelPhase.LOADING:
+        words_or_picture = bool(self.query_text) or self.query_image is not None
+        if phase is ModelPhase.LOADING and words_or_picture:  # browsing needs no model
             self.status.emit("Loading the model\u2026 your search runs as soon as it is ready")
             return
         if phase is ModelPhase.MISSING and self.query_image is not None:

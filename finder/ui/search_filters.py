@@ -139,11 +139,7 @@ class FilterState(QObject):
 
     def _changed_by_person(self) -> None:
         self.changed.emit()
-        self.rerun.emit()
-        chips = self.chips()
-        if chips and not self.controller.has_query():  # nothing to narrow yet: say so
-            labels = ", ".join(c.label for c in chips)
-            self.controller.status.emit(f"Only {labels} \u2014 type what you are looking for")
+        self.rerun.emit()  # with no words, what the filters allow is shown by date
 
     # -- answers -------------------------------------------------------------------------
 

@@ -103,7 +103,11 @@ class SearchWorker(QObject):
 
     def _text(self, request: SearchRequest) -> list[SearchResult]:
         """The words split into meaning and filters (the window shows the filters as
-        chips), then searched by meaning, or by keywords while the model is missing."""
+        chips), then searched by meaning, or by keywords while the model is missing.
+        No words, only filters chosen (a year clicked): everything they allow, by date."""
+        if not request.text.strip():
+            self.understood.emit(request.request_id, Understood(""))  # no words: no chips
+            return self.library.browse(request.filters, request.kind, request.k)
         understood = self.understand(request.text)
         self.understood.emit(request.request_id, understood)
         filters = effective(request.filters, understood.filters, request.dismissed)

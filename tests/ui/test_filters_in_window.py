@@ -88,3 +88,26 @@ def test_a_year_in_the_words_is_a_chip_and_narrows_the_search(
     window.filter_bar.buttons[0].click()  # the chip's ✕: every year again
     qtbot.waitUntil(lambda: len(_names(controller)) == len(TAKEN), timeout=10_000)
     assert window.year_strip.checked_years() == []
+
+
+def test_a_year_clicked_before_any_words_shows_that_years_photos(
+    make_window, tiny_embedder: ClipEmbedder, dated_photos: Path, qtbot
+) -> None:  # type: ignore[no-untyped-def]
+    """From the overview, a click on a year browses its photos, newest first (it only
+    set a chip for a search still to be typed)."""
+    from finder.ui.views.main_window import PAGE_OVERVIEW, PAGE_RESULTS
+
+    window, controller = make_window(tiny_embedder)
+    controller.start()
+    with qtbot.waitSignal(controller.indexing_finished, timeout=60_000):
+        controller.add_folder(str(dated_photos))
+    qtbot.waitUntil(lambda: window.year_strip.years() == [2018, 2019, 2021], timeout=10_000)
+    assert window.pages.currentIndex() == PAGE_OVERVIEW
+    qtbot.mouseClick(window.year_strip.button(2019), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: controller.results.rowCount() == 3, timeout=10_000)
+    assert window.pages.currentIndex() == PAGE_RESULTS
+    taken = [r.taken for r in controller.results.results()]
+    assert all(t and t.startswith("2019") for t in taken)
+    assert taken == sorted(taken, reverse=True)  # newest first
+    qtbot.mouseClick(window.year_strip.button(2019), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.pages.currentIndex() == PAGE_OVERVIEW, timeout=10_000)

@@ -121,6 +121,24 @@ def condition(where: MetaFilter) -> tuple[str, list[object]]:
     return " AND ".join(clauses) or "1", args
 
 
+def files_within(
+    db: Database, where: MetaFilter, kind: FileKind | None, limit: int, *, newest_first: bool
+) -> list[tuple[int, str, FileKind]]:
+    """The readable files `where` allows in folders that are online, by date taken
+    (undated last): (id, path, kind). What a year clicked with no words shows."""
+    sql, args = condition(where)
+    kinds = "AND f.kind = ?" if kind is not None else ""
+    order = "DESC" if newest_first else "ASC"
+    rows = db._db.execute(
+        "SELECT f.id, f.path, f.kind FROM files f JOIN roots r ON r.id = f.root_id "
+        "LEFT JOIN file_meta m ON m.file_id = f.id "
+        f"WHERE f.status = 'ok' AND r.offline_since IS NULL {kinds} AND {sql} "
+        f"ORDER BY m.taken_utc IS NULL, m.taken_utc {order}, f.path LIMIT ?",
+        [*([kind.value] if kind is not None else []), *args, limit],
+    )
+    return [(int(r[0]), real_path(r[1]), FileKind(r[2])) for r in rows]
+
+
 def items_within(db: Database, where: MetaFilter) -> dict[Modality, np.ndarray]:
     """The item ids of the files `where` allows, per modality."""
     sql, args = condition(where)
