@@ -114,7 +114,10 @@ def _check_consistent(library: Library, photos: int) -> None:
     model_id = library._models.model_id
     assert store.count(Modality.IMAGE) == len(library._catalog.vector_ids(model_id, Modality.IMAGE))
     assert store.count(Modality.IMAGE) == photos
-    assert len(library._search.text("a red circle", SearchKind.PHOTOS, k=5)) == 5
+    # The photos are three pictures copied 100 times each: they come back as copies of
+    # the shown ones (issue #17 item 5), each file still found.
+    found = library._search.text("a red circle", SearchKind.PHOTOS, k=5)
+    assert sum(1 + len(r.copies) for r in found) >= 5
 
 
 def test_sigkill_while_indexing_loses_at_most_the_batch_in_flight(

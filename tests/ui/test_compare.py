@@ -176,6 +176,11 @@ def test_the_models_dialog_opens_it(two_models: Path, make_window, tiny_embedder
     window._compare_dialog.close()
 
 
+def _opened_as(cls: type[ClipEmbedder]):  # type: ignore[no-untyped-def]
+    """Compare's model opener, making every second model a `cls`."""
+    return lambda spec, data_dir, **settings: cls(spec)
+
+
 class _NoWeights(ClipEmbedder):
     def load(self) -> None:
         raise ModelUnavailableError("CLIP weights for tiny-random-24 are not on disk")
@@ -189,7 +194,7 @@ def test_a_model_that_cannot_load_shows_why_in_its_column(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(core_compare, "ClipEmbedder", _NoWeights)
+    monkeypatch.setattr(core_compare, "open_embedder", _opened_as(_NoWeights))
     window, controller = make_window(tiny_embedder)
     controller.query_text = "tax return"
     window.show_compare()
@@ -220,10 +225,11 @@ class _GatedEmbedder(ClipEmbedder):
         super().load()
 
 
-def test_closing_while_the_second_model_loads_leaves_nothing_running(
-    two_models: Path, make_window, tiny_embedder, qtbot, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(core_compare, "ClipEmbedder", _GatedEmbedder)
+def _comparing_with_a_slow_second_model(  # type: ignore[no-untyped-def]
+    make_window, tiny_embedder, monkeypatch: pytest.MonkeyPatch
+) -> tuple[CompareDialog, QThreadPool]:
+    """A Compare window running "a red circle", its second model held at loading."""
+    monkeypatch.setattr(core_compare, "open_embedder", _opened_as(_GatedEmbedder))
     _GatedEmbedder.gate.clear()
     _GatedEmbedder.made.clear()
     window, controller = make_window(tiny_embedder)
@@ -233,6 +239,13 @@ def test_closing_while_the_second_model_loads_leaves_nothing_running(
     dialog.prepare()
     dialog.show()
     dialog.run()
+    return dialog, pool
+
+
+def test_closing_while_the_second_model_loads_leaves_nothing_running(
+    two_models: Path, make_window, tiny_embedder, qtbot, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    dialog, pool = _comparing_with_a_slow_second_model(make_window, tiny_embedder, monkeypatch)
     assert dialog.busy.isVisible()
     qtbot.waitUntil(
         lambda: dialog.state.text().startswith("Loading tiny-random-24"), timeout=10_000
@@ -254,16 +267,7 @@ def test_column_a_shows_while_the_second_model_loads(
 ) -> None:  # type: ignore[no-untyped-def]
     """The active model's column does not wait for the other model to load (it took
     5-20 s with real models before anything showed)."""
-    monkeypatch.setattr(core_compare, "ClipEmbedder", _GatedEmbedder)
-    _GatedEmbedder.gate.clear()
-    _GatedEmbedder.made.clear()
-    window, controller = make_window(tiny_embedder)
-    controller.query_text = "a red circle"
-    pool = QThreadPool.globalInstance()
-    dialog = CompareDialog(controller, window, pool=pool)
-    dialog.prepare()
-    dialog.show()
-    dialog.run()
+    dialog, pool = _comparing_with_a_slow_second_model(make_window, tiny_embedder, monkeypatch)
     a, b = dialog.columns
     qtbot.waitUntil(lambda: a.results.rowCount() == 7, timeout=10_000)
     assert dialog.busy.isVisible() and b.results.rowCount() == 0

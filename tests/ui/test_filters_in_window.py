@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 from PySide6.QtCore import Qt
 
 from finder.core.models.torch_runtime import ClipEmbedder
+from finder.ui.views.main_window import PAGE_OVERVIEW, PAGE_RESULTS
 from tests.exif_photos import exif_for
 
 TAKEN = {
@@ -51,13 +52,19 @@ def _names(controller) -> set[str]:  # type: ignore[no-untyped-def]
     return {Path(r.path).name for r in controller.results.results()}
 
 
-def test_a_year_clicked_shows_only_that_years_photos(
-    make_window, tiny_embedder: ClipEmbedder, dated_photos: Path, qtbot
-) -> None:  # type: ignore[no-untyped-def]
+def _indexed(make_window, tiny_embedder, dated_photos: Path, qtbot):  # type: ignore[no-untyped-def]
+    """The window over a library of the dated photos, indexed."""
     window, controller = make_window(tiny_embedder)
     controller.start()
     with qtbot.waitSignal(controller.indexing_finished, timeout=60_000):
         controller.add_folder(str(dated_photos))
+    return window, controller
+
+
+def test_a_year_clicked_shows_only_that_years_photos(
+    make_window, tiny_embedder: ClipEmbedder, dated_photos: Path, qtbot
+) -> None:  # type: ignore[no-untyped-def]
+    window, controller = _indexed(make_window, tiny_embedder, dated_photos, qtbot)
     qtbot.waitUntil(lambda: window.year_strip.years() == [2018, 2019, 2021], timeout=10_000)
     assert window.year_strip.button(2019).toolTip().startswith("2019: 3 photos")
 
@@ -77,10 +84,7 @@ def test_a_year_clicked_shows_only_that_years_photos(
 def test_a_year_in_the_words_is_a_chip_and_narrows_the_search(
     make_window, tiny_embedder: ClipEmbedder, dated_photos: Path, qtbot
 ) -> None:  # type: ignore[no-untyped-def]
-    window, controller = make_window(tiny_embedder)
-    controller.start()
-    with qtbot.waitSignal(controller.indexing_finished, timeout=60_000):
-        controller.add_folder(str(dated_photos))
+    window, controller = _indexed(make_window, tiny_embedder, dated_photos, qtbot)
     controller.search_text("a red circle 2018")
     qtbot.waitUntil(lambda: window.filter_bar.labels() == ["2018"], timeout=10_000)
     qtbot.waitUntil(lambda: _names(controller) == {"red-2018.jpg", "blue-2018.jpg"})
@@ -95,12 +99,7 @@ def test_a_year_clicked_before_any_words_shows_that_years_photos(
 ) -> None:  # type: ignore[no-untyped-def]
     """From the overview, a click on a year browses its photos, newest first (it only
     set a chip for a search still to be typed)."""
-    from finder.ui.views.main_window import PAGE_OVERVIEW, PAGE_RESULTS
-
-    window, controller = make_window(tiny_embedder)
-    controller.start()
-    with qtbot.waitSignal(controller.indexing_finished, timeout=60_000):
-        controller.add_folder(str(dated_photos))
+    window, controller = _indexed(make_window, tiny_embedder, dated_photos, qtbot)
     qtbot.waitUntil(lambda: window.year_strip.years() == [2018, 2019, 2021], timeout=10_000)
     assert window.pages.currentIndex() == PAGE_OVERVIEW
     qtbot.mouseClick(window.year_strip.button(2019), Qt.MouseButton.LeftButton)

@@ -4,11 +4,12 @@ queries to try and how to search with a picture. Never a blank pane."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from finder.core.types import FileKind, SearchResult
 from finder.ui.views.results_model import ResultsModel
@@ -61,18 +62,17 @@ class OverviewPage(QWidget):
             self,
         )
         hint.setWordWrap(True)
-        examples = QHBoxLayout()
-        examples.addWidget(QLabel("Try:", self))
-        self.example_buttons: list[QPushButton] = []
-        for query in EXAMPLE_QUERIES:
-            button = QPushButton(f"\u201c{query}\u201d", self)
-            button.setFlat(True)
-            button.setCursor(Qt.CursorShape.PointingHandCursor)
-            button.setToolTip(f"Search for {query}")
-            button.clicked.connect(lambda _=False, q=query: on_example(q))
-            examples.addWidget(button)
-            self.example_buttons.append(button)
-        examples.addStretch(1)
+        # Links in a wrapping label, not a row of buttons: a narrow window keeps its width.
+        links = " \u00b7 ".join(
+            f'<a href="{html.escape(q)}">\u201c{html.escape(q)}\u201d</a>' for q in EXAMPLE_QUERIES
+        )
+        self.examples = QLabel(f"Try: {links}", self)
+        self.examples.setWordWrap(True)
+        self.examples.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+            | Qt.TextInteractionFlag.LinksAccessibleByMouse
+        )
+        self.examples.linkActivated.connect(on_example)
         self.recent_title = QLabel("<b>Newest photos</b>", self)
         self.recent_model = ResultsModel(self)
         self.recent = ResultsView(self)
@@ -82,7 +82,7 @@ class OverviewPage(QWidget):
         layout.addWidget(self.summary)
         layout.addSpacing(6)
         layout.addWidget(hint)
-        layout.addLayout(examples)
+        layout.addWidget(self.examples)
         layout.addSpacing(8)
         layout.addWidget(self.recent_title)
         layout.addWidget(self.recent, 1)
