@@ -1,7 +1,8 @@
 """The service the CLI and the app talk to: one data dir, one model. Folders, indexing,
-watching, searching (library_search.py), status, switching the model (model_switch.py), comparing models and
-the models stored here (model_shelf.py); plain results back (finder.core.types), never
-the catalog, vector store, indexer or switch state. Settings come in from finder.config.
+watching, searching (library_search.py), status, switching the model (model_switch.py),
+comparing models and the models stored here (model_shelf.py); plain results back
+(finder.core.types), never the catalog, vector store, indexer or switch state. Settings
+come in from finder.config.
 """
 
 from __future__ import annotations
