@@ -34,6 +34,18 @@ class Scope:
     def count(self) -> int:
         return sum(len(ids) for ids in self.items.values())
 
+    def allowed_files(self, catalog: Database, file_ids: set[int]) -> set[int]:
+        """Those of `file_ids` the filters allow (a result's copies outside the date range
+        or place are not counted as its copies in this search)."""
+        if not file_ids:
+            return set()
+        sql, args = self.where
+        marks = ",".join("?" * len(file_ids))
+        rows = catalog._db.execute(
+            f"SELECT f.id FROM files f WHERE f.id IN ({marks}) AND {sql}", [*file_ids, *args]
+        )
+        return {int(r[0]) for r in rows}
+
     def nearest(
         self,
         store: VectorStore,

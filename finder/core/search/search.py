@@ -204,7 +204,13 @@ class Search:
             random_weights=self.random_weights,
             hidden=self._excluded.hides,
         )
-        results = collapse(results, copies.copies(results))  # the same shot once
+        found = copies.copies(results)
+        if self._scope is not None:  # copies outside the filters are not this search's
+            inside = self._scope.allowed_files(
+                self.catalog, {o.file_id for group in found.values() for o in group}
+            )
+            found = {f: [o for o in g if o.file_id in inside] for f, g in found.items()}
+        results = collapse(results, found)  # the same shot once
         if not self.random_weights:
             return results
         return [dataclasses.replace(r, match=WEAK) if r.match == STRONG else r for r in results]

@@ -173,3 +173,26 @@ def test_years_and_places(indexed: tuple[Library, Path]) -> None:
         "Japan",
     }
     assert library.places("zz") == []
+
+
+def test_copies_outside_the_filters_are_not_counted(tmp_path: Path, tiny_embedder: object) -> None:
+    """A photo copied to another folder is one result with a copy; narrowed to one
+    folder, it has none there (it said "+8 copies" when 7 photos matched)."""
+    from finder.core.types import SearchKind
+
+    original = write_photo(tmp_path / "Photos" / "a" / "shot.jpg", "red", seed=4)
+    copy = tmp_path / "Photos" / "b" / "shot.jpg"
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes(original.read_bytes())
+    library = Library(tmp_path / "data", tiny_embedder, writable=True)  # type: ignore[arg-type]
+    try:
+        library.add_folder(tmp_path / "Photos")
+        library.index()
+        everywhere = library.search_text("a red circle", SearchKind.PHOTOS, k=5)
+        assert [len(r.copies) for r in everywhere] == [1]
+        in_a = library.search_text(
+            "a red circle", SearchKind.PHOTOS, k=5, filters=Filters(folder=str(original.parent))
+        )
+        assert [(Path(r.path).parent.name, r.copies) for r in in_a] == [("a", ())]
+    finally:
+        library.close()
