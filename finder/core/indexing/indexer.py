@@ -154,15 +154,16 @@ class Indexer:
             if not self._root_available(root, report):
                 continue
             skipped: list[SkippedPath] = []
+            leave_out = excluded.entry_rule(root.path)  # excluded folders: not even listed
             if subs is None:
                 existing = self.catalog.files_under(root.id)
-                found: Iterable[ScannedFile] = scan(Path(root.path), skipped)
+                found: Iterable[ScannedFile] = scan(Path(root.path), skipped, leave_out)
             else:
                 existing = {}
                 for sub in subs:
                     existing.update(self.catalog.files_within(root.id, sub))
                 found = chain.from_iterable(
-                    scan_subtree(Path(root.path), Path(sub), skipped) for sub in subs
+                    scan_subtree(Path(root.path), Path(sub), skipped, leave_out) for sub in subs
                 )
             for scanned in excluded.kept(found, root.path):
                 report.scanned += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,8 +41,13 @@ class SkippedPath:
     unlistable: bool = False  # a folder we could not look into: what we knew of it is kept
 
 
-def scan(root: Path, skipped: list[SkippedPath] | None = None) -> Iterator[ScannedFile]:
-    """Every indexable file under `root`, skipping hidden and system folders.
+def scan(
+    root: Path,
+    skipped: list[SkippedPath] | None = None,
+    leave_out: Callable[[str], bool] | None = None,
+) -> Iterator[ScannedFile]:
+    """Every indexable file under `root`, skipping hidden and system folders, and the
+    files and folders `leave_out` says the person excluded (not even listed).
 
     Symlinked folders are not followed (no loops, no leaving the root); symlinked files
     are. Folders that cannot be read are reported through `skipped`. A name that is not
@@ -62,6 +67,8 @@ def scan(root: Path, skipped: list[SkippedPath] | None = None) -> Iterator[Scann
         subfolders = len(stack)
         try:
             for entry in entries:
+                if leave_out is not None and leave_out(entry.path):
+                    continue
                 scanned = _scanned(entry, stack, skipped)
                 if scanned is not None:
                     found.append(scanned)
@@ -168,11 +175,14 @@ def indexable(path: str, root: str) -> bool:
 
 
 def scan_subtree(
-    root: Path, sub: Path, skipped: list[SkippedPath] | None = None
+    root: Path,
+    sub: Path,
+    skipped: list[SkippedPath] | None = None,
+    leave_out: Callable[[str], bool] | None = None,
 ) -> Iterator[ScannedFile]:
     """What `scan(root)` would yield at `sub` or below it (a file, or a folder's tree)."""
     if sub == root:
-        yield from scan(root, skipped)
+        yield from scan(root, skipped, leave_out)
         return
     if not indexable(str(sub), str(root)):
         return
@@ -187,7 +197,7 @@ def scan_subtree(
             if skipped is not None:
                 skipped.append(SkippedPath(str(sub), closed.reason, unlistable=True))
             return
-        yield from scan(sub, skipped)
+        yield from scan(sub, skipped, leave_out)
         return
     kind = kind_of(sub)
     if kind is None or (is_raw(sub) and shown_partner(str(sub)) is not None):

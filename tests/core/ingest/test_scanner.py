@@ -142,3 +142,26 @@ def test_real_permissions(library: Library, tmp_path: Path, mode: int) -> None:
     assert [e.path for e in report.errors] == [str(closed)]
     assert "Permission denied" in report.errors[0].reason
     assert library._catalog.counts()["photos"] == 4
+
+
+def test_what_the_person_left_out_is_not_even_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An excluded folder is pruned from the walk (its files were listed, then dropped)."""
+    draw_photo(tmp_path / "keep" / "a.jpg", "red")
+    draw_photo(tmp_path / "private" / "deep" / "b.jpg", "blue")
+    draw_photo(tmp_path / "c.jpg", "green")
+    listed: list[str] = []
+    real_open = scanner._open_folder
+
+    def spying(folder: str, **kwargs: Any) -> Any:
+        listed.append(os.path.basename(folder))
+        return real_open(folder, **kwargs)
+
+    monkeypatch.setattr(scanner, "_open_folder", spying)
+    private = str(tmp_path / "private")
+    found = scan(tmp_path, leave_out=lambda path: path == private or path.endswith("c.jpg"))
+    assert sorted(os.path.basename(f.path) for f in found) == ["a.jpg"]
+    assert "private" not in listed and "deep" not in listed
+    found_below = scan_subtree(tmp_path, tmp_path, leave_out=lambda path: path == private)
+    assert sorted(os.path.basename(f.path) for f in found_below) == ["a.jpg", "c.jpg"]
