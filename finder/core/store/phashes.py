@@ -83,22 +83,23 @@ def copy_candidates(catalog: Catalog) -> list[CopyCandidate]:
 
 
 def candidates_by_ids(catalog: Catalog, file_ids: Sequence[int]) -> list[CopyCandidate]:
-    out: list[CopyCandidate] = []
-    for start in range(0, len(file_ids), 500):
-        chunk = list(file_ids[start : start + 500])
-        marks = ",".join("?" * len(chunk))
-        rows = catalog._db.execute(_CANDIDATE_SELECT + f" AND f.id IN ({marks})", chunk)
-        out += [_candidate(r) for r in rows.fetchall()]
-    return out
+    return _candidates_with(catalog, "f.id", file_ids)
 
 
 def same_content(catalog: Catalog, digests: Sequence[str]) -> list[CopyCandidate]:
     """Files (online, read fine) with one of these content hashes."""
+    return _candidates_with(catalog, "f.content_hash", digests)
+
+
+def _candidates_with(
+    catalog: Catalog, column: str, values: Sequence[int] | Sequence[str]
+) -> list[CopyCandidate]:
+    """The candidates whose `column` is one of `values`, asked 500 at a time."""
     out: list[CopyCandidate] = []
-    for start in range(0, len(digests), 500):
-        chunk = list(digests[start : start + 500])
+    for start in range(0, len(values), 500):
+        chunk = list(values[start : start + 500])
         marks = ",".join("?" * len(chunk))
-        rows = catalog._db.execute(_CANDIDATE_SELECT + f" AND f.content_hash IN ({marks})", chunk)
+        rows = catalog._db.execute(_CANDIDATE_SELECT + f" AND {column} IN ({marks})", chunk)
         out += [_candidate(r) for r in rows.fetchall()]
     return out
 
