@@ -30,7 +30,8 @@ from finder.core.indexing.priority import BACKGROUND_NICE, lower_thread_priority
 from finder.core.ingest.extract import ExtractError, load_image, read_document, render_pdf_pages
 from finder.core.ingest.metadata import FileMeta, keyword_text, metadata_of
 from finder.core.ingest.perceptual import fingerprint
-from finder.core.ingest.scanner import ScannedFile, content_hash
+from finder.core.ingest.photo_formats import is_raw
+from finder.core.ingest.scanner import ScannedFile, content_hash, hash_of
 from finder.core.ingest.text_hint import applies as first_look_applies
 from finder.core.ingest.text_hint import likely_text
 from finder.core.ingest.thumbnails import ThumbnailCache
@@ -54,6 +55,7 @@ from finder.core.types import (
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[IndexProgress], None]
+WHOLE_READ_BYTES = 64 << 20  # a photo up to this size is read into memory once
 
 
 @dataclass(frozen=True)
@@ -236,9 +238,10 @@ class Pipeline:
                 raise ExtractError("empty file")
             if item.reuse and self._prepare_reuse(prepared):
                 return prepared
-            prepared.digest = content_hash(path)
+            data = _read_whole(item.scanned)
+            prepared.digest = content_hash(path) if data is None else hash_of(data)
             if item.scanned.kind is FileKind.PHOTO:
-                picture = load_image(path)
+                picture = load_image(path, data=data)
                 prepared.phash = fingerprint(picture).text()
                 self._first_look(item.scanned, picture)
                 if self.thumbnails is not None:
@@ -404,6 +407,18 @@ class Pipeline:
             self.embedder.encode_texts(texts[i : i + size]) for i in range(0, len(texts), size)
         ]
         return np.concatenate(parts)
+
+
+def _read_whole(scanned: ScannedFile) -> bytes | None:
+    """A photo's bytes, read once for its hash and its decode (a phone's JPEG is a few MB);
+    None for documents, RAW files (rawpy reads its own) and files too large to hold."""
+    if scanned.kind is not FileKind.PHOTO or scanned.size > WHOLE_READ_BYTES:
+        return None
+    if is_raw(scanned.path):
+        return None
+    with open(scanned.path, "rb") as f:
+        data = f.read(WHOLE_READ_BYTES + 1)
+    return data if len(data) <= WHOLE_READ_BYTES else None  # it grew since the scan
 
 
 def _record_file(tx: Tx, p: Prepared) -> tuple[int, list[int]]:

@@ -8,6 +8,7 @@ Budget (time, text kept).
 
 from __future__ import annotations
 
+import io
 import threading
 import warnings
 from collections.abc import Sequence
@@ -85,8 +86,11 @@ def kind_of(path: Path) -> FileKind | None:
 # -- images ---------------------------------------------------------------------
 
 
-def load_image(path: Path | str, size: int = DECODE_SIZE) -> Image.Image:
-    """Decode an image to RGB, upright (EXIF), reduced so its short side is >= `size`."""
+def load_image(
+    path: Path | str, size: int = DECODE_SIZE, *, data: bytes | None = None
+) -> Image.Image:
+    """Decode an image to RGB, upright (EXIF), reduced so its short side is >= `size`.
+    `data`: the file's bytes when the caller already read them (see read_whole)."""
     try:
         if is_raw(path):  # (turned upright by rawpy)
             rgb, orientation = open_raw(path, MAX_IMAGE_PIXELS), None
@@ -94,7 +98,7 @@ def load_image(path: Path | str, size: int = DECODE_SIZE) -> Image.Image:
         else:
             if needs_heif(path):
                 open_heif_support()
-            rgb, orientation = _decoded(path, size)
+            rgb, orientation = _decoded(path if data is None else io.BytesIO(data), size)
     except ExtractError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -123,7 +127,7 @@ def load_image(path: Path | str, size: int = DECODE_SIZE) -> Image.Image:
     return rgb
 
 
-def _decoded(path: Path | str, size: int) -> tuple[Image.Image, int | None]:
+def _decoded(path: Path | str | io.BytesIO, size: int) -> tuple[Image.Image, int | None]:
     """Pillow's decode of `path` reduced for `size`, in RGB, and its EXIF orientation."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)

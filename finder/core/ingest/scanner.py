@@ -217,3 +217,8 @@ def content_hash(path: str | Path, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             digest.update(block)
     return digest.hexdigest()[:32]
+
+
+def hash_of(data: bytes) -> str:
+    """content_hash of a file already read whole."""
+    return hashlib.sha256(data).hexdigest()[:32]

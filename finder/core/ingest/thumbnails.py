@@ -63,17 +63,26 @@ class ThumbnailCache:
         if target is None or target.is_file():
             return
         try:
-            self._save(image.copy(), target)
+            # Bicubic from the indexer's small decode: ~1.5 ms less per photo than Lanczos,
+            # alike at 256 px (the decode is already within 2x of the preview).
+            self._save(image, target, Image.Resampling.BICUBIC)
         except (OSError, ValueError) as exc:  # a preview is never worth failing a file for
             log.debug("no thumbnail for %s: %s", source, exc)
 
-    def _save(self, image: Image.Image, target: Path) -> Path | None:
-        image.thumbnail((self.size, self.size), Image.Resampling.LANCZOS)
+    def _save(
+        self,
+        image: Image.Image,
+        target: Path,
+        resample: Image.Resampling = Image.Resampling.LANCZOS,
+    ) -> Path | None:
+        """Write `image` (left as it is) shrunk to fit the preview size, atomically."""
+        image = image.copy()
+        image.thumbnail((self.size, self.size), resample)
         target.parent.mkdir(parents=True, exist_ok=True)
         # Per process and thread: the indexer's decode threads may save at the same time.
         tmp = target.with_name(f"{target.stem}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
-            image.convert("RGB").save(tmp, "JPEG", quality=85)
+            (image if image.mode == "RGB" else image.convert("RGB")).save(tmp, "JPEG", quality=85)
             os.replace(tmp, target)
         except OSError as exc:  # disk full, read-only data dir: show no preview, lose nothing
             log.warning("cannot write thumbnail cache %s: %s", target, exc)

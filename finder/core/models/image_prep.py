@@ -9,6 +9,7 @@ Pillow's handling of palette and alpha images is the same too).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -101,11 +102,22 @@ def preprocess(image: Image.Image, cfg: PreprocessConfig) -> np.ndarray:
             size = _keep_ratio_size(image, cfg.size, longest=False)
             image = _resize(image, size, Image.Resampling.BICUBIC)
         image = _center_crop(image, cfg.size, fill=0)
-    # float32 throughout, in torchvision's order, so results match bit for bit.
-    pixels = np.asarray(image.convert("RGB"), dtype=np.float32) / np.float32(255)
-    mean = np.asarray(cfg.mean, dtype=np.float32)
-    std = np.asarray(cfg.std, dtype=np.float32)
-    return np.ascontiguousarray(((pixels - mean) / std).transpose(2, 0, 1))
+    # Each channel's 256 values looked up: float32 throughout, in torchvision's order
+    # ((v / 255 - mean) / std), so results match bit for bit, at half the arithmetic's cost.
+    channels = np.asarray(image.convert("RGB")).transpose(2, 0, 1)
+    table = _normalising_table(cfg.mean, cfg.std)
+    return np.stack([table[c][channels[c]] for c in range(3)])
+
+
+@functools.lru_cache(maxsize=8)
+def _normalising_table(mean: tuple[float, ...], std: tuple[float, ...]) -> np.ndarray:
+    """[3, 256] float32: (v / 255 - mean) / std of every byte value v, per channel."""
+    values = np.arange(256, dtype=np.float32) / np.float32(255)
+    m = np.asarray(mean, dtype=np.float32)[:, None]
+    s = np.asarray(std, dtype=np.float32)[:, None]
+    table: np.ndarray = (values[None, :] - m) / s
+    table.flags.writeable = False
+    return table
 
 
 def _short_side_size(image: Image.Image, short: int) -> tuple[int, int]:

@@ -26,6 +26,7 @@ from finder.core.models.embedder import SpecEmbedder, normalise
 from finder.core.models.image_prep import preprocess
 from finder.core.models.json_tokenizer import JsonTokenizer
 from finder.core.models.model_folder import TEXTUAL, VISUAL, FolderModel, read_folder
+from finder.core.models.parallel_runs import ParallelRuns, usable_cores
 from finder.core.models.providers import (
     CPU,
     available_providers,
@@ -70,6 +71,7 @@ class OnnxEmbedder(SpecEmbedder):
         self.owned = owned
         self._lock = threading.Lock()
         self._sessions = _Sessions()
+        self._runs = ParallelRuns(1)  # how an image batch is run (_open_visual)
         self._model: FolderModel | None = None
         self._tokenizer: ClipTokenizer | JsonTokenizer | None = None
         self._text_input: _Input | None = None
@@ -112,10 +114,19 @@ class OnnxEmbedder(SpecEmbedder):
         with self._lock:
             if self._sessions.visual is None:  # loaded when first needed: queries are text
                 try:
-                    self._sessions.visual = _session(self.folder / VISUAL, prepack=False)
+                    self._sessions.visual = self._open_visual(self.folder / VISUAL)
                 except Exception as exc:  # noqa: BLE001 - as in load()
                     raise self._damaged(exc) from exc
             return self._sessions.visual
+
+    def _open_visual(self, path: Path) -> Any:
+        """An image tower's session. On the CPU alone: single-threaded, and a batch runs
+        as one slice per core side by side (parallel_runs.py); elsewhere one run."""
+        on_cpu = choose_providers(available_providers()) == [CPU]
+        cores = usable_cores() if on_cpu else 1
+        session = open_session(path, prepack=False, cpu_threads=1 if on_cpu else None)
+        self._runs = ParallelRuns(cores)
+        return session
 
     def _damaged(self, exc: Exception) -> ModelUnavailableError:
         """A derived copy that does not load is dropped, so the next start runs the model
@@ -139,8 +150,9 @@ class OnnxEmbedder(SpecEmbedder):
         if len(batch) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
         session = self._visual()
+        graph_input = _Input.of(session)
         pixels = np.ascontiguousarray(np.stack([np.asarray(p, dtype=np.float32) for p in batch]))
-        return normalise(_run(session, _Input.of(session), pixels))
+        return normalise(self._runs.run(lambda rows: _run(session, graph_input, rows), pixels))
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts. A single text (a query) is answered from a small LRU cache."""
@@ -168,6 +180,7 @@ class OnnxEmbedder(SpecEmbedder):
         with self._lock:
             self._sessions = _Sessions()
             self._model = None
+            self._runs.close()
         self._cache.clear()
 
 

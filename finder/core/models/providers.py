@@ -11,11 +11,13 @@ problem costs speed, never the index. torch picks cuda, then mps, then the CPU.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from finder.core.models.parallel_runs import usable_cores
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,29 @@ def image_batch_for(providers: Sequence[str]) -> int:
     return GPU_IMAGE_BATCH if providers and providers[0] != CPU else CPU_IMAGE_BATCH
 
 
+@dataclass(frozen=True)
+class Device:
+    """Where a model runs, in words (`finder status`), and why it left the GPU if it did."""
+
+    name: str = _LABELS[CPU]
+    fell_back: str = ""  # "the NVIDIA GPU (CUDA) failed: CUDA out of memory"; "" if it did not
+    gpu: bool = False  # an accelerator: larger image batches keep it busy
+
+    @property
+    def image_batch(self) -> int:
+        return GPU_IMAGE_BATCH if self.gpu else CPU_IMAGE_BATCH
+
+
+def session_device(*sessions: Any) -> Device:
+    """Where a model's ONNX Runtime sessions run: the first one made names the device
+    (the one ONNX Runtime would choose when none is made yet); a FallbackSession among
+    them that left the GPU says why."""
+    made = [s for s in sessions if s is not None]
+    providers = list(made[0].get_providers()) if made else choose_providers(available_providers())
+    why = next((s.fell_back_because for s in made if getattr(s, "fell_back", False)), "")
+    return Device(device_label(providers), why, bool(providers) and providers[0] != CPU)
+
+
 def torch_device(torch: Any) -> str:
     """The torch device a model should run on: cuda, then mps, else cpu."""
     try:
@@ -78,11 +103,12 @@ def torch_device(torch: Any) -> str:
     return "cpu"
 
 
-def cpu_options(ort: Any, *, prepack: bool) -> Any:
-    """Session options for the CPU on every core, without busy-waiting between operators
-    (on a shared laptop a spinning thread takes the core another one needs)."""
+def cpu_options(ort: Any, *, prepack: bool, threads: int | None = None) -> Any:
+    """Session options for the CPU on `threads` threads (default: every core), without
+    busy-waiting between operators (on a shared laptop a spinning thread takes the core
+    another one needs)."""
     options = ort.SessionOptions()
-    options.intra_op_num_threads = os.cpu_count() or 1
+    options.intra_op_num_threads = threads or usable_cores()
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if not prepack:
@@ -95,17 +121,20 @@ def open_session(
     path: Path,
     *,
     prepack: bool,
+    cpu_threads: int | None = None,
     available: Callable[[], Sequence[str]] = available_providers,
     make: Callable[..., Any] | None = None,
 ) -> Any:
     """An inference session on the best device that works, falling back to the CPU when
-    the GPU's cannot be made or a run on it fails. `make` builds one (tests pass a fake)."""
+    the GPU's cannot be made or a run on it fails. `make` builds one (tests pass a fake).
+    `cpu_threads`: the threads of a session on the CPU alone (default: every core)."""
     import onnxruntime as ort
 
     build = make or ort.InferenceSession
     providers = choose_providers(available())
     if providers == [CPU]:
-        return build(str(path), cpu_options(ort, prepack=prepack), providers=[CPU])
+        options = cpu_options(ort, prepack=prepack, threads=cpu_threads)
+        return build(str(path), options, providers=[CPU])
     try:
         session = build(str(path), cpu_options(ort, prepack=prepack), providers=providers)
     except Exception as exc:  # noqa: BLE001 - provider errors have many types
@@ -124,6 +153,7 @@ class FallbackSession:
         self._on_cpu = on_cpu
         self._lock = threading.Lock()
         self.fell_back = False
+        self.fell_back_because = ""  # a short line for `finder status`
 
     def get_inputs(self) -> Any:
         return self._session.get_inputs()
@@ -139,6 +169,15 @@ class FallbackSession:
             with self._lock:
                 if self._session is session and not self.fell_back:
                     log.warning("a run on the GPU failed (%s): the model moves to the CPU", exc)
+                    gpu = device_label(session.get_providers())
                     self._session = self._on_cpu()
                     self.fell_back = True
+                    self.fell_back_because = f"{gpu} failed: {short_reason(exc)}"
             return self._session.run(outputs, feed)
+
+
+def short_reason(exc: BaseException, limit: int = 120) -> str:
+    """An error's first line, cut to fit a status line (GPU errors run to pages)."""
+    lines = str(exc).strip().splitlines()
+    line = lines[0].strip() if lines else type(exc).__name__
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from finder.core.models.embedder import Embedder
-from finder.core.models.onnx_runtime import OnnxEmbedder, _session
+from finder.core.models.onnx_runtime import OnnxEmbedder
 from finder.core.models.spec import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -283,7 +283,7 @@ class Int8Embedder(OnnxEmbedder):
             with self._lock:
                 if self._sessions.visual is None:
                     try:
-                        self._sessions.visual = _session(self.int8_visual, prepack=False)
+                        self._sessions.visual = self._open_visual(self.int8_visual)
                     except Exception as exc:  # noqa: BLE001 - ONNX Runtime's own error types
                         log.warning("int8 image tower %s: %s; fp32", self.int8_visual, exc)
                         self._fallback = True
