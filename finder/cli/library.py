@@ -221,6 +221,8 @@ def cmd_status(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
                 "precision": runtime.precision,
                 "runtime": runtime.runtime,
                 "precision_detail": runtime.detail,
+                "device": runtime.device,
+                "device_fallback": runtime.device_fallback,
             },
             indent=2,
             ensure_ascii=False,
@@ -238,6 +240,8 @@ def cmd_status(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: Text
             file=out,
         )
     print(f"precision  {runtime.detail}", file=out)
+    fell_back = f" (fell back: {runtime.device_fallback})" if runtime.device_fallback else ""
+    print(f"device     {runtime.device}{fell_back}", file=out)
     print(
         f"indexed    {status.photos:,} photos, {status.documents:,} documents, "
         f"{status.items:,} items; {status.errors:,} files could not be read",

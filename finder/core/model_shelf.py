@@ -17,7 +17,7 @@ from pathlib import Path
 
 from finder.core.models.availability import missing_weights
 from finder.core.models.catalogue import CatalogModel
-from finder.core.models.embedder import Embedder
+from finder.core.models.embedder import Embedder, device_of
 from finder.core.models.export import export_dir, export_to
 from finder.core.models.ready import find_ready, plan_ready_download
 from finder.core.models.spec import ModelSpec, ModelUnavailableError
@@ -124,8 +124,13 @@ def runtime_of(embedder: Embedder) -> RuntimeInfo:
         detail = "none yet (torch is not installed: download the ready model)"
     else:
         detail = f"{embedder.precision_in_use} (torch; {embedder.precision_reason})"
+    device = device_of(embedder)
     return RuntimeInfo(
-        getattr(embedder, "precision_in_use", "fp32"), getattr(embedder, "backend", "torch"), detail
+        getattr(embedder, "precision_in_use", "fp32"),
+        getattr(embedder, "backend", "torch"),
+        detail,
+        device.name,
+        device.fell_back,
     )
 
 

@@ -305,3 +305,5 @@ class RuntimeInfo:
     precision: str  # "fp32" or "bf16"
     runtime: str  # "torch" or "onnxruntime"
     detail: str  # a line for people: "bf16 (torch; the CPU has native bf16)"
+    device: str = "the CPU"  # where it runs: "the NVIDIA GPU (CUDA)", "the Apple GPU (mps)"
+    device_fallback: str = ""  # why it left the GPU for the CPU ("" when it did not)

@@ -12,9 +12,9 @@ from PIL import Image
 
 from finder.core.indexing.pipeline import IndexerConfig
 from finder.core.ingest.extract import load_image
-from finder.core.models.embedder import Embedder
+from finder.core.models.embedder import Embedder, image_batch_of
 
-_BATCHES = IndexerConfig()  # the batch sizes an index run uses
+_BATCHES = IndexerConfig()  # the text batch an index run uses
 
 
 def embed_texts(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
@@ -26,8 +26,10 @@ def embed_texts(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
 
 def embed_pictures(embedder: Embedder, pictures: Sequence[Path | str | Image.Image]) -> np.ndarray:
     """One unit row per picture: a file decoded as the indexer decodes it (upright,
-    reduced), or an image already in memory. ExtractError for a file that is no picture."""
-    size = _BATCHES.image_batch
+    reduced), or an image already in memory. ExtractError for a file that is no picture.
+    In batches of the size an index run gives the model's device."""
+    embedder.load()  # the device is known once the model is placed
+    size = image_batch_of(embedder)
     rows = []
     for start in range(0, len(pictures), size):
         batch = [

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from finder.core.models.providers import CPU_IMAGE_BATCH, Device
 from finder.core.models.spec import ModelSpec
 
 if TYPE_CHECKING:
@@ -50,6 +51,28 @@ class SpecEmbedder:
     @property
     def description(self) -> str:
         return self.spec.describe()
+
+    @property
+    def device(self) -> Device:
+        """Where it runs (the CPU unless a runtime says otherwise)."""
+        return Device()
+
+    @property
+    def image_batch(self) -> int:
+        """Images per model batch on its device: larger on a GPU."""
+        return self.device.image_batch
+
+
+def device_of(embedder: Embedder) -> Device:
+    """Where an embedder runs; the CPU for one that does not say (a test's wrapper)."""
+    device = getattr(embedder, "device", None)
+    return device if isinstance(device, Device) else Device()
+
+
+def image_batch_of(embedder: Embedder) -> int:
+    """The image batch an index run gives this embedder (fitted to its device)."""
+    batch = getattr(embedder, "image_batch", None)
+    return batch if isinstance(batch, int) and batch > 0 else CPU_IMAGE_BATCH
 
 
 def normalise(features: np.ndarray) -> np.ndarray:

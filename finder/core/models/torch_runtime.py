@@ -18,9 +18,12 @@ import numpy as np
 from finder.core.models import catalogue
 from finder.core.models.cpu import cpu_has_native_bf16, resolve_precision
 from finder.core.models.embedder import SpecEmbedder, normalise
+from finder.core.models.providers import Device
 from finder.core.models.query_cache import QUERY_CACHE_SIZE, QueryCache
+from finder.core.models.short_text import encode_text_short, has_causal_text_tower
 from finder.core.models.spec import ModelSpec, ModelUnavailableError, pretrained_tags
 from finder.core.models.tokenizer import bound_text
+from finder.core.models.torch_placement import TorchPlacement
 from finder.core.models.weights import (
     DownloadCancelled,
     DownloadError,
@@ -63,6 +66,8 @@ class ClipEmbedder(SpecEmbedder):
     vectors of the same weights are interchangeable.
     hub: where weights are looked up and downloaded (default: the Hugging Face hub and
     huggingface_hub's cache).
+    device: None puts the model on the GPU torch offers (cuda, then mps; the CPU after a
+    failure there, for good: torch_placement.py); "cpu" keeps it on the CPU.
     """
 
     backend = "torch"
@@ -76,6 +81,7 @@ class ClipEmbedder(SpecEmbedder):
         precision: str | None = None,
         query_cache_size: int = QUERY_CACHE_SIZE,
         query_threads: int | None = QUERY_THREADS,
+        device: str | None = None,
     ) -> None:
         self.spec = spec
         self._threads = threads
@@ -90,6 +96,7 @@ class ClipEmbedder(SpecEmbedder):
         self._short_text: bool = False  # the text tower may encode only the real tokens
         self._query_cache = QueryCache(query_cache_size)
         self._query_threads = query_threads
+        self._placement = TorchPlacement(device)
 
     @property
     def precision_in_use(self) -> str:
@@ -107,6 +114,12 @@ class ClipEmbedder(SpecEmbedder):
     @property
     def loaded(self) -> bool:
         return self._model is not None
+
+    @property
+    def device(self) -> Device:
+        """Where the model runs (before loading: where it would go; torch is asked then)."""
+        ask = self._placement.current is None and torch_installed()
+        return self._placement.describe(_torch() if ask else None)
 
     @property
     def dim(self) -> int:
@@ -156,6 +169,20 @@ class ClipEmbedder(SpecEmbedder):
             }
         elif spec.checkpoint_file is not None:
             checkpoint = str(spec.checkpoint_file)
+        model, preprocess = self._build(checkpoint, options)
+        model = self._placement.place(torch, model, lambda: self._build(checkpoint, options)[0])
+        self._short_text = has_causal_text_tower(model)
+        self._tokenizer = open_clip.get_tokenizer(spec.name)
+        self._preprocess = preprocess
+        self._dim = int(open_clip.get_model_config(spec.name)["embed_dim"])
+        self._model = model
+
+    def _build(self, checkpoint: str | None, options: dict[str, Any]) -> tuple[Any, Any]:
+        """The model on the CPU in the precision chosen, and its preprocessing."""
+        import open_clip
+        import torch
+
+        spec = self.spec
         try:
             if checkpoint is None:
                 log.info("%s: random weights, for tests and speed benchmarks", spec.name)
@@ -182,11 +209,17 @@ class ClipEmbedder(SpecEmbedder):
                     "than fp32; use --precision auto"
                 )
             model = model.to(self._dtype)
-        self._short_text = _has_causal_text_tower(model)
-        self._tokenizer = open_clip.get_tokenizer(spec.name)
-        self._preprocess = preprocess
-        self._dim = int(open_clip.get_model_config(spec.name)["embed_dim"])
-        self._model = model
+        return model, preprocess
+
+    def _to_cpu(self) -> None:
+        """The model back on the CPU; built there again when the GPU cannot give it back."""
+        try:
+            self._model.to("cpu")  # a torch module moves in place
+        except Exception as exc:  # noqa: BLE001 - a GPU in a broken state keeps it
+            log.warning("the model could not leave the GPU (%s): loading it on the CPU", exc)
+            with self._lock:
+                self._model = None
+                self._load_locked()  # the placement keeps it on the CPU now
 
     def _fetch_weights(self, tag_cfg: dict[str, Any]) -> str:
         source = WeightsSource.of_tag(tag_cfg)
@@ -245,10 +278,14 @@ class ClipEmbedder(SpecEmbedder):
         self.load()
         if len(batch) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with torch.inference_mode():
-            pixels = torch.stack(list(batch)).to(self._dtype)
-            features = self._model.encode_image(pixels)
-        return normalise(features.float().numpy())
+        pixels = torch.stack(list(batch))
+
+        def embed(device: str) -> np.ndarray:
+            with torch.inference_mode():
+                features = self._model.encode_image(pixels.to(device, self._dtype))
+                return np.asarray(features.float().cpu().numpy())
+
+        return normalise(self._placement.run(embed, self._to_cpu))
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts. A single text (a query) is answered from a small LRU cache."""
@@ -262,10 +299,12 @@ class ClipEmbedder(SpecEmbedder):
             return self._encode_query(texts[0])
         return self._encode_texts(texts, short=self._short_text)
 
-    # The loaded torch objects, for the ONNX export (finder.core.models.export).
+    # The loaded torch objects, for the ONNX export (finder.core.models.export), which
+    # traces the model on the CPU: a model on the GPU moves there, and stays.
     @property
     def torch_model(self) -> Any:
         self.load()
+        self._placement.settle_on_cpu(self._to_cpu)
         return self._model
 
     @property
@@ -295,61 +334,24 @@ class ClipEmbedder(SpecEmbedder):
 
         # open_clip's BPE is quadratic in a word's length: bound what it is given.
         tokens = self._tokenizer([bound_text(text) for text in texts])
-        with torch.inference_mode():
-            if short:
-                features = _encode_text_short(self._model, tokens)
-            else:
-                features = self._model.encode_text(tokens)
-        return normalise(features.float().numpy())
+
+        def embed(device: str) -> np.ndarray:
+            with torch.inference_mode():
+                on_device = tokens.to(device)
+                if short:
+                    features = encode_text_short(self._model, on_device)
+                else:
+                    features = self._model.encode_text(on_device)
+                return np.asarray(features.float().cpu().numpy())
+
+        return normalise(self._placement.run(embed, self._to_cpu))
 
     def close(self) -> None:
         self._model = None
         self._query_cache.clear()
 
 
-def _has_causal_text_tower(model: Any) -> bool:
-    """An OpenAI-style open_clip CLIP whose text tower can stop at the last real token.
-
-    With a causal mask, a position's output depends only on the positions before it,
-    so the padding after the end-of-text token cannot change the pooled feature. Only
-    open_clip's own CLIP.encode_text with argmax/eos pooling qualifies; anything else
-    (CustomTextCLIP, Hugging Face towers, no mask, first/last pooling) keeps the full path.
-    """
-    from open_clip.model import CLIP
-
-    return (
-        isinstance(model, CLIP)
-        and type(model).encode_text is CLIP.encode_text
-        and getattr(model, "attn_mask", None) is not None
-        and getattr(model, "text_pool_type", None) in ("argmax", "eos")
-    )
-
-
-def _encode_text_short(model: Any, text: torch.Tensor) -> torch.Tensor:
-    """open_clip's CLIP.encode_text, run over the positions up to the batch's last EOT.
-
-    Same steps (token + positional embedding, causal transformer, ln_final, pooling at
-    the EOT, projection) with the sequence, positional embedding and mask cut to the
-    longest real sequence: the same embedding for a fraction of the work.
-    """
+def _torch() -> Any:
     import torch
-    from torch import nn
 
-    if model.text_pool_type == "argmax":
-        # The EOT token has the highest id in each sequence (open_clip's rule).
-        eot = text.argmax(dim=-1)
-    else:
-        eot = (text == model.text_eos_id).int().argmax(dim=-1)
-    length = int(eot.max()) + 1
-    cast_dtype = model.transformer.get_cast_dtype()
-    x: torch.Tensor = model.token_embedding(text[:, :length]).to(cast_dtype)
-    x = x + model.positional_embedding[:length].to(cast_dtype)
-    x = model.transformer(x, attn_mask=model.attn_mask[:length, :length])
-    x = model.ln_final(x)
-    x = x[torch.arange(x.shape[0], device=x.device), eot]
-    if model.text_projection is not None:
-        if isinstance(model.text_projection, nn.Linear):
-            x = model.text_projection(x)
-        else:
-            x = x @ model.text_projection
-    return x
+    return torch

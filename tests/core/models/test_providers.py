@@ -11,11 +11,16 @@ import pytest
 
 from finder.core.models.providers import (
     CPU,
+    CPU_IMAGE_BATCH,
+    GPU_IMAGE_BATCH,
+    Device,
     FallbackSession,
     choose_providers,
     device_label,
     image_batch_for,
     open_session,
+    session_device,
+    short_reason,
     torch_device,
 )
 
@@ -101,3 +106,35 @@ def test_torch_device(cuda: bool, mps: bool, device: str) -> None:
         backends=SimpleNamespace(mps=SimpleNamespace(is_available=lambda: mps)),
     )
     assert torch_device(torch) == device
+
+
+def test_session_device_names_where_a_model_runs(tmp_path: Path) -> None:
+    make, _ = maker(fail_gpu_run=True)
+    gpus = ["CUDAExecutionProvider", CPU]
+    session = open_session(tmp_path / "m.onnx", prepack=False, available=lambda: gpus, make=make)
+    text = open_session(tmp_path / "t.onnx", prepack=True, available=lambda: [CPU], make=make)
+    assert session_device(session, text) == Device("the NVIDIA GPU (CUDA)", "", True)
+    assert session_device(session).image_batch == GPU_IMAGE_BATCH
+    session.run(None, {})  # fails on the GPU: the CPU from now on
+    device = session_device(None, session, text)  # the first session made names it
+    assert device.name == "the CPU" and not device.gpu
+    assert device.fell_back == "the NVIDIA GPU (CUDA) failed: CUDA error: out of memory"
+    assert device.image_batch == CPU_IMAGE_BATCH
+    assert session_device(text) == Device()
+
+
+def test_before_any_session_the_device_is_the_one_onnx_runtime_would_choose() -> None:
+    pytest.importorskip("onnxruntime")
+    device = session_device(None, None)
+    assert device.name == device_label(
+        choose_providers(__import__("onnxruntime").get_available_providers())
+    )
+
+
+def test_a_reason_is_one_short_line() -> None:
+    assert (
+        short_reason(RuntimeError("CUDA out of memory.\nTried to allocate"))
+        == "CUDA out of memory."
+    )
+    assert len(short_reason(RuntimeError("x" * 500))) == 120
+    assert short_reason(RuntimeError()) == "RuntimeError"

@@ -20,6 +20,7 @@ from PIL import Image
 
 from finder import cli
 from finder.config import hub_from_environ
+from finder.core.model_shelf import runtime_of
 from finder.core.models.spec import (
     DEFAULT_MODEL,
     DEFAULT_PRETRAINED,
@@ -228,3 +229,74 @@ def test_a_query_runs_on_its_own_thread_count(tiny_spec: ModelSpec) -> None:
     assert torch.get_num_threads() == before  # restored for batch work on this thread
     batch = embedder.encode_texts(["a lighthouse at night", "x"])
     assert float(query[0] @ batch[0]) > 0.9999
+
+
+def test_a_gpu_that_does_not_work_leaves_the_model_on_the_cpu(
+    tiny_spec: ModelSpec, tiny_embedder: ClipEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    # torch says a CUDA GPU is there, but this build has no driver: .to('cuda') raises.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    embedder = ClipEmbedder(tiny_spec, threads=2)
+    assert embedder.device.name == "the NVIDIA GPU (CUDA)" and embedder.device.gpu  # planned
+    pictures = [tiny_embedder.preprocess(Image.new("RGB", (40, 60), c)) for c in ("red", "teal")]
+    np.testing.assert_allclose(
+        embedder.encode_images(pictures), tiny_embedder.encode_images(pictures), atol=1e-6
+    )
+    device = embedder.device
+    assert device.name == "the CPU" and not device.gpu
+    assert device.fell_back.startswith("the NVIDIA GPU (CUDA) failed: ")
+    assert embedder.image_batch == tiny_embedder.image_batch  # the CPU's
+
+
+def test_a_failed_run_on_the_gpu_runs_again_on_the_cpu_for_good(
+    tiny_spec: ModelSpec, tiny_embedder: ClipEmbedder
+) -> None:
+    # The meta device stands in for a GPU that takes the model but cannot run it, nor
+    # give it back: the model is built again on the CPU and gives the CPU's vectors.
+    embedder = ClipEmbedder(tiny_spec, threads=2, device="meta", query_cache_size=0)
+    embedder.load()
+    assert embedder.device.gpu and next(embedder._model.parameters()).device.type == "meta"
+    texts = ["a red circle", "an invoice"]
+    np.testing.assert_allclose(
+        embedder.encode_texts(texts), tiny_embedder.encode_texts(texts), atol=1e-6
+    )
+    assert not embedder.device.gpu and embedder.device.fell_back.startswith(
+        "torch's meta device failed"
+    )
+    assert next(embedder._model.parameters()).device.type == "cpu"
+    pictures = [tiny_embedder.preprocess(Image.new("RGB", (40, 60), "red"))]
+    np.testing.assert_allclose(
+        embedder.encode_images(pictures), tiny_embedder.encode_images(pictures), atol=1e-6
+    )
+
+
+def test_a_machine_without_a_gpu_runs_on_the_cpu(tiny_embedder: ClipEmbedder) -> None:
+    assert tiny_embedder.device.name == "the CPU" and tiny_embedder.device.fell_back == ""
+    assert next(tiny_embedder._model.parameters()).device.type == "cpu"
+
+
+def test_status_names_the_device(
+    tmp_path: Path, tiny_spec: ModelSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    common = ["--data-dir", str(tmp_path / "data"), "--model", str(TINY_CONFIG)]
+    common += ["--pretrained", "none", "--backend", "torch"]
+    out = io.StringIO()
+    assert cli.main(["status", *common, "--json"], stdout=out) == 0
+    status = json.loads(out.getvalue())
+    assert status["device"] == "the CPU" and status["device_fallback"] == ""
+    out = io.StringIO()
+    assert cli.main(["status", *common], stdout=out) == 0
+    assert "device     the CPU\n" in out.getvalue()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    out = io.StringIO()
+    assert cli.main(["status", *common, "--json"], stdout=out) == 0
+    assert json.loads(out.getvalue())["device"] == "the NVIDIA GPU (CUDA)"  # where it would run
+    # After a failure on the GPU, status says so, and why.
+    embedder = ClipEmbedder(tiny_spec, device="meta", query_cache_size=0)
+    embedder.encode_texts(["a"])
+    runtime = runtime_of(embedder)
+    assert runtime.device == "the CPU" and runtime.device_fallback.startswith("torch's meta")
