@@ -180,7 +180,7 @@ def _rows(args: argparse.Namespace, spec: ModelSpec) -> tuple[list[dict[str, Any
         )
         speed = speeds.get(row["key"])
         row["measured"] = None if speed is None else vars(speed)
-    return rows, catalogue.recommend(catalogue.Machine.this())
+    return rows, catalogue.recommend(catalogue.Machine.this(), speeds=speeds)
 
 
 def _list(args: argparse.Namespace, spec: ModelSpec, out: TextIO) -> int:

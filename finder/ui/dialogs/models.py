@@ -149,7 +149,10 @@ class ModelsDialog(QDialog):
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
         controller.switch_finished.connect(self.refresh)
-        self._best, self._why = catalogue.recommend(catalogue.Machine.this())
+        self._best, self._why = catalogue.recommend(
+            catalogue.Machine.this(),
+            speeds=catalogue.measured_speeds(controller.library.data_dir),
+        )
         self._show_figures(False)
         self.refresh()
 
