@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from finder.core.models.embedder import normalise
+from finder.core.models.export_attention import self_attention, written_out
 from finder.core.models.image_prep import PreprocessConfig
 from finder.core.models.model_folder import (
     CLIP_VOCAB,
@@ -125,16 +126,17 @@ def export_to(embedder: ClipEmbedder, final: Path, *, replace: bool = False) -> 
         with torch.inference_mode(False), torch.enable_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the exporter's deprecation/tracer notes
             visual, textual = _towers(model, text_cut)
-            torch.onnx.export(
-                visual,
-                (pixels,),
-                str(work / VISUAL),
-                input_names=["image"],
-                output_names=["embedding"],
-                dynamic_axes={"image": {0: "batch"}, "embedding": {0: "batch"}},
-                dynamo=False,
-                opset_version=17,
-            )
+            with written_out(model.visual):
+                torch.onnx.export(
+                    visual,
+                    (pixels,),
+                    str(work / VISUAL),
+                    input_names=["image"],
+                    output_names=["embedding"],
+                    dynamic_axes={"image": {0: "batch"}, "embedding": {0: "batch"}},
+                    dynamo=False,
+                    opset_version=17,
+                )
             torch.onnx.export(
                 textual,
                 (tokens,),
@@ -244,7 +246,7 @@ def _towers(model: Any, text_cut: dict[str, Any]) -> tuple[Any, Any]:
             x = model.token_embedding(text) + model.positional_embedding[:length]
             mask = model.attn_mask[:length, :length]
             for block in model.transformer.resblocks:
-                x = x + block.ls_1(_attention(block, block.ln_1(x), mask))
+                x = x + block.ls_1(self_attention(block, block.ln_1(x), mask))
                 x = x + block.ls_2(block.mlp(block.ln_2(x)))
             x = model.ln_final(x)
             if text_cut["pool"] == "argmax":
@@ -268,18 +270,3 @@ def _towers(model: Any, text_cut: dict[str, Any]) -> tuple[Any, Any]:
     # In eval mode: the exporter puts a module back in the mode it found it in, children
     # included, and a new module is in training mode (BatchNorm would then drift).
     return Visual().eval(), Textual().eval()
-
-
-def _attention(block: Any, x: Any, mask: Any) -> Any:
-    """nn.MultiheadAttention's self-attention, batch first, written out: traced, the
-    module's own reshapes keep the export's sequence length as constants."""
-    import torch
-
-    attn = block.attn
-    heads = attn.num_heads
-    head_dim = attn.embed_dim // heads
-    q, k, v = torch.nn.functional.linear(x, attn.in_proj_weight, attn.in_proj_bias).chunk(3, -1)
-    q, k, v = (t.reshape(x.shape[0], -1, heads, head_dim).transpose(1, 2) for t in (q, k, v))
-    weights = torch.softmax(q @ k.transpose(-1, -2) * head_dim**-0.5 + mask, dim=-1)
-    out = (weights @ v).transpose(1, 2).reshape(x.shape[0], -1, attn.embed_dim)
-    return attn.out_proj(out)
