@@ -92,7 +92,8 @@ def export_model(
     (ModelUnavailableError says so); UnsupportedModelError says why a model cannot be."""
     if not torch_installed():
         raise ModelUnavailableError(f"exporting {spec.describe()} needs torch: {TORCH_MISSING}")
-    embedder = ClipEmbedder(spec, precision="fp32", hub=hub)
+    # On the CPU: the export traces and checks the model there.
+    embedder = ClipEmbedder(spec, precision="fp32", hub=hub, device="cpu")
     try:
         if can_download(spec) and missing_weights(embedder):
             embedder.download(progress=progress)
