@@ -7,6 +7,8 @@ import torch
 from timm.models.fastvit import MobileOneBlock
 
 from finder.core.models.reparam import foldable_blocks, reparameterise
+from finder.core.models.spec import resolve_model_spec
+from finder.core.models.torch_runtime import ClipEmbedder
 
 
 def _trained_block() -> torch.nn.Module:
@@ -41,3 +43,21 @@ def test_a_model_without_such_blocks_is_returned_as_it_is() -> None:
     assert foldable_blocks(model) == 0
     assert reparameterise(model) is model
     assert model.training  # not even put in eval mode: nothing was done to it
+
+
+def test_the_torch_runtime_loads_mobileclip_folded_with_the_vectors_of_its_training_form() -> None:
+    import open_clip
+
+    embedder = ClipEmbedder(resolve_model_spec("MobileCLIP-S1", "none"), precision="fp32")
+    model = embedder.torch_model
+    blocks = [m for m in model.visual.modules() if isinstance(m, MobileOneBlock)]
+    assert blocks and all(b.reparam_conv is not None for b in blocks)
+    assert not any(hasattr(b, "conv_kxk") for b in blocks)
+    with torch.random.fork_rng(devices=[]):  # the same seeded weights, not folded
+        torch.manual_seed(0)
+        training_form = open_clip.create_model("MobileCLIP-S1", pretrained=None).eval()
+    pixels = torch.randn(2, 3, 256, 256)
+    with torch.inference_mode():
+        want = torch.nn.functional.normalize(training_form.encode_image(pixels), dim=-1)
+    got = embedder.encode_images(list(pixels))
+    assert float((want.numpy() * got).sum(axis=1).min()) > 0.9999
