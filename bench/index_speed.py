@@ -39,6 +39,7 @@ from _common import (
 from finder.core.indexing.indexer import IndexerConfig
 from finder.core.ingest.extract import load_image
 from finder.core.library import Library
+from finder.core.models.embedder import image_batch_of
 from finder.core.models.spec import resolve_model_spec
 from finder.core.models.torch_runtime import ClipEmbedder
 
@@ -132,7 +133,9 @@ def main() -> None:
         result["finder_documents"] = index_folder(
             embedder, config, linked(documents, work / "run"), "documents"
         )
-    result["finder_model_only"] = model_only(embedder, config.image_batch)
+    result["finder_model_only"] = model_only(
+        embedder, config.image_batch or image_batch_of(embedder)
+    )
 
     if args.baseline_images and photos:
         baseline = langchain_style(spec, photos[: args.baseline_images])

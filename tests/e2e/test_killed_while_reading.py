@@ -47,13 +47,13 @@ def _child(data: Path, poison: Path, marker: Path, mode: str) -> subprocess.Pope
     code = f"""
         import os, signal, threading
         from pathlib import Path
-        from finder.core.indexing import pipeline
+        from finder.core.indexing import file_reading
         from finder.core.indexing.pipeline import IndexerConfig
         from finder.core.library import Library
         from finder.core.models.spec import resolve_model_spec
         from finder.core.models.torch_runtime import ClipEmbedder
 
-        real = pipeline.read_document
+        real = file_reading.read_document
 
         def read_document(path):
             if str(path) == {str(poison)!r}:
@@ -63,7 +63,7 @@ def _child(data: Path, poison: Path, marker: Path, mode: str) -> subprocess.Pope
                 os.kill(os.getpid(), signal.SIGKILL)
             return real(path)
 
-        pipeline.read_document = read_document
+        file_reading.read_document = read_document
         spec = resolve_model_spec({str(TINY_CONFIG)!r}, "none")
         config = IndexerConfig(heartbeat_s=0.1)
         library = Library(

@@ -17,7 +17,8 @@ from itertools import chain
 from pathlib import Path
 
 from finder.core.indexing.attempts import JOURNAL_DIR, STUCK_REASON, Attempts, Suspect
-from finder.core.indexing.pipeline import IndexerConfig, Pipeline, ProgressCallback, Work
+from finder.core.indexing.file_reading import Work
+from finder.core.indexing.pipeline import IndexerConfig, Pipeline, ProgressCallback
 from finder.core.indexing.without_model import load_or_why_not, needing_text
 from finder.core.ingest.exclusions import ExcludedPaths
 from finder.core.ingest.extract import kind_of

@@ -5,7 +5,8 @@ Without the model (`embed=False`: its weights are missing) the same run stores n
 passages and page/photo items without vectors, so keyword search works at once; a later
 run with the model adds only the vectors (the indexer's `reuse`).
 
-One read of a file serves its hash, its decode and its thumbnail. At most `lookahead`
+Files are read in file_reading.py (one read of a photo serves its hash, its decode and
+its preview). At most `lookahead`
 decoded files wait for the model, so memory stays flat however many files there are;
 a killed run loses at most the batch in flight.
 """
@@ -19,28 +20,21 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
 from finder.core.indexing.attempts import Attempts
+from finder.core.indexing.file_reading import FileReader, Prepared, Work
 from finder.core.indexing.priority import BACKGROUND_NICE, lower_thread_priority
-from finder.core.ingest.extract import ExtractError, load_image, read_document, render_pdf_pages
-from finder.core.ingest.metadata import FileMeta, keyword_text, metadata_of
-from finder.core.ingest.perceptual import fingerprint
-from finder.core.ingest.photo_formats import is_raw
-from finder.core.ingest.scanner import ScannedFile, content_hash, hash_of
-from finder.core.ingest.text_hint import applies as first_look_applies
-from finder.core.ingest.text_hint import likely_text
+from finder.core.ingest.metadata import keyword_text
 from finder.core.ingest.thumbnails import ThumbnailCache
-from finder.core.models.embedder import Embedder
+from finder.core.models.embedder import Embedder, image_batch_of
 from finder.core.store.catalog import Catalog
 from finder.core.store.file_meta import save_meta
 from finder.core.store.model_store import ModelStore
 from finder.core.store.phashes import save_phash
-from finder.core.store.rows import FileRecord, NewItem, passages_to_items
+from finder.core.store.rows import NewItem, passages_to_items
 from finder.core.store.writes import Tx
 from finder.core.types import (
     FileError,
@@ -49,18 +43,16 @@ from finder.core.types import (
     IndexProgress,
     IndexReport,
     Modality,
-    Passage,
 )
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[IndexProgress], None]
-WHOLE_READ_BYTES = 64 << 20  # a photo up to this size is read into memory once
 
 
 @dataclass(frozen=True)
 class IndexerConfig:
-    image_batch: int = 32
+    image_batch: int | None = None  # None: the model's device's (Embedder.image_batch)
     text_batch: int = 64
     decode_workers: int = 2
     lookahead: int = 64  # decoded files waiting for the model, at most
@@ -69,34 +61,6 @@ class IndexerConfig:
     # A file a killed run had been reading this long is skipped by the next (attempts.py).
     stalled_after_s: float = 5.0
     heartbeat_s: float = 1.0  # how often a run waiting for a file says it is alive
-
-
-@dataclass
-class Work:
-    """A file to read and embed."""
-
-    root_id: int
-    scanned: ScannedFile
-    existing: FileRecord | None
-    # Unchanged and embedded with another model: its items only need this model's vectors.
-    reuse: bool = False
-    deaths: int = 0  # runs that died while reading it (attempts.py)
-    skip: str | None = None  # not read: recorded as an error with this reason
-
-
-@dataclass
-class Prepared:
-    """A file read and decoded, ready for the model (or the reason it could not be)."""
-
-    work: Work
-    digest: str | None = None
-    image: Any = None  # the model's input tensor
-    passages: list[Any] = field(default_factory=list)
-    pages: list[tuple[int, Any]] = field(default_factory=list)  # PDF page pictures, as input
-    error: str | None = None
-    reuse_ids: list[int] | None = None  # the existing items the inputs above belong to
-    phash: str | None = None  # a photo's perceptual fingerprint (duplicates)
-    meta: FileMeta | None = None  # date taken, place, camera... (ingest/metadata.py)
 
 
 class Pipeline:
@@ -119,10 +83,12 @@ class Pipeline:
         self.embedder = embedder
         self.config = config
         self.embed = embed  # False: the model is missing; items are stored without vectors
-        self.thumbnails = thumbnails  # photos' previews are saved from the same decode
         self.attempts = attempts  # which file is being read, should the process die
         # Camera photos whose decode shows no text: the OCR pass skips them (text_hint.py).
         self.text_free: set[str] = text_free if text_free is not None else set()
+        self.reader = FileReader(
+            catalog, embedder, embed=embed, thumbnails=thumbnails, text_free=self.text_free
+        )
 
     def run(
         self,
@@ -138,6 +104,7 @@ class Pipeline:
         if self.embed:
             self.embedder.load()  # model errors surface before any work starts
             self.models.open()
+        image_batch = self.config.image_batch or image_batch_of(self.embedder)  # device known
         total = len(work) + len(deferred)
         state = IndexProgress("embedding", total=total)
         pending: list[Prepared] = []
@@ -186,8 +153,8 @@ class Pipeline:
                     passages = sum(len(p.passages) for p in pending)
                     if (
                         lookahead == 1
-                        or images >= self.config.image_batch
-                        or (not self.embed and len(pending) >= self.config.image_batch)
+                        or images >= image_batch
+                        or (not self.embed and len(pending) >= image_batch)
                         or passages >= self.config.text_batch
                     ):
                         flush()
@@ -222,92 +189,12 @@ class Pipeline:
         if item.skip is not None:
             return Prepared(item, error=item.skip)
         if self.attempts is None:
-            return self._read(item)
+            return self.reader.read(item)
         self.attempts.started(path, item.deaths)
         try:
-            return self._read(item)
+            return self.reader.read(item)
         finally:
             self.attempts.ended(path)
-
-    def _read(self, item: Work) -> Prepared:
-        """Read, hash and decode one file; what fails is recorded as its error."""
-        path = item.scanned.path
-        prepared = Prepared(item)
-        try:
-            if item.scanned.size == 0:
-                raise ExtractError("empty file")
-            if item.reuse and self._prepare_reuse(prepared):
-                return prepared
-            data = _read_whole(item.scanned)
-            prepared.digest = content_hash(path) if data is None else hash_of(data)
-            if item.scanned.kind is FileKind.PHOTO:
-                picture = load_image(path, data=data)
-                prepared.phash = fingerprint(picture).text()
-                self._first_look(item.scanned, picture)
-                if self.thumbnails is not None:
-                    self.thumbnails.put(path, picture)
-                if self.embed:
-                    prepared.image = self.embedder.preprocess(picture)
-            else:
-                prepared.passages = read_document(Path(path))
-                if Path(path).suffix.lower() == ".pdf":
-                    prepared.pages = [
-                        (n, self.embedder.preprocess(picture) if self.embed else None)
-                        for n, picture in render_pdf_pages(Path(path))
-                    ]
-                if not prepared.passages and not prepared.pages:
-                    raise ExtractError("no text found")
-        except ExtractError as exc:
-            prepared.error = str(exc)
-        except PermissionError:
-            prepared.error = "permission denied"
-        except FileNotFoundError:
-            prepared.error = "file vanished before it could be read"
-        except OSError as exc:
-            prepared.error = f"cannot read file ({exc.strerror or exc})"
-        except Exception as exc:  # a decoder bug must cost one file, not the whole run
-            log.exception("unexpected error reading %s", path)
-            prepared.error = f"unexpected error: {type(exc).__name__}: {exc}"
-        if prepared.error is not None:
-            prepared.image, prepared.passages, prepared.pages = None, [], []
-        prepared.meta = metadata_of(item.scanned, readable=not prepared.error)
-        return prepared
-
-    def _first_look(self, scanned: ScannedFile, picture: Any) -> None:
-        """Whether the OCR pass must look at a photo: cleared here from this decode."""
-        if first_look_applies(scanned.path, scanned.size) and not likely_text(picture):
-            self.text_free.add(scanned.path)
-        else:
-            self.text_free.discard(scanned.path)
-
-    def _prepare_reuse(self, prepared: Prepared) -> bool:
-        """The model inputs of a file's existing items (passages from the catalog, pictures
-        decoded again). False when the items do not have the expected shape: the file is
-        then extracted from scratch."""
-        work = prepared.work
-        assert work.existing is not None
-        path = work.scanned.path
-        items = self.catalog.file_items(work.existing.id)
-        texts = [(i, page, text) for i, modality, page, text in items if modality is Modality.TEXT]
-        pictures = [(i, page) for i, modality, page, _ in items if modality is Modality.IMAGE]
-        if work.scanned.kind is FileKind.PHOTO:
-            if texts or len(pictures) != 1 or pictures[0][1] is not None:
-                return False
-            prepared.image = self.embedder.preprocess(load_image(path))
-            prepared.reuse_ids = [pictures[0][0]]
-            return True
-        if not items or any(page is None for _, page in pictures):
-            return False
-        prepared.passages = [Passage(text or "", page) for _, page, text in texts]
-        if pictures:
-            wanted = [int(page) for _, page in pictures]  # type: ignore[arg-type]
-            rendered = dict(render_pdf_pages(Path(path), wanted))
-            if set(rendered) != set(wanted):
-                prepared.passages = []
-                return False
-            prepared.pages = [(page, self.embedder.preprocess(rendered[page])) for page in wanted]
-        prepared.reuse_ids = [i for i, _, _ in texts] + [i for i, _ in pictures]
-        return True
 
     def _write_batch(self, batch: list[Prepared], report: IndexReport) -> None:
         if not self.embed:
@@ -407,18 +294,6 @@ class Pipeline:
             self.embedder.encode_texts(texts[i : i + size]) for i in range(0, len(texts), size)
         ]
         return np.concatenate(parts)
-
-
-def _read_whole(scanned: ScannedFile) -> bytes | None:
-    """A photo's bytes, read once for its hash and its decode (a phone's JPEG is a few MB);
-    None for documents, RAW files (rawpy reads its own) and files too large to hold."""
-    if scanned.kind is not FileKind.PHOTO or scanned.size > WHOLE_READ_BYTES:
-        return None
-    if is_raw(scanned.path):
-        return None
-    with open(scanned.path, "rb") as f:
-        data = f.read(WHOLE_READ_BYTES + 1)
-    return data if len(data) <= WHOLE_READ_BYTES else None  # it grew since the scan
 
 
 def _record_file(tx: Tx, p: Prepared) -> tuple[int, list[int]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from finder.core.indexing.pipeline import Work
+from finder.core.indexing.file_reading import Work
 from finder.core.models.embedder import Embedder
 from finder.core.models.spec import ModelUnavailableError
 from finder.core.types import IndexReport

@@ -29,10 +29,12 @@ from finder.core.models.model_folder import TEXTUAL, VISUAL, FolderModel, read_f
 from finder.core.models.parallel_runs import ParallelRuns, usable_cores
 from finder.core.models.providers import (
     CPU,
+    Device,
     available_providers,
     choose_providers,
     device_label,
     open_session,
+    session_device,
 )
 from finder.core.models.query_cache import QUERY_CACHE_SIZE, QueryCache
 from finder.core.models.spec import ModelSpec, ModelUnavailableError
@@ -89,6 +91,10 @@ class OnnxEmbedder(SpecEmbedder):
     @property
     def loaded(self) -> bool:
         return self._model is not None
+
+    @property
+    def device(self) -> Device:
+        return session_device(self._sessions.visual, self._sessions.text)
 
     @property
     def dim(self) -> int:
@@ -168,7 +174,7 @@ class OnnxEmbedder(SpecEmbedder):
         cut = self._model.text_cut
         if cut is not None:
             # Only up to the last real token: with a causal mask the padding cannot
-            # change the pooled feature (see torch_runtime._encode_text_short).
+            # change the pooled feature (see short_text.encode_text_short).
             if cut.get("pool") == "argmax":
                 eot = tokens.argmax(axis=-1)  # the end-of-text token has the highest id
             else:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from finder.core.indexing import file_reading as file_reading_module
 from finder.core.indexing import indexer as indexer_module
-from finder.core.indexing import pipeline as pipeline_module
 from finder.core.library import Library
 from finder.core.types import FileKind, FileStatus, IndexProgress, Modality, SearchKind
 from tests.conftest import CountingEmbedder
@@ -78,8 +78,9 @@ def test_rerun_with_nothing_changed_does_no_work(
     _index(library, root)
     counting_embedder.reset()
     hashed: list[str] = []
-    for module in (indexer_module, pipeline_module):  # where files are hashed
+    for module in (indexer_module, file_reading_module):  # where files are hashed
         monkeypatch.setattr(module, "content_hash", lambda p: hashed.append(str(p)) or "")
+    monkeypatch.setattr(file_reading_module, "hash_of", lambda d: hashed.append("bytes") or "")
     report = library._indexer.run()
     assert report.unchanged == 7 and report.added == report.updated == 0
     assert counting_embedder.images == counting_embedder.texts == 0

@@ -15,8 +15,8 @@ from watchdog.observers import Observer
 
 from finder import cli
 from finder.core import library as library_module
+from finder.core.indexing import file_reading as file_reading_module
 from finder.core.indexing import indexer as indexer_module
-from finder.core.indexing import pipeline as pipeline_module
 from finder.core.indexing.ocr_pass import OcrReport, read_text_in_images
 from finder.core.indexing.watcher import NATIVE, OFFLINE, POLLING, WatchBatch
 from finder.core.library import Library
@@ -141,10 +141,14 @@ def test_a_moved_folder_is_relinked_by_path(
         counting_embedder.reset()
         hashed: list[str] = []
         real_hash = indexer_module.content_hash
-        for module in (indexer_module, pipeline_module):  # where files are hashed
+        for module in (indexer_module, file_reading_module):  # where files are hashed
             monkeypatch.setattr(
                 module, "content_hash", lambda p: hashed.append(str(p)) or real_hash(p)
             )
+        real_hash_of = file_reading_module.hash_of
+        monkeypatch.setattr(
+            file_reading_module, "hash_of", lambda d: hashed.append("bytes") or real_hash_of(d)
+        )
         (root / "2023" / "trip").rename(root / "holidays")
         (root / "2023").rename(root / "archive-2023")
         wait_for(lambda: indexed(library, root / "holidays" / "039.png"))

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from finder.core.models.embedder import image_batch_of
 from finder.core.models.export import export
 from finder.core.models.onnx_runtime import OnnxEmbedder
+from finder.core.models.providers import CPU_IMAGE_BATCH
 from finder.core.models.runtime import open_embedder
 from finder.core.models.spec import ModelSpec, ModelUnavailableError
 from finder.core.models.torch_runtime import ClipEmbedder
@@ -35,6 +37,7 @@ import sys
 from PIL import Image
 from finder.core.models.spec import resolve_model_spec
 from finder.core.models.onnx_runtime import OnnxEmbedder
+from finder.core.models.providers import CPU_IMAGE_BATCH
 from finder.core.models.runtime import open_embedder
 embedder = open_embedder(resolve_model_spec({str(tiny_spec.config_path)!r}, "none"),
                          __import__("pathlib").Path({str(tmp_path)!r}))
@@ -48,3 +51,11 @@ print(",".join(heavy) or "none")
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
     ).stdout.strip()
     assert out == "none"
+
+
+def test_an_onnx_model_names_its_device_and_batch(tiny_spec: ModelSpec, tmp_path: Path) -> None:
+    folder = export(ClipEmbedder(tiny_spec, precision="fp32"), tmp_path)
+    embedder = OnnxEmbedder(tiny_spec, folder)
+    embedder.load()
+    assert embedder.device.name == "the CPU" and not embedder.device.gpu
+    assert image_batch_of(embedder) == CPU_IMAGE_BATCH
