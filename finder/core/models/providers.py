@@ -90,6 +90,23 @@ def session_device(*sessions: Any) -> Device:
     return Device(device_label(providers), why, bool(providers) and providers[0] != CPU)
 
 
+# Signs that a GPU torch could use is present, read without importing torch (~2 s):
+# the NVIDIA driver's and ROCm's device files.
+_GPU_DEVICE_FILES = ("/proc/driver/nvidia/version", "/dev/kfd")
+
+
+def gpu_only_for_torch(
+    available: Callable[[], Sequence[str]] = available_providers,
+    device_files: Sequence[str] = _GPU_DEVICE_FILES,
+) -> bool:
+    """True when this machine has an NVIDIA/AMD GPU but the installed ONNX Runtime has no
+    provider for it (no `finder[cuda]`): torch, if it has the GPU, is then the faster
+    runtime, and "auto" keeps a model there rather than export it to the CPU."""
+    if choose_providers(available())[0] != CPU:
+        return False
+    return any(Path(f).exists() for f in device_files)
+
+
 def torch_device(torch: Any) -> str:
     """The torch device a model should run on: cuda, then mps, else cpu."""
     try:

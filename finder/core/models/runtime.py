@@ -2,12 +2,15 @@
 DIR, the data dir's export of the model, or its downloaded ready export), else torch.
 
 The setting (auto | torch | onnx): "auto" is ONNX when there is a folder, unless the CPU
-has native bf16, where torch's bf16 path is the faster one. Without torch installed,
-a folder always runs on ONNX Runtime.
+has native bf16, where torch's bf16 path is the faster one, or the machine has a GPU
+that torch can use and the installed ONNX Runtime cannot (no `finder[cuda]`): then the
+model stays on torch, on the GPU. Without torch installed, a folder always runs on ONNX
+Runtime.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from finder.core.models.export import (
     remember_unsupported,
 )
 from finder.core.models.onnx_runtime import OnnxEmbedder
+from finder.core.models.providers import gpu_only_for_torch, torch_device
 from finder.core.models.ready import find_ready
 from finder.core.models.spec import ModelSpec, ModelUnavailableError
 from finder.core.models.torch_runtime import ClipEmbedder, torch_installed
@@ -65,10 +69,28 @@ def open_embedder(
         log.info("%s has no ONNX export yet: torch until it has one", spec.describe())
     if folder is not None and (
         not torch_installed()
-        or (chosen != "torch" and (chosen == "onnx" or resolve_precision(precision) == "fp32"))
+        or (
+            chosen != "torch"
+            and (chosen == "onnx" or resolve_precision(precision) == "fp32")
+            and not _torch_for_the_gpu(chosen)
+        )
     ):
         return OnnxEmbedder(spec, folder, owned=owned)
     return ClipEmbedder(spec, precision=precision, hub=hub)
+
+
+def _torch_for_the_gpu(chosen: str) -> bool:
+    """auto, with a GPU only torch can use (providers.gpu_only_for_torch)."""
+    return chosen == "auto" and torch_installed() and gpu_only_for_torch() and _torch_has_gpu()
+
+
+@functools.cache
+def _torch_has_gpu() -> bool:
+    """Whether the installed torch can use this machine's GPU (a CPU build cannot):
+    torch is imported only where a GPU's device files were seen."""
+    import torch
+
+    return torch_device(torch) != "cpu"
 
 
 def should_export(embedder: Embedder, data_dir: Path, backend: str | None = None) -> bool:
@@ -78,6 +100,7 @@ def should_export(embedder: Embedder, data_dir: Path, backend: str | None = None
         isinstance(embedder, ClipEmbedder)
         and chosen != "torch"
         and (chosen == "onnx" or embedder.precision_in_use == "fp32")
+        and not _torch_for_the_gpu(chosen)
         and find_export(data_dir, embedder.spec) is None
         and not marked_unsupported(data_dir, embedder.spec)
     )
@@ -95,7 +118,9 @@ def optimise(embedder: Embedder, data_dir: Path, backend: str | None = None) -> 
         folder = find_export(data_dir, embedder.spec)
         return (
             OnnxEmbedder(embedder.spec, folder, owned=True)
-            if folder is not None and resolve_backend(backend) != "torch"
+            if folder is not None
+            and resolve_backend(backend) != "torch"
+            and not _torch_for_the_gpu(resolve_backend(backend))
             else embedder
         )
     try:

@@ -17,6 +17,7 @@ from finder.core.models.providers import (
     FallbackSession,
     choose_providers,
     device_label,
+    gpu_only_for_torch,
     image_batch_for,
     open_session,
     session_device,
@@ -138,3 +139,12 @@ def test_a_reason_is_one_short_line() -> None:
     )
     assert len(short_reason(RuntimeError("x" * 500))) == 120
     assert short_reason(RuntimeError()) == "RuntimeError"
+
+
+def test_a_gpu_onnx_runtime_cannot_use_is_seen_from_its_device_files(tmp_path: Path) -> None:
+    driver = tmp_path / "nvidia-version"
+    driver.write_text("NVRM version: 550")
+    assert gpu_only_for_torch(lambda: [CPU], [str(driver)])
+    assert not gpu_only_for_torch(lambda: [CPU], [str(tmp_path / "none")])
+    cuda = ["CUDAExecutionProvider", CPU]
+    assert not gpu_only_for_torch(lambda: cuda, [str(driver)])  # finder[cuda]: ONNX has it

@@ -67,3 +67,19 @@ def test_a_library_switches_runtime_without_reopening(tiny_spec: ModelSpec, tmp_
             library.use_runtime(ClipEmbedder(resolve_model_spec(str(TINY24_CONFIG), "none")))
     finally:
         library.close()
+
+
+def test_a_gpu_only_torch_can_use_keeps_the_model_on_torch(
+    tiny_spec: ModelSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from finder.core.models import runtime
+
+    optimise(ClipEmbedder(tiny_spec, precision="fp32"), tmp_path)  # an export exists
+    monkeypatch.setattr(runtime, "gpu_only_for_torch", lambda: True)
+    monkeypatch.setattr(runtime, "_torch_has_gpu", lambda: True)
+    assert isinstance(open_embedder(tiny_spec, tmp_path), ClipEmbedder)
+    assert isinstance(optimise(ClipEmbedder(tiny_spec, precision="fp32"), tmp_path), ClipEmbedder)
+    assert isinstance(open_embedder(tiny_spec, tmp_path, backend="onnx"), OnnxEmbedder)
+    # A torch built for the CPU alone: ONNX Runtime (int8 where proven) is the faster.
+    monkeypatch.setattr(runtime, "_torch_has_gpu", lambda: False)
+    assert isinstance(open_embedder(tiny_spec, tmp_path), OnnxEmbedder)
