@@ -33,6 +33,7 @@ from finder.core.model_shelf import (
 )
 from finder.core.models import catalogue
 from finder.core.models.export import UnsupportedModelError
+from finder.core.models.recommendation import Machine, recommend
 from finder.core.models.spec import ModelSpec, ModelUnavailableError
 from finder.core.models.weights import DownloadError
 from finder.core.types import SwitchOutcome
@@ -180,13 +181,13 @@ def _rows(args: argparse.Namespace, spec: ModelSpec) -> tuple[list[dict[str, Any
         )
         speed = speeds.get(row["key"])
         row["measured"] = None if speed is None else vars(speed)
-    return rows, catalogue.recommend(catalogue.Machine.this(), speeds=speeds)
+    return rows, recommend(Machine.this(), speeds=speeds)
 
 
 def _list(args: argparse.Namespace, spec: ModelSpec, out: TextIO) -> int:
     rows, (best, why) = _rows(args, spec)
     if args.json:
-        machine = catalogue.Machine.this()
+        machine = Machine.this()
         json.dump(
             {
                 "models": rows,

@@ -17,6 +17,7 @@ import pytest
 from finder import cli
 from finder.core.library import INDEX_DIR
 from finder.core.models import catalogue
+from finder.core.models.recommendation import Machine, recommend
 from finder.core.models.switching import load_state
 from finder.core.store.catalog import Catalog
 from finder.core.store.model_store import index_dir
@@ -72,10 +73,10 @@ def test_catalogue_lists_every_model_with_its_figures() -> None:
     # Spot checks against open_clip's tables (see the module's sources).
     assert catalogue.get("ViT-B-32").imagenet == 0.6656
     assert catalogue.get("ViT-B-16-SigLIP").coco_r5 == 0.7244
-    small = catalogue.Machine(cores=2, memory_gb=8, native_bf16=False)
-    assert catalogue.recommend(small)[0].key == "ViT-B-32@laion2b_s34b_b79k"
-    big = catalogue.Machine(cores=32, memory_gb=64, native_bf16=True)
-    assert catalogue.recommend(big)[0].name == "ViT-L-14"
+    small = Machine(cores=2, memory_gb=8, native_bf16=False)
+    assert recommend(small)[0].key == "ViT-B-32@laion2b_s34b_b79k"
+    big = Machine(cores=32, memory_gb=64, native_bf16=True)
+    assert recommend(big)[0].name == "ViT-L-14"
 
 
 def test_measured_speed_is_read_back(tmp_path: Path) -> None:

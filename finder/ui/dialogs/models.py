@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from finder.core.model_shelf import ModelInUseError, weights_on_disk
 from finder.core.models import catalogue
 from finder.core.models.catalogue import CatalogModel
+from finder.core.models.recommendation import Machine, recommend
 from finder.core.models.spec import ModelUnavailableError, resolve_model_spec
 from finder.ui.controller import Controller
 from finder.ui.dialogs.download import DownloadDialog
@@ -149,8 +150,8 @@ class ModelsDialog(QDialog):
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
         controller.switch_finished.connect(self.refresh)
-        self._best, self._why = catalogue.recommend(
-            catalogue.Machine.this(),
+        self._best, self._why = recommend(
+            Machine.this(),
             speeds=catalogue.measured_speeds(controller.library.data_dir),
         )
         self._show_figures(False)
