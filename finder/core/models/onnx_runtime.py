@@ -26,7 +26,7 @@ from finder.core.models.embedder import SpecEmbedder, normalise
 from finder.core.models.image_prep import preprocess
 from finder.core.models.json_tokenizer import JsonTokenizer
 from finder.core.models.model_folder import TEXTUAL, VISUAL, FolderModel, read_folder
-from finder.core.models.parallel_runs import ParallelRuns, usable_cores
+from finder.core.models.parallel_runs import ROWS_PER_RUN, ParallelRuns, usable_cores
 from finder.core.models.providers import (
     CPU,
     Device,
@@ -127,11 +127,11 @@ class OnnxEmbedder(SpecEmbedder):
 
     def _open_visual(self, path: Path) -> Any:
         """An image tower's session. On the CPU alone: single-threaded, and a batch runs
-        as one slice per core side by side (parallel_runs.py); elsewhere one run."""
+        in small slices, one per core at a time (parallel_runs.py); elsewhere one run."""
         on_cpu = choose_providers(available_providers()) == [CPU]
         cores = usable_cores() if on_cpu else 1
         session = open_session(path, prepack=False, cpu_threads=1 if on_cpu else None)
-        self._runs = ParallelRuns(cores)
+        self._runs = ParallelRuns(cores, ROWS_PER_RUN if on_cpu else None)
         return session
 
     def _damaged(self, exc: Exception) -> ModelUnavailableError:
@@ -186,7 +186,6 @@ class OnnxEmbedder(SpecEmbedder):
         with self._lock:
             self._sessions = _Sessions()
             self._model = None
-            self._runs.close()
         self._cache.clear()
 
 

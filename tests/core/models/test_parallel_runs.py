@@ -28,7 +28,6 @@ def test_slices_run_side_by_side_and_come_back_in_order() -> None:
     runs = ParallelRuns(3)
     rows = np.arange(10, dtype=np.float32).reshape(10, 1)
     out = runs.run(double, rows)
-    runs.close()
     assert out.ravel().tolist() == [2.0 * i for i in range(10)]
     assert sorted(n for _, n in seen) == [3, 3, 4]
     assert all(name.startswith("finder-model") for name, _ in seen)
@@ -60,3 +59,20 @@ def test_a_split_batch_embeds_as_one_run_does(tiny_spec: ModelSpec, tmp_path: Pa
     split = embedder.encode_images(batch)
     embedder.close()
     np.testing.assert_allclose(split, whole, atol=1e-5)
+
+
+def test_slices_are_kept_small_for_the_caches() -> None:
+    sizes: list[int] = []
+    lock = threading.Lock()
+
+    def record(part: np.ndarray) -> np.ndarray:
+        with lock:
+            sizes.append(len(part))
+        return part + 1
+
+    rows = np.arange(20, dtype=np.float32).reshape(20, 1)
+    for runs in (2, 1):
+        sizes.clear()
+        out = ParallelRuns(runs, rows_per_run=8).run(record, rows)
+        assert out.ravel().tolist() == [i + 1.0 for i in range(20)]
+        assert sorted(sizes) == [6, 7, 7]
