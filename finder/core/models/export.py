@@ -120,7 +120,8 @@ def export_to(embedder: ClipEmbedder, final: Path, *, replace: bool = False) -> 
         # Traced on rows cut after their last real token, as the runtime feeds them:
         # the graph takes any length.
         tokens = torch.as_tensor(embedder.torch_tokenizer(CHECK_TEXTS))
-        tokens = tokens[:, : int(tokens.argmax(dim=-1).max()) + 1]
+        if text_cut is not None:
+            tokens = tokens[:, : int(tokens.argmax(dim=-1).max()) + 1]
         # Exported with autograd on: under no_grad nn.MultiheadAttention takes a fused
         # fast path that has no ONNX form.
         with torch.inference_mode(False), torch.enable_grad(), warnings.catch_warnings():
@@ -201,9 +202,11 @@ def _model_config(spec: ModelSpec) -> dict[str, Any]:
     return copy
 
 
-def _text_cut(embedder: ClipEmbedder) -> dict[str, Any]:
-    """How the runtime cuts token rows (the text graph takes any length); raises
-    UnsupportedModelError for a tokenizer or text tower the export does not cover."""
+def _text_cut(embedder: ClipEmbedder) -> dict[str, Any] | None:
+    """How the runtime cuts token rows (the text graph takes any length), or None for a
+    text tower that sees the padding (MobileCLIP's has no causal mask): it is exported
+    whole and fed rows of the context length. Raises UnsupportedModelError for a
+    tokenizer the export does not cover."""
     from open_clip.tokenizer import SimpleTokenizer
 
     tokenizer = embedder.torch_tokenizer
@@ -212,7 +215,7 @@ def _text_cut(embedder: ClipEmbedder) -> dict[str, Any]:
             f"its tokenizer ({type(tokenizer).__name__}) is not the default CLIP one"
         )
     if not embedder.encodes_short_text:
-        raise UnsupportedModelError("its text tower is not an OpenAI-style causal one")
+        return None  # the fidelity check below still decides whether it is kept
     model = embedder.torch_model
     return {
         "pool": str(model.text_pool_type),
@@ -220,7 +223,7 @@ def _text_cut(embedder: ClipEmbedder) -> dict[str, Any]:
     }
 
 
-def _towers(model: Any, text_cut: dict[str, Any]) -> tuple[Any, Any]:
+def _towers(model: Any, text_cut: dict[str, Any] | None) -> tuple[Any, Any]:
     """The two exported graphs as torch modules (defined here: torch is imported late)."""
     import torch
 
@@ -259,6 +262,20 @@ def _towers(model: Any, text_cut: dict[str, Any]) -> tuple[Any, Any]:
                 projection(x) if isinstance(projection, torch.nn.Linear) else x @ projection
             )
             return features
+
+    class WholeText(torch.nn.Module):
+        """open_clip's own encode_text, on rows padded to the context length."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, text: torch.Tensor) -> torch.Tensor:
+            features: torch.Tensor = self.model.encode_text(text)
+            return features
+
+    if text_cut is None:
+        return Visual().eval(), WholeText().eval()
 
     from open_clip.transformer import ResidualAttentionBlock
 

@@ -61,3 +61,34 @@ def test_the_export_embeds_like_torch(which: str, tiny_spec: ModelSpec, tmp_path
     assert onnx.encode_images([]).shape == (0, onnx.dim)
     one = onnx.encode_images([onnx.preprocess(pictures[1])])  # another batch size than traced
     assert float(np.sum(one[0] * ours[1])) >= 0.9999
+
+
+def test_a_text_tower_without_a_causal_mask_is_exported_whole(tmp_path: Path) -> None:
+    config = tmp_path / "tiny-bidirectional.json"
+    config.write_text(
+        json.dumps(
+            {
+                "embed_dim": 32,
+                "custom_text": True,
+                "vision_cfg": {"image_size": 32, "layers": 1, "width": 64, "patch_size": 8},
+                "text_cfg": {
+                    "context_length": 77,
+                    "vocab_size": 49408,
+                    "width": 64,
+                    "heads": 2,
+                    "layers": 2,
+                    "no_causal_mask": True,
+                },
+            }
+        )
+    )
+    spec = resolve_model_spec(str(config), "none")
+    torch_embedder = ClipEmbedder(spec, precision="fp32")
+    folder = export(torch_embedder, tmp_path / "data")
+    meta = json.loads((folder / "finder.json").read_text())
+    assert meta["text_cut"] is None and meta["cosine_vs_torch"] >= 0.9999
+    onnx = OnnxEmbedder(spec, folder)
+    texts = np.sum(
+        onnx.encode_texts_uncached(TEXTS) * torch_embedder.encode_texts_uncached(TEXTS), axis=1
+    )
+    assert texts.min() >= 0.9999, texts

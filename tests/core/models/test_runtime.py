@@ -39,10 +39,10 @@ def test_the_runtime_is_chosen_by_setting_and_export(
 
 
 def test_a_model_that_cannot_be_exported_stays_on_torch(tmp_path: Path) -> None:
-    # A text tower without a causal mask (open_clip's `no_causal_mask`).
+    # A text tower of custom attention blocks (open_clip's `block_type: custom`).
     config = json.loads(TINY_CONFIG.read_text())
-    config["text_cfg"]["no_causal_mask"] = True
-    path = tmp_path / "tiny-bidirectional.json"
+    config["text_cfg"]["block_type"] = "custom"
+    path = tmp_path / "tiny-custom-blocks.json"
     path.write_text(json.dumps(config))
     spec = resolve_model_spec(str(path), "none")
     embedder = ClipEmbedder(spec, precision="fp32")
