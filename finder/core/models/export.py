@@ -245,6 +245,7 @@ def _towers(model: Any, text_cut: dict[str, Any] | None) -> tuple[Any, Any]:
             self.model = model
 
         def forward(self, text: torch.Tensor) -> torch.Tensor:
+            assert text_cut is not None  # (WholeText serves the towers without one)
             length = text.shape[1]
             x = model.token_embedding(text) + model.positional_embedding[:length]
             mask = model.attn_mask[:length, :length]

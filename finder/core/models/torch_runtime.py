@@ -173,7 +173,13 @@ class ClipEmbedder(SpecEmbedder):
         model, preprocess = self._build(checkpoint, options)
         model = self._placement.place(torch, model, lambda: self._build(checkpoint, options)[0])
         self._short_text = has_causal_text_tower(model)
-        self._tokenizer = open_clip.get_tokenizer(spec.name)
+        try:
+            self._tokenizer = open_clip.get_tokenizer(spec.name)
+        except ImportError as exc:  # SigLIP's, multilingual: Hugging Face tokenizers
+            raise ModelUnavailableError(
+                f"{spec.describe()} needs the {exc.name or 'transformers'} package for its "
+                f"tokenizer: pip install {exc.name or 'transformers'}"
+            ) from exc
         self._preprocess = preprocess
         self._dim = int(open_clip.get_model_config(spec.name)["embed_dim"])
         self._model = model

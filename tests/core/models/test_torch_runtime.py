@@ -300,3 +300,16 @@ def test_status_names_the_device(
     embedder.encode_texts(["a"])
     runtime = runtime_of(embedder)
     assert runtime.device == "the CPU" and runtime.device_fallback.startswith("torch's meta")
+
+
+def test_a_tokenizer_that_needs_a_missing_package_says_which(
+    tiny_spec: ModelSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import open_clip
+
+    def hugging_face_tokenizer(name: str) -> None:
+        raise ModuleNotFoundError("No module named 'transformers'", name="transformers")
+
+    monkeypatch.setattr(open_clip, "get_tokenizer", hugging_face_tokenizer)
+    with pytest.raises(ModelUnavailableError, match="pip install transformers"):
+        ClipEmbedder(tiny_spec, precision="fp32").load()
