@@ -127,11 +127,13 @@ class FinderTools:
             **asdict(status),
             "precision": runtime.precision,
             "runtime": runtime.runtime,
+            "device": runtime.device,
+            "device_fallback": runtime.device_fallback,
         }
         lines = [
             f"{status.photos:,} photos and {status.documents:,} documents indexed "
-            f"({status.errors:,} files could not be read); model {status.model}; "
-            f"index {status.index_state}",
+            f"({status.errors:,} files could not be read); model {status.model} on "
+            f"{runtime.device}; index {status.index_state}",
             *(f"folder {display_path(f.path)}" for f in status.folders),
         ]
         if status.watcher_pid:

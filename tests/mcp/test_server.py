@@ -95,6 +95,7 @@ def test_tools_listed_read_only_and_search_answers(indexed: tuple[Path, Path]) -
     assert similar and str(files / "blue.png") not in similar
     status = structured(answers["status"])
     assert status["photos"] == 8 and status["documents"] == 2
+    assert status["device"] == "the CPU" and status["device_fallback"] == ""
 
 
 def test_bad_arguments_are_tool_errors(indexed: tuple[Path, Path]) -> None:
