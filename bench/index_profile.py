@@ -31,13 +31,13 @@ from peers import MODEL, ROOT, copy_template, finder_template, linked, make_phot
 STAGES = (
     ("ocr pass", ("ocr_pass.py", "ocr.py", "rapidocr")),
     ("int8 check", ("check_int8",)),
-    ("model (image tower)", ("encode_images",)),
+    ("model (image tower)", ("encode_images", "image_slice")),
     ("model (text tower)", ("encode_texts",)),
     ("first look for text", ("text_hint.py",)),
     ("perceptual hash", ("perceptual.py",)),
     ("metadata", ("metadata.py", "meta_words.py", "places.py")),
     ("thumbnail", ("thumbnails.py",)),
-    ("content hash", ("content_hash",)),
+    ("content hash", ("content_hash", "hash_of", "read_whole")),
     ("decode", ("load_image", "extract.py")),
     ("preprocess", ("image_prep.py", "preprocess")),
     (
