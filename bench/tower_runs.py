@@ -1,9 +1,11 @@
 """How the image tower is best run on this CPU: images/s and CPU per image of one ONNX
 image tower for several ways of running it, interleaved round after round.
 
-A way is THREADSxRUNSxROWS: ONNX Runtime intra-op threads per session run, runs side by
-side (Python threads sharing one session), images per run. finder's default on a 2-core
-machine is 1x2x4 (finder/core/models/parallel_runs.py); ONNX Runtime's usual is 2x1x32.
+A way is THREADSxRUNSxROWS[p]: ONNX Runtime intra-op threads per session run, runs side
+by side (Python threads sharing one session), images per run; a trailing "p" keeps ONNX
+Runtime's prepacked copy of the weights (finder turns it off for the image tower).
+finder's default on a 2-core machine is 1x2x4 (finder/core/models/parallel_runs.py);
+ONNX Runtime's usual is 2x1x32.
 
     python bench/tower_runs.py --model DATA_DIR/precision/*/visual-int8.onnx
     python bench/tower_runs.py --model M.onnx --ways 2x1x32,1x2x16,1x2x8,1x2x4,1x2x2
@@ -29,11 +31,13 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--side", type=int, default=224, help="the tower's input side")
     args = p.parse_args()
-    ways = [tuple(int(x) for x in w.split("x")) for w in args.ways.split(",")]
+    ways = [way(w) for w in args.ways.split(",")]
     figures: dict[str, list[dict[str, float]]] = {w: [] for w in args.ways.split(",")}
     for _ in range(args.rounds):
-        for name, (threads, runs, rows) in zip(figures, ways, strict=True):
-            figures[name].append(measure(args.model, threads, runs, rows, args.side, args.seconds))
+        for name, (threads, runs, rows, prepack) in zip(figures, ways, strict=True):
+            figures[name].append(
+                measure(args.model, threads, runs, rows, prepack, args.side, args.seconds)
+            )
     emit(
         {
             "benchmark": "tower_runs",
@@ -47,8 +51,13 @@ def main() -> None:
     )
 
 
+def way(text: str) -> tuple[int, int, int, bool]:
+    threads, runs, rows = text.rstrip("p").split("x")
+    return int(threads), int(runs), int(rows), text.endswith("p")
+
+
 def measure(
-    model: str, threads: int, runs: int, rows: int, side: int, seconds: float
+    model: str, threads: int, runs: int, rows: int, prepack: bool, side: int, seconds: float
 ) -> dict[str, float]:
     import onnxruntime as ort
 
@@ -56,6 +65,8 @@ def measure(
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if not prepack:
+        options.add_session_config_entry("session.disable_prepacking", "1")
     session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
     batch = np.random.default_rng(0).random((rows, 3, side, side), dtype=np.float32)
