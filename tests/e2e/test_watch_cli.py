@@ -70,7 +70,11 @@ class Watch:
         self.err = _Lines(self.child.stderr)  # type: ignore[arg-type]
 
     def wait_for(self, text: str) -> None:
-        wait_for(lambda: self.out.has(text) or self.child.poll() is not None, what=text)
+        try:
+            wait_for(lambda: self.out.has(text) or self.child.poll() is not None, what=text)
+        except AssertionError as exc:  # what the watcher said tells why
+            said = "".join(self.out.lines + self.err.lines)
+            raise AssertionError(f"{exc}; the watcher said:\n{said}") from None
         assert self.out.has(text), "".join(self.out.lines + self.err.lines)
 
     def stop(self) -> int:
