@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from finder.core.models.embedder import normalise
-from finder.core.models.export_attention import self_attention, written_out
+from finder.core.models.export_attention import self_attention, standard_blocks, written_out
 from finder.core.models.image_prep import PreprocessConfig
 from finder.core.models.model_folder import (
     CLIP_VOCAB,
@@ -224,28 +224,37 @@ def _text_cut(embedder: ClipEmbedder) -> dict[str, Any] | None:
 
 
 def _towers(model: Any, text_cut: dict[str, Any] | None) -> tuple[Any, Any]:
-    """The two exported graphs as torch modules (defined here: torch is imported late)."""
+    """The two exported graphs as torch modules (defined here: torch is imported late),
+    in eval mode: the exporter puts a module back in the mode it found it in, children
+    included, and a new module is in training mode (BatchNorm would then drift)."""
     import torch
 
-    class Visual(torch.nn.Module):
-        def __init__(self) -> None:
+    class Method(torch.nn.Module):
+        """One of open_clip's own encode methods (encode_image; encode_text on rows
+        padded to the context length, for a text tower without a cut)."""
+
+        def __init__(self, name: str) -> None:
             super().__init__()
             self.model = model
+            self.name = name
 
-        def forward(self, image: torch.Tensor) -> torch.Tensor:
-            features: torch.Tensor = self.model.encode_image(image)
+        def forward(self, rows: torch.Tensor) -> torch.Tensor:
+            features: torch.Tensor = getattr(self.model, self.name)(rows)
             return features
+
+    if text_cut is None:
+        return Method("encode_image").eval(), Method("encode_text").eval()
+    cut: dict[str, Any] = text_cut
 
     class Textual(torch.nn.Module):
         """open_clip's CLIP.encode_text over the rows' own length (any, up to the
-        context), pooled at the end-of-text token as `text_cut` says."""
+        context), pooled at the end-of-text token as `cut` says."""
 
         def __init__(self) -> None:
             super().__init__()
             self.model = model
 
         def forward(self, text: torch.Tensor) -> torch.Tensor:
-            assert text_cut is not None  # (WholeText serves the towers without one)
             length = text.shape[1]
             x = model.token_embedding(text) + model.positional_embedding[:length]
             mask = model.attn_mask[:length, :length]
@@ -253,10 +262,10 @@ def _towers(model: Any, text_cut: dict[str, Any] | None) -> tuple[Any, Any]:
                 x = x + block.ls_1(self_attention(block, block.ln_1(x), mask))
                 x = x + block.ls_2(block.mlp(block.ln_2(x)))
             x = model.ln_final(x)
-            if text_cut["pool"] == "argmax":
+            if cut["pool"] == "argmax":
                 eot = text.argmax(dim=-1)
             else:
-                eot = (text == text_cut["eos_id"]).int().argmax(dim=-1)
+                eot = (text == cut["eos_id"]).int().argmax(dim=-1)
             x = x[torch.arange(x.shape[0]), eot]
             projection = model.text_projection
             features: torch.Tensor = (
@@ -264,27 +273,7 @@ def _towers(model: Any, text_cut: dict[str, Any] | None) -> tuple[Any, Any]:
             )
             return features
 
-    class WholeText(torch.nn.Module):
-        """open_clip's own encode_text, on rows padded to the context length."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, text: torch.Tensor) -> torch.Tensor:
-            features: torch.Tensor = self.model.encode_text(text)
-            return features
-
-    if text_cut is None:
-        return Visual().eval(), WholeText().eval()
-
-    from open_clip.transformer import ResidualAttentionBlock
-
-    if not all(
-        type(b) is ResidualAttentionBlock and not hasattr(b, "ln_1_kv")
-        for b in model.transformer.resblocks
-    ):
+    # The written-out attention above serves open_clip's plain blocks only.
+    if not standard_blocks(model):
         raise UnsupportedModelError("its text tower has custom attention blocks")
-    # In eval mode: the exporter puts a module back in the mode it found it in, children
-    # included, and a new module is in training mode (BatchNorm would then drift).
-    return Visual().eval(), Textual().eval()
+    return Method("encode_image").eval(), Textual().eval()
