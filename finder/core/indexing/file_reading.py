@@ -80,6 +80,7 @@ class FileReader:
         """Read, hash and decode one file; what fails is recorded as its error."""
         path = item.scanned.path
         prepared = Prepared(item)
+        data: bytes | None = None
         try:
             if item.scanned.size == 0:
                 raise ExtractError("empty file")
@@ -117,7 +118,7 @@ class FileReader:
             prepared.error = f"unexpected error: {type(exc).__name__}: {exc}"
         if prepared.error is not None:
             prepared.image, prepared.passages, prepared.pages = None, [], []
-        prepared.meta = metadata_of(item.scanned, readable=not prepared.error)
+        prepared.meta = metadata_of(item.scanned, readable=not prepared.error, data=data)
         return prepared
 
     def _first_look(self, scanned: ScannedFile, picture: Any) -> None:

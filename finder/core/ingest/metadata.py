@@ -10,6 +10,7 @@ Reading metadata never fails a file: whatever cannot be read is left unknown.
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 import re
@@ -63,14 +64,16 @@ def read_metadata(
     *,
     readable: bool = True,
     gazetteer: Gazetteer = GAZETTEER,
+    data: bytes | None = None,
 ) -> FileMeta:
-    """A file's metadata. `readable=False` (it could not be read): its mtime only."""
+    """A file's metadata. `readable=False` (it could not be read): its mtime only.
+    `data`: a photo's bytes when the caller already read them (not read again)."""
     fallback = file_time(mtime_ns)
     if not readable:
         return fallback
     try:
         if kind is FileKind.PHOTO:
-            return _photo(path, fallback, gazetteer)
+            return _photo(path, fallback, gazetteer, data)
         when = document_date(Path(path))
         if when is not None:
             return FileMeta(when.isoformat(), when.timestamp(), "document")
@@ -79,9 +82,11 @@ def read_metadata(
     return fallback
 
 
-def metadata_of(scanned: ScannedFile, *, readable: bool = True) -> FileMeta:
-    """read_metadata of a file as the scan found it."""
-    return read_metadata(scanned.path, scanned.kind, scanned.mtime_ns, readable=readable)
+def metadata_of(
+    scanned: ScannedFile, *, readable: bool = True, data: bytes | None = None
+) -> FileMeta:
+    """read_metadata of a file as the scan found it (`data`: its bytes, already read)."""
+    return read_metadata(scanned.path, scanned.kind, scanned.mtime_ns, readable=readable, data=data)
 
 
 def keyword_text(meta: FileMeta | None) -> str | None:
@@ -95,11 +100,13 @@ def file_time(mtime_ns: int) -> FileMeta:
     return FileMeta(when.isoformat(timespec="seconds"), mtime_ns / 1e9, "file")
 
 
-def _photo(path: str, fallback: FileMeta, gazetteer: Gazetteer) -> FileMeta:
+def _photo(
+    path: str, fallback: FileMeta, gazetteer: Gazetteer, data: bytes | None = None
+) -> FileMeta:
     if needs_heif(path):
         open_heif_support()
     try:
-        with Image.open(path) as img:
+        with Image.open(path if data is None else io.BytesIO(data)) as img:
             exif = img.getexif()
             size = img.size
             words = photo_words(img, exif)

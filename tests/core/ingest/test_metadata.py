@@ -165,3 +165,12 @@ def test_camera_boilerplate_is_not_a_description(tmp_path: Path) -> None:
     exif.get_ifd(0x8769)[0x9286] = b"ASCII\x00\x00\x00sunset over the river"
     img.save(tmp_path / "c.jpg", exif=exif.tobytes())
     assert meta_of(tmp_path / "c.jpg").words == "sunset over the river"
+
+
+def test_a_photo_s_bytes_already_read_give_the_same_metadata(tmp_path: Path) -> None:
+    exif = exif_for("2019:07:14 10:11:12", offset="+01:00", gps=LISBON, make="Canon")
+    path = write_photo(tmp_path / "tram.jpg", exif=exif, xmp=xmp_packet("Alfama", ["tram"]))
+    stat = path.stat()
+    from_path = read_metadata(str(path), FileKind.PHOTO, stat.st_mtime_ns)
+    from_bytes = read_metadata(str(path), FileKind.PHOTO, stat.st_mtime_ns, data=path.read_bytes())
+    assert from_bytes == from_path and from_bytes.place == "Lisbon, Portugal"
