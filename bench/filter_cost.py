@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 from _common import WORDS, Timer, clip_like_vectors, emit, machine, peak_rss_mb, percentiles
+from query_speed import add_documents
 
 from finder.core.search.filters import Filters
 from finder.core.search.scope import scope_for
@@ -33,7 +34,6 @@ from finder.core.types import FileKind, FileStatus, Modality
 
 PLACES = [f"City{i}, Country{i % 12}" for i in range(50)]
 CAMERAS = [f"Maker{i} Model {i}" for i in range(10)]
-PASSAGES_PER_DOCUMENT = 5
 
 FILTERS = {
     "one year (~5%)": Filters(after=date(2019, 1, 1), before=date(2019, 12, 31)),
@@ -83,33 +83,7 @@ def fill(catalog: Catalog, size: int, dim: int, folder: Path) -> None:
                         CAMERAS[i % len(CAMERAS)],
                     ),
                 )
-    for start in range(0, len(text_vectors), step):
-        with catalog.transaction() as tx:
-            end = min(len(text_vectors), start + step)
-            for doc in range(start // PASSAGES_PER_DOCUMENT, -(-end // PASSAGES_PER_DOCUMENT)):
-                first = doc * PASSAGES_PER_DOCUMENT
-                rows = range(max(first, start), min(first + PASSAGES_PER_DOCUMENT, end))
-                if not rows:
-                    continue
-                file_id, _ = tx.upsert_file(
-                    root_id=root.id,
-                    path=f"{folder}/docs/note-{doc:06d}.txt",
-                    size=1,
-                    mtime_ns=0,
-                    content_hash=f"d{doc}",
-                    kind=FileKind.DOCUMENT,
-                    status=FileStatus.OK,
-                    error=None,
-                )
-                texts = [" ".join(WORDS[j] for j in rng.integers(0, len(WORDS), 40)) for _ in rows]
-                tx.add_items(
-                    file_id,
-                    model_id,
-                    [
-                        NewItem(Modality.TEXT, text_vectors[r], chunk=r - first, text=text)
-                        for r, text in zip(rows, texts, strict=True)
-                    ],
-                )
+    add_documents(catalog, root.id, folder, model_id, text_vectors, rng, step)
 
 
 def timed(call: Any, count: int) -> tuple[dict[str, float], Any]:

@@ -46,6 +46,7 @@ from _common import (
 from finder.core.library import Library
 from finder.core.models.spec import resolve_model_spec
 from finder.core.models.torch_runtime import ClipEmbedder
+from finder.core.store.catalog import Catalog
 from finder.core.store.rows import NewItem
 from finder.core.store.vectors import HnswParams
 from finder.core.types import FileKind, FileStatus, Modality, SearchKind
@@ -160,6 +161,21 @@ def fill_catalog(library: Library, size: int, dim: int, folder: Path) -> np.ndar
                     error=None,
                 )
                 tx.add_items(file_id, model_id, [NewItem(Modality.IMAGE, image_vectors[i])])
+    add_documents(catalog, root.id, folder, model_id, text_vectors, rng, step)
+    return image_vectors
+
+
+def add_documents(
+    catalog: Catalog,
+    root_id: int,
+    folder: Path,
+    model_id: int,
+    text_vectors: np.ndarray,
+    rng: np.random.Generator,
+    step: int = 5000,
+) -> None:
+    """One text item per row of `text_vectors` (40 random words), PASSAGES_PER_DOCUMENT
+    to a document, written `step` items to a transaction (filter_cost.py shares it)."""
     for start in range(0, len(text_vectors), step):
         with catalog.transaction() as tx:
             end = min(len(text_vectors), start + step)
@@ -169,7 +185,7 @@ def fill_catalog(library: Library, size: int, dim: int, folder: Path) -> np.ndar
                 if not rows:
                     continue
                 file_id, _ = tx.upsert_file(
-                    root_id=root.id,
+                    root_id=root_id,
                     path=f"{folder}/docs/note-{doc:06d}.txt",
                     size=1,
                     mtime_ns=0,
@@ -188,7 +204,6 @@ def fill_catalog(library: Library, size: int, dim: int, folder: Path) -> np.ndar
                     for r in rows
                 ]
                 tx.add_items(file_id, model_id, items)
-    return image_vectors
 
 
 def latencies(library: Library, count: int, query_photo: Path) -> dict[str, Any]:
