@@ -209,6 +209,8 @@ def _print_roots(roots: list[WatchedRoot], say: Callable[[str], None]) -> None:
 def _print_batch(batch: WatchBatch, say: Callable[[str], None]) -> None:
     r = batch.report
     if not batch.changed:
+        if batch.full:  # the catch-up scan found nothing new: say so, once
+            say(f"all folders up to date ({r.scanned:,} files checked, {r.elapsed_s:.1f} s)")
         return
     what = (
         "all folders"

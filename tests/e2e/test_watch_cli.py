@@ -167,6 +167,8 @@ def test_a_switch_without_its_weights_waits_and_watching_goes_on(
     watch = Watch(data)
     watching.append(watch)
     watch.wait_for("is on hold")
+    # After the catch-up scan: a file it meets half-written is an error, then "updated".
+    watch.wait_for("all folders up to date")
     draw_photo(root / "new.png", "teal")
     watch.wait_for("1 added")
     assert watch.stop() == 0
