@@ -72,6 +72,11 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--size", default="4000x3000")
     p.add_argument("--quality", type=int, default=86, help="JPEG quality (86: ~2.7 MB)")
+    p.add_argument(
+        "--photos",
+        type=Path,
+        help="a folder of JPEGs to use instead of generated ones (bench/real_photos.py)",
+    )
     p.add_argument("--rclip-python", default="/tmp/rclip-venv/bin/python")
     p.add_argument("--tools", default="finder,finder_no_ocr,rclip,langchain", help="which to run")
     p.add_argument(
@@ -83,7 +88,12 @@ def main() -> None:
     SOURCE = Path(args.source).resolve()
     size = (int(args.size.split("x")[0]), int(args.size.split("x")[1]))
     work = Path(args.workdir) / "peers"
-    photos = make_photos(work / f"photos-{args.size}-q{args.quality}", args.large, size, args)
+    if args.photos:
+        photos = sorted(args.photos.glob("*.jpg"))[: args.large]
+        if len(photos) < args.large:
+            raise SystemExit(f"{args.photos} holds {len(photos)} JPEGs; --large is {args.large}")
+    else:
+        photos = make_photos(work / f"photos-{args.size}-q{args.quality}", args.large, size, args)
     folders = {
         n: linked(photos[:n], work / "runs" / f"photos-{n}") for n in (args.small, args.large)
     }
@@ -94,6 +104,7 @@ def main() -> None:
         "data": {
             "photos": [args.small, args.large],
             "size": args.size,
+            "source": str(args.photos) if args.photos else "generated",
             "mean_photo_mb": round(statistics.mean(f.stat().st_size for f in photos) / 2**20, 2),
         },
         "method": "photos/s = (large - small) / (t_large - t_small), tools interleaved, "

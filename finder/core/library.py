@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from finder.core.indexing.first_look import FirstLook
 from finder.core.indexing.indexer import Indexer, IndexerConfig, ProgressCallback
 from finder.core.indexing.metadata_pass import fill_missing_metadata
 from finder.core.indexing.ocr_pass import OcrReport, read_text_in_images
@@ -121,6 +122,8 @@ class Library(LibrarySearch):
         self._indexer = Indexer(
             self._catalog, self._models, embedder, indexer_config, self.thumbnails
         )
+        if ocr:  # the OCR pass's gate runs on the index run's decode (first_look.py)
+            self._indexer.first_look = FirstLook(Ocr(threads=1))
         # Choosing, resuming, cancelling a model switch: library.switch.choose(...) etc.
         self.switch = ModelSwitch(
             data_dir,

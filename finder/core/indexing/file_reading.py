@@ -11,13 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from finder.core.indexing.first_look import FirstLook
 from finder.core.ingest.extract import ExtractError, load_image, read_document, render_pdf_pages
 from finder.core.ingest.metadata import FileMeta, metadata_of
 from finder.core.ingest.perceptual import fingerprint
 from finder.core.ingest.photo_formats import is_raw
 from finder.core.ingest.scanner import ScannedFile, content_hash, hash_of
-from finder.core.ingest.text_hint import applies as first_look_applies
-from finder.core.ingest.text_hint import likely_text
 from finder.core.ingest.thumbnails import ThumbnailCache
 from finder.core.models.embedder import Embedder
 from finder.core.store.catalog import Catalog
@@ -68,13 +67,15 @@ class FileReader:
         embed: bool,
         thumbnails: ThumbnailCache | None,
         text_free: set[str],
+        first_look: FirstLook | None = None,
     ) -> None:
         self.catalog = catalog
         self.embedder = embedder
         self.embed = embed
         self.thumbnails = thumbnails  # photos' previews are saved from the same decode
-        # Camera photos whose decode shows no text: the OCR pass skips them (text_hint.py).
+        # Photos whose decode shows no text: the OCR pass skips them (first_look.py).
         self.text_free = text_free
+        self.first_look = first_look or FirstLook()
 
     def read(self, item: Work) -> Prepared:
         """Read, hash and decode one file; what fails is recorded as its error."""
@@ -91,7 +92,10 @@ class FileReader:
             if item.scanned.kind is FileKind.PHOTO:
                 picture = load_image(path, data=data)
                 prepared.phash = fingerprint(picture).text()
-                self._first_look(item.scanned, picture)
+                if self.first_look.clears(item.scanned, picture):
+                    self.text_free.add(path)
+                else:
+                    self.text_free.discard(path)
                 if self.thumbnails is not None:
                     self.thumbnails.put(path, picture)
                 if self.embed:
@@ -120,13 +124,6 @@ class FileReader:
             prepared.image, prepared.passages, prepared.pages = None, [], []
         prepared.meta = metadata_of(item.scanned, readable=not prepared.error, data=data)
         return prepared
-
-    def _first_look(self, scanned: ScannedFile, picture: Any) -> None:
-        """Whether the OCR pass must look at a photo: cleared here from this decode."""
-        if first_look_applies(scanned.path, scanned.size) and not likely_text(picture):
-            self.text_free.add(scanned.path)
-        else:
-            self.text_free.discard(scanned.path)
 
     def _prepare_reuse(self, prepared: Prepared) -> bool:
         """The model inputs of a file's existing items (passages from the catalog, pictures

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from finder.core.indexing.attempts import JOURNAL_DIR, STUCK_REASON, Attempts, Suspect
 from finder.core.indexing.file_reading import Work
+from finder.core.indexing.first_look import FirstLook
 from finder.core.indexing.pipeline import IndexerConfig, Pipeline, ProgressCallback
 from finder.core.indexing.without_model import load_or_why_not, needing_text
 from finder.core.ingest.exclusions import ExcludedPaths
@@ -65,6 +66,9 @@ class Indexer:
         self.config = config or IndexerConfig()
         self.thumbnails = thumbnails  # photos' previews are saved from the same decode
         self.text_free: set[str] = set()  # photos cleared of text for the OCR pass
+        # How a decode clears a photo of text; the library gives it the text detector
+        # when the OCR pass is on.
+        self.first_look = FirstLook()
         self._run_lock = threading.Lock()  # one run at a time (the app and its watcher)
 
     def run(
@@ -211,6 +215,7 @@ class Indexer:
                 attempts,
                 embed=not model_missing,
                 text_free=self.text_free,
+                first_look=self.first_look,
             )
             pipeline.run(work, report, notify, cancel, started, deferred)
         if roots is None and subtrees is None and not vectors_only and not cancel.is_set():

@@ -26,6 +26,7 @@ import numpy as np
 
 from finder.core.indexing.attempts import Attempts
 from finder.core.indexing.file_reading import FileReader, Prepared, Work
+from finder.core.indexing.first_look import FirstLook
 from finder.core.indexing.priority import BACKGROUND_NICE, lower_thread_priority
 from finder.core.ingest.metadata import keyword_text
 from finder.core.ingest.thumbnails import ThumbnailCache
@@ -77,6 +78,7 @@ class Pipeline:
         *,
         embed: bool = True,
         text_free: set[str] | None = None,
+        first_look: FirstLook | None = None,
     ) -> None:
         self.catalog = catalog
         self.models = models
@@ -84,10 +86,15 @@ class Pipeline:
         self.config = config
         self.embed = embed  # False: the model is missing; items are stored without vectors
         self.attempts = attempts  # which file is being read, should the process die
-        # Camera photos whose decode shows no text: the OCR pass skips them (text_hint.py).
+        # Photos whose decode shows no text: the OCR pass skips them (first_look.py).
         self.text_free: set[str] = text_free if text_free is not None else set()
         self.reader = FileReader(
-            catalog, embedder, embed=embed, thumbnails=thumbnails, text_free=self.text_free
+            catalog,
+            embedder,
+            embed=embed,
+            thumbnails=thumbnails,
+            text_free=self.text_free,
+            first_look=first_look,
         )
 
     def run(

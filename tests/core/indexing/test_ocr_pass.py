@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -34,13 +35,30 @@ def test_cleared_camera_photos_are_not_decoded_again(library: Library, tmp_path:
     library.add_folder(root)
     library.index()
     cleared = library._indexer.text_free
-    assert cleared == {str(root / "IMG_0001.jpg")}  # the sign and the small one: detector
+    # The plain photo by its strokes, the small one by the text detector on the same
+    # decode (first_look.py); the sign is left to be read.
+    assert cleared == {str(root / "IMG_0001.jpg"), str(root / "small.png")}
 
     ocr = CountingOcr()
     report = read_text_in_images(library._catalog, ocr, cleared=cleared)  # type: ignore[arg-type]
-    assert report.looked_at == 3 and report.cleared == 1 and len(ocr.looked) == 2
+    assert report.looked_at == 3 and report.cleared == 2 and len(ocr.looked) == 1
     assert library._catalog.ocr_state(str(root / "IMG_0001.jpg")) == "none"
+    assert library._catalog.ocr_state(str(root / "small.png")) == "none"
     assert cleared == set()  # used once
+
+
+def test_without_ocr_only_the_strokes_clear(data_dir: Path, counting_embedder: Any) -> None:
+    root = data_dir.parent / "Camera"
+    root.mkdir()
+    (root / "IMG_0001.jpg").write_bytes(camera_photo(1))
+    Image.new("RGB", (320, 240), "blue").save(root / "small.png")
+    library = Library(data_dir, counting_embedder, writable=True, ocr=False)
+    try:
+        library.add_folder(root)
+        library.index()
+        assert library._indexer.text_free == {str(root / "IMG_0001.jpg")}  # no detector
+    finally:
+        library.close()
 
 
 def test_without_the_gate_every_photo_is_read(library: Library, tmp_path: Path) -> None:
