@@ -100,7 +100,12 @@ def cmd_index(args: argparse.Namespace, spec: ModelSpec, out: TextIO, err: TextI
         cancel = threading.Event()
         with interrupt_sets(cancel, cancel_on_interrupt(cancel, err)):
             printer = None if args.quiet else ProgressPrinter(err)
-            report = library.index([r.path for r in roots], progress=printer, cancel=cancel)
+            report = library.index(
+                [r.path for r in roots],
+                progress=printer,
+                cancel=cancel,
+                read_text=not args.no_ocr,
+            )
             print_report(report, out)
             if report.model_missing:
                 print(model_missing_note(spec, report.model_missing), file=out)

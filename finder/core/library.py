@@ -123,7 +123,7 @@ class Library(LibrarySearch):
             self._catalog, self._models, embedder, indexer_config, self.thumbnails
         )
         if ocr:  # the OCR pass's gate runs on the index run's decode (first_look.py)
-            self._indexer.first_look = FirstLook(Ocr(threads=1))
+            self._indexer.first_look = FirstLook(Ocr(threads=1, side_by_side=True))
         # Choosing, resuming, cancelling a model switch: library.switch.choose(...) etc.
         self.switch = ModelSwitch(
             data_dir,
@@ -245,9 +245,11 @@ class Library(LibrarySearch):
             self._catalog, embedder, self.data_dir / INDEX_DIR, writable=self.writable
         )
         self._search = Search(self._catalog, self._models, embedder, Ocr() if self._ocr else None)
+        first_look = self._indexer.first_look
         self._indexer = Indexer(
             self._catalog, self._models, embedder, self._indexer.config, self.thumbnails
         )
+        self._indexer.first_look = first_look
 
     # -- folders ------------------------------------------------------------------------
 
@@ -303,14 +305,20 @@ class Library(LibrarySearch):
         *,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        read_text: bool = True,
     ) -> IndexReport:
         """Bring the index up to date with the folders (these ones, else all of them).
         Without the model (report.model_missing says why) names, passages and text are
         indexed; once it is there, the next run adds only its vectors. Files indexed
-        before finder read metadata get theirs (not embedded again)."""
+        before finder read metadata get theirs (not embedded again). `read_text=False`:
+        no OCR pass (`read_text_in_images`) will follow, so the run does not prepare one."""
         paths = [Path(folder) for folder in folders] if folders else None
         report = self._indexer.run(
-            paths, progress=progress, cancel=cancel, model_missing=self.model_missing()
+            paths,
+            progress=progress,
+            cancel=cancel,
+            model_missing=self.model_missing(),
+            look_for_text=read_text,
         )
         fill_missing_metadata(self._catalog, cancel)
         fill_missing_phashes(self._catalog, cancel)  # photos an older finder indexed

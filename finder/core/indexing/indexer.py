@@ -82,6 +82,7 @@ class Indexer:
         save: bool = True,
         vectors_only: bool = False,
         model_missing: str = "",
+        look_for_text: bool = True,
     ) -> IndexReport:
         """Bring the catalog up to date with `roots` (all watched roots when None).
 
@@ -93,10 +94,12 @@ class Indexer:
         `vectors_only=True` only adds this model's vectors to unchanged files another
         model indexed, leaving new, changed, moved and deleted files to the indexer that
         follows the folders (a watcher's): two indexers replacing the same file's items
-        would drop each other's vectors. `model_missing`: why the model cannot be loaded,
-        known before trying (its weights are not on disk). Then, and when loading it fails,
-        names, passages and text are stored without vectors (report.model_missing says
-        why); a later run with the model adds only the vectors. Raises StorageError when
+        would drop each other's vectors. `look_for_text=False`: no OCR pass follows, so
+        photos are not shown to the text detector (first_look.py). `model_missing`: why
+        the model cannot be loaded, known before trying (its weights are not on disk).
+        Then, and when loading it fails, names, passages and text are stored without
+        vectors (report.model_missing says why); a later run with the model adds only
+        the vectors. Raises StorageError when
         the data dir cannot be written.
         """
         with self._run_lock:
@@ -116,6 +119,7 @@ class Indexer:
                     attempts,
                     suspects,
                     model_missing,
+                    self.first_look if look_for_text else FirstLook(),
                 )
             except OSError as exc:
                 if exc.errno in _STORAGE_ERRNOS:  # reading user files never raises here
@@ -136,6 +140,7 @@ class Indexer:
         attempts: Attempts,
         suspects: dict[str, Suspect],
         model_missing: str,
+        first_look: FirstLook,
     ) -> IndexReport:
         started = time.monotonic()
         report = IndexReport()
@@ -215,7 +220,7 @@ class Indexer:
                 attempts,
                 embed=not model_missing,
                 text_free=self.text_free,
-                first_look=self.first_look,
+                first_look=first_look,
             )
             pipeline.run(work, report, notify, cancel, started, deferred)
         if roots is None and subtrees is None and not vectors_only and not cancel.is_set():

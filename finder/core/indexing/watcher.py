@@ -301,6 +301,7 @@ class Watcher:
                 moves=batch.moves,
                 cancel=self._stop,
                 save=False,
+                look_for_text=self.read_text,
             )
         except (CatalogError, OSError) as exc:  # disk full, read-only: keep serving
             self._on_error(str(exc))

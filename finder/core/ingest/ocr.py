@@ -8,6 +8,7 @@ text, on two busy cores), run only where the gate saw text.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -39,15 +40,22 @@ class OcrUnavailableError(Exception):
 
 
 class Ocr:
-    """One OCR engine, shared by threads (calls are serialised: onnxruntime already uses
-    the cores). `threads` caps onnxruntime's threads (0: its default)."""
+    """One OCR engine, shared by threads. `threads` caps onnxruntime's threads (0: its
+    default). Calls are serialised (onnxruntime already uses the cores), except with
+    `side_by_side`: a single-threaded engine whose callers (the index run's decode
+    threads) each run it on their own core; a lock there left a core idle."""
 
-    def __init__(self, threads: int = 0) -> None:
+    def __init__(self, threads: int = 0, *, side_by_side: bool = False) -> None:
         self.threads = threads
         self._engine: Any = None
-        self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
+        self._lock: Any = contextlib.nullcontext() if side_by_side else threading.Lock()
 
     def _load(self) -> Any:
+        with self._load_lock:
+            return self._loaded()
+
+    def _loaded(self) -> Any:
         if self._engine is None:
             # opencv-python (rapidocr's dependency) points Qt at its own Qt5 plugins when
             # imported: keep the app's (and the programs it opens) Qt settings as they were.
@@ -74,8 +82,9 @@ class Ocr:
     def has_text(self, image: Image.Image) -> bool:
         """Whether a picture seems to hold text: the detector only, on a small copy."""
         small = _fit(image, GATE_SIDE)
+        engine = self._load()
         with self._lock:
-            boxes, _ = self._load().text_det(_bgr(small))
+            boxes, _ = engine.text_det(_bgr(small))
         if boxes is None:
             return False
         # Lines of text are long and thin; a blob the detector half-likes is not.
@@ -99,16 +108,17 @@ class Ocr:
                 return self._read_tallest(picture, max_lines)
             except AttributeError:  # another RapidOCR: its internals moved; read it all
                 log.debug("RapidOCR without text_det/text_rec: reading every line")
+        engine = self._load()
         with self._lock:
-            lines, _ = self._load()(_bgr(picture))
+            lines, _ = engine(_bgr(picture))
         if not lines:
             return ""
         return "\n".join(str(text) for _, text, score in lines if float(score) >= MIN_SCORE)
 
     def _read_tallest(self, picture: Image.Image, max_lines: int) -> str:
         pixels = _bgr(picture)
+        engine = self._load()
         with self._lock:
-            engine = self._load()
             boxes, _ = engine.text_det(pixels)
             if boxes is None or len(boxes) == 0:
                 return ""

@@ -47,6 +47,18 @@ def test_cleared_camera_photos_are_not_decoded_again(library: Library, tmp_path:
     assert cleared == set()  # used once
 
 
+def test_an_index_run_no_ocr_pass_follows_does_not_ask_the_detector(
+    library: Library, tmp_path: Path
+) -> None:
+    root = tmp_path / "Camera"
+    root.mkdir()
+    (root / "IMG_0001.jpg").write_bytes(camera_photo(1))
+    Image.new("RGB", (320, 240), "blue").save(root / "small.png")
+    library.add_folder(root)
+    library.index(read_text=False)  # finder index --no-ocr
+    assert library._indexer.text_free == {str(root / "IMG_0001.jpg")}  # strokes only
+
+
 def test_without_ocr_only_the_strokes_clear(data_dir: Path, counting_embedder: Any) -> None:
     root = data_dir.parent / "Camera"
     root.mkdir()

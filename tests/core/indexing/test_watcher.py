@@ -17,6 +17,7 @@ from finder import cli
 from finder.core import library as library_module
 from finder.core.indexing import file_reading as file_reading_module
 from finder.core.indexing import indexer as indexer_module
+from finder.core.indexing.first_look import FirstLook
 from finder.core.indexing.ocr_pass import OcrReport, read_text_in_images
 from finder.core.indexing.watcher import NATIVE, OFFLINE, POLLING, WatchBatch
 from finder.core.library import Library
@@ -421,6 +422,8 @@ def test_a_change_stops_reading_text_until_it_is_indexed(
             return ""
 
     monkeypatch.setattr(library_module, "Ocr", SlowOcr)
+    # The index run's first look asks no detector: every picture is the OCR pass's.
+    library._indexer.first_look = FirstLook()
     root = tmp_path / "Pictures"
     for i in range(10):
         draw_photo(root / f"p{i}.png", "red")
