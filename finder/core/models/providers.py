@@ -152,14 +152,23 @@ def open_session(
     if providers == [CPU]:
         options = cpu_options(ort, prepack=prepack, threads=cpu_threads)
         return build(str(path), options, providers=[CPU])
+    gpu = device_label(providers)
+
+    def on_cpu() -> Any:
+        return build(str(path), cpu_options(ort, prepack=prepack, threads=cpu_threads), [CPU])
+
     try:
         session = build(str(path), cpu_options(ort, prepack=prepack), providers=providers)
     except Exception as exc:  # noqa: BLE001 - provider errors have many types
-        log.warning("%s on %s failed (%s): on the CPU", path.name, device_label(providers), exc)
-        return build(str(path), cpu_options(ort, prepack=prepack), providers=[CPU])
-    return FallbackSession(
-        session, lambda: build(str(path), cpu_options(ort, prepack=prepack), providers=[CPU])
-    )
+        log.warning("%s on %s failed (%s): on the CPU", path.name, gpu, exc)
+        return FallbackSession.on_the_cpu(on_cpu(), f"{gpu} failed: {short_reason(exc)}")
+    if providers[0] not in session.get_providers():
+        # ONNX Runtime made it on the CPU alone (the provider's libraries did not load; it
+        # logged why): keep it, and say why for `finder status`.
+        log.warning("%s: ONNX Runtime did not use %s: on the CPU", path.name, gpu)
+        reason = f"{gpu} could not be used: ONNX Runtime did not load its provider"
+        return FallbackSession.on_the_cpu(session, reason)
+    return FallbackSession(session, on_cpu)
 
 
 class FallbackSession:
@@ -171,6 +180,13 @@ class FallbackSession:
         self._lock = threading.Lock()
         self.fell_back = False
         self.fell_back_because = ""  # a short line for `finder status`
+
+    @classmethod
+    def on_the_cpu(cls, session: Any, because: str) -> FallbackSession:
+        """A CPU session for a model that could not start on the GPU, saying why."""
+        fallen = cls(session, lambda: session)
+        fallen.fell_back, fallen.fell_back_because = True, because
+        return fallen
 
     def get_inputs(self) -> Any:
         return self._session.get_inputs()

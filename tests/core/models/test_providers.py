@@ -56,7 +56,9 @@ class FakeSession:
         return [self.providers[0]]
 
 
-def maker(*, fail_gpu_load: bool = False, fail_gpu_run: bool = False) -> Any:
+def maker(
+    *, fail_gpu_load: bool = False, fail_gpu_run: bool = False, gpu_left_out: bool = False
+) -> Any:
     made: list[list[str]] = []
 
     def make(path: str, options: Any, providers: list[str]) -> FakeSession:
@@ -64,6 +66,8 @@ def maker(*, fail_gpu_load: bool = False, fail_gpu_run: bool = False) -> Any:
         on_gpu = providers[0] != CPU
         if on_gpu and fail_gpu_load:
             raise RuntimeError("libcudnn.so.9: cannot open shared object file")
+        if on_gpu and gpu_left_out:  # ONNX Runtime only warns, and uses the CPU
+            return FakeSession(path, options, [CPU], fail_run=False)
         return FakeSession(path, options, providers, fail_run=on_gpu and fail_gpu_run)
 
     return make, made
@@ -80,6 +84,23 @@ def test_a_gpu_that_does_not_load_leaves_the_cpu(tmp_path: Path) -> None:
     gpus = ["CUDAExecutionProvider", CPU]
     session = open_session(tmp_path / "m.onnx", prepack=True, available=lambda: gpus, make=make)
     assert made == [gpus, [CPU]] and session.run(None, {}) == [CPU]
+    device = session_device(session)
+    assert device.name == "the CPU" and not device.gpu  # and `finder status` says why:
+    assert device.fell_back == (
+        "the NVIDIA GPU (CUDA) failed: libcudnn.so.9: cannot open shared object file"
+    )
+
+
+def test_a_gpu_onnx_runtime_leaves_out_is_reported(tmp_path: Path) -> None:
+    make, made = maker(gpu_left_out=True)
+    gpus = ["CUDAExecutionProvider", CPU]
+    session = open_session(tmp_path / "m.onnx", prepack=False, available=lambda: gpus, make=make)
+    assert made == [gpus] and session.run(None, {}) == [CPU]  # the session it made is kept
+    device = session_device(session)
+    assert device.name == "the CPU" and not device.gpu
+    assert device.fell_back == (
+        "the NVIDIA GPU (CUDA) could not be used: ONNX Runtime did not load its provider"
+    )
 
 
 def test_a_failed_run_on_the_gpu_moves_the_model_to_the_cpu_for_good(tmp_path: Path) -> None:
