@@ -1,9 +1,10 @@
 """The second, lower-priority pass after the embeddings: read the text in pictures.
 
 Photos are gated cheaply and read only where they seem to hold text (screenshots, scans,
-receipts, whiteboards): camera photos the index run's first look already cleared
-(ingest/text_hint.py, from its own decode) are not decoded again; the rest go through the
-text detector on a small copy. PDF pages without a text
+receipts, whiteboards): photos the index run's first look already cleared (first_look.py:
+the stroke count, then this gate's text detector, on the decode that run made) are not
+decoded again; the rest (a run without the OCR pass, an older finder's files) go through
+the text detector on a small copy here. PDF pages without a text
 layer (scans) are rendered larger and read. The text goes into the image item's text,
 which the keyword index (FTS5) follows; `files.ocr_state` records that a file was looked
 at ("text", "none", "not needed", "failed"), until its content changes.
