@@ -3,7 +3,7 @@ photos it clears, the OCR pass records as holding no text without decoding them 
 
 Cheapest first:
 1. a camera photo (text_hint.applies) with few thin strokes is cleared by the stroke
-   count (~2 ms of one core);
+   count (~3 ms of one core);
 2. any other photo goes through the OCR pass's own gate, the text detector on a small
    copy (Ocr.has_text, ~20 ms of one core), here on this decode: the verdict the OCR pass
    would reach on its own decode of the same size, without that second decode (~35 ms for

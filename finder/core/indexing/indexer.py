@@ -99,8 +99,7 @@ class Indexer:
         the model cannot be loaded, known before trying (its weights are not on disk).
         Then, and when loading it fails, names, passages and text are stored without
         vectors (report.model_missing says why); a later run with the model adds only
-        the vectors. Raises StorageError when
-        the data dir cannot be written.
+        the vectors. Raises StorageError when the data dir cannot be written.
         """
         with self._run_lock:
             attempts = Attempts(
