@@ -29,11 +29,12 @@ from peers import MODEL, ROOT, copy_template, finder_template, linked, make_phot
 # (stage, substrings of a frame): a sample is in the first stage any of its frames names
 # (the OCR pass decodes too, the int8 check embeds too: the enclosing stage comes first).
 STAGES = (
-    ("ocr pass", ("ocr_pass.py", "ocr.py", "rapidocr")),
+    ("ocr pass", ("ocr_pass.py",)),
+    # the stroke count, and the text detector where strokes cannot clear (first_look.py)
+    ("first look for text", ("first_look.py", "text_hint.py")),
     ("int8 check", ("check_int8",)),
     ("model (image tower)", ("encode_images", "image_slice")),
     ("model (text tower)", ("encode_texts",)),
-    ("first look for text", ("text_hint.py",)),
     ("perceptual hash", ("perceptual.py",)),
     ("metadata", ("metadata.py", "meta_words.py", "places.py")),
     ("thumbnail", ("thumbnails.py",)),
@@ -63,6 +64,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--photos", type=int, default=40)
     p.add_argument("--no-ocr", action="store_true")
+    p.add_argument(
+        "--photos-dir", type=Path, help="JPEGs to index instead of generated ones (real_photos.py)"
+    )
     p.add_argument("--rate", type=int, default=50, help="samples per second")
     p.add_argument("--source", default=str(ROOT))
     p.add_argument(
@@ -72,7 +76,10 @@ def main() -> None:
     args = p.parse_args()
     source = Path(args.source).resolve()
     work = Path(args.workdir) / "peers"
-    photos = make_photos(work / "photos-4000x3000-q86", args.photos, (4000, 3000), args_q())
+    if args.photos_dir:
+        photos = sorted(args.photos_dir.glob("*.jpg"))[: args.photos]
+    else:
+        photos = make_photos(work / "photos-4000x3000-q86", args.photos, (4000, 3000), args_q())
     folder = linked(photos, work / "runs" / f"profile-{args.photos}")
     template = Path(args.template) if args.template else finder_template(work, folder)["dir"]
     data = Path(tempfile.mkdtemp(prefix="finder-profile-"))
@@ -129,6 +136,7 @@ def main() -> None:
         "machine": machine(),
         "source": str(source),
         "photos": args.photos,
+        "photos_dir": str(args.photos_dir) if args.photos_dir else "generated",
         "ocr": not args.no_ocr,
         "samples": total,
         "share_of_all": {k: round(v / total, 3) for k, v in samples.most_common()},
