@@ -62,11 +62,6 @@ def device_label(providers: Sequence[str]) -> str:
     return _LABELS.get(providers[0], providers[0]) if providers else _LABELS[CPU]
 
 
-def image_batch_for(providers: Sequence[str]) -> int:
-    """Images per model batch: larger on a GPU, where one batch is cheap to launch."""
-    return GPU_IMAGE_BATCH if providers and providers[0] != CPU else CPU_IMAGE_BATCH
-
-
 @dataclass(frozen=True)
 class Device:
     """Where a model runs, in words (`finder status`), and why it left the GPU if it did."""
@@ -77,6 +72,7 @@ class Device:
 
     @property
     def image_batch(self) -> int:
+        """Images per model batch: larger on a GPU, where one batch is cheap to launch."""
         return GPU_IMAGE_BATCH if self.gpu else CPU_IMAGE_BATCH
 
 

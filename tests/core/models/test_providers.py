@@ -18,7 +18,6 @@ from finder.core.models.providers import (
     choose_providers,
     device_label,
     gpu_only_for_torch,
-    image_batch_for,
     open_session,
     session_device,
     short_reason,
@@ -36,7 +35,7 @@ def test_gpu_providers_first_then_the_cpu() -> None:
     ]
     assert device_label(["CUDAExecutionProvider", CPU]) == "the NVIDIA GPU (CUDA)"
     assert device_label([CPU]) == "the CPU"
-    assert image_batch_for([CPU]) < image_batch_for(["DmlExecutionProvider", CPU])
+    assert Device().image_batch < Device(gpu=True).image_batch
 
 
 class FakeSession:
