@@ -56,32 +56,32 @@ class Ocr:
         self._lock: Any = contextlib.nullcontext() if side_by_side else threading.Lock()
 
     def _load(self) -> Any:
-        with self._load_lock:
-            return self._loaded()
+        with self._load_lock:  # once, whichever thread asks first
+            if self._engine is None:
+                self._engine = self._make_engine()
+            return self._engine
 
-    def _loaded(self) -> Any:
-        if self._engine is None:
-            # opencv-python (rapidocr's dependency) points Qt at its own Qt5 plugins when
-            # imported: keep the app's (and the programs it opens) Qt settings as they were.
-            saved = {name: os.environ.get(name) for name in _QT_VARIABLES}
-            try:
-                from rapidocr_onnxruntime import RapidOCR
-            except ImportError as exc:  # an optional install, or a broken onnxruntime
-                raise OcrUnavailableError(f"OCR is not available ({exc})") from exc
-            finally:
-                for name, value in saved.items():
-                    if value is None:
-                        os.environ.pop(name, None)
-                    else:
-                        os.environ[name] = value
-            threads = self.threads or -1
-            self._engine = RapidOCR(
-                det_limit_type="max",
-                det_limit_side_len=READ_SIDE,
-                intra_op_num_threads=threads,
-                inter_op_num_threads=1 if threads > 0 else -1,
-            )
-        return self._engine
+    def _make_engine(self) -> Any:
+        # opencv-python (rapidocr's dependency) points Qt at its own Qt5 plugins when
+        # imported: keep the app's (and the programs it opens) Qt settings as they were.
+        saved = {name: os.environ.get(name) for name in _QT_VARIABLES}
+        try:
+            from rapidocr_onnxruntime import RapidOCR
+        except ImportError as exc:  # an optional install, or a broken onnxruntime
+            raise OcrUnavailableError(f"OCR is not available ({exc})") from exc
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+        threads = self.threads or -1
+        return RapidOCR(
+            det_limit_type="max",
+            det_limit_side_len=READ_SIDE,
+            intra_op_num_threads=threads,
+            inter_op_num_threads=1 if threads > 0 else -1,
+        )
 
     def has_text(self, image: Image.Image) -> bool:
         """Whether a picture seems to hold text: the detector only, on a small copy."""
