@@ -37,6 +37,13 @@ def decoded(data: bytes) -> Image.Image:
     return Image.open(io.BytesIO(data)).convert("RGB")
 
 
+def flat_png(tmp_path: Path) -> tuple[ScannedFile, Image.Image]:
+    """A small flat PNG (not a camera photo: the strokes do not judge it), and its decode."""
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), "blue").save(out, "PNG")
+    return scanned(tmp_path / "small.png", out.getvalue()), decoded(out.getvalue())
+
+
 def test_a_plain_camera_photo_is_cleared_by_its_strokes_alone(tmp_path: Path) -> None:
     data = camera_photo(1)
     detector = Detector(text=True)
@@ -55,31 +62,25 @@ def test_strokes_that_may_be_text_go_to_the_detector(tmp_path: Path) -> None:
 
 
 def test_pictures_the_strokes_do_not_apply_to_are_the_detectors(tmp_path: Path) -> None:
-    out = io.BytesIO()
-    Image.new("RGB", (320, 240), "blue").save(out, "PNG")
-    picture = scanned(tmp_path / "small.png", out.getvalue())
-    assert not FirstLook().clears(picture, decoded(out.getvalue()))  # no detector: kept
+    picture, pixels = flat_png(tmp_path)
+    assert not FirstLook().clears(picture, pixels)  # no detector: kept
     detector = Detector(text=False)
-    assert FirstLook(detector).clears(picture, decoded(out.getvalue()))  # type: ignore[arg-type]
+    assert FirstLook(detector).clears(picture, pixels)  # type: ignore[arg-type]
     assert detector.seen == 1
 
 
 def test_without_ocr_installed_it_counts_strokes_only(tmp_path: Path) -> None:
-    out = io.BytesIO()
-    Image.new("RGB", (320, 240), "blue").save(out, "PNG")
-    picture = scanned(tmp_path / "small.png", out.getvalue())
+    picture, pixels = flat_png(tmp_path)
     detector = Detector(fails=OcrUnavailableError("OCR is not available"))
     look = FirstLook(detector)  # type: ignore[arg-type]
-    assert not look.clears(picture, decoded(out.getvalue()))
-    assert not look.clears(picture, decoded(out.getvalue()))
+    assert not look.clears(picture, pixels)
+    assert not look.clears(picture, pixels)
     assert detector.seen == 1 and look.detector is None  # not asked again
 
 
 def test_a_detector_failure_leaves_the_photo_to_the_ocr_pass(tmp_path: Path) -> None:
-    out = io.BytesIO()
-    Image.new("RGB", (320, 240), "blue").save(out, "PNG")
-    picture = scanned(tmp_path / "small.png", out.getvalue())
+    picture, pixels = flat_png(tmp_path)
     detector = Detector(fails=RuntimeError("onnxruntime failed"))
     look = FirstLook(detector)  # type: ignore[arg-type]
-    assert not look.clears(picture, decoded(out.getvalue()))
+    assert not look.clears(picture, pixels)
     assert look.detector is detector  # still used for the next photo
