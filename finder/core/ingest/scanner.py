@@ -8,6 +8,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from finder.core.ingest.extract import kind_of
 from finder.core.ingest.photo_formats import is_raw, paired_raws, shown_partner
@@ -216,9 +217,15 @@ def content_hash(path: str | Path, chunk: int = 1 << 20) -> str:
     with open(path, "rb") as f:
         while block := f.read(chunk):
             digest.update(block)
-    return digest.hexdigest()[:32]
+    return _catalog_form(digest)
 
 
 def hash_of(data: bytes) -> str:
     """content_hash of a file already read whole."""
-    return hashlib.sha256(data).hexdigest()[:32]
+    return _catalog_form(hashlib.sha256(data))
+
+
+def _catalog_form(digest: Any) -> str:
+    """A content hash as the catalog keeps it (the first 128 bits, in hex)."""
+    hexdigest: str = digest.hexdigest()
+    return hexdigest[:32]
